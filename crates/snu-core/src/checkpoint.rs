@@ -1,0 +1,145 @@
+//! Checkpoints: a versioned binary file with a checksum, holding the spec, the weights
+//! and the optimizer state, so that loading resumes training exactly.
+//!
+//! ```text
+//! "SNUCKPT\0" | u32 version | u32 len, spec JSON | u32 count, per parameter:
+//!   u32 len, name | u32 ndim, u64 dims | f32 values | u64 optimizer step | u8 has moments,
+//!   then per parameter m and v | u64 FNV-1a of everything before
+//! ```
+//! All integers and floats little-endian.
+
+use crate::bail;
+use crate::error::Result;
+use crate::network::Network;
+use crate::spec::ModelSpec;
+
+pub const MAGIC: &[u8; 8] = b"SNUCKPT\0";
+pub const VERSION: u32 = 1;
+
+/// FNV-1a, 64 bit: detects truncation and bit flips.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+pub fn save(net: &Network) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    let spec = net.spec.to_json();
+    out.extend_from_slice(&(spec.len() as u32).to_le_bytes());
+    out.extend_from_slice(spec.as_bytes());
+    let params = net.params();
+    out.extend_from_slice(&(params.len() as u32).to_le_bytes());
+    for p in params {
+        out.extend_from_slice(&(p.name.len() as u32).to_le_bytes());
+        out.extend_from_slice(p.name.as_bytes());
+        out.extend_from_slice(&(p.shape.len() as u32).to_le_bytes());
+        for &d in &p.shape {
+            out.extend_from_slice(&(d as u64).to_le_bytes());
+        }
+        put_f32s(&mut out, &p.value);
+    }
+    let opt = &net.optimizer;
+    out.extend_from_slice(&opt.step.to_le_bytes());
+    let has_moments = !opt.m.is_empty();
+    out.push(has_moments as u8);
+    if has_moments {
+        for (m, v) in opt.m.iter().zip(&opt.v) {
+            put_f32s(&mut out, m);
+            put_f32s(&mut out, v);
+        }
+    }
+    let sum = fnv1a(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+fn put_f32s(out: &mut Vec<u8>, xs: &[f32]) {
+    for x in xs {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
+        if self.buf.len() - self.pos < n {
+            bail!("checkpoint: truncated while reading {what}");
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    fn u32(&mut self, what: &str) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().unwrap()))
+    }
+    fn u64(&mut self, what: &str) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.take(8, what)?.try_into().unwrap()))
+    }
+    fn f32s(&mut self, n: usize, what: &str) -> Result<Vec<f32>> {
+        let bytes = self.take(n.checked_mul(4).unwrap_or(usize::MAX), what)?;
+        Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect())
+    }
+}
+
+pub fn load(bytes: &[u8]) -> Result<Network> {
+    if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+        bail!("checkpoint: not an snu checkpoint (the file does not start with the snu header)");
+    }
+    if bytes.len() < MAGIC.len() + 4 + 8 {
+        bail!("checkpoint: truncated ({} bytes)", bytes.len());
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+    if version != VERSION {
+        bail!("checkpoint: format version {version} is not supported (this snu reads version {VERSION})");
+    }
+    let (body, tail) = bytes.split_at(bytes.len() - 8);
+    if fnv1a(body) != u64::from_le_bytes(tail.try_into().unwrap()) {
+        bail!("checkpoint: checksum mismatch: the file is corrupt or truncated");
+    }
+    let mut r = Reader { buf: body, pos: 12 };
+    let spec_len = r.u32("spec length")? as usize;
+    let spec_json = std::str::from_utf8(r.take(spec_len, "spec")?).map_err(|_| crate::error::Error("checkpoint: spec is not UTF-8".into()))?;
+    let spec = ModelSpec::from_json(spec_json).map_err(|e| crate::error::Error(format!("checkpoint: {e}")))?;
+    let mut net = Network::new(spec)?;
+    let count = r.u32("parameter count")? as usize;
+    if count != net.params().len() {
+        bail!("checkpoint: holds {count} parameters but its spec defines {}", net.params().len());
+    }
+    for i in 0..count {
+        let name_len = r.u32("parameter name")? as usize;
+        let name = String::from_utf8_lossy(r.take(name_len, "parameter name")?).into_owned();
+        let ndim = r.u32("parameter shape")? as usize;
+        let mut shape = Vec::with_capacity(ndim.min(8));
+        for _ in 0..ndim {
+            shape.push(r.u64("parameter shape")? as usize);
+        }
+        let expected = &net.store.params[i];
+        if expected.name != name || expected.shape != shape {
+            bail!("checkpoint: parameter {i} is {name} {shape:?}, expected {} {:?}", expected.name, expected.shape);
+        }
+        let values = r.f32s(expected.value.len(), &name)?;
+        net.store.params[i].value = values;
+    }
+    net.optimizer.step = r.u64("optimizer step")?;
+    if r.take(1, "optimizer state flag")?[0] == 1 {
+        for i in 0..count {
+            let len = net.store.params[i].value.len();
+            net.optimizer.m.push(r.f32s(len, "optimizer state")?);
+            net.optimizer.v.push(r.f32s(len, "optimizer state")?);
+        }
+    }
+    if r.pos != body.len() {
+        bail!("checkpoint: {} unexpected bytes after the optimizer state", body.len() - r.pos);
+    }
+    Ok(net)
+}

@@ -1,0 +1,80 @@
+//! Layers over whole sequences. Data is time-major: row `t * B + b` of a `[T*B, n]`
+//! matrix is sample `b` at step `t`.
+
+pub mod dense;
+pub mod snu;
+
+use crate::params::ParamStore;
+
+/// The sequence shape a layer works on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeqShape {
+    pub steps: usize,
+    pub batch: usize,
+}
+
+impl SeqShape {
+    pub fn rows(&self) -> usize {
+        self.steps * self.batch
+    }
+}
+
+pub enum Layer {
+    Snu(snu::SnuLayer),
+    Dense(dense::DenseLayer),
+}
+
+impl Layer {
+    pub fn units(&self) -> usize {
+        match self {
+            Layer::Snu(l) => l.units,
+            Layer::Dense(l) => l.units,
+        }
+    }
+
+    pub fn forward(&mut self, p: &ParamStore, x: &[f32], shape: SeqShape) {
+        match self {
+            Layer::Snu(l) => l.forward(p, x, shape),
+            Layer::Dense(l) => l.forward(p, x, shape),
+        }
+    }
+
+    /// The last forward's output, `[T*B, units]`.
+    pub fn output(&self) -> &[f32] {
+        match self {
+            Layer::Snu(l) => &l.y,
+            Layer::Dense(l) => &l.y,
+        }
+    }
+
+    /// Accumulates parameter gradients and, when `dx` is given, writes `dL/dx`.
+    /// `window` truncates BPTT (usize::MAX for none).
+    pub fn backward(
+        &mut self,
+        p: &mut ParamStore,
+        x: &[f32],
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        shape: SeqShape,
+        window: usize,
+    ) {
+        match self {
+            Layer::Snu(l) => l.backward(p, x, dy, dx, shape, window),
+            Layer::Dense(l) => l.backward(p, x, dy, dx, shape),
+        }
+    }
+
+    /// Keeps parameters in their domain after an update (the decay in [0, 1)).
+    pub fn project(&self, p: &mut ParamStore) {
+        if let Layer::Snu(l) = self {
+            l.project(p);
+        }
+    }
+}
+
+/// Resizes a workspace without reallocating when it is already large enough.
+pub(crate) fn ensure_len(buf: &mut Vec<f32>, len: usize) {
+    if buf.len() != len {
+        buf.resize(len, 0.0);
+    }
+}

@@ -1,0 +1,22 @@
+//! `snu-core`: Spiking Neural Units (Woźniak et al., Nature Machine Intelligence 2020)
+//! with backpropagation through time, optimizers and checkpoints. No Node dependency.
+//!
+//! Data layout: time-major, row `t * B + b` of a `[T*B, features]` matrix is sample `b`
+//! at step `t`.
+
+pub mod activation;
+pub mod checkpoint;
+pub mod error;
+pub mod layers;
+pub mod linalg;
+pub mod loss;
+pub mod network;
+pub mod optim;
+pub mod params;
+pub mod readout;
+pub mod rng;
+pub mod spec;
+
+pub use error::{Error, Result};
+pub use network::Network;
+pub use spec::ModelSpec;

@@ -1,0 +1,118 @@
+//! Losses over the readout `o` (`rows x n`) and target `t` of the same shape.
+//! Each is the mean over rows of a per-row loss; the gradient is written to `grad`.
+
+use crate::activation::sigmoid;
+use crate::spec::LossSpec;
+
+/// Probabilities are clamped to [EPS, 1 - EPS] before a log.
+pub const PROB_EPS: f32 = 1e-7;
+
+/// Returns the loss (accumulated in f64) and writes `dL/do` into `grad`.
+pub fn loss_and_grad(spec: LossSpec, out: &[f32], target: &[f32], n: usize, grad: &mut Vec<f32>) -> f64 {
+    let rows = out.len() / n;
+    grad.clear();
+    grad.resize(out.len(), 0.0);
+    let inv_rows = 1.0 / rows as f64;
+    let mut total = 0.0f64;
+    for ((o, t), g) in out.chunks_exact(n).zip(target.chunks_exact(n)).zip(grad.chunks_exact_mut(n)) {
+        total += match spec {
+            LossSpec::SoftmaxCrossEntropy => softmax_ce_row(o, t, g, inv_rows),
+            LossSpec::BinaryCrossEntropy { from_logits: true } => bce_logits_row(o, t, g, inv_rows),
+            LossSpec::BinaryCrossEntropy { from_logits: false } => bce_prob_row(o, t, g, inv_rows),
+            LossSpec::Mse => mse_row(o, t, g, inv_rows),
+        };
+    }
+    total * inv_rows
+}
+
+/// `L = sum_k t_k (lse(o) - o_k)`;  `dL/do_k = p_k sum_j t_j - t_k`,  `p = softmax(o)`.
+fn softmax_ce_row(o: &[f32], t: &[f32], g: &mut [f32], scale: f64) -> f64 {
+    let m = o.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let z: f64 = o.iter().map(|&v| (v as f64 - m).exp()).sum();
+    let lse = m + z.ln();
+    let t_sum: f64 = t.iter().map(|&v| v as f64).sum();
+    let mut loss = 0.0;
+    for k in 0..o.len() {
+        let p = (o[k] as f64 - lse).exp();
+        loss += t[k] as f64 * (lse - o[k] as f64);
+        g[k] = ((p * t_sum - t[k] as f64) * scale) as f32;
+    }
+    loss
+}
+
+/// `L = sum_k max(o,0) - o t + ln(1 + e^-|o|)`;  `dL/do = sigma(o) - t`.
+fn bce_logits_row(o: &[f32], t: &[f32], g: &mut [f32], scale: f64) -> f64 {
+    let mut loss = 0.0;
+    for k in 0..o.len() {
+        let (x, y) = (o[k] as f64, t[k] as f64);
+        loss += x.max(0.0) - x * y + (-x.abs()).exp().ln_1p();
+        g[k] = ((sigmoid(o[k]) as f64 - y) * scale) as f32;
+    }
+    loss
+}
+
+/// `L = -sum_k t ln p + (1 - t) ln(1 - p)`, `p = clamp(o, eps, 1 - eps)`;
+/// `dL/dp = (p - t) / (p (1 - p))`, zero where the clamp is active.
+fn bce_prob_row(o: &[f32], t: &[f32], g: &mut [f32], scale: f64) -> f64 {
+    let mut loss = 0.0;
+    for k in 0..o.len() {
+        let p = o[k].clamp(PROB_EPS, 1.0 - PROB_EPS) as f64;
+        let y = t[k] as f64;
+        loss -= y * p.ln() + (1.0 - y) * (1.0 - p).ln();
+        let inside = o[k] > PROB_EPS && o[k] < 1.0 - PROB_EPS;
+        g[k] = if inside { ((p - y) / (p * (1.0 - p)) * scale) as f32 } else { 0.0 };
+    }
+    loss
+}
+
+/// `L = (1/n) sum_k (o_k - t_k)^2`;  `dL/do_k = 2 (o_k - t_k) / n`.
+fn mse_row(o: &[f32], t: &[f32], g: &mut [f32], scale: f64) -> f64 {
+    let n = o.len() as f64;
+    let mut loss = 0.0;
+    for k in 0..o.len() {
+        let d = o[k] as f64 - t[k] as f64;
+        loss += d * d / n;
+        g[k] = (2.0 * d / n * scale) as f32;
+    }
+    loss
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_loss_gradient_matches_finite_differences() {
+        let n = 4;
+        let out = vec![0.2f32, 0.7, 0.1, 0.45, 0.9, 0.3, 0.55, 0.05];
+        let target = vec![0.0f32, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0];
+        for spec in [
+            LossSpec::SoftmaxCrossEntropy,
+            LossSpec::BinaryCrossEntropy { from_logits: true },
+            LossSpec::BinaryCrossEntropy { from_logits: false },
+            LossSpec::Mse,
+        ] {
+            let mut g = vec![];
+            loss_and_grad(spec, &out, &target, n, &mut g);
+            for k in 0..out.len() {
+                let h = 1e-3f32;
+                let (mut up, mut dn) = (out.clone(), out.clone());
+                up[k] += h;
+                dn[k] -= h;
+                let mut tmp = vec![];
+                let fd = (loss_and_grad(spec, &up, &target, n, &mut tmp) - loss_and_grad(spec, &dn, &target, n, &mut tmp))
+                    / (2.0 * h as f64);
+                assert!((fd - g[k] as f64).abs() < 1e-3 * (1.0 + fd.abs()), "{spec:?} k={k}: fd {fd} vs {}", g[k]);
+            }
+        }
+    }
+
+    #[test]
+    fn bce_on_probabilities_is_the_music_nll() {
+        // One frame of 3 keys, key 0 on: NLL = -(ln 0.8 + ln(1 - 0.1) + ln(1 - 0.3)).
+        let mut g = vec![];
+        let l = loss_and_grad(LossSpec::BinaryCrossEntropy { from_logits: false }, &[0.8, 0.1, 0.3], &[1.0, 0.0, 0.0], 3, &mut g);
+        let want = -(0.8f64.ln() + 0.9f64.ln() + 0.7f64.ln());
+        assert!((l - want).abs() < 1e-6);
+    }
+}

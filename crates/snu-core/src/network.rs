@@ -1,0 +1,223 @@
+//! A sequential network: layers, readout, loss and optimizer over whole batches.
+//!
+//! Inputs are time-major `[T, B, inputSize]` flat arrays; one call does a whole batch.
+
+use crate::bail;
+use crate::error::{check_finite, Result};
+use crate::layers::{dense::DenseLayer, snu::SnuLayer, Layer, SeqShape};
+use crate::loss::loss_and_grad;
+use crate::optim::{clip_global_norm, Optimizer};
+use crate::params::{Param, ParamStore};
+use crate::readout;
+use crate::rng::Rng;
+use crate::spec::{LayerSpec, LossSpec, ModelSpec};
+
+/// Largest number of values one input or target array may hold (2^31 - 1, as a JS typed array).
+pub const MAX_VALUES: usize = i32::MAX as usize;
+
+pub struct Network {
+    pub spec: ModelSpec,
+    pub store: ParamStore,
+    pub optimizer: Optimizer,
+    layers: Vec<Layer>,
+    layer_names: Vec<String>,
+    shape: Option<SeqShape>,
+    out: Vec<f32>,
+    d_out: Vec<f32>,
+    grad_a: Vec<f32>,
+    grad_b: Vec<f32>,
+}
+
+impl Network {
+    pub fn new(spec: ModelSpec) -> Result<Network> {
+        spec.validate()?;
+        let mut store = ParamStore::default();
+        let mut rng = Rng::new(spec.seed);
+        let mut layers = Vec::with_capacity(spec.layers.len());
+        let mut layer_names = vec![];
+        let mut in_size = spec.input_size;
+        for (i, ls) in spec.layers.iter().enumerate() {
+            let name = ls.resolved_name(i);
+            layers.push(match ls {
+                LayerSpec::Snu(s) => Layer::Snu(SnuLayer::new(s, &name, in_size, &mut store, &mut rng)),
+                LayerSpec::Dense(d) => Layer::Dense(DenseLayer::new(d, &name, in_size, &mut store, &mut rng)),
+            });
+            layer_names.push(name);
+            in_size = ls.units();
+        }
+        let optimizer = Optimizer::new(spec.optimizer);
+        Ok(Network {
+            spec,
+            store,
+            optimizer,
+            layers,
+            layer_names,
+            shape: None,
+            out: vec![],
+            d_out: vec![],
+            grad_a: vec![],
+            grad_b: vec![],
+        })
+    }
+
+    pub fn from_json(json: &str) -> Result<Network> {
+        Network::new(ModelSpec::from_json(json)?)
+    }
+
+    pub fn output_size(&self) -> usize {
+        self.layers.last().map_or(0, |l| l.units())
+    }
+
+    pub fn layer_names(&self) -> &[String] {
+        &self.layer_names
+    }
+
+    /// Rows of the readout for this shape: `B`, or `T*B` with the `sequence` readout.
+    pub fn output_rows(&self, steps: usize, batch: usize) -> usize {
+        readout::rows(self.spec.readout, SeqShape { steps, batch })
+    }
+
+    fn check_shape(&self, x: &[f32], steps: usize, batch: usize) -> Result<SeqShape> {
+        if steps == 0 || batch == 0 {
+            bail!("steps and batch: expected positive integers, got steps = {steps}, batch = {batch}");
+        }
+        let width = self.layers.iter().map(|l| l.units()).chain([self.spec.input_size]).max().unwrap_or(1);
+        match steps.checked_mul(batch).and_then(|r| r.checked_mul(width)) {
+            Some(v) if v <= MAX_VALUES => {}
+            _ => bail!("steps x batch x width = {steps} x {batch} x {width} exceeds {MAX_VALUES} values"),
+        }
+        let shape = SeqShape { steps, batch };
+        check_finite("x", x, shape.rows() * self.spec.input_size, &format!("[steps={steps}, batch={batch}, inputSize={}]", self.spec.input_size))?;
+        Ok(shape)
+    }
+
+    fn check_target(&self, target: &[f32], shape: SeqShape) -> Result<()> {
+        let rows = readout::rows(self.spec.readout, shape);
+        let n = self.output_size();
+        let what = if rows == shape.batch {
+            format!("[batch={}, outputs={n}]", shape.batch)
+        } else {
+            format!("[steps={}, batch={}, outputs={n}]", shape.steps, shape.batch)
+        };
+        check_finite("y", target, rows * n, &what)?;
+        if !matches!(self.spec.loss, LossSpec::Mse) {
+            if let Some(i) = target.iter().position(|v| !(0.0..=1.0).contains(v)) {
+                bail!("y: value at index {i} is {}, but cross-entropy targets must lie in [0, 1]", target[i]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs every layer over the sequence and returns the readout (`rows x outputs`).
+    pub fn forward(&mut self, x: &[f32], steps: usize, batch: usize) -> Result<&[f32]> {
+        let shape = self.check_shape(x, steps, batch)?;
+        self.run_forward(x, shape);
+        Ok(&self.out)
+    }
+
+    fn run_forward(&mut self, x: &[f32], shape: SeqShape) {
+        for i in 0..self.layers.len() {
+            let (before, rest) = self.layers.split_at_mut(i);
+            let input = before.last().map_or(x, |l| l.output());
+            rest[0].forward(&self.store, input, shape);
+        }
+        let n = self.output_size();
+        readout::forward(self.spec.readout, self.layers.last().unwrap().output(), shape, n, &mut self.out);
+        self.shape = Some(shape);
+    }
+
+    /// Each layer's output sequence `[T*B, units]` from the last forward pass (spikes for SNU layers).
+    pub fn layer_outputs(&self) -> Vec<&[f32]> {
+        self.layers.iter().map(|l| l.output()).collect()
+    }
+
+    /// The loss on a batch, without gradients.
+    pub fn loss(&mut self, x: &[f32], target: &[f32], steps: usize, batch: usize) -> Result<f64> {
+        let shape = self.check_shape(x, steps, batch)?;
+        self.check_target(target, shape)?;
+        self.run_forward(x, shape);
+        Ok(loss_and_grad(self.spec.loss, &self.out, target, self.output_size(), &mut self.d_out))
+    }
+
+    /// Forward, loss and BPTT: returns the loss; gradients are in `store.grads`.
+    pub fn compute_gradients(&mut self, x: &[f32], target: &[f32], steps: usize, batch: usize) -> Result<f64> {
+        let loss = self.loss(x, target, steps, batch)?;
+        let shape = self.shape.unwrap();
+        self.store.zero_grads();
+        let n = self.output_size();
+        readout::backward(self.spec.readout, &self.d_out, shape, n, &mut self.grad_a);
+        let window = self.spec.tbptt.unwrap_or(usize::MAX);
+        for i in (0..self.layers.len()).rev() {
+            let (before, rest) = self.layers.split_at_mut(i);
+            let input = before.last().map_or(x, |l| l.output());
+            let dx = if i > 0 {
+                self.grad_b.resize(shape.rows() * before.last().unwrap().units(), 0.0);
+                Some(self.grad_b.as_mut_slice())
+            } else {
+                None
+            };
+            rest[0].backward(&mut self.store, input, &self.grad_a, dx, shape, window);
+            std::mem::swap(&mut self.grad_a, &mut self.grad_b);
+        }
+        Ok(loss)
+    }
+
+    /// One optimisation step on a batch; returns the loss before the update.
+    /// A non-finite loss or gradient leaves the weights untouched and is an error.
+    pub fn train_step(&mut self, x: &[f32], target: &[f32], steps: usize, batch: usize) -> Result<f64> {
+        let loss = self.compute_gradients(x, target, steps, batch)?;
+        let bad_grad = self.store.grads.iter().flatten().any(|g| !g.is_finite());
+        if !loss.is_finite() || bad_grad {
+            bail!("training step: the loss or a gradient is not finite (loss = {loss}); the weights were left unchanged. Lower the learning rate or set clipNorm");
+        }
+        if let Some(c) = self.spec.clip_norm {
+            clip_global_norm(&mut self.store, c);
+        }
+        self.optimizer.update(&mut self.store);
+        for l in &self.layers {
+            l.project(&mut self.store);
+        }
+        Ok(loss)
+    }
+
+    pub fn params(&self) -> &[Param] {
+        &self.store.params
+    }
+
+    pub fn param(&self, name: &str) -> Result<&Param> {
+        match self.store.index_of(name) {
+            Some(i) => Ok(&self.store.params[i]),
+            None => bail!("parameter name: unknown parameter {name:?}; known: {}", self.param_names().join(", ")),
+        }
+    }
+
+    pub fn param_names(&self) -> Vec<String> {
+        self.store.params.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// The gradient of the named parameter from the last `compute_gradients`.
+    pub fn grad(&self, name: &str) -> Result<&[f32]> {
+        self.param(name)?;
+        Ok(&self.store.grads[self.store.index_of(name).unwrap()])
+    }
+
+    pub fn set_param(&mut self, name: &str, value: &[f32]) -> Result<()> {
+        let p = self.param(name)?;
+        check_finite(&format!("value of {name}"), value, p.value.len(), &format!("shape {:?}", p.shape))?;
+        let i = self.store.index_of(name).unwrap();
+        self.store.params[i].value.copy_from_slice(value);
+        for l in &self.layers {
+            l.project(&mut self.store);
+        }
+        Ok(())
+    }
+
+    pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
+        if !(lr.is_finite() && lr >= 0.0) {
+            bail!("learningRate: expected a finite number >= 0, got {lr}");
+        }
+        self.spec.optimizer.set_lr(lr);
+        self.optimizer.spec.set_lr(lr);
+        Ok(())
+    }
+}

@@ -1,0 +1,400 @@
+//! The model as plain data (JSON): what TypeScript sends and what checkpoints store.
+//!
+//! Parsing names the path of any bad field (`layers[1].units: ...`); `validate` then
+//! checks the ranges serde cannot express.
+
+use crate::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
+use crate::bail;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Features per time step of the input.
+    pub input_size: usize,
+    pub layers: Vec<LayerSpec>,
+    #[serde(default)]
+    pub readout: Readout,
+    pub loss: LossSpec,
+    #[serde(default)]
+    pub optimizer: OptimizerSpec,
+    /// Clip gradients to this global L2 norm before the update.
+    #[serde(default)]
+    pub clip_norm: Option<f32>,
+    /// Truncated BPTT: no gradient crosses from a window of this many steps into the one before.
+    #[serde(default)]
+    pub tbptt: Option<usize>,
+    /// Seed of the weight initialisation.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum LayerSpec {
+    Snu(SnuSpec),
+    Dense(DenseSpec),
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SnuSpec {
+    pub units: usize,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `step` (SNU) or `sigmoid` (sSNU).
+    #[serde(default = "default_output")]
+    pub output: OutputActivation,
+    #[serde(default = "default_g")]
+    pub g: StateActivation,
+    /// Adds `y_{t-1} H` to the state input.
+    #[serde(default)]
+    pub recurrent: bool,
+    /// `l` in [0, 1): the membrane decay (initial value when trainable).
+    #[serde(default = "default_decay")]
+    pub decay: f32,
+    /// One trainable decay per unit, kept in [0, 1) after every update.
+    #[serde(default)]
+    pub trainable_decay: bool,
+    #[serde(default)]
+    pub surrogate: Surrogate,
+    /// Stop the gradient at the reset gate `(1 - y_{t-1})`.
+    #[serde(default)]
+    pub detach_reset: bool,
+    /// Any spike in the layer resets the whole layer: reset factor `1 - max_j y_{t-1,j}`.
+    #[serde(default)]
+    pub lateral_inhibition: bool,
+    /// Initial bias `b` (a threshold of `-b`).
+    #[serde(default = "default_bias")]
+    pub initial_bias: f32,
+}
+
+fn default_output() -> OutputActivation {
+    OutputActivation::Step
+}
+fn default_g() -> StateActivation {
+    StateActivation::Relu
+}
+fn default_decay() -> f32 {
+    0.8
+}
+fn default_bias() -> f32 {
+    -1.0
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DenseSpec {
+    pub units: usize,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub activation: DenseActivation,
+    #[serde(default = "yes")]
+    pub use_bias: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How the last layer's sequence `[T, B, n]` becomes what the loss sees.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum Readout {
+    /// `o = sum_t y_t`, shape `[B, n]` (spike count).
+    #[default]
+    Sum,
+    /// `o = (1/T) sum_t y_t`, shape `[B, n]` (rate).
+    Mean,
+    /// `o = y_T`, shape `[B, n]`.
+    Last,
+    /// `o_t = y_t`, shape `[T, B, n]`: a target at every step.
+    Sequence,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+pub enum LossSpec {
+    /// Softmax over the readout taken as logits, then cross-entropy with the target distribution.
+    SoftmaxCrossEntropy,
+    /// Per-unit binary cross-entropy summed over units (the music NLL of DESIGN §2).
+    /// With `fromLogits` the readout is passed through a sigmoid first; otherwise it must be a probability.
+    #[serde(rename_all = "camelCase")]
+    BinaryCrossEntropy {
+        #[serde(default)]
+        from_logits: bool,
+    },
+    /// Mean squared error over units.
+    Mse,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+pub enum OptimizerSpec {
+    #[serde(rename_all = "camelCase")]
+    Sgd {
+        lr: f32,
+        #[serde(default)]
+        momentum: f32,
+        #[serde(default)]
+        nesterov: bool,
+        #[serde(default)]
+        weight_decay: f32,
+    },
+    #[serde(rename_all = "camelCase")]
+    Adam {
+        #[serde(default = "lr_1e3")]
+        lr: f32,
+        #[serde(default = "beta1")]
+        beta1: f32,
+        #[serde(default = "beta2")]
+        beta2: f32,
+        #[serde(default = "eps")]
+        eps: f32,
+        /// L2 penalty added to the gradient (coupled, as in Adam's original form).
+        #[serde(default)]
+        weight_decay: f32,
+    },
+    #[serde(rename = "adamW", rename_all = "camelCase")]
+    AdamW {
+        #[serde(default = "lr_1e3")]
+        lr: f32,
+        #[serde(default = "beta1")]
+        beta1: f32,
+        #[serde(default = "beta2")]
+        beta2: f32,
+        #[serde(default = "eps")]
+        eps: f32,
+        /// Decoupled weight decay: `w -= lr * weightDecay * w`.
+        #[serde(default = "wd_adamw")]
+        weight_decay: f32,
+    },
+    #[serde(rename_all = "camelCase")]
+    Rmsprop {
+        #[serde(default = "lr_1e3")]
+        lr: f32,
+        #[serde(default = "rho")]
+        rho: f32,
+        #[serde(default = "eps")]
+        eps: f32,
+        #[serde(default)]
+        momentum: f32,
+        #[serde(default)]
+        weight_decay: f32,
+    },
+}
+
+fn lr_1e3() -> f32 {
+    1e-3
+}
+fn beta1() -> f32 {
+    0.9
+}
+fn beta2() -> f32 {
+    0.999
+}
+fn eps() -> f32 {
+    1e-8
+}
+fn wd_adamw() -> f32 {
+    0.01
+}
+fn rho() -> f32 {
+    0.9
+}
+
+impl Default for OptimizerSpec {
+    fn default() -> Self {
+        OptimizerSpec::Adam { lr: lr_1e3(), beta1: beta1(), beta2: beta2(), eps: eps(), weight_decay: 0.0 }
+    }
+}
+
+impl OptimizerSpec {
+    pub fn lr(&self) -> f32 {
+        match *self {
+            OptimizerSpec::Sgd { lr, .. }
+            | OptimizerSpec::Adam { lr, .. }
+            | OptimizerSpec::AdamW { lr, .. }
+            | OptimizerSpec::Rmsprop { lr, .. } => lr,
+        }
+    }
+
+    pub fn set_lr(&mut self, value: f32) {
+        match self {
+            OptimizerSpec::Sgd { lr, .. }
+            | OptimizerSpec::Adam { lr, .. }
+            | OptimizerSpec::AdamW { lr, .. }
+            | OptimizerSpec::Rmsprop { lr, .. } => *lr = value,
+        }
+    }
+}
+
+impl LayerSpec {
+    pub fn units(&self) -> usize {
+        match self {
+            LayerSpec::Snu(s) => s.units,
+            LayerSpec::Dense(d) => d.units,
+        }
+    }
+
+    fn name(&self) -> &Option<String> {
+        match self {
+            LayerSpec::Snu(s) => &s.name,
+            LayerSpec::Dense(d) => &d.name,
+        }
+    }
+
+    /// The layer's name: the one given, else `snu_<i>` / `dense_<i>`.
+    pub fn resolved_name(&self, index: usize) -> String {
+        match (self.name(), self) {
+            (Some(n), _) => n.clone(),
+            (None, LayerSpec::Snu(_)) => format!("snu_{index}"),
+            (None, LayerSpec::Dense(_)) => format!("dense_{index}"),
+        }
+    }
+}
+
+/// Largest number of units or inputs a layer may have: guards against absurd allocations.
+pub const MAX_WIDTH: usize = 1 << 20;
+
+fn check_range(path: &str, v: f32, lo: f32, hi: f32, hi_inclusive: bool) -> Result<()> {
+    let ok = v.is_finite() && v >= lo && if hi_inclusive { v <= hi } else { v < hi };
+    if !ok {
+        let close = if hi_inclusive { "]" } else { ")" };
+        bail!("{path}: expected a number in [{lo}, {hi}{close}, got {v}");
+    }
+    Ok(())
+}
+
+fn check_width(path: &str, n: usize) -> Result<()> {
+    if n == 0 || n > MAX_WIDTH {
+        bail!("{path}: expected an integer from 1 to {MAX_WIDTH}, got {n}");
+    }
+    Ok(())
+}
+
+impl ModelSpec {
+    /// Parses JSON, naming the path of the first bad field.
+    pub fn from_json(json: &str) -> Result<ModelSpec> {
+        let de = &mut serde_json::Deserializer::from_str(json);
+        let spec: ModelSpec = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                Error(format!("model spec: {inner}"))
+            } else {
+                Error(format!("model spec: {path}: {inner}"))
+            }
+        })?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a spec always serialises")
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        check_width("model spec: inputSize", self.input_size)?;
+        if self.layers.is_empty() {
+            bail!("model spec: layers: expected at least one layer");
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let p = format!("model spec: layers[{i}]");
+            check_width(&format!("{p}.units"), layer.units())?;
+            let name = layer.resolved_name(i);
+            if name.is_empty() || name.contains('.') {
+                bail!("{p}.name: expected a non-empty name without '.', got {name:?}");
+            }
+            if !names.insert(name.clone()) {
+                bail!("{p}.name: the name {name:?} is used by two layers");
+            }
+            if let LayerSpec::Snu(s) = layer {
+                check_range(&format!("{p}.decay"), s.decay, 0.0, 1.0, false)?;
+                check_range(&format!("{p}.initialBias"), s.initial_bias, -1e6, 1e6, true)?;
+                if let StateActivation::LeakyRelu { alpha } = s.g {
+                    check_range(&format!("{p}.g.alpha"), alpha, 0.0, 1.0, true)?;
+                }
+                match s.surrogate {
+                    Surrogate::Tanh => {}
+                    Surrogate::FastSigmoid { slope } | Surrogate::Sigmoid { slope } => {
+                        check_range(&format!("{p}.surrogate.slope"), slope, 1e-6, 1e6, true)?
+                    }
+                    Surrogate::Rectangular { width } => {
+                        check_range(&format!("{p}.surrogate.width"), width, 1e-6, 1e6, true)?
+                    }
+                }
+            }
+        }
+        if let Some(c) = self.clip_norm {
+            check_range("model spec: clipNorm", c, 1e-12, f32::MAX, true)?;
+        }
+        if self.tbptt == Some(0) {
+            bail!("model spec: tbptt: expected a window of at least 1 step, got 0");
+        }
+        self.validate_optimizer()
+    }
+
+    fn validate_optimizer(&self) -> Result<()> {
+        let p = "model spec: optimizer";
+        check_range(&format!("{p}.lr"), self.optimizer.lr(), 0.0, 1e6, true)?;
+        match self.optimizer {
+            OptimizerSpec::Sgd { momentum, nesterov, weight_decay, .. } => {
+                check_range(&format!("{p}.momentum"), momentum, 0.0, 1.0, false)?;
+                check_range(&format!("{p}.weightDecay"), weight_decay, 0.0, 1e6, true)?;
+                if nesterov && momentum == 0.0 {
+                    bail!("{p}.nesterov: Nesterov momentum needs momentum > 0");
+                }
+            }
+            OptimizerSpec::Adam { beta1, beta2, eps, weight_decay, .. }
+            | OptimizerSpec::AdamW { beta1, beta2, eps, weight_decay, .. } => {
+                check_range(&format!("{p}.beta1"), beta1, 0.0, 1.0, false)?;
+                check_range(&format!("{p}.beta2"), beta2, 0.0, 1.0, false)?;
+                check_range(&format!("{p}.eps"), eps, 0.0, 1.0, true)?;
+                check_range(&format!("{p}.weightDecay"), weight_decay, 0.0, 1e6, true)?;
+            }
+            OptimizerSpec::Rmsprop { rho, eps, momentum, weight_decay, .. } => {
+                check_range(&format!("{p}.rho"), rho, 0.0, 1.0, false)?;
+                check_range(&format!("{p}.eps"), eps, 0.0, 1.0, true)?;
+                check_range(&format!("{p}.momentum"), momentum, 0.0, 1.0, false)?;
+                check_range(&format!("{p}.weightDecay"), weight_decay, 0.0, 1e6, true)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_fill_in_and_errors_name_the_field() {
+        let s = ModelSpec::from_json(
+            r#"{"inputSize":3,"layers":[{"type":"snu","units":2}],"loss":{"kind":"mse"}}"#,
+        )
+        .unwrap();
+        let LayerSpec::Snu(l) = &s.layers[0] else { panic!() };
+        assert_eq!((l.decay, l.initial_bias, l.output), (0.8, -1.0, OutputActivation::Step));
+        assert_eq!(s.readout, Readout::Sum);
+
+        let e = ModelSpec::from_json(
+            r#"{"inputSize":3,"layers":[{"type":"snu","units":2,"unitz":3}],"loss":{"kind":"mse"}}"#,
+        )
+        .unwrap_err();
+        assert!(e.0.contains("layers[0]") && e.0.contains("unitz"), "{e}");
+        let e = ModelSpec::from_json(
+            r#"{"inputSize":3,"layers":[{"type":"conv","units":2}],"loss":{"kind":"mse"}}"#,
+        )
+        .unwrap_err();
+        assert!(e.0.contains("conv"), "{e}");
+        let e = ModelSpec::from_json(
+            r#"{"inputSize":3,"layers":[{"type":"snu","units":2,"decay":1.0}],"loss":{"kind":"mse"}}"#,
+        )
+        .unwrap_err();
+        assert!(e.0.contains("layers[0].decay"), "{e}");
+    }
+}
