@@ -126,6 +126,11 @@ impl Network {
         self.shape = Some(shape);
     }
 
+    /// The readout of the last forward pass.
+    pub fn last_output(&self) -> &[f32] {
+        &self.out
+    }
+
     /// Each layer's output sequence `[T*B, units]` from the last forward pass (spikes for SNU layers).
     pub fn layer_outputs(&self) -> Vec<&[f32]> {
         self.layers.iter().map(|l| l.output()).collect()

@@ -1,0 +1,80 @@
+// Bad arguments throw errors that name the argument; nothing crashes the process.
+import test from 'ava';
+import { dense, oneHot, sequenceDataset, sequential, snu } from '../ts/index.js';
+import type { LayerSpec } from '../ts/index.js';
+import { native } from '../ts/native.js';
+import { randomBatch } from './helpers.js';
+
+function model() {
+  return sequential([snu({ units: 4 }), dense({ units: 2 })], { inputSize: 3 }).compile({ loss: 'softmaxCrossEntropy', seed: 1 });
+}
+
+test('wrong lengths name the array and the expected shape', (t) => {
+  const m = model();
+  const b = randomBatch(1, 5, 2, 3, 2);
+  t.throws(() => m.trainOnBatch({ ...b, x: b.x.subarray(1) }), { message: /^x: expected 30 values \(\[steps=5, batch=2, inputSize=3\]\), got 29/ });
+  t.throws(() => m.trainOnBatch({ ...b, y: new Float32Array(3) }), { message: /^y: expected 4 values \(\[batch=2, outputs=2\]\), got 3/ });
+  t.throws(() => m.predict(b.x, { steps: 4, batch: 2 }), { message: /^x: expected 24 values/ });
+  t.throws(() => m.setWeights({ 'snu_0.W': new Float32Array(5) }), { message: /value of snu_0\.W: expected 12 values/ });
+});
+
+test('NaN and infinities are refused and leave the weights unchanged', (t) => {
+  const m = model();
+  const before = m.getWeights();
+  const b = randomBatch(1, 5, 2, 3, 2);
+  const x = b.x.slice();
+  x[7] = Number.NaN;
+  t.throws(() => m.trainOnBatch({ ...b, x }), { message: /^x: value at index 7 is NaN/ });
+  const y = b.y.slice();
+  y[0] = Number.POSITIVE_INFINITY;
+  t.throws(() => m.trainOnBatch({ ...b, y }), { message: /^y: value at index 0 is inf/ });
+  const w = before['dense_1.b']!.slice();
+  w[1] = Number.NEGATIVE_INFINITY;
+  t.throws(() => m.setWeights({ 'dense_1.b': w }), { message: /value of dense_1\.b: value at index 1/ });
+  t.deepEqual(m.getWeights(), before);
+});
+
+test('wrong types name the argument', (t) => {
+  const m = model();
+  const b = randomBatch(1, 5, 2, 3, 2);
+  const net = new native.Network(JSON.stringify(m.spec));
+  t.throws(() => net.trainStep([1, 2, 3] as unknown as Float32Array, b.y, 5, 2), { message: /^x: expected a Float32Array, got an object/ });
+  t.throws(() => net.trainStep(new Float64Array(30) as unknown as Float32Array, b.y, 5, 2), { message: /^x: expected a Float32Array/ });
+  t.throws(() => net.trainStep(b.x, 'y' as unknown as Float32Array, 5, 2), { message: /^y: expected a Float32Array, got a string/ });
+  t.throws(() => net.trainStep(b.x, b.y, 2.5, 2), { message: /^steps: expected an integer/ });
+  t.throws(() => net.trainStep(b.x, b.y, 5, -2), { message: /^batch: expected an integer/ });
+  t.throws(() => net.trainStep(b.x, b.y, 5, Number.NaN), { message: /^batch: expected a finite number/ });
+  t.throws(() => net.predict(b.x, 5, 2, 'yes' as unknown as boolean), { message: /^withLayers: expected a boolean/ });
+  t.throws(() => net.getParam(3 as unknown as string), { message: /^name: expected a string, got a number/ });
+  t.throws(() => native.Network.load('file.snu' as unknown as Uint8Array), { message: /^bytes: expected a Buffer or Uint8Array/ });
+  t.throws(() => new native.Network(42 as unknown as string), { message: /^spec: expected a string/ });
+});
+
+test('unknown layers, bad hyperparameters and bad specs are explained', (t) => {
+  t.throws(() => sequential([{ type: 'conv2d', units: 3 } as unknown as LayerSpec], { inputSize: 3 }), { message: /layers\[0\]: expected a layer made by snu\(\) or dense\(\)/ });
+  t.throws(() => snu({ units: 0 }), { message: /snu\.units: expected an integer from 1/ });
+  t.throws(() => snu({ units: 3, decay: 1.5 }), { message: /snu\.decay/ });
+  t.throws(() => snu({ units: 3, surrogate: 'gaussian' as 'tanh' }), { message: /surrogate: expected one of 'tanh', 'fastSigmoid'/ });
+  t.throws(() => sequential([snu({ units: 3 })], { inputSize: 3 }).compile({ loss: 'hinge' as 'mse' }), { message: /^loss: expected one of/ });
+  // The native parser names the path of a bad field in a hand-written spec.
+  const spec = { inputSize: 3, layers: [{ type: 'snu', units: 4, decay: 2 }], loss: { kind: 'mse' } };
+  t.throws(() => new native.Network(JSON.stringify(spec)), { message: /layers\[0\]\.decay: expected a number in \[0, 1\)/ });
+  const unknownLayer = { inputSize: 3, layers: [{ type: 'lstm', units: 4 }], loss: { kind: 'mse' } };
+  t.throws(() => new native.Network(JSON.stringify(unknownLayer)), { message: /layers\[0\].*unknown variant `lstm`/ });
+  t.throws(() => new native.Network('{not json'), { message: /model spec/ });
+  t.throws(() => sequential([snu({ units: 3 })], { inputSize: 3 }).compile({ loss: 'mse', optimizer: { kind: 'sgd', lr: -1 } }), { message: /optimizer\.lr/ });
+});
+
+test('cross-entropy targets outside [0, 1] and bad datasets are refused', (t) => {
+  const m = model();
+  const b = randomBatch(1, 5, 2, 3, 2);
+  t.throws(() => m.trainOnBatch({ ...b, y: Float32Array.of(2, 0, 0, 1) }), { message: /targets must lie in \[0, 1\]/ });
+  t.throws(() => oneHot([0, 3], 3), { message: /labels\[1\]: expected an integer from 0 to 2, got 3/ });
+  t.throws(() => sequenceDataset({ x: new Float32Array(7), y: new Float32Array(1), steps: 2, features: 3 }), { message: /^x: expected N x steps x features/ });
+  t.throws(() => m.predict(b.x, { steps: 0, batch: 2 }), { message: /^steps: expected an integer from 1/ });
+});
+
+test('calls before compile() explain what to do', (t) => {
+  const m = sequential([snu({ units: 2 })], { inputSize: 2 });
+  t.throws(() => m.paramNames(), { message: /call compile\(\)/ });
+});

@@ -1,0 +1,97 @@
+// Layer builders: typed configs with the defaults of DESIGN §1, turned into canonical specs.
+import { checkInteger, checkNumber, checkOneOf } from './checks.js';
+import type { DenseLayerSpec, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
+
+/** Options of an SNU layer. Only `units` is required. */
+export interface SnuConfig {
+  units: number;
+  /** Layer name; parameters are named `<name>.W`, `<name>.H`, `<name>.b`, `<name>.decay`. */
+  name?: string;
+  /** `'step'` is the spiking SNU, `'sigmoid'` the soft sSNU. Default `'step'`. */
+  output?: 'step' | 'sigmoid';
+  /** State activation `g`. Default `'relu'`. */
+  g?: 'relu' | 'identity' | 'leakyRelu' | StateActivation;
+  /** Add recurrent weights `H`: `a_t += y_{t-1} H`. Default false. */
+  recurrent?: boolean;
+  /** Decay `l` in [0, 1) (`l = 1 - dt/tau`). Default 0.8. */
+  decay?: number;
+  /** One trainable decay per unit (kept in [0, 1)). Default false. */
+  trainableDecay?: boolean;
+  /** Pseudo-derivative of the step. Default `'tanh'` (`1 - tanh(z)^2`). */
+  surrogate?: 'tanh' | 'fastSigmoid' | 'rectangular' | 'sigmoid' | Surrogate;
+  /** Stop the gradient at the reset gate `(1 - y_{t-1})`. Default false. */
+  detachReset?: boolean;
+  /** Any spike resets the whole layer (`1 - max_j y_{t-1,j}`). Default false. */
+  lateralInhibition?: boolean;
+  /** Initial bias `b` (threshold `-b`). Default -1. */
+  initialBias?: number;
+}
+
+/** Options of a dense (affine, per time step) layer. */
+export interface DenseConfig {
+  units: number;
+  name?: string;
+  /** Default `'none'`. */
+  activation?: 'none' | 'relu' | 'sigmoid' | 'tanh';
+  /** Default true. */
+  useBias?: boolean;
+}
+
+function stateActivation(g: SnuConfig['g']): StateActivation {
+  if (g === undefined || g === 'relu') return { kind: 'relu' };
+  if (g === 'identity') return { kind: 'identity' };
+  if (g === 'leakyRelu') return { kind: 'leakyRelu', alpha: 0.01 };
+  if (typeof g === 'object' && g !== null) return g;
+  return { kind: checkOneOf('g', g, ['relu', 'identity', 'leakyRelu'] as const) } as StateActivation;
+}
+
+function surrogate(s: SnuConfig['surrogate']): Surrogate {
+  switch (s) {
+    case undefined:
+    case 'tanh':
+      return { kind: 'tanh' };
+    case 'fastSigmoid':
+      return { kind: 'fastSigmoid', slope: 25 };
+    case 'rectangular':
+      return { kind: 'rectangular', width: 1 };
+    case 'sigmoid':
+      return { kind: 'sigmoid', slope: 25 };
+    default:
+      if (typeof s === 'object' && s !== null) return s;
+      checkOneOf('surrogate', s, ['tanh', 'fastSigmoid', 'rectangular', 'sigmoid'] as const);
+      throw new Error('unreachable');
+  }
+}
+
+/** An SNU layer (DESIGN §1): `snu({ units: 256 })`, `snu({ units: 88, output: 'sigmoid' })`. */
+export function snu(config: SnuConfig): SnuLayerSpec {
+  if (typeof config !== 'object' || config === null) throw new TypeError('snu: expected a config object');
+  const spec: SnuLayerSpec = {
+    type: 'snu',
+    units: checkInteger('snu.units', config.units, 1),
+    output: checkOneOf('snu.output', config.output ?? 'step', ['step', 'sigmoid'] as const),
+    g: stateActivation(config.g),
+    recurrent: config.recurrent ?? false,
+    decay: checkNumber('snu.decay', config.decay ?? 0.8, 0, 0.9999999),
+    trainableDecay: config.trainableDecay ?? false,
+    surrogate: surrogate(config.surrogate),
+    detachReset: config.detachReset ?? false,
+    lateralInhibition: config.lateralInhibition ?? false,
+    initialBias: checkNumber('snu.initialBias', config.initialBias ?? -1),
+  };
+  if (config.name !== undefined) spec.name = config.name;
+  return spec;
+}
+
+/** A dense layer applied at every step: `y_t = act(x_t W + b)`. */
+export function dense(config: DenseConfig): DenseLayerSpec {
+  if (typeof config !== 'object' || config === null) throw new TypeError('dense: expected a config object');
+  const spec: DenseLayerSpec = {
+    type: 'dense',
+    units: checkInteger('dense.units', config.units, 1),
+    activation: checkOneOf('dense.activation', config.activation ?? 'none', ['none', 'relu', 'sigmoid', 'tanh'] as const),
+    useBias: config.useBias ?? true,
+  };
+  if (config.name !== undefined) spec.name = config.name;
+  return spec;
+}

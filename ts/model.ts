@@ -1,0 +1,293 @@
+// The Sequential model: a list of layers compiled into a native network that owns the weights.
+import { readFile } from 'node:fs/promises';
+import { checkInteger, checkOneOf, describe } from './checks.js';
+import type { Batch, Dataset } from './data.js';
+import { writeFileAtomic } from './io.js';
+import { native, type NativeNetwork } from './native.js';
+import { shuffledIndices } from './random.js';
+import type { LayerSpec, LossSpec, ModelSpec, OptimizerSpec, Readout } from './spec.js';
+
+export interface CompileOptions {
+  /** `'softmaxCrossEntropy'` (readout as logits), `'binaryCrossEntropy'` (readout as probabilities), `'mse'`, or a full spec. */
+  loss: 'softmaxCrossEntropy' | 'binaryCrossEntropy' | 'mse' | LossSpec;
+  /** Default `adam()` with lr 1e-3. */
+  optimizer?: OptimizerSpec;
+  /** Default `'sum'` (spike count). */
+  readout?: Readout;
+  /** Clip gradients to this global L2 norm. */
+  clipNorm?: number;
+  /** Truncated BPTT window in steps (gradients do not cross window boundaries). */
+  tbptt?: number;
+  /** Seed of the weight initialisation. Default 0. */
+  seed?: number;
+}
+
+/** Metrics of one epoch. */
+export interface EpochLogs {
+  epoch: number;
+  loss: number;
+  /** Fraction of rows whose readout argmax matches the target's (softmax cross-entropy only). */
+  accuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  /** Shuffle each epoch with a seed derived from `seed`. Default true. */
+  shuffle?: boolean;
+  /** Seed of shuffling and encoding. Default 0. */
+  seed?: number;
+  validationData?: Dataset;
+  /** Called after each epoch; may be async. */
+  onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
+  /** Called after each batch with its loss. */
+  onBatchEnd?: (info: { epoch: number; batch: number; batches: number; loss: number; samples: number }) => void;
+  /** Stops training after the current step; the weights of the last finished step are kept. */
+  signal?: AbortSignal;
+}
+
+export interface History {
+  epochs: EpochLogs[];
+  /** True when `signal` stopped training early. */
+  aborted: boolean;
+}
+
+export interface Evaluation {
+  loss: number;
+  accuracy?: number;
+}
+
+/** Mixes seed, epoch and batch number into one 32-bit seed. */
+function batchSeed(seed: number, epoch: number, index: number): number {
+  let h = (seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (index + 0x7f4a7c15), 0x85ebca6b) >>> 0;
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+function argmax(a: Float32Array, start: number, n: number): number {
+  let best = start;
+  for (let i = start + 1; i < start + n; i++) if (a[i]! > a[best]!) best = i;
+  return best - start;
+}
+
+/** Rows whose readout argmax equals the target argmax. */
+function countCorrect(output: Float32Array, target: Float32Array, n: number): number {
+  let correct = 0;
+  for (let r = 0; r < output.length; r += n) if (argmax(output, r, n) === argmax(target, r, n)) correct++;
+  return correct;
+}
+
+function lossSpec(loss: CompileOptions['loss']): LossSpec {
+  if (typeof loss === 'object' && loss !== null) return loss;
+  const kind = checkOneOf('loss', loss, ['softmaxCrossEntropy', 'binaryCrossEntropy', 'mse'] as const);
+  return kind === 'binaryCrossEntropy' ? { kind, fromLogits: false } : { kind };
+}
+
+/**
+ * A stack of layers run over time-major sequences `[T, B, features]`.
+ *
+ * ```ts
+ * const model = sequential([snu({ units: 256 }), snu({ units: 10 })], { inputSize: 784 });
+ * model.compile({ loss: 'softmaxCrossEntropy', optimizer: adam({ lr: 1e-3 }) });
+ * const history = await model.fit(train, { epochs: 1, batchSize: 64 });
+ * ```
+ */
+export class Sequential {
+  readonly layers: readonly LayerSpec[];
+  readonly inputSize: number;
+  #net: NativeNetwork | undefined;
+
+  constructor(layers: LayerSpec[], options: { inputSize: number }) {
+    if (!Array.isArray(layers) || layers.length === 0) {
+      throw new TypeError(`layers: expected a non-empty array of layers, got ${describe(layers)}`);
+    }
+    layers.forEach((l, i) => {
+      if (typeof l !== 'object' || l === null || (l.type !== 'snu' && l.type !== 'dense')) {
+        throw new TypeError(`layers[${i}]: expected a layer made by snu() or dense(), got ${describe(l)}`);
+      }
+    });
+    this.layers = layers;
+    this.inputSize = checkInteger('inputSize', options?.inputSize, 1);
+  }
+
+  /** Creates the native network with fresh weights from `seed`. */
+  compile(options: CompileOptions): this {
+    const spec: ModelSpec = {
+      inputSize: this.inputSize,
+      layers: [...this.layers],
+      readout: checkOneOf('readout', options.readout ?? 'sum', ['sum', 'mean', 'last', 'sequence'] as const),
+      loss: lossSpec(options.loss),
+      optimizer: options.optimizer ?? { kind: 'adam' },
+      clipNorm: options.clipNorm ?? null,
+      tbptt: options.tbptt ?? null,
+      seed: checkInteger('seed', options.seed ?? 0, 0, 2 ** 53 - 1),
+    };
+    this.#net = new native.Network(JSON.stringify(spec));
+    return this;
+  }
+
+  private get net(): NativeNetwork {
+    if (!this.#net) throw new Error('model: call compile() (or Sequential.load) before using it');
+    return this.#net;
+  }
+
+  /** The full model spec, with every default filled in. */
+  get spec(): ModelSpec {
+    return JSON.parse(this.net.spec()) as ModelSpec;
+  }
+
+  get outputSize(): number {
+    return this.net.outputSize;
+  }
+
+  /** Parameter names, e.g. `snu_0.W`, `snu_0.b`, `dense_1.W`. */
+  paramNames(): string[] {
+    return this.net.paramNames();
+  }
+
+  /** Copies of all parameters by name. */
+  getWeights(): Record<string, Float32Array> {
+    return Object.fromEntries(this.paramNames().map((n) => [n, this.net.getParam(n)]));
+  }
+
+  /** Sets some or all parameters by name (each must keep its length). */
+  setWeights(weights: Record<string, Float32Array>): void {
+    for (const [name, value] of Object.entries(weights)) this.net.setParam(name, value);
+  }
+
+  setLearningRate(lr: number): void {
+    this.net.setLearningRate(lr);
+  }
+
+  /** Readout for inputs `x` (`[steps, batch, inputSize]`): `[batch, outputs]` (`[steps, batch, outputs]` for `sequence`). */
+  predict(x: Float32Array, shape: { steps: number; batch: number }): Float32Array {
+    return this.net.predict(x, shape.steps, shape.batch).output;
+  }
+
+  /** Readout plus every layer's output sequence `[steps, batch, units]` (spikes for SNU layers). */
+  predictWithLayers(x: Float32Array, shape: { steps: number; batch: number }): { output: Float32Array; layers: Float32Array[] } {
+    const p = this.net.predict(x, shape.steps, shape.batch, true);
+    return { output: p.output, layers: p.layers ?? [] };
+  }
+
+  /** `predict` off the main thread. */
+  predictAsync(x: Float32Array, shape: { steps: number; batch: number }): Promise<Float32Array> {
+    return this.net.predictAsync(x, shape.steps, shape.batch);
+  }
+
+  /** The loss on a batch, without gradients or updates. */
+  loss(batch: Batch): number {
+    return this.net.loss(batch.x, batch.y, batch.steps, batch.batch);
+  }
+
+  /** Loss and the gradient of every parameter on a batch, without updating. */
+  gradients(batch: Batch): { loss: number; gradients: Record<string, Float32Array> } {
+    const g = this.net.gradients(batch.x, batch.y, batch.steps, batch.batch);
+    return { loss: g.loss, gradients: Object.fromEntries(g.names.map((n, i) => [n, g.gradients[i]!])) };
+  }
+
+  /** One training step (forward, BPTT, update) on the main thread; returns the loss. */
+  trainOnBatch(batch: Batch): number {
+    return this.net.trainStep(batch.x, batch.y, batch.steps, batch.batch);
+  }
+
+  /** One training step off the main thread; resolves with the loss. */
+  trainOnBatchAsync(batch: Batch): Promise<number> {
+    return this.net.trainStepAsync(batch.x, batch.y, batch.steps, batch.batch);
+  }
+
+  private get tracksAccuracy(): boolean {
+    return this.spec.loss.kind === 'softmaxCrossEntropy';
+  }
+
+  /** Trains for `epochs` over `data`; each step runs off the main thread. */
+  async fit(data: Dataset, options: FitOptions): Promise<History> {
+    const epochs = checkInteger('epochs', options.epochs, 0);
+    const batchSize = checkInteger('batchSize', options.batchSize, 1);
+    const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
+    const batches = Math.ceil(data.size / batchSize);
+    const history: History = { epochs: [], aborted: false };
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const order = options.shuffle === false ? Uint32Array.from({ length: data.size }, (_, i) => i) : shuffledIndices(data.size, batchSeed(seed, epoch, -1));
+      const started = performance.now();
+      let lossSum = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        if (options.signal?.aborted) {
+          history.aborted = true;
+          return history;
+        }
+        const batch = data.batch(order.subarray(b * batchSize, (b + 1) * batchSize), batchSeed(seed, epoch, b));
+        const loss = await this.trainOnBatchAsync(batch);
+        lossSum += loss * batch.batch;
+        seen += batch.batch;
+        options.onBatchEnd?.({ epoch, batch: b, batches, loss, samples: seen });
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const logs: EpochLogs = { epoch, loss: lossSum / seen, seconds, samplesPerSecond: seen / seconds };
+      if (options.validationData) {
+        const v = await this.evaluate(options.validationData, { batchSize });
+        logs.valLoss = v.loss;
+        if (v.accuracy !== undefined) logs.valAccuracy = v.accuracy;
+      }
+      history.epochs.push(logs);
+      await options.onEpochEnd?.(logs);
+    }
+    return history;
+  }
+
+  /** Mean loss (and accuracy, for softmax cross-entropy) over a dataset, in order. */
+  async evaluate(data: Dataset, options: { batchSize?: number; seed?: number } = {}): Promise<Evaluation> {
+    const batchSize = checkInteger('batchSize', options.batchSize ?? 256, 1);
+    const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
+    const n = this.outputSize;
+    const accuracy = this.tracksAccuracy;
+    let lossSum = 0;
+    let rows = 0;
+    let correct = 0;
+    let samples = 0;
+    for (let start = 0, b = 0; start < data.size; start += batchSize, b++) {
+      const idx = Uint32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
+      const batch = data.batch(idx, batchSeed(seed, -1, b));
+      const r = await this.net.evaluateAsync(batch.x, batch.y, batch.steps, batch.batch);
+      lossSum += r.loss * batch.batch;
+      samples += batch.batch;
+      if (accuracy) {
+        correct += countCorrect(r.output, batch.y, n);
+        rows += r.output.length / n;
+      }
+    }
+    return accuracy ? { loss: lossSum / samples, accuracy: correct / rows } : { loss: lossSum / samples };
+  }
+
+  /** The checkpoint as bytes: spec, weights, optimizer state (versioned, checksummed). */
+  toBytes(): Uint8Array {
+    return this.net.save();
+  }
+
+  static fromBytes(bytes: Uint8Array): Sequential {
+    const net = native.Network.load(bytes);
+    const spec = JSON.parse(net.spec()) as ModelSpec;
+    const model = new Sequential(spec.layers, { inputSize: spec.inputSize });
+    model.#net = net;
+    return model;
+  }
+
+  /** Saves a checkpoint to `path` atomically (a temporary file renamed into place). */
+  async save(path: string): Promise<void> {
+    await writeFileAtomic(path, this.toBytes());
+  }
+
+  static async load(path: string): Promise<Sequential> {
+    return Sequential.fromBytes(await readFile(path));
+  }
+}
+
+/** Builds a `Sequential` model: `sequential([snu({ units: 100 }), dense({ units: 10 })], { inputSize: 784 })`. */
+export function sequential(layers: LayerSpec[], options: { inputSize: number }): Sequential {
+  return new Sequential(layers, options);
+}
