@@ -1,9 +1,10 @@
 // Async training runs off the main thread: timers keep firing while a step runs.
+// Serial: another test's set-up on the main thread would stop the timer and blur the measure.
 import test from 'ava';
 import { sequential, snu } from '../ts/index.js';
 import { randomBatch } from './helpers.js';
 
-test('a timer keeps firing while trainOnBatchAsync runs, and not while trainOnBatch does', async (t) => {
+test.serial('a timer keeps firing while trainOnBatchAsync runs, and not while trainOnBatch does', async (t) => {
   const model = sequential([snu({ units: 512 }), snu({ units: 512 }), snu({ units: 10 })], { inputSize: 784 }).compile({
     loss: 'softmaxCrossEntropy',
     seed: 1,
@@ -31,7 +32,7 @@ test('a timer keeps firing while trainOnBatchAsync runs, and not while trainOnBa
   }
 });
 
-test('a synchronous call during an async step is refused, not raced', async (t) => {
+test.serial('a synchronous call during an async step is refused, not raced', async (t) => {
   const model = sequential([snu({ units: 256 }), snu({ units: 10 })], { inputSize: 784 }).compile({ loss: 'mse', seed: 1 });
   const batch = randomBatch(2, 20, 128, 784, 10);
   const pending = model.trainOnBatchAsync(batch);

@@ -37,6 +37,10 @@ const cargoCode = await run('cargo', ['test', '--workspace'], (line) => {
 });
 if (cargoCode !== 0 && cargo.failed === 0) cargo.failed += 1; // a build failure counts as a failure
 
+// Types are stripped at run time (tsx), so check them once here.
+const typecheck = (await run('npx', ['tsc', '-p', 'tsconfig.check.json'], () => {})) === 0;
+console.log(`typecheck: ${typecheck ? 'ok' : 'FAILED'}`);
+
 const ava = { passed: 0, failed: 0, skipped: 0 };
 const avaCode = await run('npx', ['ava', '--tap'], (line) => {
   let m;
@@ -48,5 +52,8 @@ if (avaCode !== 0 && ava.failed === 0) ava.failed += 1; // e.g. a file that fail
 
 console.log(`cargo: ${cargo.passed} passed, ${cargo.failed} failed`);
 console.log(`ava: ${ava.passed} passed, ${ava.failed} failed${ava.skipped ? `, ${ava.skipped} skipped` : ''}`);
-console.log(`${cargo.passed + ava.passed} passed, ${cargo.failed + ava.failed} failed`);
-process.exit(cargo.failed + ava.failed > 0 ? 1 : 0);
+// The type check counts as one test of its own.
+const passed = cargo.passed + ava.passed + (typecheck ? 1 : 0);
+const failed = cargo.failed + ava.failed + (typecheck ? 0 : 1);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
