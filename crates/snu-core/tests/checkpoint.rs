@@ -1,0 +1,157 @@
+//! Checkpoints: `save` then `load` restores the spec, every weight and the optimizer state
+//! bit for bit, so training resumes exactly; damaged or foreign files are refused with a
+//! message saying what is wrong.
+
+mod common;
+
+use common::*;
+use snu_core::checkpoint::{fnv1a, load, save, MAGIC, VERSION};
+use snu_core::Network;
+
+const STEPS: usize = 5;
+const BATCH: usize = 4;
+
+fn model() -> ModelCfg {
+    let snu = LayerCfg::Snu(SnuCfg { recurrent: true, trainable_decay: true, ..SnuCfg::snu(6) });
+    ModelCfg { seed: 42, ..ModelCfg::new(3, vec![snu, dense(2, Act::None)], Readout::Sum, Loss::SoftmaxCe) }
+}
+
+fn batch(seed: u64) -> (Vec<f32>, Vec<f32>) {
+    let mut rng = Rng::new(seed);
+    let x = rng.vec(STEPS * BATCH * 3, 0.0, 1.5);
+    (x, model().random_target(&mut rng, STEPS, BATCH))
+}
+
+/// A network after a few Adam steps: nonzero moments and step count.
+fn trained() -> Network {
+    let mut net = model().build();
+    for i in 0..3 {
+        let (x, t) = batch(i);
+        net.train_step(&x, &t, STEPS, BATCH).unwrap();
+    }
+    net
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn assert_same_state(a: &Network, b: &Network) {
+    assert_eq!(a.spec, b.spec);
+    assert_eq!(a.param_names(), b.param_names());
+    for (p, q) in a.params().iter().zip(b.params()) {
+        assert_eq!(p.shape, q.shape, "{}", p.name);
+        assert_eq!(bits(&p.value), bits(&q.value), "{} differs", p.name);
+    }
+    assert_eq!(a.optimizer.step, b.optimizer.step);
+    assert_eq!(a.optimizer.spec, b.optimizer.spec);
+    assert_eq!(a.optimizer.m.len(), b.optimizer.m.len());
+    for (x, y) in a.optimizer.m.iter().zip(&b.optimizer.m).chain(a.optimizer.v.iter().zip(&b.optimizer.v)) {
+        assert_eq!(bits(x), bits(y), "optimizer moments differ");
+    }
+}
+
+#[test]
+fn save_then_load_is_bit_exact_and_training_resumes_identically() {
+    let mut original = trained();
+    assert!(original.optimizer.step == 3 && !original.optimizer.m.is_empty());
+    let bytes = save(&original);
+    let mut restored = load(&bytes).unwrap();
+    assert_same_state(&original, &restored);
+    // Saving the restored network gives the same file.
+    assert_eq!(save(&restored), bytes);
+
+    // One more step on both: identical weights (Adam's moments and bias correction restored).
+    let (x, t) = batch(99);
+    let la = original.train_step(&x, &t, STEPS, BATCH).unwrap();
+    let lb = restored.train_step(&x, &t, STEPS, BATCH).unwrap();
+    assert_eq!(la.to_bits(), lb.to_bits());
+    assert_same_state(&original, &restored);
+
+    // The step really moved the weights (so the comparison above compared something).
+    let before = load(&bytes).unwrap();
+    assert_ne!(bits(&before.param("snu_0.W").unwrap().value), bits(&original.param("snu_0.W").unwrap().value));
+}
+
+#[test]
+fn an_untrained_network_round_trips_without_optimizer_state() {
+    let net = model().build();
+    let restored = load(&save(&net)).unwrap();
+    assert_same_state(&net, &restored);
+    assert!(restored.optimizer.m.is_empty() && restored.optimizer.step == 0);
+}
+
+fn error_of(bytes: &[u8]) -> String {
+    match load(bytes) {
+        Ok(_) => panic!("a damaged checkpoint of {} bytes was accepted", bytes.len()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_truncated_file_is_refused() {
+    let bytes = save(&trained());
+    // Cut at many places: inside the header, the spec, the weights, the moments, the checksum.
+    for len in [0, 4, 10, 15, 40, bytes.len() / 2, bytes.len() - 9, bytes.len() - 1] {
+        let msg = error_of(&bytes[..len]);
+        assert!(msg.starts_with("checkpoint:"), "{len}: {msg}");
+        let clear = msg.contains("truncated") || msg.contains("corrupt") || msg.contains("not an snu checkpoint");
+        assert!(clear, "cut at {len}: unclear message {msg:?}");
+    }
+}
+
+#[test]
+fn a_flipped_bit_anywhere_after_the_header_is_refused() {
+    let bytes = save(&trained());
+    // Every byte position past magic and version, one bit each (cycling through the 8 bits).
+    for pos in 12..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[pos] ^= 1 << (pos % 8);
+        let msg = error_of(&bad);
+        assert!(msg.contains("checksum mismatch") && msg.contains("corrupt"), "byte {pos}: {msg}");
+    }
+}
+
+#[test]
+fn a_foreign_file_is_refused() {
+    let bytes = save(&trained());
+    let mut foreign = bytes.clone();
+    foreign[..8].copy_from_slice(b"GGUF\0\0\0\0");
+    let msg = error_of(&foreign);
+    assert!(msg.contains("not an snu checkpoint"), "{msg}");
+    assert!(error_of(b"{\"inputSize\": 3}").contains("not an snu checkpoint"));
+    assert!(error_of(b"").contains("not an snu checkpoint"));
+}
+
+#[test]
+fn a_file_of_another_version_is_refused() {
+    let mut bytes = save(&trained());
+    // A well-formed file from a future version: valid checksum, only the version differs.
+    bytes[8..12].copy_from_slice(&(VERSION + 1).to_le_bytes());
+    let n = bytes.len();
+    let sum = fnv1a(&bytes[..n - 8]);
+    bytes[n - 8..].copy_from_slice(&sum.to_le_bytes());
+    assert_eq!(&bytes[..8], MAGIC);
+    let msg = error_of(&bytes);
+    assert!(msg.contains(&format!("version {}", VERSION + 1)) && msg.contains("not supported"), "{msg}");
+}
+
+#[test]
+fn a_consistent_file_whose_contents_contradict_its_spec_is_refused() {
+    // Rewrite the spec inside an otherwise valid file (fixed checksum) so that it declares
+    // other layer sizes than the weights that follow.
+    let net = trained();
+    let bytes = save(&net);
+    let spec_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let spec = std::str::from_utf8(&bytes[16..16 + spec_len]).unwrap();
+    let other = spec.replacen("\"units\":6", "\"units\":7", 1);
+    assert_ne!(spec, other);
+    let mut bad = bytes[..12].to_vec();
+    bad.extend_from_slice(&(other.len() as u32).to_le_bytes());
+    bad.extend_from_slice(other.as_bytes());
+    bad.extend_from_slice(&bytes[16 + spec_len..bytes.len() - 8]);
+    let sum = fnv1a(&bad);
+    bad.extend_from_slice(&sum.to_le_bytes());
+    let msg = error_of(&bad);
+    assert!(msg.starts_with("checkpoint:") && msg.contains("expected"), "{msg}");
+}
