@@ -25,7 +25,7 @@ fn default_leaky_alpha() -> f32 {
 }
 
 impl StateActivation {
-    #[inline]
+    #[inline(always)]
     pub fn value(self, a: f32) -> f32 {
         match self {
             StateActivation::Relu => a.max(0.0),
@@ -41,13 +41,32 @@ impl StateActivation {
     }
 
     /// `g'(a)`; at the kink `a = 0` the left derivative.
-    #[inline]
+    #[inline(always)]
     pub fn derivative(self, a: f32) -> f32 {
         match self {
             StateActivation::Relu => (a > 0.0) as u8 as f32,
             StateActivation::Identity => 1.0,
             StateActivation::LeakyRelu { alpha } => {
                 if a > 0.0 {
+                    1.0
+                } else {
+                    alpha
+                }
+            }
+        }
+    }
+}
+
+impl StateActivation {
+    /// `g'(a)` from the state `s = g(a)` alone: `a > 0` exactly when `s > 0` for all three,
+    /// so BPTT need not keep `a`.
+    #[inline(always)]
+    pub fn derivative_from_state(self, s: f32) -> f32 {
+        match self {
+            StateActivation::Relu => (s > 0.0) as u8 as f32,
+            StateActivation::Identity => 1.0,
+            StateActivation::LeakyRelu { alpha } => {
+                if s > 0.0 {
                     1.0
                 } else {
                     alpha
@@ -103,19 +122,13 @@ impl Default for Surrogate {
     }
 }
 
-#[inline]
-pub fn sigmoid(z: f32) -> f32 {
-    1.0 / (1.0 + (-z).exp())
-}
+pub use crate::fastmath::sigmoid;
 
 impl Surrogate {
-    #[inline]
+    #[inline(always)]
     pub fn derivative(self, z: f32) -> f32 {
         match self {
-            Surrogate::Tanh => {
-                let t = z.tanh();
-                1.0 - t * t
-            }
+            Surrogate::Tanh => crate::fastmath::sech2(z),
             Surrogate::FastSigmoid { slope } => {
                 let d = 1.0 + slope * z.abs();
                 1.0 / (d * d)
@@ -136,7 +149,7 @@ impl Surrogate {
 }
 
 impl OutputActivation {
-    #[inline]
+    #[inline(always)]
     pub fn value(self, z: f32) -> f32 {
         match self {
             OutputActivation::Step => (z > 0.0) as u8 as f32,
@@ -145,7 +158,7 @@ impl OutputActivation {
     }
 
     /// `dy/dz` given `z` and `y = h(z)`: the surrogate for `step`, `y (1 - y)` for sigmoid.
-    #[inline]
+    #[inline(always)]
     pub fn derivative(self, z: f32, y: f32, surrogate: Surrogate) -> f32 {
         match self {
             OutputActivation::Step => surrogate.derivative(z),
@@ -166,18 +179,18 @@ pub enum DenseActivation {
 }
 
 impl DenseActivation {
-    #[inline]
+    #[inline(always)]
     pub fn value(self, p: f32) -> f32 {
         match self {
             DenseActivation::None => p,
             DenseActivation::Relu => p.max(0.0),
             DenseActivation::Sigmoid => sigmoid(p),
-            DenseActivation::Tanh => p.tanh(),
+            DenseActivation::Tanh => crate::fastmath::tanh(p),
         }
     }
 
     /// Derivative expressed through the output `y` (all four allow it).
-    #[inline]
+    #[inline(always)]
     pub fn derivative_from_output(self, y: f32) -> f32 {
         match self {
             DenseActivation::None => 1.0,

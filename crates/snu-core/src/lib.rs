@@ -8,6 +8,8 @@ pub mod activation;
 pub mod checkpoint;
 pub mod encode;
 pub mod error;
+pub mod event;
+pub mod fastmath;
 pub mod layers;
 pub mod linalg;
 pub mod loss;
@@ -16,7 +18,9 @@ pub mod optim;
 pub mod params;
 pub mod readout;
 pub mod rng;
+pub mod shared_rows;
 pub mod spec;
+pub mod spikes;
 
 pub use error::{Error, Result};
 pub use network::Network;

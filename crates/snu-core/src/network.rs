@@ -4,7 +4,9 @@
 
 use crate::bail;
 use crate::error::{check_finite, Result};
+use crate::layers::input::{ProductPath, SeqInput};
 use crate::layers::{dense::DenseLayer, snu::SnuLayer, Layer, SeqShape};
+use crate::spikes::SpikeMatrix;
 use crate::loss::loss_and_grad;
 use crate::optim::{clip_global_norm, Optimizer};
 use crate::params::{Param, ParamStore};
@@ -26,6 +28,11 @@ pub struct Network {
     d_out: Vec<f32>,
     grad_a: Vec<f32>,
     grad_b: Vec<f32>,
+    /// The input as bits when it holds only 0s and 1s (so the first layer can go event-driven).
+    x_spikes: SpikeMatrix,
+    x_is_spikes: bool,
+    /// The last layer's output as values when it is kept as bits.
+    last_values: Vec<f32>,
 }
 
 impl Network {
@@ -57,6 +64,9 @@ impl Network {
             d_out: vec![],
             grad_a: vec![],
             grad_b: vec![],
+            x_spikes: SpikeMatrix::default(),
+            x_is_spikes: false,
+            last_values: vec![],
         })
     }
 
@@ -116,14 +126,28 @@ impl Network {
     }
 
     fn run_forward(&mut self, x: &[f32], shape: SeqShape) {
+        self.x_is_spikes = self.x_spikes.pack(x, shape.rows(), self.spec.input_size);
         for i in 0..self.layers.len() {
             let (before, rest) = self.layers.split_at_mut(i);
-            let input = before.last().map_or(x, |l| l.output());
+            let input = before.last().map_or_else(|| network_input(x, &self.x_spikes, self.x_is_spikes), |l| l.output());
             rest[0].forward(&self.store, input, shape);
         }
         let n = self.output_size();
-        readout::forward(self.spec.readout, self.layers.last().unwrap().output(), shape, n, &mut self.out);
+        let y = match self.layers.last().unwrap().output() {
+            SeqInput::Dense(v) => v,
+            SeqInput::Spikes(bits) => {
+                self.last_values.resize(bits.rows() * bits.cols(), 0.0);
+                bits.unpack(&mut self.last_values);
+                &self.last_values
+            }
+        };
+        readout::forward(self.spec.readout, y, shape, n, &mut self.out);
         self.shape = Some(shape);
+    }
+
+    /// Forces the dense or the event-driven product for spike inputs (default: by density).
+    pub fn set_product_path(&mut self, path: ProductPath) {
+        self.layers.iter_mut().for_each(|l| l.set_product_path(path));
     }
 
     /// The readout of the last forward pass.
@@ -132,8 +156,8 @@ impl Network {
     }
 
     /// Each layer's output sequence `[T*B, units]` from the last forward pass (spikes for SNU layers).
-    pub fn layer_outputs(&self) -> Vec<&[f32]> {
-        self.layers.iter().map(|l| l.output()).collect()
+    pub fn layer_outputs(&self) -> Vec<Vec<f32>> {
+        self.layers.iter().map(|l| l.output_values()).collect()
     }
 
     /// The loss on a batch, without gradients.
@@ -154,7 +178,7 @@ impl Network {
         let window = self.spec.tbptt.unwrap_or(usize::MAX);
         for i in (0..self.layers.len()).rev() {
             let (before, rest) = self.layers.split_at_mut(i);
-            let input = before.last().map_or(x, |l| l.output());
+            let input = before.last().map_or_else(|| network_input(x, &self.x_spikes, self.x_is_spikes), |l| l.output());
             let dx = if i > 0 {
                 self.grad_b.resize(shape.rows() * before.last().unwrap().units(), 0.0);
                 Some(self.grad_b.as_mut_slice())
@@ -224,5 +248,13 @@ impl Network {
         self.spec.optimizer.set_lr(lr);
         self.optimizer.spec.set_lr(lr);
         Ok(())
+    }
+}
+
+fn network_input<'a>(x: &'a [f32], bits: &'a SpikeMatrix, is_spikes: bool) -> SeqInput<'a> {
+    if is_spikes {
+        SeqInput::Spikes(bits)
+    } else {
+        SeqInput::Dense(x)
     }
 }

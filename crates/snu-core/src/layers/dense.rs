@@ -1,5 +1,6 @@
 //! Dense layer applied at every time step: `y_t = act(x_t W + b)`.
 
+use super::input::{InputProducts, SeqInput};
 use super::{ensure_len, SeqShape};
 use crate::activation::DenseActivation;
 use crate::linalg::{gemm, Mat};
@@ -16,6 +17,7 @@ pub struct DenseLayer {
     /// Output `[T*B, units]`.
     pub y: Vec<f32>,
     dpre: Vec<f32>,
+    pub input: InputProducts,
 }
 
 impl DenseLayer {
@@ -24,14 +26,14 @@ impl DenseLayer {
         let w = p.add(format!("{name}.W"), vec![in_size, n], 0.0);
         glorot_uniform(rng, in_size, n, &mut p.params[w].value);
         let b = spec.use_bias.then(|| p.add(format!("{name}.b"), vec![n], 0.0));
-        DenseLayer { in_size, units: n, activation: spec.activation, w, b, y: vec![], dpre: vec![] }
+        DenseLayer { in_size, units: n, activation: spec.activation, w, b, y: vec![], dpre: vec![], input: InputProducts::default() }
     }
 
-    pub fn forward(&mut self, p: &ParamStore, x: &[f32], shape: SeqShape) {
+    pub fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
         let (rows, n) = (shape.rows(), self.units);
         ensure_len(&mut self.y, rows * n);
         // pre = X W (+ b): one product over all T*B rows.
-        gemm(1.0, Mat::new(x, rows, self.in_size), false, Mat::new(p.value(self.w), self.in_size, n), false, 0.0, &mut self.y);
+        self.input.forward(x, rows, p.value(self.w), self.in_size, n, &mut self.y);
         let bias = self.b.map(|b| p.value(b));
         for row in self.y.chunks_exact_mut(n) {
             if let Some(bias) = bias {
@@ -41,7 +43,7 @@ impl DenseLayer {
         }
     }
 
-    pub fn backward(&mut self, p: &mut ParamStore, x: &[f32], dy: &[f32], dx: Option<&mut [f32]>, shape: SeqShape) {
+    pub fn backward(&mut self, p: &mut ParamStore, x: SeqInput, dy: &[f32], dx: Option<&mut [f32]>, shape: SeqShape) {
         let (rows, n, m) = (shape.rows(), self.units, self.in_size);
         ensure_len(&mut self.dpre, rows * n);
         // dpre = dy ⊙ act'(pre), through the output.
@@ -55,7 +57,7 @@ impl DenseLayer {
             }
         }
         // dW += X^T dpre;  dX = dpre W^T
-        gemm(1.0, Mat::new(x, rows, m), true, Mat::new(&self.dpre, rows, n), false, 1.0, &mut p.grads[self.w]);
+        self.input.weight_grad(x, 0..rows, &self.dpre, m, n, &mut p.grads[self.w]);
         if let Some(dx) = dx {
             gemm(1.0, Mat::new(&self.dpre, rows, n), false, Mat::new(p.value(self.w), m, n), true, 0.0, dx);
         }

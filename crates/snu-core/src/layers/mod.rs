@@ -2,8 +2,10 @@
 //! matrix is sample `b` at step `t`.
 
 pub mod dense;
+pub mod input;
 pub mod snu;
 
+use input::{ProductPath, SeqInput};
 use crate::params::ParamStore;
 
 /// The sequence shape a layer works on.
@@ -32,18 +34,33 @@ impl Layer {
         }
     }
 
-    pub fn forward(&mut self, p: &ParamStore, x: &[f32], shape: SeqShape) {
+    pub fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
         match self {
             Layer::Snu(l) => l.forward(p, x, shape),
             Layer::Dense(l) => l.forward(p, x, shape),
         }
     }
 
-    /// The last forward's output, `[T*B, units]`.
-    pub fn output(&self) -> &[f32] {
+    /// The last forward's output, `[T*B, units]`: spikes as bits or values.
+    pub fn output(&self) -> SeqInput<'_> {
         match self {
-            Layer::Snu(l) => &l.y,
-            Layer::Dense(l) => &l.y,
+            Layer::Snu(l) => l.output(),
+            Layer::Dense(l) => SeqInput::Dense(&l.y),
+        }
+    }
+
+    /// The last forward's output as values, `[T*B, units]`.
+    pub fn output_values(&self) -> Vec<f32> {
+        match self {
+            Layer::Snu(l) => l.output_values(),
+            Layer::Dense(l) => l.y.clone(),
+        }
+    }
+
+    pub fn set_product_path(&mut self, path: ProductPath) {
+        match self {
+            Layer::Snu(l) => l.set_product_path(path),
+            Layer::Dense(l) => l.input.path = path,
         }
     }
 
@@ -52,7 +69,7 @@ impl Layer {
     pub fn backward(
         &mut self,
         p: &mut ParamStore,
-        x: &[f32],
+        x: SeqInput,
         dy: &[f32],
         dx: Option<&mut [f32]>,
         shape: SeqShape,

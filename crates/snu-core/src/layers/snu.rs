@@ -5,39 +5,99 @@
 //! s_t = g(a_t)
 //! y_t = h(s_t + b)                                          s_0 = 0, y_0 = 0
 //! ```
-//! `x W` for all steps is one matrix product; only the element-wise recurrence runs step by step.
+//! `x W` for all steps is one product (event-driven for sparse spike inputs, see `input.rs`);
+//! only the element-wise recurrence runs step by step, in parallel over chunks of the batch
+//! (samples are independent). One `[T*B, n]` buffer holds `x W`, then `s`, then in BPTT
+//! `dL/da` (`g'(a)` is read off `s`); a spiking layer keeps its outputs as bits.
 
+use super::input::{InputProducts, ProductPath, SeqInput};
 use super::{ensure_len, SeqShape};
 use crate::activation::{OutputActivation, StateActivation, Surrogate};
+use crate::event::for_each_spike;
 use crate::linalg::{gemm, Mat};
 use crate::params::ParamStore;
 use crate::rng::{glorot_uniform, Rng};
+use crate::shared_rows::SharedRows;
 use crate::spec::SnuSpec;
+use crate::spikes::SpikeMatrix;
+use multiversion::multiversion;
+use rayon::prelude::*;
 
 /// Largest value the trainable decay is projected to, keeping `l < 1`.
 pub const MAX_DECAY: f32 = 0.9999;
 
-pub struct SnuLayer {
-    pub in_size: usize,
-    pub units: usize,
+/// The batch is cut into at most this many chunks for the parallel time loop. The cut depends
+/// on the batch size only, so sums over chunks (bias and decay gradients) come out bit-identical
+/// whatever the number of threads.
+const MAX_CHUNKS: usize = 16;
+
+/// The pointwise configuration of the unit.
+#[derive(Clone, Copy)]
+struct Unit {
     g: StateActivation,
     h: OutputActivation,
     surrogate: Surrogate,
     detach_reset: bool,
     lateral: bool,
+}
+
+/// The layer's output sequence: bits for spikes (step output), values for sSNU.
+pub enum Outputs {
+    Spikes(SpikeMatrix),
+    Values(Vec<f32>),
+}
+
+impl Outputs {
+    fn as_input(&self) -> SeqInput<'_> {
+        match self {
+            Outputs::Spikes(bits) => SeqInput::Spikes(bits),
+            Outputs::Values(v) => SeqInput::Dense(v),
+        }
+    }
+}
+
+pub struct SnuLayer {
+    pub in_size: usize,
+    pub units: usize,
+    unit: Unit,
     fixed_decay: f32,
     w: usize,
     rec: Option<usize>,
     b: usize,
     decay: Option<usize>,
-    /// State input `a`, state `s` and output `y`, each `[T*B, units]`, kept for BPTT.
-    a: Vec<f32>,
+    /// `x W (+ ...)`, then the state `s`; after BPTT `dL/da`. `[T*B, units]`.
     s: Vec<f32>,
-    pub y: Vec<f32>,
-    /// `dL/da` for every step, `[T*B, units]`.
-    da: Vec<f32>,
-    /// `dL/dy_t` of one step, `[B, units]`.
-    dy_t: Vec<f32>,
+    pub y: Outputs,
+    input: InputProducts,
+    recurrent: InputProducts,
+    /// The decay `l` per unit for this pass (trainable values or the fixed one repeated).
+    decay_now: Vec<f32>,
+    /// Per chunk: two `[chunk, units]` row blocks of scratch and `[2, units]` partial sums.
+    scratch: Vec<f32>,
+    partials: Vec<f32>,
+}
+
+/// How the batch is cut: `count` chunks of `size` samples (the last may be shorter).
+#[derive(Clone, Copy)]
+struct Chunks {
+    size: usize,
+    count: usize,
+}
+
+impl Chunks {
+    fn of(batch: usize) -> Chunks {
+        let size = batch.div_ceil(batch.clamp(1, MAX_CHUNKS));
+        Chunks { size, count: batch.div_ceil(size) }
+    }
+
+    /// Scratch floats per chunk: two `[size, n]` row blocks and two single rows.
+    fn scratch_len(&self, n: usize) -> usize {
+        (2 * self.size + 2) * n
+    }
+
+    fn samples(&self, c: usize, batch: usize) -> (usize, usize) {
+        (c * self.size, ((c + 1) * self.size).min(batch))
+    }
 }
 
 impl SnuLayer {
@@ -52,75 +112,82 @@ impl SnuLayer {
         });
         let b = p.add(format!("{name}.b"), vec![n], spec.initial_bias);
         let decay = spec.trainable_decay.then(|| p.add(format!("{name}.decay"), vec![n], spec.decay));
+        let spiking = spec.output == OutputActivation::Step;
         SnuLayer {
             in_size,
             units: n,
-            g: spec.g,
-            h: spec.output,
-            surrogate: spec.surrogate,
-            detach_reset: spec.detach_reset,
-            lateral: spec.lateral_inhibition,
+            unit: Unit { g: spec.g, h: spec.output, surrogate: spec.surrogate, detach_reset: spec.detach_reset, lateral: spec.lateral_inhibition },
             fixed_decay: spec.decay,
             w,
             rec,
             b,
             decay,
-            a: vec![],
             s: vec![],
-            y: vec![],
-            da: vec![],
-            dy_t: vec![],
+            y: if spiking { Outputs::Spikes(SpikeMatrix::default()) } else { Outputs::Values(vec![]) },
+            input: InputProducts::default(),
+            recurrent: InputProducts::default(),
+            decay_now: vec![],
+            scratch: vec![],
+            partials: vec![],
         }
     }
 
-    /// The per-unit decay `l`: the trainable tensor or the fixed value repeated.
-    fn decay_at<'p>(&self, p: &'p ParamStore) -> DecayView<'p> {
+    pub fn set_product_path(&mut self, path: ProductPath) {
+        self.input.path = path;
+        self.recurrent.path = path;
+    }
+
+    fn prepare(&mut self, p: &ParamStore, shape: SeqShape) -> Chunks {
+        let n = self.units;
+        self.decay_now.clear();
         match self.decay {
-            Some(i) => DecayView::PerUnit(p.value(i)),
-            None => DecayView::Fixed(self.fixed_decay),
+            Some(i) => self.decay_now.extend_from_slice(p.value(i)),
+            None => self.decay_now.resize(n, self.fixed_decay),
+        }
+        let chunks = Chunks::of(shape.batch);
+        ensure_len(&mut self.scratch, chunks.count * chunks.scratch_len(n));
+        ensure_len(&mut self.partials, chunks.count * 2 * n);
+        chunks
+    }
+
+    pub fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
+        let (steps, batch, n) = (shape.steps, shape.batch, self.units);
+        let rows = shape.rows();
+        ensure_len(&mut self.s, rows * n);
+        // a_t <- x_t W for all t at once.
+        self.input.forward(x, rows, p.value(self.w), self.in_size, n, &mut self.s);
+        let chunks = self.prepare(p, shape);
+        let ctx = StepContext { unit: self.unit, decay: &self.decay_now, bias: p.value(self.b), h: self.rec.map(|h| p.value(h)), n, batch };
+        let s = SharedRows::new(&mut self.s, n);
+        match &mut self.y {
+            Outputs::Spikes(bits) => {
+                bits.reset(rows, n);
+                let words = bits.words_per_row();
+                let out = OutRows::Bits(SharedRows::new(bits.words_mut(), words));
+                run_chunks(&mut self.scratch, chunks, batch, n, |c, scratch| forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch));
+            }
+            Outputs::Values(y) => {
+                ensure_len(y, rows * n);
+                let out = OutRows::Values(SharedRows::new(y, n));
+                run_chunks(&mut self.scratch, chunks, batch, n, |c, scratch| forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch));
+            }
         }
     }
 
-    pub fn forward(&mut self, p: &ParamStore, x: &[f32], shape: SeqShape) {
-        let (bsz, n) = (shape.batch, self.units);
-        let len = shape.rows() * n;
-        ensure_len(&mut self.a, len);
-        ensure_len(&mut self.s, len);
-        ensure_len(&mut self.y, len);
-        // a_t <- x_t W for all t at once.
-        gemm(1.0, Mat::new(x, shape.rows(), self.in_size), false, Mat::new(p.value(self.w), self.in_size, n), false, 0.0, &mut self.a);
-        let bias = p.value(self.b);
-        let decay = self.decay_at(p);
-        let step_len = bsz * n;
-        for t in 0..shape.steps {
-            let (past_a, now_a) = self.a.split_at_mut(t * step_len);
-            let _ = past_a;
-            let a_t = &mut now_a[..step_len];
-            if t > 0 {
-                let prev = (t - 1) * step_len..t * step_len;
-                if let Some(h) = self.rec {
-                    // a_t += y_{t-1} H
-                    gemm(1.0, Mat::new(&self.y[prev.clone()], bsz, n), false, Mat::new(p.value(h), n, n), false, 1.0, a_t);
-                }
-                // a_t += l ⊙ s_{t-1} ⊙ r_{t-1}
-                let (s_prev, y_prev) = (&self.s[prev.clone()], &self.y[prev]);
-                for bi in 0..bsz {
-                    let row = bi * n..(bi + 1) * n;
-                    let lateral_r = self.lateral.then(|| 1.0 - row_max(&y_prev[row.clone()]));
-                    for j in row {
-                        let r = lateral_r.unwrap_or(1.0 - y_prev[j]);
-                        a_t[j] += decay.get(j % n) * s_prev[j] * r;
-                    }
-                }
+    /// The output sequence as values, `[T*B, units]` (unpacks spikes).
+    pub fn output_values(&self) -> Vec<f32> {
+        match &self.y {
+            Outputs::Spikes(bits) => {
+                let mut v = vec![0.0; bits.rows() * bits.cols()];
+                bits.unpack(&mut v);
+                v
             }
-            // s_t = g(a_t), y_t = h(s_t + b)
-            let off = t * step_len;
-            for k in 0..step_len {
-                let s = self.g.value(a_t[k]);
-                self.s[off + k] = s;
-                self.y[off + k] = self.h.value(s + bias[k % n]);
-            }
+            Outputs::Values(v) => v.clone(),
         }
+    }
+
+    pub fn output(&self) -> SeqInput<'_> {
+        self.y.as_input()
     }
 
     /// BPTT. Going backwards, `da_{t+1}` reaches step `t` through `H`, through the
@@ -133,87 +200,45 @@ impl SnuLayer {
     /// dW = X^T dA,  dH = Y_{t-1}^T dA_t (all t),  dX = dA W^T
     /// ```
     /// With a window `k`, `da_{t+1}` is not carried into step `t` when `t + 1` starts a window.
-    pub fn backward(&mut self, p: &mut ParamStore, x: &[f32], dy: &[f32], dx: Option<&mut [f32]>, shape: SeqShape, window: usize) {
-        let (steps, bsz, n) = (shape.steps, shape.batch, self.units);
-        let step_len = bsz * n;
-        ensure_len(&mut self.da, shape.rows() * n);
-        ensure_len(&mut self.dy_t, step_len);
-        let mut db = std::mem::take(&mut p.grads[self.b]);
-        let mut dl = self.decay.map(|i| std::mem::take(&mut p.grads[i]));
+    pub fn backward(&mut self, p: &mut ParamStore, x: SeqInput, dy: &[f32], dx: Option<&mut [f32]>, shape: SeqShape, window: usize) {
+        let (steps, batch, n) = (shape.steps, shape.batch, self.units);
+        let chunks = self.prepare(p, shape);
         {
-            let params: &ParamStore = p;
-            let bias = params.value(self.b);
-            let decay = self.decay_at(params);
-            for t in (0..steps).rev() {
-                let now = t * step_len..(t + 1) * step_len;
-                let carry = t + 1 < steps && (t + 1) % window != 0;
-                let (da_head, da_tail) = self.da.split_at_mut((t + 1) * step_len);
-                let da_t = &mut da_head[now.clone()];
-                let da_next = &da_tail[..if carry { step_len } else { 0 }];
-                let dy_t = &mut self.dy_t;
-                dy_t.copy_from_slice(&dy[now.clone()]);
-                let (s_t, y_t, a_t) = (&self.s[now.clone()], &self.y[now.clone()], &self.a[now.clone()]);
-                if carry {
-                    if let Some(h) = self.rec {
-                        // dy_t += da_{t+1} H^T
-                        gemm(1.0, Mat::new(da_next, bsz, n), false, Mat::new(params.value(h), n, n), true, 1.0, dy_t);
-                    }
-                    if !self.detach_reset {
-                        for bi in 0..bsz {
-                            let row = bi * n..(bi + 1) * n;
-                            if self.lateral {
-                                // r = 1 - max_j y_j: the whole row's term flows to the (first) argmax.
-                                let dr: f32 = row.clone().map(|j| da_next[j] * decay.get(j % n) * s_t[j]).sum();
-                                dy_t[bi * n + row_argmax(&y_t[row])] -= dr;
-                            } else {
-                                for j in row {
-                                    dy_t[j] -= da_next[j] * decay.get(j % n) * s_t[j];
-                                }
-                            }
-                        }
-                    }
-                }
-                for bi in 0..bsz {
-                    let row = bi * n..(bi + 1) * n;
-                    let lateral_r = self.lateral.then(|| 1.0 - row_max(&y_t[row.clone()]));
-                    for k in row {
-                        let u = k % n;
-                        let dz = dy_t[k] * self.h.derivative(s_t[k] + bias[u], y_t[k], self.surrogate);
-                        db[u] += dz;
-                        let mut ds = dz;
-                        if carry {
-                            ds += da_next[k] * decay.get(u) * lateral_r.unwrap_or(1.0 - y_t[k]);
-                        }
-                        da_t[k] = ds * self.g.derivative(a_t[k]);
-                    }
-                }
-                if let (Some(dl), true) = (dl.as_mut(), t > 0) {
-                    let prev = (t - 1) * step_len..t * step_len;
-                    let (s_prev, y_prev) = (&self.s[prev.clone()], &self.y[prev]);
-                    for bi in 0..bsz {
-                        let row = bi * n..(bi + 1) * n;
-                        let lateral_r = self.lateral.then(|| 1.0 - row_max(&y_prev[row.clone()]));
-                        for k in row {
-                            dl[k % n] += da_t[k] * s_prev[k] * lateral_r.unwrap_or(1.0 - y_prev[k]);
-                        }
-                    }
-                }
+            let ctx = StepContext { unit: self.unit, decay: &self.decay_now, bias: p.value(self.b), h: self.rec.map(|h| p.value(h)), n, batch };
+            let s = SharedRows::new(&mut self.s, n);
+            let y = match &self.y {
+                Outputs::Spikes(bits) => OutView::Bits(bits),
+                Outputs::Values(v) => OutView::Values(v),
+            };
+            let trainable_decay = self.decay.is_some();
+            let parts = SharedRows::new(&mut self.partials, 2 * n);
+            run_chunks(&mut self.scratch, chunks, batch, n, |c, scratch| {
+                // SAFETY: chunk c owns partial row c.
+                let part = unsafe { parts.rows_mut(c, 1) };
+                part.fill(0.0);
+                let (db, dl) = part.split_at_mut(n);
+                backward_chunk(&ctx, steps, window, chunks.samples(c, batch), s, y, dy, scratch, db, trainable_decay.then_some(dl));
+            });
+        }
+        // Sum the chunks' partial bias and decay gradients in chunk order.
+        for part in self.partials.chunks_exact(2 * n).take(chunks.count) {
+            p.grads[self.b].iter_mut().zip(&part[..n]).for_each(|(g, v)| *g += v);
+            if let Some(i) = self.decay {
+                p.grads[i].iter_mut().zip(&part[n..]).for_each(|(g, v)| *g += v);
             }
         }
-        p.grads[self.b] = db;
-        if let (Some(i), Some(dl)) = (self.decay, dl) {
-            p.grads[i] = dl;
-        }
         let rows = shape.rows();
+        let da = &self.s;
         // dW += X^T dA over all T*B rows at once.
-        gemm(1.0, Mat::new(x, rows, self.in_size), true, Mat::new(&self.da, rows, n), false, 1.0, &mut p.grads[self.w]);
+        self.input.weight_grad(x, 0..rows, da, self.in_size, n, &mut p.grads[self.w]);
         if let (Some(h), true) = (self.rec, steps > 1) {
             // dH += sum_t y_{t-1}^T da_t: rows 0..T-1 of Y against rows 1..T of dA.
-            let k = (steps - 1) * bsz;
-            gemm(1.0, Mat::new(&self.y[..k * n], k, n), true, Mat::new(&self.da[bsz * n..], k, n), false, 1.0, &mut p.grads[h]);
+            let y = self.y.as_input();
+            self.recurrent.prepare(y, rows, n);
+            self.recurrent.weight_grad(y, 0..(steps - 1) * batch, &da[batch * n..], n, n, &mut p.grads[h]);
         }
         if let Some(dx) = dx {
-            gemm(1.0, Mat::new(&self.da, rows, n), false, Mat::new(p.value(self.w), self.in_size, n), true, 0.0, dx);
+            gemm(1.0, Mat::new(da, rows, n), false, Mat::new(p.value(self.w), self.in_size, n), true, 0.0, dx);
         }
     }
 
@@ -224,18 +249,234 @@ impl SnuLayer {
     }
 }
 
-enum DecayView<'p> {
-    Fixed(f32),
-    PerUnit(&'p [f32]),
+/// Runs `f(chunk, scratch)` for every batch chunk, in parallel when there is more than one.
+fn run_chunks(scratch: &mut [f32], chunks: Chunks, batch: usize, n: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
+    let per_chunk = chunks.scratch_len(n);
+    let work = &mut scratch[..chunks.count * per_chunk];
+    if chunks.count == 1 || batch * n < 4096 {
+        work.chunks_mut(per_chunk).enumerate().for_each(|(c, s)| f(c, s));
+    } else {
+        work.par_chunks_mut(per_chunk).enumerate().for_each(|(c, s)| f(c, s));
+    }
 }
 
-impl DecayView<'_> {
-    #[inline]
-    fn get(&self, unit: usize) -> f32 {
+/// What every step of every chunk reads.
+struct StepContext<'a> {
+    unit: Unit,
+    decay: &'a [f32],
+    bias: &'a [f32],
+    h: Option<&'a [f32]>,
+    n: usize,
+    batch: usize,
+}
+
+#[derive(Clone, Copy)]
+enum OutRows<'a> {
+    Bits(SharedRows<'a, u64>),
+    Values(SharedRows<'a, f32>),
+}
+
+#[derive(Clone, Copy)]
+enum OutView<'a> {
+    Bits(&'a SpikeMatrix),
+    Values(&'a [f32]),
+}
+
+impl OutView<'_> {
+    /// Row `r` of the output as values, written into `buf`.
+    fn row_into(&self, r: usize, buf: &mut [f32]) {
         match self {
-            DecayView::Fixed(l) => *l,
-            DecayView::PerUnit(l) => l[unit],
+            OutView::Bits(bits) => {
+                buf.fill(0.0);
+                for_each_spike(bits.row(r), |j| buf[j] = 1.0);
+            }
+            OutView::Values(v) => buf.copy_from_slice(&v[r * buf.len()..(r + 1) * buf.len()]),
         }
+    }
+}
+
+/// The time loop of one batch chunk (samples `b0..b1`). `scratch` holds `y_{t-1}` and `y_t`
+/// of the chunk as values.
+fn forward_chunk(ctx: &StepContext, steps: usize, (b0, b1): (usize, usize), s: SharedRows<f32>, out: OutRows, scratch: &mut [f32]) {
+    let (n, m) = (ctx.n, b1 - b0);
+    let (mut y_prev, mut y_now) = scratch[..2 * m * n].split_at_mut(m * n);
+    for t in 0..steps {
+        let first = t * ctx.batch + b0;
+        // SAFETY: this chunk alone owns rows t*B + b0 .. t*B + b1 of every buffer.
+        let a = unsafe { s.rows_mut(first, m) };
+        if t > 0 {
+            let s_prev = unsafe { s.rows_mut(first - ctx.batch, m) };
+            if let Some(h) = ctx.h {
+                // a_t += y_{t-1} H  (event-driven for spikes)
+                if ctx.unit.h == OutputActivation::Step {
+                    for (a_row, y_row) in a.chunks_exact_mut(n).zip(y_prev.chunks_exact(n)) {
+                        add_value_rows(y_row, h, a_row);
+                    }
+                } else {
+                    gemm(1.0, Mat::new(y_prev, m, n), false, Mat::new(h, n, n), false, 1.0, a);
+                }
+            }
+            for ((a_row, s_row), y_row) in a.chunks_exact_mut(n).zip(s_prev.chunks_exact(n)).zip(y_prev.chunks_exact(n)) {
+                add_decay_term(a_row, ctx.decay, s_row, y_row, ctx.unit.lateral);
+            }
+        }
+        for (a_row, y_row) in a.chunks_exact_mut(n).zip(y_now.chunks_exact_mut(n)) {
+            state_and_output(a_row, ctx.bias, y_row, ctx.unit.g, ctx.unit.h);
+        }
+        match out {
+            OutRows::Bits(bits) => {
+                let words = unsafe { bits.rows_mut(first, m) };
+                for (w, y_row) in words.chunks_exact_mut(n.div_ceil(64)).zip(y_now.chunks_exact(n)) {
+                    pack_row(y_row, w);
+                }
+            }
+            OutRows::Values(v) => unsafe { v.rows_mut(first, m) }.copy_from_slice(y_now),
+        }
+        std::mem::swap(&mut y_prev, &mut y_now);
+    }
+}
+
+/// BPTT of one batch chunk; `s` turns from states into `dL/da` step by step, from the last.
+#[allow(clippy::too_many_arguments)]
+fn backward_chunk(
+    ctx: &StepContext,
+    steps: usize,
+    window: usize,
+    (b0, b1): (usize, usize),
+    s: SharedRows<f32>,
+    y: OutView,
+    dy: &[f32],
+    scratch: &mut [f32],
+    db: &mut [f32],
+    mut dl: Option<&mut [f32]>,
+) {
+    let (n, m) = (ctx.n, b1 - b0);
+    let (dy_t, rest) = scratch.split_at_mut(m * n);
+    let (y_row, y_prev_row) = rest[..2 * n].split_at_mut(n);
+    for t in (0..steps).rev() {
+        let first = t * ctx.batch + b0;
+        let carry = t + 1 < steps && (t + 1) % window != 0;
+        dy_t.copy_from_slice(&dy[first * n..(first + m) * n]);
+        // SAFETY: this chunk alone owns rows t*B + b0 .. t*B + b1 of every buffer; the rows of
+        // step t+1 already hold dL/da_{t+1}, those of t-1 still hold s_{t-1}.
+        let da_next: Option<&[f32]> = carry.then(|| &*unsafe { s.rows_mut(first + ctx.batch, m) });
+        let cur = unsafe { s.rows_mut(first, m) };
+        if let (Some(h), Some(da_next)) = (ctx.h, da_next) {
+            // dy_t += da_{t+1} H^T
+            gemm(1.0, Mat::new(da_next, m, n), false, Mat::new(h, n, n), true, 1.0, dy_t);
+        }
+        for i in 0..m {
+            let r = first + i;
+            y.row_into(r, y_row);
+            let rows = i * n..(i + 1) * n;
+            let da_next_row = da_next.map(|d| &d[rows.clone()]);
+            backward_row(&mut dy_t[rows.clone()], da_next_row, &mut cur[rows.clone()], y_row, ctx.decay, ctx.bias, db, &ctx.unit);
+            if let (Some(dl), true) = (dl.as_deref_mut(), t > 0) {
+                y.row_into(r - ctx.batch, y_prev_row);
+                let s_prev = unsafe { s.rows_mut(r - ctx.batch, 1) };
+                decay_gradient_row(dl, &cur[rows], s_prev, y_prev_row, ctx.unit.lateral);
+            }
+        }
+    }
+}
+
+/// `a += Σ_{i : y_i ≠ 0} H[i, :]` for a spike row held as values.
+#[inline]
+fn add_value_rows(y_row: &[f32], h: &[f32], a_row: &mut [f32]) {
+    let n = a_row.len();
+    for (i, &v) in y_row.iter().enumerate() {
+        if v != 0.0 {
+            a_row.iter_mut().zip(&h[i * n..(i + 1) * n]).for_each(|(o, w)| *o += w);
+        }
+    }
+}
+
+/// `a += l ⊙ s_{t-1} ⊙ r_{t-1}`, `r = 1 - y` (lateral: `1 - max_j y_j`).
+#[multiversion(targets = "simd")]
+fn add_decay_term(a: &mut [f32], decay: &[f32], s_prev: &[f32], y_prev: &[f32], lateral: bool) {
+    if lateral {
+        let r = 1.0 - row_max(y_prev);
+        a.iter_mut().zip(decay).zip(s_prev).for_each(|((a, l), s)| *a += l * s * r);
+    } else {
+        a.iter_mut().zip(decay).zip(s_prev).zip(y_prev).for_each(|(((a, l), s), y)| *a += l * s * (1.0 - y));
+    }
+}
+
+/// `s = g(a)` in place and `y = h(s + b)`.
+#[multiversion(targets = "simd")]
+fn state_and_output(a: &mut [f32], bias: &[f32], y: &mut [f32], g: StateActivation, h: OutputActivation) {
+    for ((a, b), y) in a.iter_mut().zip(bias).zip(y.iter_mut()) {
+        let s = g.value(*a);
+        *a = s;
+        *y = h.value(s + b);
+    }
+}
+
+/// One row of BPTT at step `t`; `cur` holds `s_t` on entry and `dL/da_t` on return. Written
+/// as separate passes, each with its variant chosen outside the loop, so that every pass
+/// vectorises.
+#[multiversion(targets = "simd")]
+#[allow(clippy::too_many_arguments)]
+fn backward_row(dy: &mut [f32], da_next: Option<&[f32]>, cur: &mut [f32], y: &[f32], decay: &[f32], bias: &[f32], db: &mut [f32], unit: &Unit) {
+    if let (Some(da_next), false) = (da_next, unit.detach_reset) {
+        if unit.lateral {
+            // r = 1 - max_j y_j: the whole row's term flows to the (first) argmax.
+            let dr: f32 = da_next.iter().zip(decay).zip(cur.iter()).map(|((d, l), s)| d * l * s).sum();
+            dy[row_argmax(y)] -= dr;
+        } else {
+            dy.iter_mut().zip(da_next).zip(decay).zip(cur.iter()).for_each(|(((g, d), l), s)| *g -= d * l * s);
+        }
+    }
+    // dz = dy ⊙ h'(s + b), kept in dy.
+    match (unit.h, unit.surrogate) {
+        (OutputActivation::Sigmoid, _) => scale_by(dy, cur, bias, y, |_, y| y * (1.0 - y)),
+        (OutputActivation::Step, Surrogate::Tanh) => scale_by(dy, cur, bias, y, |z, _| crate::fastmath::sech2(z)),
+        (OutputActivation::Step, sur) => scale_by(dy, cur, bias, y, |z, _| sur.derivative(z)),
+    }
+    db.iter_mut().zip(dy.iter()).for_each(|(b, dz)| *b += dz);
+    // ds = dz + da_{t+1} ⊙ l ⊙ r, then da = ds ⊙ g'(s) in place of s.
+    if let Some(da_next) = da_next {
+        if unit.lateral {
+            let r = 1.0 - row_max(y);
+            dy.iter_mut().zip(da_next).zip(decay).for_each(|((g, d), l)| *g += d * l * r);
+        } else {
+            dy.iter_mut().zip(da_next).zip(decay).zip(y).for_each(|(((g, d), l), y)| *g += d * l * (1.0 - y));
+        }
+    }
+    match unit.g {
+        StateActivation::Relu => cur.iter_mut().zip(dy.iter()).for_each(|(s, ds)| *s = if *s > 0.0 { *ds } else { 0.0 }),
+        StateActivation::Identity => cur.copy_from_slice(dy),
+        g => cur.iter_mut().zip(dy.iter()).for_each(|(s, ds)| *s = ds * g.derivative_from_state(*s)),
+    }
+}
+
+/// `dy *= f(s + b, y)` element by element.
+#[inline(always)]
+fn scale_by(dy: &mut [f32], s: &[f32], bias: &[f32], y: &[f32], f: impl Fn(f32, f32) -> f32) {
+    for (((g, s), b), y) in dy.iter_mut().zip(s).zip(bias).zip(y) {
+        *g *= f(s + b, *y);
+    }
+}
+
+/// `dl += da_t ⊙ s_{t-1} ⊙ r_{t-1}`.
+#[multiversion(targets = "simd")]
+fn decay_gradient_row(dl: &mut [f32], da: &[f32], s_prev: &[f32], y_prev: &[f32], lateral: bool) {
+    let lateral_r = if lateral { 1.0 - row_max(y_prev) } else { 0.0 };
+    for k in 0..dl.len() {
+        let r = if lateral { lateral_r } else { 1.0 - y_prev[k] };
+        dl[k] += da[k] * s_prev[k] * r;
+    }
+}
+
+/// Sets bit `j` of the words where `y_j > 0` (a spike).
+#[inline]
+fn pack_row(y: &[f32], words: &mut [u64]) {
+    for (w, chunk) in words.iter_mut().zip(y.chunks(64)) {
+        let mut word = 0u64;
+        for (j, &v) in chunk.iter().enumerate() {
+            word |= ((v > 0.0) as u64) << j;
+        }
+        *w = word;
     }
 }
 
