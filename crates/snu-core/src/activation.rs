@@ -87,10 +87,11 @@ pub enum OutputActivation {
 }
 
 /// The pseudo-derivative used for `dy/dz` of the step function.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Default)]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
 pub enum Surrogate {
     /// `1 - tanh(z)^2`, as in the authors' code (default).
+    #[default]
     Tanh,
     /// `1 / (1 + slope*|z|)^2` (SuperSpike's fast sigmoid).
     FastSigmoid {
@@ -116,11 +117,6 @@ fn default_width() -> f32 {
     1.0
 }
 
-impl Default for Surrogate {
-    fn default() -> Self {
-        Surrogate::Tanh
-    }
-}
 
 pub use crate::fastmath::sigmoid;
 
