@@ -1,0 +1,201 @@
+"""Shared harness of the Python benchmark peers (torch_snu.py, snntorch_leaky.py, norse_lif.py).
+
+The workloads mirror benchmarks/workloads.ts. A peer script defines `build(workload, args)`
+returning a callable that runs one call of the workload (train step, forward+backward, or
+forward), and calls `main(peer_name, build)`.
+
+With one workload the script measures it in its own process; with none or several it runs
+each workload in a child process of its own (so that peak RSS belongs to one workload) and
+prints the children's JSON lines. A child whose first repetition takes longer than
+--max-first seconds (default 120) is stopped and the workload reported as skipped-too-slow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+WORKLOADS = {
+    "a": dict(input_size=784, layers=[256, 256, 10], steps=20, batch=64, density=0.2, kind="train", readout="sum", loss="softmaxCrossEntropy"),
+    "b-1024": dict(input_size=1024, layers=[1024], steps=500, batch=16, density=0.2, kind="gradients", readout="sum", loss="mse"),
+    "b-4096": dict(input_size=4096, layers=[4096], steps=500, batch=16, density=0.2, kind="gradients", readout="sum", loss="mse"),
+    "c": dict(input_size=88, layers=[150, 88], steps=100, batch=1, density=0.05, kind="train", readout="sequence", loss="bceLogits"),
+    "d": dict(input_size=784, layers=[256, 256, 10], steps=20, batch=64, density=0.2, kind="predict", readout="sum", loss="softmaxCrossEntropy"),
+}
+DECAY = 0.8
+INITIAL_BIAS = -1.0
+LR = 1e-3
+THREADS = 2
+# A first repetition longer than SLOW seconds is timed once more only; longer than TOO_SLOW,
+# it is the only measurement.
+SLOW = 30.0
+TOO_SLOW = 45.0
+
+
+def dense_flops(w: dict) -> float:
+    macs, m = 0, w["input_size"]
+    for n in w["layers"]:
+        macs += m * n
+        m = n
+    forward = 2 * w["steps"] * w["batch"] * macs
+    return forward if w["kind"] == "predict" else 3 * forward
+
+
+def rss_mb(field: str = "VmRSS") -> float | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux; also read VmHWM where it exists (same number, process-wide).
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def make_data(torch, w: dict, seed: int = 1):
+    """Time-major spikes x [T, B, m] with `density` active inputs, and the targets of
+    benchmarks/snu-bench.ts: row r has a one at unit r % n (rows = B, or T*B for a
+    sequence readout)."""
+    g = torch.Generator().manual_seed(seed)
+    x = (torch.rand(w["steps"], w["batch"], w["input_size"], generator=g) < w["density"]).float()
+    out = w["layers"][-1]
+    rows = w["steps"] * w["batch"] if w["readout"] == "sequence" else w["batch"]
+    y = torch.zeros(rows, out)
+    y[torch.arange(rows), torch.arange(rows) % out] = 1.0
+    return x, y
+
+
+def loss_fn(torch, w: dict, ys: list, y):
+    """Losses of docs/equations.md on the readout of the last layer's spikes `ys` (T tensors [B, n])."""
+    F = torch.nn.functional
+    if w["loss"] == "softmaxCrossEntropy":  # mean over B of Σ_k t_k (logΣe^o - o_k), o = Σ_t y_t
+        return F.cross_entropy(torch.stack(ys).sum(0), y)
+    if w["loss"] == "mse":  # mean over B of (1/n) Σ_k (o_k - t_k)^2
+        return F.mse_loss(torch.stack(ys).sum(0), y)
+    # sigmoid BCE with the spikes of every step as logits, summed over units, mean over T·B rows
+    o = torch.stack(ys).reshape(-1, ys[0].shape[-1])
+    return F.binary_cross_entropy_with_logits(o, y, reduction="sum") / o.shape[0]
+
+
+class _TooSlow(Exception):
+    pass
+
+
+def _measure(peer: str, build, wid: str, args) -> dict:
+    import torch
+
+    torch.set_num_threads(THREADS)
+    torch.manual_seed(1)
+    w = WORKLOADS[wid]
+    call, extra = build(w, args)
+    # RSS once the libraries are imported and the model is built: the part of peak RSS that
+    # is not the workload's own (the CUDA build of torch maps ~0.5 GB of libraries).
+    base = dict(peer=peer, workload=wid, threads=torch.get_num_threads(), torch=torch.__version__, baselineRssMB=rss_mb(), **extra.get("fields", {}))
+
+    def on_alarm(signum, frame):
+        raise _TooSlow()
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(int(args.max_first))
+    t0 = time.perf_counter()
+    try:
+        call()
+    except _TooSlow:
+        return dict(base, samplesPerSec=None, peakRssMB=peak_rss_mb(), note=f"skipped-too-slow: first repetition still running after {args.max_first:g} s")
+    finally:
+        signal.alarm(0)
+    first = time.perf_counter() - t0
+
+    if first > TOO_SLOW:
+        reps, times = 0, [first]
+    else:
+        reps = 1 if first > SLOW else max(3, min(30, int(args.budget / first)))
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - t0)
+    times.sort()
+    median = times[len(times) // 2]
+    notes = [
+        f"first repetition only ({first:.1f} s), no separate warm-up" if reps == 0 else f"median of {reps} after 1 warm-up ({first:.2f} s)",
+        *extra.get("notes", []),
+    ]
+    return dict(
+        base,
+        samplesPerSec=w["batch"] / median,
+        secondsPerCall=median,
+        gflops=dense_flops(w) / median / 1e9,
+        peakRssMB=peak_rss_mb(),
+        repetitions=len(times),
+        note="; ".join(notes),
+    )
+
+
+def _use_venv() -> None:
+    """Re-run under benchmarks/.venv's Python when this one has no torch and that one exists."""
+    try:
+        import torch  # noqa: F401
+        return
+    except ImportError:
+        pass
+    venv_py = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".venv", "bin", "python")
+    if os.path.exists(venv_py) and os.path.abspath(sys.executable) != os.path.abspath(venv_py) and not os.environ.get("SNU_PEER_NO_REEXEC"):
+        os.environ["SNU_PEER_NO_REEXEC"] = "1"
+        os.execv(venv_py, [venv_py, *sys.argv])
+
+
+def main(peer: str, build, add_args=None, peer_suffix=None) -> None:
+    _use_venv()
+    p = argparse.ArgumentParser(description=f"{peer} peer of the snu benchmarks")
+    p.add_argument("workloads", nargs="*", help=f"any of {', '.join(WORKLOADS)} (default: all, each in its own process)")
+    p.add_argument("--budget", type=float, default=float(os.environ.get("SNU_PEER_BUDGET", 10)), help="seconds of timed repetitions per workload (default 10)")
+    p.add_argument("--max-first", type=float, default=120.0, help="skip a workload whose first repetition takes longer (default 120 s)")
+    if add_args:
+        add_args(p)
+    args = p.parse_args()
+    for wid in args.workloads:
+        if wid not in WORKLOADS:
+            p.error(f"unknown workload {wid}; known: {', '.join(WORKLOADS)}")
+    if peer_suffix:
+        peer = peer + peer_suffix(args)
+
+    if len(args.workloads) == 1:
+        wid = args.workloads[0]
+        try:
+            result = _measure(peer, build, wid, args)
+        except ImportError as e:
+            result = dict(peer=peer, workload=wid, samplesPerSec=None, peakRssMB=None, note=f"not installed: {e} (run benchmarks/peers/install-python-peers.sh)")
+        print(json.dumps(result), flush=True)
+        return
+
+    # Parent: one child process per workload.
+    flags = [a for a in sys.argv[1:] if a not in WORKLOADS]
+    for wid in args.workloads or list(WORKLOADS):
+        proc = subprocess.run([sys.executable, sys.argv[0], wid, *flags], stdout=subprocess.PIPE, text=True)
+        lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+        for l in proc.stdout.splitlines():
+            if not l.startswith("{") and l.strip():
+                print(l, file=sys.stderr)
+        if lines:
+            print(lines[-1], flush=True)
+        else:
+            print(json.dumps(dict(peer=peer, workload=wid, samplesPerSec=None, peakRssMB=None, note=f"failed: exit {proc.returncode}")), flush=True)

@@ -1,0 +1,50 @@
+// Measures snu on one workload and prints one JSON line (run one workload per process so
+// that peak RSS belongs to it):  npx tsx benchmarks/snu-bench.ts a
+import { adam, sequential, snu } from '../ts/index.js';
+import type { Batch } from '../ts/index.js';
+import { seededRandom } from '../ts/random.js';
+import { denseFlops, WORKLOADS } from './workloads.js';
+
+const id = process.argv[2] ?? 'a';
+const w = WORKLOADS[id];
+if (!w) throw new Error(`unknown workload ${id}; known: ${Object.keys(WORKLOADS).join(', ')}`);
+
+const loss = w.loss === 'bceLogits' ? ({ kind: 'binaryCrossEntropy', fromLogits: true } as const) : w.loss;
+const model = sequential(w.layers.map((units) => snu({ units, decay: 0.8 })), { inputSize: w.inputSize }).compile({ loss, readout: w.readout, optimizer: adam(), seed: 1 });
+
+const rand = seededRandom(1);
+const x = Float32Array.from({ length: w.steps * w.batch * w.inputSize }, () => (rand() < w.density ? 1 : 0));
+const out = w.layers[w.layers.length - 1]!;
+const rows = w.readout === 'sequence' ? w.steps * w.batch : w.batch;
+const y = new Float32Array(rows * out);
+for (let r = 0; r < rows; r++) y[r * out + (r % out)] = 1;
+const batch: Batch = { x, y, steps: w.steps, batch: w.batch };
+
+const call = {
+  train: () => model.trainOnBatch(batch),
+  gradients: () => model.gradients(batch),
+  predict: () => model.predict(x, batch),
+}[w.kind];
+
+// Warm up, then time repetitions until at least ~3 s or 5 repetitions have passed.
+call();
+const times: number[] = [];
+const started = performance.now();
+while (times.length < 5 || (performance.now() - started < 3000 && times.length < 200)) {
+  const t0 = performance.now();
+  call();
+  times.push(performance.now() - t0);
+}
+times.sort((p, q) => p - q);
+const median = times[Math.floor(times.length / 2)]! / 1000;
+console.log(
+  JSON.stringify({
+    peer: 'snu',
+    workload: id,
+    samplesPerSec: w.batch / median,
+    secondsPerCall: median,
+    gflops: denseFlops(w) / median / 1e9,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    repetitions: times.length,
+  }),
+);
