@@ -4,7 +4,8 @@
 //!
 //! For each shape and spike density it times `X W` and `Xᵀ D` both ways and prints the ratio
 //! dense time / event-driven time (above 1: event-driven is faster). The density where the
-//! ratio crosses 1 sets `layers::input::EVENT_DRIVEN_MAX_DENSITY`.
+//! ratio crosses 1 sets `layers::input::EVENT_FORWARD_MAX_DENSITY` and
+//! `EVENT_WEIGHT_GRAD_MAX_DENSITY`.
 use snu_core::event::{spikes_t_times, spikes_times};
 use snu_core::linalg::{gemm, Mat};
 use snu_core::rng::Rng;

@@ -1,9 +1,22 @@
 //! Times the training step of benchmark workload (a) in Rust alone, for each product path:
-//!     cargo run --release -p snu-core --example train_step_timing
+//!     cargo run --release -p snu-core --example train_step_timing [auto|dense|event]
 use snu_core::layers::input::ProductPath;
 use snu_core::rng::Rng;
 use snu_core::Network;
 use std::time::Instant;
+
+/// Median of 60 timed calls (the machine is shared: medians are steadier than means).
+fn median_seconds(mut f: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..60)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(|a, b| a.total_cmp(b));
+    times[times.len() / 2]
+}
 
 fn main() {
     let spec = r#"{"inputSize":784,"layers":[{"type":"snu","units":256,"decay":0.8},{"type":"snu","units":256,"decay":0.8},{"type":"snu","units":10,"decay":0.8}],
@@ -13,22 +26,21 @@ fn main() {
     let x: Vec<f32> = (0..steps * batch * 784).map(|_| (rng.uniform() < 0.2) as u8 as f32).collect();
     let mut y = vec![0f32; batch * 10];
     (0..batch).for_each(|b| y[b * 10 + b % 10] = 1.0);
-    for path in [ProductPath::Auto, ProductPath::Dense, ProductPath::EventDriven] {
+    let only = std::env::args().nth(1);
+    for (name, path) in [("auto", ProductPath::Auto), ("dense", ProductPath::Dense), ("event", ProductPath::EventDriven)] {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let mut net = Network::from_json(spec).unwrap();
         net.set_product_path(path);
         net.train_step(&x, &y, steps, batch).unwrap();
         let density: Vec<String> = net.layer_outputs().iter().map(|o| format!("{:.3}", o.iter().sum::<f32>() / o.len() as f32)).collect();
-        let reps = 30;
-        let t = Instant::now();
-        for _ in 0..reps {
+        let train = median_seconds(|| {
             net.train_step(&x, &y, steps, batch).unwrap();
-        }
-        let train = t.elapsed().as_secs_f64() / reps as f64;
-        let t = Instant::now();
-        for _ in 0..reps {
+        });
+        let fwd = median_seconds(|| {
             net.forward(&x, steps, batch).unwrap();
-        }
-        let fwd = t.elapsed().as_secs_f64() / reps as f64;
+        });
         println!("{path:?}: train step {:.2} ms ({:.0} samples/s), forward {:.2} ms; spike densities {density:?}", train * 1e3, batch as f64 / train, fwd * 1e3);
     }
 }

@@ -42,7 +42,7 @@ pub fn spikes_times(x: &SpikeMatrix, w: &[f32], n: usize, out: &mut [f32]) {
 }
 
 /// Rows `first..` of `X W` into `out` (as many rows as `out` holds).
-#[multiversion(targets = "simd")]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
 fn spikes_times_rows(x: &SpikeMatrix, first: usize, w: &[f32], n: usize, out: &mut [f32]) {
     let rows = out.len() / n;
     let k = x.cols();
@@ -105,7 +105,7 @@ pub fn spikes_t_times(x: &SpikeMatrix, first: usize, rows: usize, d: &[f32], n: 
 }
 
 /// Rows `word0 * 64..` of `dW` (as many as `dw` holds) for the words starting at `word0`.
-#[multiversion(targets = "simd")]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
 fn spikes_t_times_words(x: &SpikeMatrix, first: usize, rows: usize, word0: usize, d: &[f32], n: usize, dw: &mut [f32]) {
     let my_inputs = dw.len() / n;
     let my_words = my_inputs.div_ceil(64);

@@ -6,11 +6,17 @@ use crate::linalg::{gemm, Mat};
 use crate::spikes::SpikeMatrix;
 use std::ops::Range;
 
-/// Above this fraction of active inputs the dense product is faster than adding the picked
-/// rows. Measured with `cargo run --release -p snu-core --example event_crossover` on a
-/// 2-core AVX-512 Xeon (docs/benchmarks.md): the event-driven forward product wins up to about
-/// 30-50 % density depending on the shape and the weight gradient to about 20-35 %.
-pub const EVENT_DRIVEN_MAX_DENSITY: f64 = 0.25;
+/// Above these fractions of active inputs the dense product is faster than adding the
+/// picked rows. Measured with `cargo run --release -p snu-core --example event_crossover` on a
+/// 2-core AVX-512 Xeon (table in docs/benchmarks.md): the event-driven forward product `X W`
+/// wins up to 30-35 % density on every measured shape; the weight gradient `Xᵀ D`, which
+/// adds into all of `dW`, up to 22-27 % while `dW` fits in cache (up to 1024 x 1024) and only
+/// to about 18 % beyond (4096 x 4096).
+pub const EVENT_FORWARD_MAX_DENSITY: f64 = 0.30;
+pub const EVENT_WEIGHT_GRAD_MAX_DENSITY: f64 = 0.22;
+pub const EVENT_WEIGHT_GRAD_MAX_DENSITY_LARGE: f64 = 0.17;
+/// Weight matrices with more entries than this count as large (4 MiB of f32).
+pub const LARGE_WEIGHT_ENTRIES: usize = 1 << 20;
 
 /// A `[T*B, features]` input: any values, or 0/1 spikes kept as bits.
 #[derive(Clone, Copy)]
@@ -35,42 +41,66 @@ pub enum ProductPath {
 pub struct InputProducts {
     pub path: ProductPath,
     dense_x: Vec<f32>,
-    /// The path of the last forward: true when spikes were multiplied event-driven.
-    event_driven: bool,
+    /// `dense_x` holds the last prepared spike input.
+    dense_ready: bool,
+    /// The paths chosen for the last prepared input: true where spikes are added event-driven.
+    event_forward: bool,
+    event_grad: bool,
 }
 
 impl InputProducts {
-    fn use_events(&self, x: &SpikeMatrix) -> bool {
+    fn use_events(&self, x: &SpikeMatrix, max_density: f64) -> bool {
         match self.path {
-            ProductPath::Auto => x.density() <= EVENT_DRIVEN_MAX_DENSITY,
+            ProductPath::Auto => x.density() <= max_density,
             ProductPath::Dense => false,
             ProductPath::EventDriven => true,
         }
     }
 
-    /// Chooses the path for `X` (`rows x k`): event-driven, or dense (unpacking spikes once).
-    pub fn prepare(&mut self, x: SeqInput, rows: usize, k: usize) {
-        self.event_driven = matches!(x, SeqInput::Spikes(s) if self.use_events(s));
-        if let (SeqInput::Spikes(s), false) = (x, self.event_driven) {
-            super::ensure_len(&mut self.dense_x, rows * k);
+    /// Chooses the paths for `X` (`rows x k`) by its density; spikes are unpacked to floats
+    /// only when (and the first time) a dense product needs them.
+    /// `n` is the width of the weight matrix `X` meets (`k x n`).
+    pub fn prepare(&mut self, x: SeqInput, k: usize, n: usize) {
+        self.dense_ready = false;
+        (self.event_forward, self.event_grad) = match x {
+            SeqInput::Spikes(s) => {
+                let grad_max = if k * n > LARGE_WEIGHT_ENTRIES { EVENT_WEIGHT_GRAD_MAX_DENSITY_LARGE } else { EVENT_WEIGHT_GRAD_MAX_DENSITY };
+                (self.use_events(s, EVENT_FORWARD_MAX_DENSITY), self.use_events(s, grad_max))
+            }
+            SeqInput::Dense(_) => (false, false),
+        };
+        if !self.event_forward {
+            self.ensure_dense(x);
+        }
+    }
+
+    fn ensure_dense(&mut self, x: SeqInput) {
+        if let (SeqInput::Spikes(s), false) = (x, self.dense_ready) {
+            super::ensure_len(&mut self.dense_x, s.rows() * s.cols());
             s.unpack(&mut self.dense_x);
+            self.dense_ready = true;
         }
     }
 
     /// `out = X W` (`X` is `rows x k`, `W` is `k x n`); the path is kept for `weight_grad`.
     pub fn forward(&mut self, x: SeqInput, rows: usize, w: &[f32], k: usize, n: usize, out: &mut [f32]) {
-        self.prepare(x, rows, k);
+        self.prepare(x, k, n);
         match x {
-            SeqInput::Spikes(s) if self.event_driven => spikes_times(s, w, n, out),
+            SeqInput::Spikes(s) if self.event_forward => spikes_times(s, w, n, out),
             SeqInput::Spikes(_) => gemm(1.0, Mat::new(&self.dense_x, rows, k), false, Mat::new(w, k, n), false, 0.0, out),
             SeqInput::Dense(v) => gemm(1.0, Mat::new(v, rows, k), false, Mat::new(w, k, n), false, 0.0, out),
         }
     }
 
-    /// `dW += X[rows]ᵀ D` over a range of `X`'s rows, on the path `prepare` chose.
-    pub fn weight_grad(&self, x: SeqInput, rows: Range<usize>, d: &[f32], k: usize, n: usize, dw: &mut [f32]) {
+    /// `dW += X[rows]ᵀ D` over a range of `X`'s rows (`X` as last prepared).
+    pub fn weight_grad(&mut self, x: SeqInput, rows: Range<usize>, d: &[f32], k: usize, n: usize, dw: &mut [f32]) {
+        if let SeqInput::Spikes(s) = x {
+            if self.event_grad {
+                return spikes_t_times(s, rows.start, rows.len(), d, n, dw);
+            }
+            self.ensure_dense(x);
+        }
         let xv = match x {
-            SeqInput::Spikes(s) if self.event_driven => return spikes_t_times(s, rows.start, rows.len(), d, n, dw),
             SeqInput::Spikes(_) => &self.dense_x,
             SeqInput::Dense(v) => v,
         };

@@ -234,7 +234,7 @@ impl SnuLayer {
         if let (Some(h), true) = (self.rec, steps > 1) {
             // dH += sum_t y_{t-1}^T da_t: rows 0..T-1 of Y against rows 1..T of dA.
             let y = self.y.as_input();
-            self.recurrent.prepare(y, rows, n);
+            self.recurrent.prepare(y, n, n);
             self.recurrent.weight_grad(y, 0..(steps - 1) * batch, &da[batch * n..], n, n, &mut p.grads[h]);
         }
         if let Some(dx) = dx {
@@ -392,7 +392,7 @@ fn add_value_rows(y_row: &[f32], h: &[f32], a_row: &mut [f32]) {
 }
 
 /// `a += l ⊙ s_{t-1} ⊙ r_{t-1}`, `r = 1 - y` (lateral: `1 - max_j y_j`).
-#[multiversion(targets = "simd")]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
 fn add_decay_term(a: &mut [f32], decay: &[f32], s_prev: &[f32], y_prev: &[f32], lateral: bool) {
     if lateral {
         let r = 1.0 - row_max(y_prev);
@@ -403,7 +403,7 @@ fn add_decay_term(a: &mut [f32], decay: &[f32], s_prev: &[f32], y_prev: &[f32], 
 }
 
 /// `s = g(a)` in place and `y = h(s + b)`.
-#[multiversion(targets = "simd")]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
 fn state_and_output(a: &mut [f32], bias: &[f32], y: &mut [f32], g: StateActivation, h: OutputActivation) {
     for ((a, b), y) in a.iter_mut().zip(bias).zip(y.iter_mut()) {
         let s = g.value(*a);
@@ -415,7 +415,7 @@ fn state_and_output(a: &mut [f32], bias: &[f32], y: &mut [f32], g: StateActivati
 /// One row of BPTT at step `t`; `cur` holds `s_t` on entry and `dL/da_t` on return. Written
 /// as separate passes, each with its variant chosen outside the loop, so that every pass
 /// vectorises.
-#[multiversion(targets = "simd")]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
 #[allow(clippy::too_many_arguments)]
 fn backward_row(dy: &mut [f32], da_next: Option<&[f32]>, cur: &mut [f32], y: &[f32], decay: &[f32], bias: &[f32], db: &mut [f32], unit: &Unit) {
     if let (Some(da_next), false) = (da_next, unit.detach_reset) {
@@ -459,7 +459,7 @@ fn scale_by(dy: &mut [f32], s: &[f32], bias: &[f32], y: &[f32], f: impl Fn(f32, 
 }
 
 /// `dl += da_t ⊙ s_{t-1} ⊙ r_{t-1}`.
-#[multiversion(targets = "simd")]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
 fn decay_gradient_row(dl: &mut [f32], da: &[f32], s_prev: &[f32], y_prev: &[f32], lateral: bool) {
     let lateral_r = if lateral { 1.0 - row_max(y_prev) } else { 0.0 };
     for k in 0..dl.len() {
