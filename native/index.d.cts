@@ -33,19 +33,19 @@ export declare class Network {
    * Runs the network on `x` (`[T, B, inputSize]`) and returns the readout;
    * with `withLayers`, also every layer's output sequence.
    */
-  predict(x: Float32Array, steps: number, batch: number, withLayers?: boolean | undefined): Prediction
+  predict(x: Float32Array, steps: number, batch: number, withLayers?: boolean | undefined, mask?: Float32Array | undefined): Prediction
   /** `predict` off the main thread; resolves with the readout. */
-  predictAsync(x: Float32Array, steps: number, batch: number): Promise<Float32Array>
+  predictAsync(x: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): Promise<Float32Array>
   /** The loss on a batch, without gradients or updates. */
-  loss(x: Float32Array, y: Float32Array, steps: number, batch: number): number
+  loss(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): number
   /** Loss and readout on a batch in one forward pass, off the main thread. */
-  evaluateAsync(x: Float32Array, y: Float32Array, steps: number, batch: number): Promise<Evaluation>
+  evaluateAsync(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): Promise<Evaluation>
   /** Loss and gradients of every parameter, without updating. */
-  gradients(x: Float32Array, y: Float32Array, steps: number, batch: number): Gradients
+  gradients(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): Gradients
   /** One training step (forward, BPTT, optimizer update) on a batch; returns the loss. */
-  trainStep(x: Float32Array, y: Float32Array, steps: number, batch: number): number
+  trainStep(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): number
   /** `trainStep` off the main thread; resolves with the loss. */
-  trainStepAsync(x: Float32Array, y: Float32Array, steps: number, batch: number): Promise<number>
+  trainStepAsync(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): Promise<number>
 }
 
 /**

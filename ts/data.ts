@@ -5,13 +5,20 @@ import { checkFloat32, checkInteger } from './checks.js';
 /**
  * One batch in the engine's layout.
  * - `x`: inputs, time-major `[steps, batch, features]`; element `(t, b, f)` is at `(t * batch + b) * features + f`.
+ *   For a model whose first layer is an `embedding`, `features` is 1 and `x` holds token ids.
  * - `y`: targets `[batch, outputs]`, or `[steps, batch, outputs]` for the `sequence` readout.
+ *   With the `sparseSoftmaxCrossEntropy` loss, one class id per row instead: `[batch]` or `[steps, batch]`.
+ * - `mask`: optional, `[steps, batch]`, for batches of sequences of different length: 1 for a
+ *   real step, 0 for padding. Padding comes after a sample's real steps. Padded steps change
+ *   neither the loss nor the gradients (the `sum`/`mean` readouts count real steps only, `last`
+ *   takes a sample's last real step, `sequence` averages the loss over real steps).
  */
 export interface Batch {
   x: Float32Array;
   y: Float32Array;
   steps: number;
   batch: number;
+  mask?: Float32Array;
 }
 
 /** A collection of samples that can be gathered into batches. */

@@ -9,7 +9,7 @@ import type { LayerSpec, LossSpec, ModelSpec, OptimizerSpec, Readout } from './s
 
 export interface CompileOptions {
   /** `'softmaxCrossEntropy'` (readout as logits), `'binaryCrossEntropy'` (readout as probabilities), `'mse'`, or a full spec. */
-  loss: 'softmaxCrossEntropy' | 'binaryCrossEntropy' | 'mse' | LossSpec;
+  loss: 'softmaxCrossEntropy' | 'sparseSoftmaxCrossEntropy' | 'binaryCrossEntropy' | 'mse' | LossSpec;
   /** Default `adam()` with lr 1e-3. */
   optimizer?: OptimizerSpec;
   /** Default `'sum'` (spike count). */
@@ -75,15 +75,34 @@ function argmax(a: Float32Array, start: number, n: number): number {
 }
 
 /** Rows whose readout argmax equals the target argmax. */
-function countCorrect(output: Float32Array, target: Float32Array, n: number): number {
+/**
+ * Rows whose arg-max output is the target class, and rows counted: the padded steps of a
+ * masked `sequence` readout count for nothing. `sparse`: the target is one class id per row.
+ */
+function countCorrect(output: Float32Array, batch: Batch, n: number, sparse: boolean, perStep: boolean): { correct: number; rows: number } {
   let correct = 0;
-  for (let r = 0; r < output.length; r += n) if (argmax(output, r, n) === argmax(target, r, n)) correct++;
-  return correct;
+  let rows = 0;
+  for (let r = 0; r * n < output.length; r++) {
+    if (perStep && batch.mask && batch.mask[r] === 0) continue;
+    const want = sparse ? batch.y[r] : argmax(batch.y, r * n, n);
+    if (argmax(output, r * n, n) === want) correct++;
+    rows++;
+  }
+  return { correct, rows };
+}
+
+/** How many rows a batch's mean loss was taken over, to weight it in an average over batches. */
+function lossRows(batch: Batch, perStep: boolean): number {
+  if (!perStep) return batch.batch;
+  if (!batch.mask) return batch.steps * batch.batch;
+  let real = 0;
+  for (const m of batch.mask) real += m;
+  return real;
 }
 
 function lossSpec(loss: CompileOptions['loss']): LossSpec {
   if (typeof loss === 'object' && loss !== null) return loss;
-  const kind = checkOneOf('loss', loss, ['softmaxCrossEntropy', 'binaryCrossEntropy', 'mse'] as const);
+  const kind = checkOneOf('loss', loss, ['softmaxCrossEntropy', 'sparseSoftmaxCrossEntropy', 'binaryCrossEntropy', 'mse'] as const);
   return kind === 'binaryCrossEntropy' ? { kind, fromLogits: false } : { kind };
 }
 
@@ -164,44 +183,44 @@ export class Sequential {
   }
 
   /** Readout for inputs `x` (`[steps, batch, inputSize]`): `[batch, outputs]` (`[steps, batch, outputs]` for `sequence`). */
-  predict(x: Float32Array, shape: { steps: number; batch: number }): Float32Array {
-    return this.net.predict(x, shape.steps, shape.batch).output;
+  predict(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): Float32Array {
+    return this.net.predict(x, shape.steps, shape.batch, false, shape.mask).output;
   }
 
   /** Readout plus every layer's output sequence `[steps, batch, units]` (spikes for SNU layers). */
-  predictWithLayers(x: Float32Array, shape: { steps: number; batch: number }): { output: Float32Array; layers: Float32Array[] } {
-    const p = this.net.predict(x, shape.steps, shape.batch, true);
+  predictWithLayers(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): { output: Float32Array; layers: Float32Array[] } {
+    const p = this.net.predict(x, shape.steps, shape.batch, true, shape.mask);
     return { output: p.output, layers: p.layers ?? [] };
   }
 
   /** `predict` off the main thread. */
-  predictAsync(x: Float32Array, shape: { steps: number; batch: number }): Promise<Float32Array> {
-    return this.net.predictAsync(x, shape.steps, shape.batch);
+  predictAsync(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): Promise<Float32Array> {
+    return this.net.predictAsync(x, shape.steps, shape.batch, shape.mask);
   }
 
   /** The loss on a batch, without gradients or updates. */
   loss(batch: Batch): number {
-    return this.net.loss(batch.x, batch.y, batch.steps, batch.batch);
+    return this.net.loss(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
   }
 
   /** Loss and the gradient of every parameter on a batch, without updating. */
   gradients(batch: Batch): { loss: number; gradients: Record<string, Float32Array> } {
-    const g = this.net.gradients(batch.x, batch.y, batch.steps, batch.batch);
+    const g = this.net.gradients(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
     return { loss: g.loss, gradients: Object.fromEntries(g.names.map((n, i) => [n, g.gradients[i]!])) };
   }
 
   /** One training step (forward, BPTT, update) on the main thread; returns the loss. */
   trainOnBatch(batch: Batch): number {
-    return this.net.trainStep(batch.x, batch.y, batch.steps, batch.batch);
+    return this.net.trainStep(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
   }
 
   /** One training step off the main thread; resolves with the loss. */
   trainOnBatchAsync(batch: Batch): Promise<number> {
-    return this.net.trainStepAsync(batch.x, batch.y, batch.steps, batch.batch);
+    return this.net.trainStepAsync(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
   }
 
   private get tracksAccuracy(): boolean {
-    return this.spec.loss.kind === 'softmaxCrossEntropy';
+    return this.spec.loss.kind === 'softmaxCrossEntropy' || this.spec.loss.kind === 'sparseSoftmaxCrossEntropy';
   }
 
   /** Trains for `epochs` over `data`; each step runs off the main thread. */
@@ -210,11 +229,13 @@ export class Sequential {
     const batchSize = checkInteger('batchSize', options.batchSize, 1);
     const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
     const batches = Math.ceil(data.size / batchSize);
+    const perStep = this.spec.readout === 'sequence';
     const history: History = { epochs: [], aborted: false };
     for (let epoch = 0; epoch < epochs; epoch++) {
       const order = options.shuffle === false ? Uint32Array.from({ length: data.size }, (_, i) => i) : shuffledIndices(data.size, batchSeed(seed, epoch, -1));
       const started = performance.now();
       let lossSum = 0;
+      let lossRowsSeen = 0;
       let seen = 0;
       for (let b = 0; b < batches; b++) {
         if (options.signal?.aborted) {
@@ -223,12 +244,14 @@ export class Sequential {
         }
         const batch = data.batch(order.subarray(b * batchSize, (b + 1) * batchSize), batchSeed(seed, epoch, b));
         const loss = await this.trainOnBatchAsync(batch);
-        lossSum += loss * batch.batch;
+        const rows = lossRows(batch, perStep);
+        lossSum += loss * rows;
+        lossRowsSeen += rows;
         seen += batch.batch;
         options.onBatchEnd?.({ epoch, batch: b, batches, loss, samples: seen });
       }
       const seconds = (performance.now() - started) / 1000;
-      const logs: EpochLogs = { epoch, loss: lossSum / seen, seconds, samplesPerSecond: seen / seconds };
+      const logs: EpochLogs = { epoch, loss: lossSum / lossRowsSeen, seconds, samplesPerSecond: seen / seconds };
       if (options.validationData) {
         const v = await this.evaluate(options.validationData, { batchSize });
         logs.valLoss = v.loss;
@@ -246,22 +269,27 @@ export class Sequential {
     const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
     const n = this.outputSize;
     const accuracy = this.tracksAccuracy;
+    const sparse = this.spec.loss.kind === 'sparseSoftmaxCrossEntropy';
+    const perStep = this.spec.readout === 'sequence';
     let lossSum = 0;
+    let lossRowsSeen = 0;
     let rows = 0;
     let correct = 0;
-    let samples = 0;
     for (let start = 0, b = 0; start < data.size; start += batchSize, b++) {
       const idx = Uint32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
       const batch = data.batch(idx, batchSeed(seed, -1, b));
-      const r = await this.net.evaluateAsync(batch.x, batch.y, batch.steps, batch.batch);
-      lossSum += r.loss * batch.batch;
-      samples += batch.batch;
+      const r = await this.net.evaluateAsync(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
+      const counted = lossRows(batch, perStep);
+      lossSum += r.loss * counted;
+      lossRowsSeen += counted;
       if (accuracy) {
-        correct += countCorrect(r.output, batch.y, n);
-        rows += r.output.length / n;
+        const c = countCorrect(r.output, batch, n, sparse, perStep);
+        correct += c.correct;
+        rows += c.rows;
       }
     }
-    return accuracy ? { loss: lossSum / samples, accuracy: correct / rows } : { loss: lossSum / samples };
+    const loss = lossSum / lossRowsSeen;
+    return accuracy ? { loss, accuracy: correct / rows } : { loss };
   }
 
   /** The checkpoint as bytes: spec, weights, optimizer state (versioned, checksummed). */

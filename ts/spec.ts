@@ -43,6 +43,7 @@ export type Readout = 'sum' | 'mean' | 'last' | 'sequence';
 
 export type LossSpec =
   | { kind: 'softmaxCrossEntropy' }
+  | { kind: 'sparseSoftmaxCrossEntropy' }
   | { kind: 'binaryCrossEntropy'; fromLogits: boolean }
   | { kind: 'mse' };
 

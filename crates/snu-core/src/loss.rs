@@ -1,28 +1,64 @@
-//! Losses over the readout `o` (`rows x n`) and target `t` of the same shape.
-//! Each is the mean over rows of a per-row loss; the gradient is written to `grad`.
+//! Losses over the readout `o` (`rows x n`) and target `t` of the same shape (one class id
+//! per row for the sparse softmax cross-entropy). Each is the mean over rows of a per-row
+//! loss; rows marked invalid (padding) count for nothing. The gradient is written to `grad`.
 
 use crate::activation::sigmoid;
+use crate::fastmath::exp;
 use crate::spec::LossSpec;
 
 /// Probabilities are clamped to [EPS, 1 - EPS] before a log.
 pub const PROB_EPS: f32 = 1e-7;
 
-/// Returns the loss (accumulated in f64) and writes `dL/do` into `grad`.
-pub fn loss_and_grad(spec: LossSpec, out: &[f32], target: &[f32], n: usize, grad: &mut Vec<f32>) -> f64 {
+/// Target values per row: `n`, or one class id for the sparse softmax cross-entropy.
+pub fn target_width(spec: LossSpec, n: usize) -> usize {
+    match spec {
+        LossSpec::SparseSoftmaxCrossEntropy => 1,
+        _ => n,
+    }
+}
+
+/// Returns the loss `(1/|valid|) Σ_{valid r} L_r` (accumulated in f64) and writes `dL/do`
+/// into `grad` (zero on invalid rows). `valid: None` means every row.
+pub fn loss_and_grad(spec: LossSpec, out: &[f32], target: &[f32], n: usize, valid: Option<&[bool]>, grad: &mut Vec<f32>) -> f64 {
     let rows = out.len() / n;
     grad.clear();
     grad.resize(out.len(), 0.0);
-    let inv_rows = 1.0 / rows as f64;
+    let counted = valid.map_or(rows, |v| v.iter().filter(|&&v| v).count());
+    if counted == 0 {
+        return 0.0;
+    }
+    let inv_rows = 1.0 / counted as f64;
+    let tw = target_width(spec, n);
     let mut total = 0.0f64;
-    for ((o, t), g) in out.chunks_exact(n).zip(target.chunks_exact(n)).zip(grad.chunks_exact_mut(n)) {
+    for (r, ((o, t), g)) in out.chunks_exact(n).zip(target.chunks_exact(tw)).zip(grad.chunks_exact_mut(n)).enumerate() {
+        if valid.is_some_and(|v| !v[r]) {
+            continue;
+        }
         total += match spec {
             LossSpec::SoftmaxCrossEntropy => softmax_ce_row(o, t, g, inv_rows),
+            LossSpec::SparseSoftmaxCrossEntropy => sparse_softmax_ce_row(o, t[0] as usize, g, inv_rows),
             LossSpec::BinaryCrossEntropy { from_logits: true } => bce_logits_row(o, t, g, inv_rows),
             LossSpec::BinaryCrossEntropy { from_logits: false } => bce_prob_row(o, t, g, inv_rows),
             LossSpec::Mse => mse_row(o, t, g, inv_rows),
         };
     }
     total * inv_rows
+}
+
+/// `L = lse(o) - o_c`;  `dL/do_k = p_k - [k = c]`,  `p = softmax(o)`. The class `c` is
+/// checked to lie in `0..n` before any loss is computed.
+fn sparse_softmax_ce_row(o: &[f32], c: usize, g: &mut [f32], scale: f64) -> f64 {
+    let m = o.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    // Sum in f64, exponentials in f32 (vectorisable over a 10k-word vocabulary).
+    let z: f64 = o.iter().map(|&v| exp(v - m) as f64).sum();
+    let lse = m as f64 + z.ln();
+    let inv_z = (1.0 / z) as f32;
+    let s = scale as f32;
+    for (gk, &v) in g.iter_mut().zip(o) {
+        *gk = exp(v - m) * inv_z * s;
+    }
+    g[c] -= s;
+    lse - o[c] as f64
 }
 
 /// `L = sum_k t_k (lse(o) - o_k)`;  `dL/do_k = p_k sum_j t_j - t_k`,  `p = softmax(o)`.
@@ -93,14 +129,14 @@ mod tests {
             LossSpec::Mse,
         ] {
             let mut g = vec![];
-            loss_and_grad(spec, &out, &target, n, &mut g);
+            loss_and_grad(spec, &out, &target, n, None, &mut g);
             for k in 0..out.len() {
                 let h = 1e-3f32;
                 let (mut up, mut dn) = (out.clone(), out.clone());
                 up[k] += h;
                 dn[k] -= h;
                 let mut tmp = vec![];
-                let fd = (loss_and_grad(spec, &up, &target, n, &mut tmp) - loss_and_grad(spec, &dn, &target, n, &mut tmp))
+                let fd = (loss_and_grad(spec, &up, &target, n, None, &mut tmp) - loss_and_grad(spec, &dn, &target, n, None, &mut tmp))
                     / (2.0 * h as f64);
                 assert!((fd - g[k] as f64).abs() < 1e-3 * (1.0 + fd.abs()), "{spec:?} k={k}: fd {fd} vs {}", g[k]);
             }
@@ -108,10 +144,32 @@ mod tests {
     }
 
     #[test]
+    fn sparse_softmax_ce_equals_the_one_hot_loss_and_skips_invalid_rows() {
+        let (n, out) = (4, vec![0.2f32, 0.7, -1.1, 0.45, 0.9, 0.3, 0.55, -0.05, 2.0, -3.0, 0.0, 1.0]);
+        let ids = [1.0f32, 3.0, 0.0];
+        let mut one_hot = vec![0f32; 12];
+        ids.iter().enumerate().for_each(|(r, &c)| one_hot[r * n + c as usize] = 1.0);
+        let (mut gs, mut gd) = (vec![], vec![]);
+        let ls = loss_and_grad(LossSpec::SparseSoftmaxCrossEntropy, &out, &ids, n, None, &mut gs);
+        let ld = loss_and_grad(LossSpec::SoftmaxCrossEntropy, &out, &one_hot, n, None, &mut gd);
+        assert!((ls - ld).abs() < 1e-6, "{ls} vs {ld}");
+        gs.iter().zip(&gd).for_each(|(a, b)| assert!((a - b).abs() < 1e-6, "{a} vs {b}"));
+        // Row 1 invalid: the loss is the mean of rows 0 and 2, and row 1 gets no gradient.
+        let valid = [true, false, true];
+        let lv = loss_and_grad(LossSpec::SparseSoftmaxCrossEntropy, &out, &ids, n, Some(&valid), &mut gs);
+        let (mut g0, mut g2) = (vec![], vec![]);
+        let l0 = loss_and_grad(LossSpec::SparseSoftmaxCrossEntropy, &out[..4], &ids[..1], n, None, &mut g0);
+        let l2 = loss_and_grad(LossSpec::SparseSoftmaxCrossEntropy, &out[8..], &ids[2..], n, None, &mut g2);
+        assert!((lv - (l0 + l2) / 2.0).abs() < 1e-6);
+        assert!(gs[4..8].iter().all(|&g| g == 0.0));
+        gs[..4].iter().zip(&g0).for_each(|(a, b)| assert!((a - b / 2.0).abs() < 1e-7));
+    }
+
+    #[test]
     fn bce_on_probabilities_is_the_music_nll() {
         // One frame of 3 keys, key 0 on: NLL = -(ln 0.8 + ln(1 - 0.1) + ln(1 - 0.3)).
         let mut g = vec![];
-        let l = loss_and_grad(LossSpec::BinaryCrossEntropy { from_logits: false }, &[0.8, 0.1, 0.3], &[1.0, 0.0, 0.0], 3, &mut g);
+        let l = loss_and_grad(LossSpec::BinaryCrossEntropy { from_logits: false }, &[0.8, 0.1, 0.3], &[1.0, 0.0, 0.0], 3, None, &mut g);
         let want = -(0.8f64.ln() + 0.9f64.ln() + 0.7f64.ln());
         assert!((l - want).abs() < 1e-6);
     }

@@ -7,7 +7,7 @@ use crate::error::{check_finite, Result};
 use crate::layers::input::{ProductPath, SeqInput};
 use crate::layers::{dense::DenseLayer, snu::SnuLayer, Layer, SeqShape};
 use crate::spikes::SpikeMatrix;
-use crate::loss::loss_and_grad;
+use crate::loss::{loss_and_grad, target_width};
 use crate::optim::{clip_global_norm, Optimizer};
 use crate::params::{Param, ParamStore};
 use crate::readout;
@@ -33,6 +33,11 @@ pub struct Network {
     x_is_spikes: bool,
     /// The last layer's output as values when it is kept as bits.
     last_values: Vec<f32>,
+    /// Real steps per sample of the current batch, when it carries a mask.
+    lengths: Vec<usize>,
+    masked: bool,
+    /// Per readout row: counts in the loss (false for the padded rows of a `sequence` readout).
+    valid_rows: Vec<bool>,
 }
 
 impl Network {
@@ -67,6 +72,9 @@ impl Network {
             x_spikes: SpikeMatrix::default(),
             x_is_spikes: false,
             last_values: vec![],
+            lengths: vec![],
+            masked: false,
+            valid_rows: vec![],
         })
     }
 
@@ -104,23 +112,75 @@ impl Network {
     fn check_target(&self, target: &[f32], shape: SeqShape) -> Result<()> {
         let rows = readout::rows(self.spec.readout, shape);
         let n = self.output_size();
+        let width = target_width(self.spec.loss, n);
+        let per_row = if width == 1 { String::new() } else { format!(", outputs={n}") };
         let what = if rows == shape.batch {
-            format!("[batch={}, outputs={n}]", shape.batch)
+            format!("[batch={}{per_row}]", shape.batch)
         } else {
-            format!("[steps={}, batch={}, outputs={n}]", shape.steps, shape.batch)
+            format!("[steps={}, batch={}{per_row}]", shape.steps, shape.batch)
         };
-        check_finite("y", target, rows * n, &what)?;
-        if !matches!(self.spec.loss, LossSpec::Mse) {
-            if let Some(i) = target.iter().position(|v| !(0.0..=1.0).contains(v)) {
-                bail!("y: value at index {i} is {}, but cross-entropy targets must lie in [0, 1]", target[i]);
+        check_finite("y", target, rows * width, &what)?;
+        match self.spec.loss {
+            LossSpec::Mse => {}
+            LossSpec::SparseSoftmaxCrossEntropy => {
+                if let Some(i) = target.iter().position(|&v| !(v >= 0.0 && v < n as f32 && v.fract() == 0.0)) {
+                    bail!("y: value at index {i} is {}, but sparseSoftmaxCrossEntropy targets are class ids, integers from 0 to {}", target[i], n - 1);
+                }
+            }
+            _ => {
+                if let Some(i) = target.iter().position(|v| !(0.0..=1.0).contains(v)) {
+                    bail!("y: value at index {i} is {}, but cross-entropy targets must lie in [0, 1]", target[i]);
+                }
             }
         }
         Ok(())
     }
 
+    /// Reads a `[T, B]` mask (1 real step, 0 padding after the real steps) into `lengths`.
+    fn set_mask(&mut self, mask: Option<&[f32]>, shape: SeqShape) -> Result<()> {
+        self.masked = mask.is_some();
+        let Some(mask) = mask else { return Ok(()) };
+        let (steps, batch) = (shape.steps, shape.batch);
+        check_finite("mask", mask, steps * batch, &format!("[steps={steps}, batch={batch}]"))?;
+        self.lengths.clear();
+        for b in 0..batch {
+            let at = |t: usize| mask[t * batch + b];
+            if let Some(t) = (0..steps).find(|&t| at(t) != 0.0 && at(t) != 1.0) {
+                bail!("mask: value at step {t}, sample {b} is {}; expected 1 (a real step) or 0 (padding)", at(t));
+            }
+            let len = (0..steps).take_while(|&t| at(t) == 1.0).count();
+            if let Some(t) = (len..steps).find(|&t| at(t) == 1.0) {
+                bail!("mask: sample {b} has padding at step {len} but a real step at step {t}; padding must come after a sample's real steps");
+            }
+            if len == 0 {
+                bail!("mask: sample {b} has no real step; every sample needs at least one");
+            }
+            self.lengths.push(len);
+        }
+        Ok(())
+    }
+
+    /// Marks which readout rows the loss counts in `valid_rows`: all but the padded steps of a
+    /// `sequence` readout. Returns false when every row counts.
+    fn mark_valid_rows(&mut self, shape: SeqShape) -> bool {
+        if !self.masked || self.spec.readout != crate::spec::Readout::Sequence {
+            return false;
+        }
+        self.valid_rows.clear();
+        let (lengths, batch) = (&self.lengths, shape.batch);
+        self.valid_rows.extend((0..shape.rows()).map(|r| r / batch < lengths[r % batch]));
+        true
+    }
+
     /// Runs every layer over the sequence and returns the readout (`rows x outputs`).
     pub fn forward(&mut self, x: &[f32], steps: usize, batch: usize) -> Result<&[f32]> {
+        self.forward_masked(x, None, steps, batch)
+    }
+
+    /// `forward` for a batch of sequences of different length (`mask`: `[T, B]`, see `set_mask`).
+    pub fn forward_masked(&mut self, x: &[f32], mask: Option<&[f32]>, steps: usize, batch: usize) -> Result<&[f32]> {
         let shape = self.check_shape(x, steps, batch)?;
+        self.set_mask(mask, shape)?;
         self.run_forward(x, shape);
         Ok(&self.out)
     }
@@ -141,7 +201,8 @@ impl Network {
                 &self.last_values
             }
         };
-        readout::forward(self.spec.readout, y, shape, n, &mut self.out);
+        let lengths = self.masked.then_some(self.lengths.as_slice());
+        readout::forward(self.spec.readout, y, shape, lengths, n, &mut self.out);
         self.shape = Some(shape);
     }
 
@@ -162,19 +223,33 @@ impl Network {
 
     /// The loss on a batch, without gradients.
     pub fn loss(&mut self, x: &[f32], target: &[f32], steps: usize, batch: usize) -> Result<f64> {
+        self.loss_masked(x, target, None, steps, batch)
+    }
+
+    /// `loss` for a batch of sequences of different length (`mask`: `[T, B]`).
+    pub fn loss_masked(&mut self, x: &[f32], target: &[f32], mask: Option<&[f32]>, steps: usize, batch: usize) -> Result<f64> {
         let shape = self.check_shape(x, steps, batch)?;
         self.check_target(target, shape)?;
+        self.set_mask(mask, shape)?;
         self.run_forward(x, shape);
-        Ok(loss_and_grad(self.spec.loss, &self.out, target, self.output_size(), &mut self.d_out))
+        let n = self.output_size();
+        let valid = self.mark_valid_rows(shape).then_some(self.valid_rows.as_slice());
+        Ok(loss_and_grad(self.spec.loss, &self.out, target, n, valid, &mut self.d_out))
     }
 
     /// Forward, loss and BPTT: returns the loss; gradients are in `store.grads`.
     pub fn compute_gradients(&mut self, x: &[f32], target: &[f32], steps: usize, batch: usize) -> Result<f64> {
-        let loss = self.loss(x, target, steps, batch)?;
+        self.compute_gradients_masked(x, target, None, steps, batch)
+    }
+
+    /// `compute_gradients` for a batch of sequences of different length (`mask`: `[T, B]`).
+    pub fn compute_gradients_masked(&mut self, x: &[f32], target: &[f32], mask: Option<&[f32]>, steps: usize, batch: usize) -> Result<f64> {
+        let loss = self.loss_masked(x, target, mask, steps, batch)?;
         let shape = self.shape.unwrap();
         self.store.zero_grads();
         let n = self.output_size();
-        readout::backward(self.spec.readout, &self.d_out, shape, n, &mut self.grad_a);
+        let lengths = self.masked.then_some(self.lengths.as_slice());
+        readout::backward(self.spec.readout, &self.d_out, shape, lengths, n, &mut self.grad_a);
         let window = self.spec.tbptt.unwrap_or(usize::MAX);
         for i in (0..self.layers.len()).rev() {
             let (before, rest) = self.layers.split_at_mut(i);
@@ -194,7 +269,12 @@ impl Network {
     /// One optimisation step on a batch; returns the loss before the update.
     /// A non-finite loss or gradient leaves the weights untouched and is an error.
     pub fn train_step(&mut self, x: &[f32], target: &[f32], steps: usize, batch: usize) -> Result<f64> {
-        let loss = self.compute_gradients(x, target, steps, batch)?;
+        self.train_step_masked(x, target, None, steps, batch)
+    }
+
+    /// `train_step` for a batch of sequences of different length (`mask`: `[T, B]`).
+    pub fn train_step_masked(&mut self, x: &[f32], target: &[f32], mask: Option<&[f32]>, steps: usize, batch: usize) -> Result<f64> {
+        let loss = self.compute_gradients_masked(x, target, mask, steps, batch)?;
         let bad_grad = self.store.grads.iter().flatten().any(|g| !g.is_finite());
         if !loss.is_finite() || bad_grad {
             bail!("training step: the loss or a gradient is not finite (loss = {loss}); the weights were left unchanged. Lower the learning rate or set clipNorm");

@@ -35,6 +35,15 @@ pub fn float32(v: Unknown, name: &str) -> Result<Float32Array> {
     converted.ok_or_else(|| invalid(format!("{name}: expected a Float32Array, got {}", describe(&v))))
 }
 
+/// An optional `Float32Array` (`undefined` and `null` mean none).
+pub fn optional_float32(v: Option<Unknown>, name: &str) -> Result<Option<Float32Array>> {
+    let Some(v) = v else { return Ok(None) };
+    match v.get_type() {
+        Ok(ValueType::Undefined) | Ok(ValueType::Null) => Ok(None),
+        _ => float32(v, name).map(Some),
+    }
+}
+
 /// A whole number in `[min, max]`.
 pub fn integer(v: Unknown, name: &str, min: u64, max: u64) -> Result<usize> {
     let n = number(v, name)?;

@@ -153,13 +153,15 @@ impl Network {
         #[napi(ts_arg_type = "number")] steps: Unknown,
         #[napi(ts_arg_type = "number")] batch: Unknown,
         #[napi(ts_arg_type = "boolean | undefined")] with_layers: Option<Unknown>,
+        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
     ) -> Result<Prediction> {
         guard("predict", || {
             let x = args::float32(x, "x")?;
             let (steps, batch) = shape_args(steps, batch)?;
             let with_layers = args::optional_bool(with_layers, "withLayers")?;
+            let mask = args::optional_float32(mask, "mask")?;
             let mut net = try_lock(&self.inner)?;
-            let output = Float32Array::new(net.forward(&x, steps, batch).map_err(engine)?.to_vec());
+            let output = Float32Array::new(net.forward_masked(&x, mask.as_deref(), steps, batch).map_err(engine)?.to_vec());
             let layers = with_layers.then(|| net.layer_outputs().into_iter().map(|l| Float32Array::new(l.to_vec())).collect());
             Ok(Prediction { output, layers })
         })
@@ -172,11 +174,13 @@ impl Network {
         #[napi(ts_arg_type = "Float32Array")] x: Unknown,
         #[napi(ts_arg_type = "number")] steps: Unknown,
         #[napi(ts_arg_type = "number")] batch: Unknown,
+        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
     ) -> Result<AsyncTask<PredictTask>> {
         guard("predictAsync", || {
             let x = args::float32(x, "x")?.to_vec();
             let (steps, batch) = shape_args(steps, batch)?;
-            Ok(AsyncTask::new(PredictTask { net: self.inner.clone(), data: Batch { x, y: vec![], steps, batch } }))
+            let mask = args::optional_float32(mask, "mask")?.map(|m| m.to_vec());
+            Ok(AsyncTask::new(PredictTask { net: self.inner.clone(), data: Batch { x, y: vec![], steps, batch, mask } }))
         })
     }
 
@@ -188,11 +192,13 @@ impl Network {
         #[napi(ts_arg_type = "Float32Array")] y: Unknown,
         #[napi(ts_arg_type = "number")] steps: Unknown,
         #[napi(ts_arg_type = "number")] batch: Unknown,
+        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
     ) -> Result<f64> {
         guard("loss", || {
             let (x, y) = (args::float32(x, "x")?, args::float32(y, "y")?);
             let (steps, batch) = shape_args(steps, batch)?;
-            try_lock(&self.inner)?.loss(&x, &y, steps, batch).map_err(engine)
+            let mask = args::optional_float32(mask, "mask")?;
+            try_lock(&self.inner)?.loss_masked(&x, &y, mask.as_deref(), steps, batch).map_err(engine)
         })
     }
 
@@ -204,11 +210,13 @@ impl Network {
         #[napi(ts_arg_type = "Float32Array")] y: Unknown,
         #[napi(ts_arg_type = "number")] steps: Unknown,
         #[napi(ts_arg_type = "number")] batch: Unknown,
+        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
     ) -> Result<AsyncTask<EvaluateTask>> {
         guard("evaluateAsync", || {
             let (x, y) = (args::float32(x, "x")?.to_vec(), args::float32(y, "y")?.to_vec());
             let (steps, batch) = shape_args(steps, batch)?;
-            Ok(AsyncTask::new(EvaluateTask { net: self.inner.clone(), data: Batch { x, y, steps, batch } }))
+            let mask = args::optional_float32(mask, "mask")?.map(|m| m.to_vec());
+            Ok(AsyncTask::new(EvaluateTask { net: self.inner.clone(), data: Batch { x, y, steps, batch, mask } }))
         })
     }
 
@@ -220,12 +228,14 @@ impl Network {
         #[napi(ts_arg_type = "Float32Array")] y: Unknown,
         #[napi(ts_arg_type = "number")] steps: Unknown,
         #[napi(ts_arg_type = "number")] batch: Unknown,
+        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
     ) -> Result<Gradients> {
         guard("gradients", || {
             let (x, y) = (args::float32(x, "x")?, args::float32(y, "y")?);
             let (steps, batch) = shape_args(steps, batch)?;
+            let mask = args::optional_float32(mask, "mask")?;
             let mut net = try_lock(&self.inner)?;
-            let loss = net.compute_gradients(&x, &y, steps, batch).map_err(engine)?;
+            let loss = net.compute_gradients_masked(&x, &y, mask.as_deref(), steps, batch).map_err(engine)?;
             let names = net.param_names();
             let gradients = net.store.grads.iter().map(|g| Float32Array::new(g.clone())).collect();
             Ok(Gradients { loss, names, gradients })
@@ -240,11 +250,13 @@ impl Network {
         #[napi(ts_arg_type = "Float32Array")] y: Unknown,
         #[napi(ts_arg_type = "number")] steps: Unknown,
         #[napi(ts_arg_type = "number")] batch: Unknown,
+        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
     ) -> Result<f64> {
         guard("trainStep", || {
             let (x, y) = (args::float32(x, "x")?, args::float32(y, "y")?);
             let (steps, batch) = shape_args(steps, batch)?;
-            try_lock(&self.inner)?.train_step(&x, &y, steps, batch).map_err(engine)
+            let mask = args::optional_float32(mask, "mask")?;
+            try_lock(&self.inner)?.train_step_masked(&x, &y, mask.as_deref(), steps, batch).map_err(engine)
         })
     }
 
@@ -256,11 +268,13 @@ impl Network {
         #[napi(ts_arg_type = "Float32Array")] y: Unknown,
         #[napi(ts_arg_type = "number")] steps: Unknown,
         #[napi(ts_arg_type = "number")] batch: Unknown,
+        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
     ) -> Result<AsyncTask<TrainTask>> {
         guard("trainStepAsync", || {
             let (x, y) = (args::float32(x, "x")?.to_vec(), args::float32(y, "y")?.to_vec());
             let (steps, batch) = shape_args(steps, batch)?;
-            Ok(AsyncTask::new(TrainTask { net: self.inner.clone(), data: Batch { x, y, steps, batch } }))
+            let mask = args::optional_float32(mask, "mask")?.map(|m| m.to_vec());
+            Ok(AsyncTask::new(TrainTask { net: self.inner.clone(), data: Batch { x, y, steps, batch, mask } }))
         })
     }
 }

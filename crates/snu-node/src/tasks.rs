@@ -6,12 +6,13 @@ use napi::bindgen_prelude::*;
 use snu_core::Network as CoreNetwork;
 use std::sync::{Arc, Mutex};
 
-/// A batch: inputs `[T, B, in]`, optional targets, and its shape.
+/// A batch: inputs `[T, B, in]`, optional targets, its shape and an optional mask `[T, B]`.
 pub struct Batch {
     pub x: Vec<f32>,
     pub y: Vec<f32>,
     pub steps: usize,
     pub batch: usize,
+    pub mask: Option<Vec<f32>>,
 }
 
 pub struct TrainTask {
@@ -26,7 +27,7 @@ impl Task for TrainTask {
     fn compute(&mut self) -> Result<f64> {
         guard("trainStepAsync", || {
             let d = &self.data;
-            lock(&self.net).train_step(&d.x, &d.y, d.steps, d.batch).map_err(engine)
+            lock(&self.net).train_step_masked(&d.x, &d.y, d.mask.as_deref(), d.steps, d.batch).map_err(engine)
         })
     }
 
@@ -47,7 +48,7 @@ impl Task for PredictTask {
     fn compute(&mut self) -> Result<Vec<f32>> {
         guard("predictAsync", || {
             let d = &self.data;
-            lock(&self.net).forward(&d.x, d.steps, d.batch).map(|o| o.to_vec()).map_err(engine)
+            lock(&self.net).forward_masked(&d.x, d.mask.as_deref(), d.steps, d.batch).map(|o| o.to_vec()).map_err(engine)
         })
     }
 
@@ -69,7 +70,7 @@ impl Task for EvaluateTask {
         guard("evaluateAsync", || {
             let d = &self.data;
             let mut net = lock(&self.net);
-            let loss = net.loss(&d.x, &d.y, d.steps, d.batch).map_err(engine)?;
+            let loss = net.loss_masked(&d.x, &d.y, d.mask.as_deref(), d.steps, d.batch).map_err(engine)?;
             Ok((loss, net.last_output().to_vec()))
         })
     }
