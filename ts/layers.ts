@@ -1,6 +1,6 @@
 // Layer builders: typed configs with the defaults of DESIGN §1, turned into canonical specs.
 import { checkInteger, checkNumber, checkOneOf } from './checks.js';
-import type { DenseLayerSpec, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
+import type { DenseLayerSpec, EmbeddingLayerSpec, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
 
 /** Options of an SNU layer. Only `units` is required. */
 export interface SnuConfig {
@@ -35,6 +35,8 @@ export interface DenseConfig {
   activation?: 'none' | 'relu' | 'sigmoid' | 'tanh';
   /** Default true. */
   useBias?: boolean;
+  /** Weight tying: use the transposed matrix of the named `embedding` layer as `W`. */
+  tiedTo?: string;
 }
 
 function stateActivation(g: SnuConfig['g']): StateActivation {
@@ -91,6 +93,38 @@ export function dense(config: DenseConfig): DenseLayerSpec {
     units: checkInteger('dense.units', config.units, 1),
     activation: checkOneOf('dense.activation', config.activation ?? 'none', ['none', 'relu', 'sigmoid', 'tanh'] as const),
     useBias: config.useBias ?? true,
+  };
+  if (config.name !== undefined) spec.name = config.name;
+  if (config.tiedTo !== undefined) spec.tiedTo = config.tiedTo;
+  return spec;
+}
+
+/** Options of an embedding layer. */
+export interface EmbeddingConfig {
+  /** Number of token ids, `0 .. vocabSize - 1`. */
+  vocabSize: number;
+  /** Width of the vectors. */
+  units: number;
+  /** Layer name; the matrix is `<name>.E`, `[vocabSize, units]`. */
+  name?: string;
+}
+
+/**
+ * Token ids to vectors, `y_t = E[id_t]`: the first layer of a language model, with
+ * `inputSize: 1` (the input holds one token id per step and sample). A later
+ * `dense({ units: vocabSize, tiedTo: name })` shares `E` as its output weights (weight tying).
+ *
+ * ```ts
+ * const lm = sequential([embedding({ name: 'words', vocabSize: 10000, units: 200 }),
+ *   snu({ units: 200, output: 'sigmoid', recurrent: true }), dense({ units: 10000, tiedTo: 'words' })], { inputSize: 1 });
+ * ```
+ */
+export function embedding(config: EmbeddingConfig): EmbeddingLayerSpec {
+  if (typeof config !== 'object' || config === null) throw new TypeError('embedding: expected a config object');
+  const spec: EmbeddingLayerSpec = {
+    type: 'embedding',
+    vocabSize: checkInteger('embedding.vocabSize', config.vocabSize, 1),
+    units: checkInteger('embedding.units', config.units, 1),
   };
   if (config.name !== undefined) spec.name = config.name;
   return spec;

@@ -125,8 +125,8 @@ export class Sequential {
       throw new TypeError(`layers: expected a non-empty array of layers, got ${describe(layers)}`);
     }
     layers.forEach((l, i) => {
-      if (typeof l !== 'object' || l === null || (l.type !== 'snu' && l.type !== 'dense')) {
-        throw new TypeError(`layers[${i}]: expected a layer made by snu() or dense(), got ${describe(l)}`);
+      if (typeof l !== 'object' || l === null || (l.type !== 'snu' && l.type !== 'dense' && l.type !== 'embedding')) {
+        throw new TypeError(`layers[${i}]: expected a layer made by snu(), dense() or embedding(), got ${describe(l)}`);
       }
     });
     this.layers = layers;

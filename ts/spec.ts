@@ -31,9 +31,18 @@ export interface DenseLayerSpec {
   name?: string;
   activation: 'none' | 'relu' | 'sigmoid' | 'tanh';
   useBias: boolean;
+  /** Weight tying: the name of an embedding layer whose transposed matrix is `W`. */
+  tiedTo?: string;
 }
 
-export type LayerSpec = SnuLayerSpec | DenseLayerSpec;
+export interface EmbeddingLayerSpec {
+  type: 'embedding';
+  units: number;
+  vocabSize: number;
+  name?: string;
+}
+
+export type LayerSpec = SnuLayerSpec | DenseLayerSpec | EmbeddingLayerSpec;
 
 /**
  * How the last layer's output sequence `[T, B, n]` becomes what the loss sees:

@@ -5,7 +5,7 @@
 use crate::bail;
 use crate::error::{check_finite, Result};
 use crate::layers::input::{ProductPath, SeqInput};
-use crate::layers::{dense::DenseLayer, snu::SnuLayer, Layer, SeqShape};
+use crate::layers::{dense::DenseLayer, embedding::EmbeddingLayer, snu::SnuLayer, Layer, SeqShape};
 use crate::spikes::SpikeMatrix;
 use crate::loss::{loss_and_grad, target_width};
 use crate::optim::{clip_global_norm, Optimizer};
@@ -45,14 +45,19 @@ impl Network {
         spec.validate()?;
         let mut store = ParamStore::default();
         let mut rng = Rng::new(spec.seed);
-        let mut layers = Vec::with_capacity(spec.layers.len());
+        let mut layers: Vec<Layer> = Vec::with_capacity(spec.layers.len());
         let mut layer_names = vec![];
         let mut in_size = spec.input_size;
         for (i, ls) in spec.layers.iter().enumerate() {
             let name = ls.resolved_name(i);
             layers.push(match ls {
                 LayerSpec::Snu(s) => Layer::Snu(SnuLayer::new(s, &name, in_size, &mut store, &mut rng)),
-                LayerSpec::Dense(d) => Layer::Dense(DenseLayer::new(d, &name, in_size, &mut store, &mut rng)),
+                LayerSpec::Dense(d) => {
+                    // validate() checked that a tied layer names an earlier embedding.
+                    let tied = d.tied_to.as_ref().map(|t| layers[layer_names.iter().position(|n| n == t).unwrap()].embedding_matrix().unwrap());
+                    Layer::Dense(DenseLayer::new(d, &name, in_size, tied, &mut store, &mut rng))
+                }
+                LayerSpec::Embedding(e) => Layer::Embedding(EmbeddingLayer::new(e, &name, &mut store, &mut rng)),
             });
             layer_names.push(name);
             in_size = ls.units();
@@ -106,6 +111,11 @@ impl Network {
         }
         let shape = SeqShape { steps, batch };
         check_finite("x", x, shape.rows() * self.spec.input_size, &format!("[steps={steps}, batch={batch}, inputSize={}]", self.spec.input_size))?;
+        if let Some(LayerSpec::Embedding(e)) = self.spec.layers.first() {
+            if let Some(i) = x.iter().position(|&v| !(v >= 0.0 && v < e.vocab_size as f32 && v.fract() == 0.0)) {
+                bail!("x: value at index {i} is {}, but the embedding reads token ids, integers from 0 to {}", x[i], e.vocab_size - 1);
+            }
+        }
         Ok(shape)
     }
 
@@ -186,7 +196,9 @@ impl Network {
     }
 
     fn run_forward(&mut self, x: &[f32], shape: SeqShape) {
-        self.x_is_spikes = self.x_spikes.pack(x, shape.rows(), self.spec.input_size);
+        // Spike inputs go in as bits (for the event-driven products); token ids never do.
+        let ids = matches!(self.spec.layers.first(), Some(LayerSpec::Embedding(_)));
+        self.x_is_spikes = !ids && self.x_spikes.pack(x, shape.rows(), self.spec.input_size);
         for i in 0..self.layers.len() {
             let (before, rest) = self.layers.split_at_mut(i);
             let input = before.last().map_or_else(|| network_input(x, &self.x_spikes, self.x_is_spikes), |l| l.output());

@@ -35,6 +35,20 @@ pub struct ModelSpec {
 pub enum LayerSpec {
     Snu(SnuSpec),
     Dense(DenseSpec),
+    Embedding(EmbeddingSpec),
+}
+
+/// Token ids to vectors: `y_t = E[id_t]`. Only as the first layer, with `inputSize` 1 (the
+/// input holds one token id per step and sample).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EmbeddingSpec {
+    /// Width of the vectors.
+    pub units: usize,
+    /// Number of token ids: `0..vocabSize`.
+    pub vocab_size: usize,
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -93,6 +107,10 @@ pub struct DenseSpec {
     pub activation: DenseActivation,
     #[serde(default = "yes")]
     pub use_bias: bool,
+    /// Weight tying: use the transposed matrix of this embedding layer as `W` (the layer's
+    /// input width must be the embedding's width, its units the vocabulary size).
+    #[serde(default)]
+    pub tied_to: Option<String>,
 }
 
 fn yes() -> bool {
@@ -239,6 +257,7 @@ impl LayerSpec {
         match self {
             LayerSpec::Snu(s) => s.units,
             LayerSpec::Dense(d) => d.units,
+            LayerSpec::Embedding(e) => e.units,
         }
     }
 
@@ -246,6 +265,7 @@ impl LayerSpec {
         match self {
             LayerSpec::Snu(s) => &s.name,
             LayerSpec::Dense(d) => &d.name,
+            LayerSpec::Embedding(e) => &e.name,
         }
     }
 
@@ -255,6 +275,7 @@ impl LayerSpec {
             (Some(n), _) => n.clone(),
             (None, LayerSpec::Snu(_)) => format!("snu_{index}"),
             (None, LayerSpec::Dense(_)) => format!("dense_{index}"),
+            (None, LayerSpec::Embedding(_)) => format!("embedding_{index}"),
         }
     }
 }
@@ -299,6 +320,37 @@ impl ModelSpec {
         serde_json::to_string(self).expect("a spec always serialises")
     }
 
+    /// An embedding only first, reading one id per step; a tied dense layer names an
+    /// embedding whose transposed matrix fits it.
+    fn validate_embedding_and_tying(&self, i: usize, layer: &LayerSpec, p: &str) -> Result<()> {
+        match layer {
+            LayerSpec::Embedding(e) => {
+                check_width(&format!("{p}.vocabSize"), e.vocab_size)?;
+                if i != 0 {
+                    bail!("{p}: an embedding layer can only be the first layer");
+                }
+                if self.input_size != 1 {
+                    bail!("model spec: inputSize: a model starting with an embedding reads one token id per step, so inputSize must be 1, got {}", self.input_size);
+                }
+            }
+            LayerSpec::Dense(DenseSpec { tied_to: Some(target), units, .. }) => {
+                let found = self.layers[..i].iter().enumerate().find(|(j, l)| &l.resolved_name(*j) == target);
+                let Some((j, LayerSpec::Embedding(e))) = found else {
+                    bail!("{p}.tiedTo: no embedding layer named {target:?} before this layer");
+                };
+                let in_size = self.layers[i - 1].units();
+                if *units != e.vocab_size || in_size != e.units {
+                    bail!(
+                        "{p}.tiedTo: the tied weights are the transpose of layers[{j}]'s {}x{} matrix, so this layer needs {} inputs and {} units; it has {in_size} inputs and {units} units",
+                        e.vocab_size, e.units, e.units, e.vocab_size
+                    );
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     pub fn validate(&self) -> Result<()> {
         check_width("model spec: inputSize", self.input_size)?;
         if self.layers.is_empty() {
@@ -315,6 +367,7 @@ impl ModelSpec {
             if !names.insert(name.clone()) {
                 bail!("{p}.name: the name {name:?} is used by two layers");
             }
+            self.validate_embedding_and_tying(i, layer, &p)?;
             if let LayerSpec::Snu(s) = layer {
                 check_range(&format!("{p}.decay"), s.decay, 0.0, 1.0, false)?;
                 check_range(&format!("{p}.initialBias"), s.initial_bias, -1e6, 1e6, true)?;

@@ -1,4 +1,5 @@
-//! Dense layer applied at every time step: `y_t = act(x_t W + b)`.
+//! Dense layer applied at every time step: `y_t = act(x_t W + b)`. With weight tying,
+//! `W = Eᵀ` for the matrix `E` (`[n, in]`) of an embedding layer, whose gradient it adds to.
 
 use super::input::{InputProducts, SeqInput};
 use super::{ensure_len, SeqShape};
@@ -12,7 +13,9 @@ pub struct DenseLayer {
     pub in_size: usize,
     pub units: usize,
     activation: DenseActivation,
+    /// Index of `W` (`[in, n]`), or of the tied `E` (`[n, in]`).
     w: usize,
+    tied: bool,
     b: Option<usize>,
     /// Output `[T*B, units]`.
     pub y: Vec<f32>,
@@ -21,19 +24,28 @@ pub struct DenseLayer {
 }
 
 impl DenseLayer {
-    pub fn new(spec: &DenseSpec, name: &str, in_size: usize, p: &mut ParamStore, rng: &mut Rng) -> Self {
+    /// `tied`: the parameter index of the embedding matrix this layer shares, if any.
+    pub fn new(spec: &DenseSpec, name: &str, in_size: usize, tied: Option<usize>, p: &mut ParamStore, rng: &mut Rng) -> Self {
         let n = spec.units;
-        let w = p.add(format!("{name}.W"), vec![in_size, n], 0.0);
-        glorot_uniform(rng, in_size, n, &mut p.params[w].value);
+        let w = tied.unwrap_or_else(|| {
+            let w = p.add(format!("{name}.W"), vec![in_size, n], 0.0);
+            glorot_uniform(rng, in_size, n, &mut p.params[w].value);
+            w
+        });
         let b = spec.use_bias.then(|| p.add(format!("{name}.b"), vec![n], 0.0));
-        DenseLayer { in_size, units: n, activation: spec.activation, w, b, y: vec![], dpre: vec![], input: InputProducts::default() }
+        DenseLayer { in_size, units: n, activation: spec.activation, w, tied: tied.is_some(), b, y: vec![], dpre: vec![], input: InputProducts::default() }
     }
 
     pub fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
         let (rows, n) = (shape.rows(), self.units);
         ensure_len(&mut self.y, rows * n);
-        // pre = X W (+ b): one product over all T*B rows.
-        self.input.forward(x, rows, p.value(self.w), self.in_size, n, &mut self.y);
+        // pre = X W (+ b), or X Eᵀ when tied: one product over all T*B rows.
+        if self.tied {
+            let xv = self.input.values(x);
+            gemm(1.0, Mat::new(xv, rows, self.in_size), false, Mat::new(p.value(self.w), n, self.in_size), true, 0.0, &mut self.y);
+        } else {
+            self.input.forward(x, rows, p.value(self.w), self.in_size, n, &mut self.y);
+        }
         let bias = self.b.map(|b| p.value(b));
         for row in self.y.chunks_exact_mut(n) {
             if let Some(bias) = bias {
@@ -55,6 +67,15 @@ impl DenseLayer {
             for row in self.dpre.chunks_exact(n) {
                 db.iter_mut().zip(row).for_each(|(a, v)| *a += v);
             }
+        }
+        if self.tied {
+            // dE += dpre^T X;  dX = dpre E
+            let xv = self.input.values(x);
+            gemm(1.0, Mat::new(&self.dpre, rows, n), true, Mat::new(xv, rows, m), false, 1.0, &mut p.grads[self.w]);
+            if let Some(dx) = dx {
+                gemm(1.0, Mat::new(&self.dpre, rows, n), false, Mat::new(p.value(self.w), n, m), false, 0.0, dx);
+            }
+            return;
         }
         // dW += X^T dpre;  dX = dpre W^T
         self.input.weight_grad(x, 0..rows, &self.dpre, m, n, &mut p.grads[self.w]);

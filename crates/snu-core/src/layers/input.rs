@@ -82,6 +82,20 @@ impl InputProducts {
         }
     }
 
+    /// `X` as values (spikes unpacked once), for products the event-driven path cannot do.
+    pub fn values<'a>(&'a mut self, x: SeqInput<'a>) -> &'a [f32] {
+        if let SeqInput::Spikes(s) = x {
+            if !(self.dense_ready && self.dense_x.len() == s.rows() * s.cols()) {
+                self.dense_ready = false;
+                self.ensure_dense(x);
+            }
+        }
+        match x {
+            SeqInput::Spikes(_) => &self.dense_x,
+            SeqInput::Dense(v) => v,
+        }
+    }
+
     /// `out = X W` (`X` is `rows x k`, `W` is `k x n`); the path is kept for `weight_grad`.
     pub fn forward(&mut self, x: SeqInput, rows: usize, w: &[f32], k: usize, n: usize, out: &mut [f32]) {
         self.prepare(x, k, n);

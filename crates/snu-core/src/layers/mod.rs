@@ -2,6 +2,7 @@
 //! matrix is sample `b` at step `t`.
 
 pub mod dense;
+pub mod embedding;
 pub mod input;
 pub mod snu;
 
@@ -24,6 +25,7 @@ impl SeqShape {
 pub enum Layer {
     Snu(snu::SnuLayer),
     Dense(dense::DenseLayer),
+    Embedding(embedding::EmbeddingLayer),
 }
 
 impl Layer {
@@ -31,6 +33,7 @@ impl Layer {
         match self {
             Layer::Snu(l) => l.units,
             Layer::Dense(l) => l.units,
+            Layer::Embedding(l) => l.units,
         }
     }
 
@@ -38,6 +41,7 @@ impl Layer {
         match self {
             Layer::Snu(l) => l.forward(p, x, shape),
             Layer::Dense(l) => l.forward(p, x, shape),
+            Layer::Embedding(l) => l.forward(p, token_ids(x), shape),
         }
     }
 
@@ -46,6 +50,7 @@ impl Layer {
         match self {
             Layer::Snu(l) => l.output(),
             Layer::Dense(l) => SeqInput::Dense(&l.y),
+            Layer::Embedding(l) => SeqInput::Dense(&l.y),
         }
     }
 
@@ -54,6 +59,7 @@ impl Layer {
         match self {
             Layer::Snu(l) => l.output_values(),
             Layer::Dense(l) => l.y.clone(),
+            Layer::Embedding(l) => l.y.clone(),
         }
     }
 
@@ -61,6 +67,7 @@ impl Layer {
         match self {
             Layer::Snu(l) => l.set_product_path(path),
             Layer::Dense(l) => l.input.path = path,
+            Layer::Embedding(_) => {}
         }
     }
 
@@ -78,6 +85,15 @@ impl Layer {
         match self {
             Layer::Snu(l) => l.backward(p, x, dy, dx, shape, window),
             Layer::Dense(l) => l.backward(p, x, dy, dx, shape),
+            Layer::Embedding(l) => l.backward(p, token_ids(x), dy),
+        }
+    }
+
+    /// The parameter index of an embedding's matrix.
+    pub fn embedding_matrix(&self) -> Option<usize> {
+        match self {
+            Layer::Embedding(l) => Some(l.e),
+            _ => None,
         }
     }
 
@@ -86,6 +102,14 @@ impl Layer {
         if let Layer::Snu(l) = self {
             l.project(p);
         }
+    }
+}
+
+/// The token ids of an embedding's input (the network never packs them into bits).
+fn token_ids<'a>(x: SeqInput<'a>) -> &'a [f32] {
+    match x {
+        SeqInput::Dense(v) => v,
+        SeqInput::Spikes(_) => unreachable!("an embedding's input is never packed into spikes"),
     }
 }
 
