@@ -109,6 +109,9 @@ impl Network {
             Some(v) if v <= MAX_VALUES => {}
             _ => bail!("steps x batch x width = {steps} x {batch} x {width} exceeds {MAX_VALUES} values"),
         }
+        if let Some(b) = self.layers.iter().find_map(|l| l.carried_batch()).filter(|&b| b != batch) {
+            bail!("batch: the network carries the state of a batch of {b} sequences from the previous call, got a batch of {batch}; call resetState() before starting other sequences");
+        }
         let shape = SeqShape { steps, batch };
         check_finite("x", x, shape.rows() * self.spec.input_size, &format!("[steps={steps}, batch={batch}, inputSize={}]", self.spec.input_size))?;
         if let Some(LayerSpec::Embedding(e)) = self.spec.layers.first() {
@@ -216,6 +219,22 @@ impl Network {
         let lengths = self.masked.then_some(self.lengths.as_slice());
         readout::forward(self.spec.readout, y, shape, lengths, n, &mut self.out);
         self.shape = Some(shape);
+    }
+
+    /// Carries each SNU layer's last state `(s_T, y_T)` into the next call, which then
+    /// continues the same `B` sequences (truncated BPTT over consecutive windows of long
+    /// sequences: no gradient crosses into the previous window). Turning it on or off
+    /// forgets any carried state.
+    pub fn set_carry_state(&mut self, on: bool) {
+        for l in self.layers.iter_mut().filter_map(|l| l.as_snu_mut()) {
+            l.carry_state = on;
+            l.reset_state();
+        }
+    }
+
+    /// Forgets the carried state: the next call starts its sequences from zero.
+    pub fn reset_state(&mut self) {
+        self.layers.iter_mut().filter_map(|l| l.as_snu_mut()).for_each(|l| l.reset_state());
     }
 
     /// Forces the dense or the event-driven product for spike inputs (default: by density).

@@ -89,6 +89,22 @@ impl Layer {
         }
     }
 
+    /// The SNU layer inside, if this is one.
+    pub fn as_snu_mut(&mut self) -> Option<&mut snu::SnuLayer> {
+        match self {
+            Layer::Snu(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The batch size of a carried state, if the layer holds one.
+    pub fn carried_batch(&self) -> Option<usize> {
+        match self {
+            Layer::Snu(l) => l.carried_batch(),
+            _ => None,
+        }
+    }
+
     /// The parameter index of an embedding's matrix.
     pub fn embedding_matrix(&self) -> Option<usize> {
         match self {

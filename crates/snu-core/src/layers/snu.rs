@@ -5,6 +5,9 @@
 //! s_t = g(a_t)
 //! y_t = h(s_t + b)                                          s_0 = 0, y_0 = 0
 //! ```
+//! With carried state (truncated BPTT over consecutive windows of one long sequence),
+//! `s_0, y_0` are the last state of the previous window instead: the forward pass continues
+//! from it, and no gradient flows back into it.
 //! `x W` for all steps is one product (event-driven for sparse spike inputs, see `input.rs`);
 //! only the element-wise recurrence runs step by step, in parallel over chunks of the batch
 //! (samples are independent). One `[T*B, n]` buffer holds `x W`, then `s`, then in BPTT
@@ -75,6 +78,21 @@ pub struct SnuLayer {
     /// Per chunk: two `[chunk, units]` row blocks of scratch and `[2, units]` partial sums.
     scratch: Vec<f32>,
     partials: Vec<f32>,
+    /// Carried state: `s_0, y_0` of this pass (`[B, units]`, when `has_initial`) and the last
+    /// state of the latest pass, kept for the next one.
+    pub carry_state: bool,
+    initial: State,
+    has_initial: bool,
+    last: State,
+    has_last: bool,
+}
+
+/// A `[B, units]` state: `s` and `y` as values.
+#[derive(Default)]
+struct State {
+    s: Vec<f32>,
+    y: Vec<f32>,
+    batch: usize,
 }
 
 /// How the batch is cut: `count` chunks of `size` samples (the last may be shorter).
@@ -129,7 +147,23 @@ impl SnuLayer {
             decay_now: vec![],
             scratch: vec![],
             partials: vec![],
+            carry_state: false,
+            initial: State::default(),
+            has_initial: false,
+            last: State::default(),
+            has_last: false,
         }
+    }
+
+    /// Forgets the carried state: the next pass starts from zero.
+    pub fn reset_state(&mut self) {
+        self.has_last = false;
+        self.has_initial = false;
+    }
+
+    /// The batch size of the carried state, if any (the next pass must have the same).
+    pub fn carried_batch(&self) -> Option<usize> {
+        (self.carry_state && self.has_last).then_some(self.last.batch)
     }
 
     pub fn set_product_path(&mut self, path: ProductPath) {
@@ -153,11 +187,18 @@ impl SnuLayer {
     pub fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
         let (steps, batch, n) = (shape.steps, shape.batch, self.units);
         let rows = shape.rows();
+        // The last state of the previous pass becomes this pass's s_0, y_0.
+        self.has_initial = self.carry_state && self.has_last && self.last.batch == batch;
+        if self.has_initial {
+            std::mem::swap(&mut self.initial, &mut self.last);
+        }
+        self.has_last = false;
         ensure_len(&mut self.s, rows * n);
         // a_t <- x_t W for all t at once.
         self.input.forward(x, rows, p.value(self.w), self.in_size, n, &mut self.s);
         let chunks = self.prepare(p, shape);
-        let ctx = StepContext { unit: self.unit, decay: &self.decay_now, bias: p.value(self.b), h: self.rec.map(|h| p.value(h)), n, batch };
+        let initial = self.has_initial.then_some((self.initial.s.as_slice(), self.initial.y.as_slice()));
+        let ctx = StepContext { unit: self.unit, decay: &self.decay_now, bias: p.value(self.b), h: self.rec.map(|h| p.value(h)), n, batch, initial };
         let s = SharedRows::new(&mut self.s, n);
         match &mut self.y {
             Outputs::Spikes(bits) => {
@@ -172,6 +213,27 @@ impl SnuLayer {
                 run_chunks(&mut self.scratch, chunks, batch, n, |c, scratch| forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch));
             }
         }
+        if self.carry_state {
+            self.keep_last_state(shape);
+        }
+    }
+
+    /// Copies `s_T, y_T` (rows of the last step) for the next pass.
+    fn keep_last_state(&mut self, shape: SeqShape) {
+        let (n, batch) = (self.units, shape.batch);
+        let last_rows = (shape.steps - 1) * batch..shape.steps * batch;
+        self.last.s.clear();
+        self.last.s.extend_from_slice(&self.s[last_rows.start * n..last_rows.end * n]);
+        self.last.y.resize(batch * n, 0.0);
+        let view = match &self.y {
+            Outputs::Spikes(bits) => OutView::Bits(bits),
+            Outputs::Values(v) => OutView::Values(v),
+        };
+        for (i, row) in self.last.y.chunks_exact_mut(n).enumerate() {
+            view.row_into(last_rows.start + i, row);
+        }
+        self.last.batch = batch;
+        self.has_last = true;
     }
 
     /// The output sequence as values, `[T*B, units]` (unpacks spikes).
@@ -204,7 +266,8 @@ impl SnuLayer {
         let (steps, batch, n) = (shape.steps, shape.batch, self.units);
         let chunks = self.prepare(p, shape);
         {
-            let ctx = StepContext { unit: self.unit, decay: &self.decay_now, bias: p.value(self.b), h: self.rec.map(|h| p.value(h)), n, batch };
+            let initial = self.has_initial.then_some((self.initial.s.as_slice(), self.initial.y.as_slice()));
+            let ctx = StepContext { unit: self.unit, decay: &self.decay_now, bias: p.value(self.b), h: self.rec.map(|h| p.value(h)), n, batch, initial };
             let s = SharedRows::new(&mut self.s, n);
             let y = match &self.y {
                 Outputs::Spikes(bits) => OutView::Bits(bits),
@@ -237,6 +300,10 @@ impl SnuLayer {
             self.recurrent.prepare(y, n, n);
             self.recurrent.weight_grad(y, 0..(steps - 1) * batch, &da[batch * n..], n, n, &mut p.grads[h]);
         }
+        if let (Some(h), true) = (self.rec, self.has_initial) {
+            // dH += y_0^T da_1: the carried output feeds the first step.
+            gemm(1.0, Mat::new(&self.initial.y, batch, n), true, Mat::new(&da[..batch * n], batch, n), false, 1.0, &mut p.grads[h]);
+        }
         if let Some(dx) = dx {
             gemm(1.0, Mat::new(da, rows, n), false, Mat::new(p.value(self.w), self.in_size, n), true, 0.0, dx);
         }
@@ -268,6 +335,8 @@ struct StepContext<'a> {
     h: Option<&'a [f32]>,
     n: usize,
     batch: usize,
+    /// Carried `(s_0, y_0)`, `[B, n]` each.
+    initial: Option<(&'a [f32], &'a [f32])>,
 }
 
 #[derive(Clone, Copy)]
@@ -300,12 +369,19 @@ impl OutView<'_> {
 fn forward_chunk(ctx: &StepContext, steps: usize, (b0, b1): (usize, usize), s: SharedRows<f32>, out: OutRows, scratch: &mut [f32]) {
     let (n, m) = (ctx.n, b1 - b0);
     let (mut y_prev, mut y_now) = scratch[..2 * m * n].split_at_mut(m * n);
+    if let Some((_, y0)) = ctx.initial {
+        y_prev.copy_from_slice(&y0[b0 * n..b1 * n]);
+    }
     for t in 0..steps {
         let first = t * ctx.batch + b0;
         // SAFETY: this chunk alone owns rows t*B + b0 .. t*B + b1 of every buffer.
         let a = unsafe { s.rows_mut(first, m) };
-        if t > 0 {
-            let s_prev = unsafe { s.rows_mut(first - ctx.batch, m) };
+        let s_prev: Option<&[f32]> = match (t, ctx.initial) {
+            (0, None) => None,
+            (0, Some((s0, _))) => Some(&s0[b0 * n..b1 * n]),
+            _ => Some(unsafe { s.rows_mut(first - ctx.batch, m) }),
+        };
+        if let Some(s_prev) = s_prev {
             if let Some(h) = ctx.h {
                 // a_t += y_{t-1} H  (event-driven for spikes)
                 if ctx.unit.h == OutputActivation::Step {
@@ -375,6 +451,10 @@ fn backward_chunk(
                 y.row_into(r - ctx.batch, y_prev_row);
                 let s_prev = unsafe { s.rows_mut(r - ctx.batch, 1) };
                 decay_gradient_row(dl, &cur[rows], s_prev, y_prev_row, ctx.unit.lateral);
+            } else if let (Some(dl), Some((s0, y0))) = (dl.as_deref_mut(), ctx.initial) {
+                // t = 0 continuing a carried state: dl += da_0 ⊙ s_0 ⊙ r_0.
+                let b = b0 + i;
+                decay_gradient_row(dl, &cur[rows], &s0[b * n..(b + 1) * n], &y0[b * n..(b + 1) * n], ctx.unit.lateral);
             }
         }
     }
