@@ -182,6 +182,27 @@ export class Sequential {
     this.net.setLearningRate(lr);
   }
 
+  /**
+   * With `on`, each call continues the `batch` sequences of the previous call from every SNU
+   * layer's last state: long sequences (a text corpus) are fed as consecutive windows
+   * (`lmBatches`), and BPTT is truncated at the window's start. Switching forgets the state.
+   *
+   * ```ts
+   * model.setCarryState(true);
+   * for (const window of lmBatches(corpus.train, { batch: 20, window: 35 })) model.trainOnBatch(window);
+   * model.resetState();
+   * ```
+   */
+  setCarryState(on: boolean): void {
+    if (typeof on !== 'boolean') throw new TypeError(`on: expected a boolean, got ${describe(on)}`);
+    this.net.setCarryState(on);
+  }
+
+  /** Forgets the carried state (see `setCarryState`): the next call starts from zero. */
+  resetState(): void {
+    this.net.resetState();
+  }
+
   /** Readout for inputs `x` (`[steps, batch, inputSize]`): `[batch, outputs]` (`[steps, batch, outputs]` for `sequence`). */
   predict(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): Float32Array {
     return this.net.predict(x, shape.steps, shape.batch, false, shape.mask).output;

