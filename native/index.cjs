@@ -836,4 +836,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Network = nativeBinding.Network
+module.exports.encodeDelta = nativeBinding.encodeDelta
+module.exports.encodeDirect = nativeBinding.encodeDirect
+module.exports.encodeLatency = nativeBinding.encodeLatency
+module.exports.encodePoisson = nativeBinding.encodePoisson
 module.exports.encodeRate = nativeBinding.encodeRate

@@ -30,6 +30,13 @@ export declare class Network {
   get learningRate(): number
   setLearningRate(lr: number): void
   /**
+   * With `on`, every call continues the sequences of the previous call from each SNU layer's
+   * last state (truncated BPTT over consecutive windows); switching forgets any state.
+   */
+  setCarryState(on: boolean): void
+  /** Forgets the carried state: the next call starts its sequences from zero. */
+  resetState(): void
+  /**
    * Runs the network on `x` (`[T, B, inputSize]`) and returns the readout;
    * with `withLayers`, also every layer's output sequence.
    */
@@ -49,8 +56,39 @@ export declare class Network {
 }
 
 /**
+ * Delta modulation of a time-major sequence `x` `[steps, batch, features]`: a spike where
+ * `x_t - x_{t-1} >= threshold` (step 0 compared with 0, or never spiking with `skipFirst`);
+ * with `onOff` also where `x_t - x_{t-1} <= -threshold`, in channels `[features, 2 features)`.
+ * Returns `[steps, batch, features]` (or `[steps, batch, 2 features]` with `onOff`).
+ */
+export declare function encodeDelta(x: Float32Array, steps: number, batch: number, features: number, threshold: number, onOff?: boolean | undefined, skipFirst?: boolean | undefined): Float32Array
+
+/**
+ * Direct coding: `x` (`[batch, features]`, any finite values) repeated at each of `steps`
+ * steps. Returns `[steps, batch, features]`.
+ */
+export declare function encodeDirect(x: Float32Array, batch: number, steps: number): Float32Array
+
+/**
+ * Latency coding: `x` is `[batch, features]` with values in [0, 1]; each value above
+ * `threshold` spikes once, at `round((1 - v) * (steps - 1))` (`code = 'linear'`) or
+ * `round(tau * ln(v / (v - threshold)))` (`'log'`), clipped to `steps - 1`; with `normalize`
+ * each sample's times are scaled so that its latest spike is at `steps - 1`.
+ * Returns time-major spikes `[steps, batch, features]`.
+ */
+export declare function encodeLatency(x: Float32Array, batch: number, steps: number, code: 'linear' | 'log', threshold: number, tau: number, normalize?: boolean | undefined): Float32Array
+
+/**
+ * Poisson coding: `x` is `[batch, features]` with values in [0, 1]; a value `v` is a Poisson
+ * process of rate `v * maxRate` (Hz) sampled every `dt` seconds: each step spikes with
+ * probability `1 - exp(-v * maxRate * dt)` (at most one spike per step).
+ * Returns time-major spikes `[steps, batch, features]`.
+ */
+export declare function encodePoisson(x: Float32Array, batch: number, steps: number, maxRate: number, dt: number, seed: number): Float32Array
+
+/**
  * Rate coding (DESIGN §2): `x` is `[batch, features]` with values in [0, 1]; at each of
- * `steps` steps a value `v` spikes with probability `v * maxSpikes / steps`.
+ * `steps` steps a value `v` spikes with probability `clamp(v * maxSpikes / steps, 0, 1)`.
  * Returns time-major spikes `[steps, batch, features]`.
  */
 export declare function encodeRate(x: Float32Array, batch: number, steps: number, maxSpikes: number, seed: number): Float32Array

@@ -39,7 +39,7 @@ fn consecutive_windows_continue_one_long_sequence() {
         // The spiking layer's spikes are the same spikes.
         assert_eq!(windowed.layer_outputs()[0], steps_of(&full_layers[0], t0, t1, batch, 16), "steps {t0}..{t1}: spikes differ");
     }
-    assert!(full_layers[0].iter().any(|&v| v == 1.0), "the spiking layer never spiked; the case tests little");
+    assert!(full_layers[0].contains(&1.0), "the spiking layer never spiked; the case tests little");
 
     // Without carrying, the second window starts from zero and differs.
     windowed.set_carry_state(false);
@@ -102,9 +102,9 @@ fn a_windows_gradient_holds_the_carried_state_fixed() {
 fn a_different_batch_size_needs_a_reset() {
     let mut net = cfg().build();
     net.set_carry_state(true);
-    net.forward(&vec![0.5; 4 * 3 * 5], 4, 3).unwrap();
-    let err = net.forward(&vec![0.5; 4 * 2 * 5], 4, 2).unwrap_err().to_string();
+    net.forward(&[0.5; 4 * 3 * 5], 4, 3).unwrap();
+    let err = net.forward(&[0.5; 4 * 2 * 5], 4, 2).unwrap_err().to_string();
     assert!(err.contains("carries the state of a batch of 3") && err.contains("resetState"), "{err}");
     net.reset_state();
-    net.forward(&vec![0.5; 4 * 2 * 5], 4, 2).unwrap();
+    net.forward(&[0.5; 4 * 2 * 5], 4, 2).unwrap();
 }

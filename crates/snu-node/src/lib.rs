@@ -2,6 +2,7 @@
 //! Thin by design: it checks arguments, converts arrays and hands work to the engine.
 
 mod args;
+mod encoders;
 mod guard;
 mod tasks;
 
@@ -144,6 +145,26 @@ impl Network {
         })
     }
 
+    /// With `on`, every call continues the sequences of the previous call from each SNU layer's
+    /// last state (truncated BPTT over consecutive windows); switching forgets any state.
+    #[napi]
+    pub fn set_carry_state(&self, #[napi(ts_arg_type = "boolean")] on: Unknown) -> Result<()> {
+        guard("setCarryState", || {
+            let on = args::optional_bool(Some(on), "on")?;
+            try_lock(&self.inner)?.set_carry_state(on);
+            Ok(())
+        })
+    }
+
+    /// Forgets the carried state: the next call starts its sequences from zero.
+    #[napi]
+    pub fn reset_state(&self) -> Result<()> {
+        guard("resetState", || {
+            try_lock(&self.inner)?.reset_state();
+            Ok(())
+        })
+    }
+
     /// Runs the network on `x` (`[T, B, inputSize]`) and returns the readout;
     /// with `withLayers`, also every layer's output sequence.
     #[napi]
@@ -277,37 +298,4 @@ impl Network {
             Ok(AsyncTask::new(TrainTask { net: self.inner.clone(), data: Batch { x, y, steps, batch, mask } }))
         })
     }
-}
-
-/// Rate coding (DESIGN §2): `x` is `[batch, features]` with values in [0, 1]; at each of
-/// `steps` steps a value `v` spikes with probability `v * maxSpikes / steps`.
-/// Returns time-major spikes `[steps, batch, features]`.
-#[napi]
-pub fn encode_rate(
-    #[napi(ts_arg_type = "Float32Array")] x: Unknown,
-    #[napi(ts_arg_type = "number")] batch: Unknown,
-    #[napi(ts_arg_type = "number")] steps: Unknown,
-    #[napi(ts_arg_type = "number")] max_spikes: Unknown,
-    #[napi(ts_arg_type = "number")] seed: Unknown,
-) -> Result<Float32Array> {
-    guard("encodeRate", || {
-        let x = args::float32(x, "x")?;
-        let (steps, batch) = shape_args(steps, batch)?;
-        let max_spikes = args::number(max_spikes, "maxSpikes")?;
-        let seed = args::integer(seed, "seed", 0, (1u64 << 53) - 1)? as u64;
-        if max_spikes < 0.0 {
-            return Err(args::invalid(format!("maxSpikes: expected a number >= 0, got {max_spikes}")));
-        }
-        if x.is_empty() || x.len() % batch != 0 {
-            return Err(args::invalid(format!("x: expected batch x features values with batch = {batch}, got {}", x.len())));
-        }
-        let features = x.len() / batch;
-        if steps.saturating_mul(x.len()) > snu_core::network::MAX_VALUES {
-            return Err(args::invalid(format!("steps x x.length = {steps} x {} is too large", x.len())));
-        }
-        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
-            return Err(args::invalid(format!("x: value at index {i} is {}, expected a finite number", x[i])));
-        }
-        Ok(Float32Array::new(snu_core::encode::rate(&x, batch, features, steps, max_spikes as f32, seed)))
-    })
 }
