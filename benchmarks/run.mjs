@@ -1,5 +1,5 @@
 // The runner behind `npm run bench`: measures snu, the raw matrix product it runs on, and the
-// peer libraries on the workloads of benchmarks/workloads.ts, prints one table on stdout and
+// peer libraries on the workloads of benchmarks/workloads.json, prints one table on stdout and
 // writes benchmarks/results/latest.{json,md}. Progress goes to stderr. See benchmarks/README.md.
 //
 //   node benchmarks/run.mjs [--workloads=a,d] [--peers=tfjs-wasm,torch] [--budget=S] [--quick]
@@ -13,31 +13,10 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { denseFlops, WORKLOADS } from './workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
-
-// The workloads of benchmarks/workloads.ts, mirrored (as peers/tfjs.mjs does) because this
-// file runs without a TypeScript loader. Only what denseFlops and the table need.
-const WORKLOADS = {
-  a: { inputSize: 784, layers: [256, 256, 10], steps: 20, batch: 64, kind: 'train' },
-  'b-1024': { inputSize: 1024, layers: [1024], steps: 500, batch: 16, kind: 'gradients' },
-  'b-4096': { inputSize: 4096, layers: [4096], steps: 500, batch: 16, kind: 'gradients' },
-  c: { inputSize: 88, layers: [150, 88], steps: 100, batch: 1, kind: 'train' },
-  d: { inputSize: 784, layers: [256, 256, 10], steps: 20, batch: 64, kind: 'predict' },
-};
-
-/** 2·T·B·Σ(m·n) for the forward products, three times that for a backward pass too. */
-function denseFlops(w) {
-  let macs = 0;
-  let m = w.inputSize;
-  for (const n of w.layers) {
-    macs += m * n;
-    m = n;
-  }
-  const forward = 2 * w.steps * w.batch * macs;
-  return w.kind === 'predict' ? forward : 3 * forward;
-}
 
 // The venv of install-python-peers.sh, which honours the same SNU_PEERS_VENV override.
 const VENV_PYTHON = join(process.env.SNU_PEERS_VENV || join(here, '.venv'), 'bin', 'python');

@@ -3,14 +3,14 @@
 import { adam, sequential, snu } from '../ts/index.js';
 import type { Batch } from '../ts/index.js';
 import { seededRandom } from '../ts/random.js';
-import { denseFlops, WORKLOADS } from './workloads.js';
+import { denseFlops, UNIT, WORKLOADS } from './workloads.mjs';
 
 const id = process.argv[2] ?? 'a';
 const w = WORKLOADS[id];
 if (!w) throw new Error(`unknown workload ${id}; known: ${Object.keys(WORKLOADS).join(', ')}`);
 
 const loss = w.loss === 'bceLogits' ? ({ kind: 'binaryCrossEntropy', fromLogits: true } as const) : w.loss;
-const model = sequential(w.layers.map((units) => snu({ units, decay: 0.8 })), { inputSize: w.inputSize }).compile({ loss, readout: w.readout, optimizer: adam(), seed: 1 });
+const model = sequential(w.layers.map((units) => snu({ units, decay: UNIT.decay, initialBias: UNIT.initialBias })), { inputSize: w.inputSize }).compile({ loss, readout: w.readout, optimizer: adam({ lr: UNIT.lr }), seed: 1 });
 
 const rand = seededRandom(1);
 const x = Float32Array.from({ length: w.steps * w.batch * w.inputSize }, () => (rand() < w.density ? 1 : 0));

@@ -1,6 +1,6 @@
 """Shared harness of the Python benchmark peers (torch_snu.py, snntorch_leaky.py, norse_lif.py).
 
-The workloads mirror benchmarks/workloads.ts. A peer script defines `build(workload, args)`
+The workloads are those of benchmarks/workloads.json (read here, as by the JavaScript runners). A peer script defines `build(workload, args)`
 returning a callable that runs one call of the workload (train step, forward+backward, or
 forward), and calls `main(peer_name, build)`.
 
@@ -21,16 +21,23 @@ import subprocess
 import sys
 import time
 
-WORKLOADS = {
-    "a": dict(input_size=784, layers=[256, 256, 10], steps=20, batch=64, density=0.2, kind="train", readout="sum", loss="softmaxCrossEntropy"),
-    "b-1024": dict(input_size=1024, layers=[1024], steps=500, batch=16, density=0.2, kind="gradients", readout="sum", loss="mse"),
-    "b-4096": dict(input_size=4096, layers=[4096], steps=500, batch=16, density=0.2, kind="gradients", readout="sum", loss="mse"),
-    "c": dict(input_size=88, layers=[150, 88], steps=100, batch=1, density=0.05, kind="train", readout="sequence", loss="bceLogits"),
-    "d": dict(input_size=784, layers=[256, 256, 10], steps=20, batch=64, density=0.2, kind="predict", readout="sum", loss="softmaxCrossEntropy"),
-}
-DECAY = 0.8
-INITIAL_BIAS = -1.0
-LR = 1e-3
+def _load_workloads() -> tuple[dict, dict]:
+    """benchmarks/workloads.json, with the keys the Python peers use (`input_size`)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "workloads.json")
+    with open(path) as f:
+        data = json.load(f)
+    workloads = {}
+    for wid, w in data["workloads"].items():
+        w = dict(w)
+        w["input_size"] = w.pop("inputSize")
+        workloads[wid] = w
+    return workloads, data["unit"]
+
+
+WORKLOADS, _UNIT = _load_workloads()
+DECAY = float(_UNIT["decay"])
+INITIAL_BIAS = float(_UNIT["initialBias"])
+LR = float(_UNIT["lr"])
 THREADS = 2
 # A first repetition longer than SLOW seconds is timed once more only; longer than TOO_SLOW,
 # it is the only measurement.

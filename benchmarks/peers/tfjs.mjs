@@ -13,30 +13,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { denseFlops, UNIT, WORKLOADS } from '../workloads.mjs';
 
-// The workloads of benchmarks/workloads.ts (mirrored, not imported, so this file runs under
-// plain node without a TypeScript loader).
-const WORKLOADS = {
-  a: { inputSize: 784, layers: [256, 256, 10], steps: 20, batch: 64, density: 0.2, kind: 'train', readout: 'sum', loss: 'softmaxCrossEntropy' },
-  'b-1024': { inputSize: 1024, layers: [1024], steps: 500, batch: 16, density: 0.2, kind: 'gradients', readout: 'sum', loss: 'mse' },
-  'b-4096': { inputSize: 4096, layers: [4096], steps: 500, batch: 16, density: 0.2, kind: 'gradients', readout: 'sum', loss: 'mse' },
-  c: { inputSize: 88, layers: [150, 88], steps: 100, batch: 1, density: 0.05, kind: 'train', readout: 'sequence', loss: 'bceLogits' },
-  d: { inputSize: 784, layers: [256, 256, 10], steps: 20, batch: 64, density: 0.2, kind: 'predict', readout: 'sum', loss: 'softmaxCrossEntropy' },
-};
-const DECAY = 0.8;
-const INITIAL_BIAS = -1;
-const LR = 1e-3;
-
-function denseFlops(w) {
-  let macs = 0;
-  let m = w.inputSize;
-  for (const n of w.layers) {
-    macs += m * n;
-    m = n;
-  }
-  const forward = 2 * w.steps * w.batch * macs;
-  return w.kind === 'predict' ? forward : 3 * forward;
-}
 
 const args = process.argv.slice(2);
 const flags = Object.fromEntries(args.filter((a) => a.startsWith('--')).map((a) => {
@@ -214,7 +192,7 @@ const layers = [];
   for (const n of w.layers) {
     const r = Math.sqrt(6 / (m + n));
     const wv = Float32Array.from({ length: m * n }, () => (2 * rand() - 1) * r);
-    layers.push({ W: tf.variable(tf.tensor2d(wv, [m, n])), b: tf.variable(tf.fill([n], INITIAL_BIAS)) });
+    layers.push({ W: tf.variable(tf.tensor2d(wv, [m, n])), b: tf.variable(tf.fill([n], UNIT.initialBias)) });
     m = n;
   }
 }
@@ -225,7 +203,7 @@ const rows = w.readout === 'sequence' ? T * B : B;
 const yv = new Float32Array(rows * out);
 for (let r = 0; r < rows; r++) yv[r * out + (r % out)] = 1;
 const Y = tf.tensor2d(yv, [rows, out]);
-const decay = tf.scalar(DECAY);
+const decay = tf.scalar(UNIT.decay);
 const one = tf.scalar(1);
 
 // y = step(z) forward; dy/dz = 1 - tanh(z)^2 backward.
@@ -266,7 +244,7 @@ function loss() {
   return tf.div(tf.sum(perElement), rows);
 }
 
-const optimizer = tf.train.adam(LR);
+const optimizer = tf.train.adam(UNIT.lr);
 const vars = layers.flatMap((l) => [l.W, l.b]);
 const call = {
   train: () => {
