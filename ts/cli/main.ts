@@ -1,0 +1,84 @@
+// The `snu` command: dispatch to a subcommand and turn every error into a message and an exit
+// code (2: bad command line or config, 1: anything else, 130: interrupted), never a stack trace
+// unless SNU_DEBUG is set.
+import { suggest } from './args.js';
+import { CliError, messageOf, UsageError } from './errors.js';
+import { evalCommand } from './eval.js';
+import { evalHelp, mainHelp, trainHelp } from './help.js';
+import { processIo, type CliIo } from './io.js';
+import { packageVersion } from './paths.js';
+import { trainCommand } from './train.js';
+import { ConfigError } from './validate.js';
+
+const COMMANDS = ['train', 'eval', 'help'] as const;
+
+function help(topic: string | undefined, io: CliIo): number {
+  if (topic === undefined) io.stdout(mainHelp());
+  else if (topic === 'train') io.stdout(trainHelp());
+  else if (topic === 'eval') io.stdout(evalHelp());
+  else {
+    const guess = suggest(topic, ['train', 'eval']);
+    throw new UsageError(`no help on '${topic}'${guess ? ` (did you mean '${guess}'?)` : ''}; topics: train, eval`);
+  }
+  return 0;
+}
+
+/** Prints an error the way its kind calls for and returns the exit code. */
+function report(error: unknown, command: string | undefined, io: CliIo): number {
+  const who = command === 'train' || command === 'eval' ? `snu ${command}` : 'snu';
+  if (error instanceof UsageError) {
+    const helpOf = error.command ?? (command === 'train' || command === 'eval' ? command : undefined);
+    io.stderr(`${who}: ${error.message}\n${error.hint ?? `Run 'snu ${helpOf ? `${helpOf} ` : ''}--help' for usage.`}\n`);
+    return 2;
+  }
+  if (error instanceof ConfigError) {
+    io.stderr(`${who}: ${error.message}\nThe config format is in 'snu train --help'; configs/*.json are complete examples.\n`);
+    return 2;
+  }
+  io.stderr(`${who}: ${messageOf(error)}\n`);
+  if (!(error instanceof CliError) && io.env.SNU_DEBUG && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+  return 1;
+}
+
+/**
+ * Runs `snu` with `argv` (the arguments after `snu`) and resolves with the exit code.
+ * @example
+ * const code = await main(['train', 'mnist', '--epochs', '1']);
+ * process.exitCode = code;
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+        io.stderr(mainHelp());
+        return 2;
+      case 'train':
+        return await trainCommand(rest, io);
+      case 'eval':
+        return await evalCommand(rest, io);
+      case 'help':
+        if (rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}'`);
+        return help(rest[0], io);
+      case '-h':
+      case '--help':
+        return help(undefined, io);
+      case '-v':
+      case '--version':
+        io.stdout(`snu ${packageVersion()}\n`);
+        return 0;
+      default: {
+        if (command.startsWith('-')) throw new UsageError(`unknown option '${command}' (options go after the command: snu train <task> ${command} …)`);
+        const guess = suggest(command, COMMANDS);
+        throw new UsageError(`unknown command '${command}'${guess ? ` (did you mean '${guess}'?)` : ''}; commands: train, eval, help`);
+      }
+    }
+  } catch (error) {
+    return report(error, command, io);
+  }
+}
+
+/** The entry point of bin/snu.mjs: runs `main` on the process's arguments and sets the exit code. */
+export async function run(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2));
+}

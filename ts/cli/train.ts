@@ -1,0 +1,276 @@
+// `snu train <task>`: resolve the experiment, load the data, train epoch by epoch with a progress
+// line, keep checkpoint.snu / best.snu / config.json / metrics.json up to date, stop cleanly on Ctrl-C.
+import { resolve } from 'node:path';
+import { Sequential, sequential } from '../model.js';
+import type { OptimizerSpec } from '../spec.js';
+import { parseArgs, suggest, type OptionSpec } from './args.js';
+import { TASK_NAMES, type ExperimentConfig, type TaskName } from './config.js';
+import { UsageError } from './errors.js';
+import { resolveExperiment } from './experiment.js';
+import { describeModel, epochLine, formatMetrics } from './format.js';
+import { trainHelp } from './help.js';
+import type { CliIo } from './io.js';
+import { Progress } from './progress.js';
+import { defaultOutDir, machineInfo, prepareOutDir, writeJson, type MachineInfo, type RunFiles } from './run-output.js';
+import type { LoadedTask, Metrics, Task } from './task.js';
+import { isTaskName, TASKS } from './tasks.js';
+import { ConfigError } from './validate.js';
+
+/** The options of `snu train`. */
+export const TRAIN_OPTIONS: readonly OptionSpec[] = [
+  { name: 'config', type: 'string' },
+  { name: 'epochs', type: 'integer', min: 1 },
+  { name: 'batch-size', type: 'integer', min: 1 },
+  { name: 'lr', type: 'number', min: 0, exclusiveMin: true },
+  { name: 'seed', type: 'integer', min: 0, max: 2 ** 32 - 1 },
+  { name: 'out', type: 'string' },
+  { name: 'data', type: 'string' },
+  { name: 'help', type: 'flag', short: 'h' },
+];
+
+/** One epoch in metrics.json. */
+export interface EpochEntry {
+  /** 1-based. */
+  epoch: number;
+  lr: number;
+  loss: number;
+  seconds: number;
+  samplesPerSecond?: number;
+  tokensPerSecond?: number;
+  /** Metrics on the validation split, where there is one. */
+  val?: Metrics;
+}
+
+/** The content of metrics.json. */
+export interface RunMetrics {
+  task: TaskName;
+  /** The config file the run started from (config.json holds it as run, flags applied). */
+  configSource: string;
+  description?: string;
+  status: 'running' | 'finished' | 'interrupted' | 'failed';
+  interrupted: boolean;
+  /** The task's metric (a key of `test`, `val`): accuracy, nll or perplexity. */
+  metric: string;
+  higherIsBetter: boolean;
+  startedAt: string;
+  updatedAt: string;
+  epochs: EpochEntry[];
+  /** The epoch best on validation (saved as best.snu), with its test metrics once measured. */
+  best?: { epoch: number; val: Metrics; test?: Metrics };
+  /** Test metrics of the final model (checkpoint.snu). */
+  test?: Metrics;
+  /** Seconds spent in training steps (evaluation excluded). */
+  trainingSeconds: number;
+  samplesPerSecond?: number;
+  tokensPerSecond?: number;
+  /** Where an interrupted run stopped: epoch (1-based) and units done in it. */
+  interruptedAt?: { epoch: number; done: number; of: number };
+  error?: string;
+  machine: MachineInfo;
+}
+
+/** Stops training on the first Ctrl-C, quits on the second. Returns the uninstaller. */
+function handleInterrupts(io: CliIo, controller: AbortController): () => void {
+  if (!io.handleSignals) return () => {};
+  const onSigint = () => {
+    if (controller.signal.aborted) {
+      io.stderr('\nsnu: quitting at once\n');
+      process.exit(130);
+    }
+    io.stderr('\nsnu: stopping after the current step and saving (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return () => void process.off('SIGINT', onSigint);
+}
+
+/** Builds and compiles the model of a config; engine refusals become config errors. */
+export function buildModel(config: ExperimentConfig, inputSize: number): Sequential {
+  const m = config.model;
+  try {
+    return sequential(m.layers, { inputSize }).compile({
+      loss: m.loss,
+      readout: m.readout,
+      optimizer: { ...m.optimizer, lr: config.train.lr } as OptimizerSpec,
+      ...(m.clipNorm !== null ? { clipNorm: m.clipNorm } : {}),
+      ...(m.tbptt !== null ? { tbptt: m.tbptt } : {}),
+      seed: config.train.seed,
+    });
+  } catch (e) {
+    throw new ConfigError(`model: ${(e as Error).message}`);
+  }
+}
+
+function parseTrainArgs(argv: readonly string[]) {
+  const { positionals, options } = parseArgs(argv, TRAIN_OPTIONS, 'train');
+  if (options.help) return { help: true as const };
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (one task at a time)`, 'train');
+  const taskArg = positionals[0];
+  if (taskArg !== undefined && !isTaskName(taskArg)) {
+    const guess = suggest(taskArg, TASK_NAMES);
+    throw new UsageError(`unknown task '${taskArg}'${guess ? ` (did you mean '${guess}'?)` : ''}; tasks: ${TASK_NAMES.join(', ')}`, 'train');
+  }
+  if (taskArg === undefined && options.config === undefined) {
+    throw new UsageError(`missing the task: snu train <task>, one of ${TASK_NAMES.join(', ')}`, 'train');
+  }
+  return {
+    help: false as const,
+    task: taskArg as TaskName | undefined,
+    config: options.config as string | undefined,
+    out: options.out as string | undefined,
+    data: options.data as string | undefined,
+    overrides: {
+      epochs: options.epochs as number | undefined,
+      batchSize: options['batch-size'] as number | undefined,
+      lr: options.lr as number | undefined,
+      seed: options.seed as number | undefined,
+    },
+  };
+}
+
+/**
+ * `snu train <task> [options]`; resolves with the exit code (0 done, 130 interrupted).
+ * @example const code = await trainCommand(['jsb', '--epochs', '2', '--out', 'runs/try'], processIo());
+ */
+export async function trainCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseTrainArgs(argv);
+  if (args.help) {
+    io.stdout(trainHelp());
+    return 0;
+  }
+  const { config, source } = resolveExperiment({ task: args.task, configFlag: args.config, overrides: args.overrides, cwd: io.cwd });
+  const task = TASKS[config.task];
+  const loaded = task.load(config.data, { dataPath: args.data, env: io.env, cwd: io.cwd, train: config.train, evalOnly: false });
+  try {
+    loaded.checkModel(config.model, 'model');
+  } catch (e) {
+    throw e instanceof ConfigError ? new ConfigError(`${source}: ${e.message}`) : e;
+  }
+  // config.json records what was run, the data actually read included.
+  if (loaded.dataPath !== undefined) config.data.path = loaded.dataPath;
+  const model = buildModel(config, task.inputSize);
+  const files = prepareOutDir(args.out !== undefined ? resolve(io.cwd, args.out) : defaultOutDir(task.name, io.cwd));
+
+  io.stdout(`${loaded.summary}\n`);
+  io.stdout(`model ${describeModel(model, config.model)}\n`);
+  io.stdout(`config ${source}; ${config.train.epochs} epochs, batch ${config.train.batchSize}, lr ${config.train.lr}${config.train.lrDecay !== 1 ? ` x ${config.train.lrDecay} per epoch` : ''}, seed ${config.train.seed}\n`);
+  io.stdout(`writing to ${files.dir}\n`);
+  await writeJson(files.config, config);
+  return runTraining({ io, task, loaded, model, config, source, files });
+}
+
+async function runTraining(o: {
+  io: CliIo;
+  task: Task;
+  loaded: LoadedTask;
+  model: Sequential;
+  config: ExperimentConfig;
+  source: string;
+  files: RunFiles;
+}): Promise<number> {
+  const { io, task, loaded, model, config, files } = o;
+  const { epochs } = config.train;
+  const rateKey = task.unit === 'tokens' ? 'tokensPerSecond' : 'samplesPerSecond';
+  const metrics: RunMetrics = {
+    task: task.name,
+    configSource: o.source,
+    ...(config.description ? { description: config.description } : {}),
+    status: 'running',
+    interrupted: false,
+    metric: task.metric,
+    higherIsBetter: task.higherIsBetter,
+    startedAt: new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+    trainingSeconds: 0,
+    [rateKey]: 0,
+    // Declared here so that they come before the long list of epochs in the file.
+    test: undefined,
+    best: undefined,
+    interruptedAt: undefined,
+    epochs: [],
+    machine: machineInfo(),
+  };
+  const save = async () => {
+    metrics.updatedAt = new Date().toISOString();
+    await writeJson(files.metrics, metrics);
+  };
+  await save();
+
+  const controller = new AbortController();
+  const uninstall = handleInterrupts(io, controller);
+  let unitsTotal = 0;
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const lr = config.train.lr * config.train.lrDecay ** epoch;
+      model.setLearningRate(lr);
+      const progress = new Progress({
+        label: `epoch ${epoch + 1}/${epochs}`,
+        total: loaded.epochSize,
+        unit: task.unit,
+        tty: io.stderrIsTTY,
+        columns: io.columns,
+        write: io.stderr,
+      });
+      const started = performance.now();
+      let result;
+      try {
+        result = await loaded.trainEpoch(model, { epoch, train: config.train, signal: controller.signal, onStep: (d, l) => progress.update(d, l) });
+      } finally {
+        progress.end();
+      }
+      const seconds = (performance.now() - started) / 1000;
+      metrics.trainingSeconds += seconds;
+      unitsTotal += result.units;
+      metrics[rateKey] = metrics.trainingSeconds > 0 ? unitsTotal / metrics.trainingSeconds : 0;
+      if (result.aborted) {
+        metrics.interruptedAt = { epoch: epoch + 1, done: result.units, of: loaded.epochSize };
+        break;
+      }
+      const entry: EpochEntry = { epoch: epoch + 1, lr, loss: result.loss, seconds, [rateKey]: result.units / seconds };
+      let isBest = false;
+      if (loaded.hasValidation) {
+        entry.val = await loaded.evaluate(model, 'valid');
+        const value = entry.val[task.metric]!;
+        const bestValue = metrics.best?.val[task.metric];
+        isBest = bestValue === undefined || (task.higherIsBetter ? value > bestValue : value < bestValue);
+        if (isBest) {
+          await model.save(files.best);
+          metrics.best = { epoch: epoch + 1, val: entry.val };
+        }
+      }
+      await model.save(files.checkpoint);
+      metrics.epochs.push(entry);
+      await save();
+      io.stdout(`${epochLine({ epoch: epoch + 1, epochs, loss: result.loss, val: entry.val, metric: task.metric, seconds, rate: result.units / seconds, unit: task.unit, best: isBest && epoch > 0 })}\n`);
+    }
+  } catch (e) {
+    metrics.status = 'failed';
+    metrics.error = (e as Error).message;
+    await save();
+    throw e;
+  } finally {
+    uninstall();
+  }
+
+  if (controller.signal.aborted) {
+    await model.save(files.checkpoint);
+    metrics.status = 'interrupted';
+    metrics.interrupted = true;
+    await save();
+    const at = metrics.interruptedAt;
+    io.stderr(`snu: interrupted${at ? ` in epoch ${at.epoch} (${at.done}/${at.of} ${task.unit})` : ''}; saved ${files.checkpoint} and ${files.metrics}\n`);
+    return 130;
+  }
+
+  metrics.test = await loaded.evaluate(model, 'test');
+  io.stdout(`test ${formatMetrics(metrics.test, task.metric)}\n`);
+  if (metrics.best) {
+    const last = metrics.epochs.length;
+    metrics.best.test = metrics.best.epoch === last ? metrics.test : await loaded.evaluate(await Sequential.load(files.best), 'test');
+    io.stdout(`best on validation: epoch ${metrics.best.epoch}, test ${formatMetrics(metrics.best.test, task.metric)} (best.snu)\n`);
+  }
+  metrics.status = 'finished';
+  await save();
+  io.stdout(`saved ${files.dir}: checkpoint.snu${metrics.best ? ', best.snu' : ''}, config.json, metrics.json\n`);
+  return 0;
+}
