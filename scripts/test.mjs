@@ -28,7 +28,7 @@ const ensure = await run('node', ['scripts/ensure-native.mjs'], () => {});
 if (ensure !== 0) process.exit(ensure);
 
 const cargo = { passed: 0, failed: 0 };
-const cargoCode = await run('cargo', ['test', '--workspace'], (line) => {
+const cargoCode = await run('cargo', ['test', '--workspace', '--no-fail-fast'], (line) => {
   const m = /^test result: \w+\. (\d+) passed; (\d+) failed/.exec(line);
   if (m) {
     cargo.passed += Number(m[1]);

@@ -100,7 +100,9 @@ impl Network {
         readout::rows(self.spec.readout, SeqShape { steps, batch })
     }
 
-    fn check_shape(&self, x: &[f32], steps: usize, batch: usize) -> Result<SeqShape> {
+    /// Checks the input and its shape; packs a spike input (only 0s and 1s) to bits on the
+    /// way, which also proves it finite, so only other inputs need the finiteness scan.
+    fn check_shape(&mut self, x: &[f32], steps: usize, batch: usize) -> Result<SeqShape> {
         if steps == 0 || batch == 0 {
             bail!("steps and batch: expected positive integers, got steps = {steps}, batch = {batch}");
         }
@@ -113,7 +115,16 @@ impl Network {
             bail!("batch: the network carries the state of a batch of {b} sequences from the previous call, got a batch of {batch}; call resetState() before starting other sequences");
         }
         let shape = SeqShape { steps, batch };
-        check_finite("x", x, shape.rows() * self.spec.input_size, &format!("[steps={steps}, batch={batch}, inputSize={}]", self.spec.input_size))?;
+        let (len, what) = (shape.rows() * self.spec.input_size, format!("[steps={steps}, batch={batch}, inputSize={}]", self.spec.input_size));
+        if x.len() != len {
+            bail!("x: expected {len} values ({what}), got {}", x.len());
+        }
+        // Spike inputs go in as bits (for the event-driven products); token ids never do.
+        let ids = matches!(self.spec.layers.first(), Some(LayerSpec::Embedding(_)));
+        self.x_is_spikes = !ids && self.x_spikes.pack(x, shape.rows(), self.spec.input_size);
+        if !self.x_is_spikes {
+            check_finite("x", x, len, &what)?;
+        }
         if let Some(LayerSpec::Embedding(e)) = self.spec.layers.first() {
             if let Some(i) = x.iter().position(|&v| !(v >= 0.0 && v < e.vocab_size as f32 && v.fract() == 0.0)) {
                 bail!("x: value at index {i} is {}, but the embedding reads token ids, integers from 0 to {}", x[i], e.vocab_size - 1);
@@ -198,10 +209,8 @@ impl Network {
         Ok(&self.out)
     }
 
+    /// Runs the layers on `x`, packed by `check_shape` when it holds spikes.
     fn run_forward(&mut self, x: &[f32], shape: SeqShape) {
-        // Spike inputs go in as bits (for the event-driven products); token ids never do.
-        let ids = matches!(self.spec.layers.first(), Some(LayerSpec::Embedding(_)));
-        self.x_is_spikes = !ids && self.x_spikes.pack(x, shape.rows(), self.spec.input_size);
         for i in 0..self.layers.len() {
             let (before, rest) = self.layers.split_at_mut(i);
             let input = before.last().map_or_else(|| network_input(x, &self.x_spikes, self.x_is_spikes), |l| l.output());

@@ -109,7 +109,7 @@ pub struct DenseSpec {
     pub use_bias: bool,
     /// Weight tying: use the transposed matrix of this embedding layer as `W` (the layer's
     /// input width must be the embedding's width, its units the vocabulary size).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tied_to: Option<String>,
 }
 
