@@ -16,7 +16,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_harness import DECAY, LR, loss_fn, main, make_data  # noqa: E402
+from peer_harness import DECAY, main, make_data, workload_call  # noqa: E402
 
 DT = 1e-3
 
@@ -43,22 +43,7 @@ def build(w: dict, args):
             ys.append(h)
         return ys
 
-    opt = torch.optim.Adam(net.parameters(), lr=LR)
-
-    def train():
-        opt.zero_grad(set_to_none=True)
-        loss_fn(torch, w, forward(), y).backward()
-        opt.step()
-
-    def gradients():
-        net.zero_grad(set_to_none=True)
-        loss_fn(torch, w, forward(), y).backward()
-
-    def predict():
-        with torch.inference_mode():
-            torch.stack(forward()).sum(0)
-
-    call = {"train": train, "gradients": gradients, "predict": predict}[w["kind"]]
+    call = workload_call(torch, w, net.parameters(), forward, y)
     notes = ["norse LIFBoxCell (l = 0.8 via tau_mem_inv = 200/s, dt = 1 ms) after nn.Linear; SuperSpike surrogate; reset not detached; no relu on the membrane"]
     return call, {"notes": notes, "fields": {"norse": getattr(norse, "__version__", "?")}}
 

@@ -90,6 +90,29 @@ def make_data(torch, w: dict, seed: int = 1):
     return x, y
 
 
+def workload_call(torch, w: dict, params, forward, y):
+    """The call a workload times: a train step (forward, BPTT, torch.optim.Adam), a forward and
+    backward pass, or an inference forward pass; `forward()` returns the outputs y_1..y_T."""
+    opt = torch.optim.Adam(params, lr=LR)
+    params = list(opt.param_groups[0]["params"])
+
+    def train():
+        opt.zero_grad(set_to_none=True)
+        loss_fn(torch, w, forward(), y).backward()
+        opt.step()
+
+    def gradients():
+        for p in params:
+            p.grad = None
+        loss_fn(torch, w, forward(), y).backward()
+
+    def predict():
+        with torch.inference_mode():
+            torch.stack(forward()).sum(0)
+
+    return {"train": train, "gradients": gradients, "predict": predict}[w["kind"]]
+
+
 def loss_fn(torch, w: dict, ys: list, y):
     """Losses of docs/equations.md on the readout of the last layer's spikes `ys` (T tensors [B, n])."""
     F = torch.nn.functional

@@ -16,7 +16,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_harness import DECAY, LR, loss_fn, main, make_data  # noqa: E402
+from peer_harness import DECAY, main, make_data, workload_call  # noqa: E402
 
 
 def build(w: dict, args):
@@ -60,22 +60,7 @@ def build(w: dict, args):
             ys.append(h)
         return ys
 
-    opt = torch.optim.Adam(net.parameters(), lr=LR)
-
-    def train():
-        opt.zero_grad(set_to_none=True)
-        loss_fn(torch, w, forward(), y).backward()
-        opt.step()
-
-    def gradients():
-        net.zero_grad(set_to_none=True)
-        loss_fn(torch, w, forward(), y).backward()
-
-    def predict():
-        with torch.inference_mode():
-            torch.stack(forward()).sum(0)
-
-    call = {"train": train, "gradients": gradients, "predict": predict}[w["kind"]]
+    call = workload_call(torch, w, net.parameters(), forward, y)
     notes = [
         f"snn.Leaky(beta={DECAY}, threshold=1, reset_mechanism='zero') after nn.Linear; surrogate {args.surrogate}",
         "reset detached (snnTorch), no relu on the membrane",

@@ -15,7 +15,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_harness import DECAY, INITIAL_BIAS, LR, loss_fn, main, make_data  # noqa: E402
+from peer_harness import DECAY, INITIAL_BIAS, main, make_data, workload_call  # noqa: E402
 
 
 def build(w: dict, args):
@@ -71,23 +71,7 @@ def build(w: dict, args):
             h = layer(h)
         return h
 
-    opt = torch.optim.Adam(net.parameters(), lr=LR)
-
-    def train():
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(torch, w, forward(), y)
-        loss.backward()
-        opt.step()
-
-    def gradients():
-        net.zero_grad(set_to_none=True)
-        loss_fn(torch, w, forward(), y).backward()
-
-    def predict():
-        with torch.inference_mode():
-            torch.stack(forward()).sum(0)
-
-    call = {"train": train, "gradients": gradients, "predict": predict}[w["kind"]]
+    call = workload_call(torch, w, net.parameters(), forward, y)
     notes = ["x W hoisted out of the time loop" if args.hoist else "x_t W per step", "Adam (torch.optim, foreach)" if w["kind"] == "train" else ""]
     return call, {"notes": [n for n in notes if n]}
 
