@@ -90,6 +90,23 @@ def make_data(torch, w: dict, seed: int = 1):
     return x, y
 
 
+def tanh_spike(torch):
+    """The SNU's spike for torch: y = step(z) = [z > 0] forward, dy/dz = 1 - tanh(z)^2 backward."""
+
+    class Spike(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            ctx.save_for_backward(z)
+            return (z > 0).to(z.dtype)
+
+        @staticmethod
+        def backward(ctx, dy):
+            (z,) = ctx.saved_tensors
+            return dy * (1 - torch.tanh(z) ** 2)
+
+    return Spike.apply
+
+
 def workload_call(torch, w: dict, params, forward, y):
     """The call a workload times: a train step (forward, BPTT, torch.optim.Adam), a forward and
     backward pass, or an inference forward pass; `forward()` returns the outputs y_1..y_T."""

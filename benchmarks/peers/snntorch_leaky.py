@@ -16,7 +16,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_harness import DECAY, main, make_data, workload_call  # noqa: E402
+from peer_harness import DECAY, main, make_data, tanh_spike, workload_call  # noqa: E402
 
 
 def build(w: dict, args):
@@ -24,21 +24,7 @@ def build(w: dict, args):
     import snntorch as snn
 
     if args.surrogate == "tanh":
-
-        class Spike(torch.autograd.Function):
-            """Heaviside forward; 1 - tanh(z)^2 backward (the SNU's surrogate)."""
-
-            @staticmethod
-            def forward(ctx, z):
-                ctx.save_for_backward(z)
-                return (z > 0).to(z.dtype)
-
-            @staticmethod
-            def backward(ctx, dy):
-                (z,) = ctx.saved_tensors
-                return dy * (1 - torch.tanh(z) ** 2)
-
-        spike_grad = Spike.apply
+        spike_grad = tanh_spike(torch)  # the SNU's surrogate, 1 - tanh(z)^2
     else:
         spike_grad = None  # snnTorch's default: surrogate.atan(alpha=2)
 

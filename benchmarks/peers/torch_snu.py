@@ -15,26 +15,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_harness import DECAY, INITIAL_BIAS, main, make_data, workload_call  # noqa: E402
+from peer_harness import DECAY, INITIAL_BIAS, main, make_data, tanh_spike, workload_call  # noqa: E402
 
 
 def build(w: dict, args):
     import torch
 
-    class Spike(torch.autograd.Function):
-        """y = step(z) = [z > 0]; dy/dz = 1 - tanh(z)^2."""
-
-        @staticmethod
-        def forward(ctx, z):
-            ctx.save_for_backward(z)
-            return (z > 0).to(z.dtype)
-
-        @staticmethod
-        def backward(ctx, dy):
-            (z,) = ctx.saved_tensors
-            return dy * (1 - torch.tanh(z) ** 2)
-
-    spike = Spike.apply
+    spike = tanh_spike(torch)  # y = step(z); dy/dz = 1 - tanh(z)^2
 
     class SNU(torch.nn.Module):
         def __init__(self, m: int, n: int):
