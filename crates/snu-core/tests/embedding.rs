@@ -98,6 +98,23 @@ fn a_tied_layer_reads_the_embedding_matrix_transposed() {
 }
 
 #[test]
+fn a_tied_layer_after_spikes_reads_each_new_input() {
+    // A spiking layer feeds the tied layer bits; a second call must not reuse the first's.
+    let spec = spec(true).replace(r#""output":"sigmoid","g":{"kind":"identity"},"#, r#""initialBias":-0.05,"#);
+    let mut rng = Rng::new(6);
+    let mut net = Network::from_json(&spec).unwrap();
+    net.set_param("words.E", &rng.vec(VOCAB * 5, -1.5, 1.5)).unwrap();
+    let (a, b) = (ids(&mut rng, 6), ids(&mut rng, 6));
+    let first = net.forward(&a, 3, 2).unwrap().to_vec();
+    let second = net.forward(&b, 3, 2).unwrap().to_vec();
+    assert!(net.layer_outputs()[1].contains(&1.0), "the spiking layer never spiked; the case tests little");
+    assert_eq!(net.forward(&a, 3, 2).unwrap(), first.as_slice());
+    let mut fresh = Network::from_json(&spec).unwrap();
+    fresh.set_param("words.E", &net.param("words.E").unwrap().value.clone()).unwrap();
+    assert_eq!(fresh.forward(&b, 3, 2).unwrap(), second.as_slice());
+}
+
+#[test]
 fn bad_token_ids_and_bad_tying_are_refused() {
     let mut net = Network::from_json(&spec(true)).unwrap();
     for (x, want) in [(vec![1.0, 7.0], "value at index 1 is 7"), (vec![0.5, 1.0], "value at index 0 is 0.5"), (vec![-1.0, 1.0], "value at index 0 is -1")] {

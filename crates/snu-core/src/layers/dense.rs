@@ -41,6 +41,7 @@ impl DenseLayer {
         ensure_len(&mut self.y, rows * n);
         // pre = X W (+ b), or X Eᵀ when tied: one product over all T*B rows.
         if self.tied {
+            self.input.prepare(x, self.in_size, n);
             let xv = self.input.values(x);
             gemm(1.0, Mat::new(xv, rows, self.in_size), false, Mat::new(p.value(self.w), n, self.in_size), true, 0.0, &mut self.y);
         } else {

@@ -82,14 +82,10 @@ impl InputProducts {
         }
     }
 
-    /// `X` as values (spikes unpacked once), for products the event-driven path cannot do.
+    /// `X` as values, for products the event-driven path cannot do: spikes are unpacked
+    /// once per input (`prepare` marks a new input).
     pub fn values<'a>(&'a mut self, x: SeqInput<'a>) -> &'a [f32] {
-        if let SeqInput::Spikes(s) = x {
-            if !(self.dense_ready && self.dense_x.len() == s.rows() * s.cols()) {
-                self.dense_ready = false;
-                self.ensure_dense(x);
-            }
-        }
+        self.ensure_dense(x);
         match x {
             SeqInput::Spikes(_) => &self.dense_x,
             SeqInput::Dense(v) => v,
