@@ -32,12 +32,24 @@ fn main() {
 
     // Deterministic, non-trivial values in [-0.5, 0.5): no zeros or denormals that could make
     // the timing depend on the data, and the same numbers on every run.
-    let fill = |seed: usize| -> Vec<f32> { (0..n * n).map(|i| (((i * 7919 + seed) % 1000) as f32) / 1000.0 - 0.5).collect() };
+    let fill = |seed: usize| -> Vec<f32> {
+        (0..n * n)
+            .map(|i| (((i * 7919 + seed) % 1000) as f32) / 1000.0 - 0.5)
+            .collect()
+    };
     let a = fill(1);
     let b = fill(2);
     let mut c = vec![0f32; n * n];
     let mut product = || {
-        gemm(1.0, Mat::new(&a, n, n), false, Mat::new(&b, n, n), false, 0.0, &mut c);
+        gemm(
+            1.0,
+            Mat::new(&a, n, n),
+            false,
+            Mat::new(&b, n, n),
+            false,
+            0.0,
+            &mut c,
+        );
         black_box(c[n * n / 2]);
     };
 

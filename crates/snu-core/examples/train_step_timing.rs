@@ -23,18 +23,28 @@ fn main() {
         "loss":{"kind":"softmaxCrossEntropy"},"readout":"sum","optimizer":{"kind":"adam","lr":0.001},"seed":1}"#;
     let (steps, batch) = (20, 64);
     let mut rng = Rng::new(1);
-    let x: Vec<f32> = (0..steps * batch * 784).map(|_| (rng.uniform() < 0.2) as u8 as f32).collect();
+    let x: Vec<f32> = (0..steps * batch * 784)
+        .map(|_| (rng.uniform() < 0.2) as u8 as f32)
+        .collect();
     let mut y = vec![0f32; batch * 10];
     (0..batch).for_each(|b| y[b * 10 + b % 10] = 1.0);
     let only = std::env::args().nth(1);
-    for (name, path) in [("auto", ProductPath::Auto), ("dense", ProductPath::Dense), ("event", ProductPath::EventDriven)] {
+    for (name, path) in [
+        ("auto", ProductPath::Auto),
+        ("dense", ProductPath::Dense),
+        ("event", ProductPath::EventDriven),
+    ] {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
         let mut net = Network::from_json(spec).unwrap();
         net.set_product_path(path);
         net.train_step(&x, &y, steps, batch).unwrap();
-        let density: Vec<String> = net.layer_outputs().iter().map(|o| format!("{:.3}", o.iter().sum::<f32>() / o.len() as f32)).collect();
+        let density: Vec<String> = net
+            .layer_outputs()
+            .iter()
+            .map(|o| format!("{:.3}", o.iter().sum::<f32>() / o.len() as f32))
+            .collect();
         let train = median_seconds(|| {
             net.train_step(&x, &y, steps, batch).unwrap();
         });

@@ -117,7 +117,6 @@ fn default_width() -> f32 {
     1.0
 }
 
-
 pub use crate::fastmath::sigmoid;
 
 impl Surrogate {
@@ -212,7 +211,9 @@ mod tests {
             assert!((Surrogate::Tanh.derivative(z) - numeric(|v| v.tanh(), z)).abs() < 1e-3);
             let k = 4.0;
             let fs = |v: f32| v / (1.0 + k * v.abs()); // antiderivative of 1/(1+k|v|)^2
-            assert!((Surrogate::FastSigmoid { slope: k }.derivative(z) - numeric(fs, z)).abs() < 1e-3);
+            assert!(
+                (Surrogate::FastSigmoid { slope: k }.derivative(z) - numeric(fs, z)).abs() < 1e-3
+            );
             let sg = |v: f32| sigmoid(k * v);
             assert!((Surrogate::Sigmoid { slope: k }.derivative(z) - numeric(sg, z)).abs() < 1e-3);
         }
@@ -223,11 +224,18 @@ mod tests {
 
     #[test]
     fn dense_derivatives_match_numeric() {
-        for act in [DenseActivation::Sigmoid, DenseActivation::Tanh, DenseActivation::Relu] {
+        for act in [
+            DenseActivation::Sigmoid,
+            DenseActivation::Tanh,
+            DenseActivation::Relu,
+        ] {
             for &p in &[-0.9f32, 0.3, 1.7] {
                 let y = act.value(p);
                 let want = numeric(|v| act.value(v), p);
-                assert!((act.derivative_from_output(y) - want).abs() < 1e-3, "{act:?} {p}");
+                assert!(
+                    (act.derivative_from_output(y) - want).abs() < 1e-3,
+                    "{act:?} {p}"
+                );
             }
         }
     }

@@ -87,7 +87,10 @@ impl<'a> Reader<'a> {
     }
     fn f32s(&mut self, n: usize, what: &str) -> Result<Vec<f32>> {
         let bytes = self.take(n.saturating_mul(4), what)?;
-        Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect())
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect())
     }
 }
 
@@ -108,12 +111,17 @@ pub fn load(bytes: &[u8]) -> Result<Network> {
     }
     let mut r = Reader { buf: body, pos: 12 };
     let spec_len = r.u32("spec length")? as usize;
-    let spec_json = std::str::from_utf8(r.take(spec_len, "spec")?).map_err(|_| crate::error::Error("checkpoint: spec is not UTF-8".into()))?;
-    let spec = ModelSpec::from_json(spec_json).map_err(|e| crate::error::Error(format!("checkpoint: {e}")))?;
+    let spec_json = std::str::from_utf8(r.take(spec_len, "spec")?)
+        .map_err(|_| crate::error::Error("checkpoint: spec is not UTF-8".into()))?;
+    let spec = ModelSpec::from_json(spec_json)
+        .map_err(|e| crate::error::Error(format!("checkpoint: {e}")))?;
     let mut net = Network::new(spec)?;
     let count = r.u32("parameter count")? as usize;
     if count != net.params().len() {
-        bail!("checkpoint: holds {count} parameters but its spec defines {}", net.params().len());
+        bail!(
+            "checkpoint: holds {count} parameters but its spec defines {}",
+            net.params().len()
+        );
     }
     for i in 0..count {
         let name_len = r.u32("parameter name")? as usize;
@@ -125,7 +133,11 @@ pub fn load(bytes: &[u8]) -> Result<Network> {
         }
         let expected = &net.store.params[i];
         if expected.name != name || expected.shape != shape {
-            bail!("checkpoint: parameter {i} is {name} {shape:?}, expected {} {:?}", expected.name, expected.shape);
+            bail!(
+                "checkpoint: parameter {i} is {name} {shape:?}, expected {} {:?}",
+                expected.name,
+                expected.shape
+            );
         }
         let values = r.f32s(expected.value.len(), &name)?;
         net.store.params[i].value = values;
@@ -139,7 +151,10 @@ pub fn load(bytes: &[u8]) -> Result<Network> {
         }
     }
     if r.pos != body.len() {
-        bail!("checkpoint: {} unexpected bytes after the optimizer state", body.len() - r.pos);
+        bail!(
+            "checkpoint: {} unexpected bytes after the optimizer state",
+            body.len() - r.pos
+        );
     }
     Ok(net)
 }

@@ -21,10 +21,10 @@
 //! the output is cut into fixed blocks of [`BLOCK`] values and block `k` draws from its own
 //! generator seeded by `mix(seed, k)`, so blocks can be filled in parallel.
 
+use crate::bail;
 use crate::error::Result;
 use crate::network::MAX_VALUES;
 use crate::rng::Rng;
-use crate::bail;
 use rayon::prelude::*;
 
 /// Values drawn from one random stream (one parallel task) in the random encoders.
@@ -45,7 +45,10 @@ pub fn rate(x: &[f32], batch: usize, steps: usize, max_spikes: f64, seed: u64) -
         bail!("maxSpikes: expected a finite number >= 0, got {max_spikes}");
     }
     let scale = max_spikes / steps as f64;
-    let p: Vec<f64> = x.iter().map(|&v| (v as f64 * scale).clamp(0.0, 1.0)).collect();
+    let p: Vec<f64> = x
+        .iter()
+        .map(|&v| (v as f64 * scale).clamp(0.0, 1.0))
+        .collect();
     bernoulli(&p, steps, seed)
 }
 
@@ -61,7 +64,14 @@ pub fn rate(x: &[f32], batch: usize, steps: usize, max_spikes: f64, seed: u64) -
 /// `v * max_rate * dt` well below 1, as with the usual 100 Hz and 1 ms, this is rare).
 /// Steps are independent, so the intervals between spikes are geometric with mean `1 / p`
 /// steps. `x` is `[batch, features]`; the result is `[steps, batch, features]` of 0/1.
-pub fn poisson(x: &[f32], batch: usize, steps: usize, max_rate: f64, dt: f64, seed: u64) -> Result<Vec<f32>> {
+pub fn poisson(
+    x: &[f32],
+    batch: usize,
+    steps: usize,
+    max_rate: f64,
+    dt: f64,
+    seed: u64,
+) -> Result<Vec<f32>> {
     check_static(x, batch, steps, true)?;
     if !(max_rate.is_finite() && max_rate >= 0.0) {
         bail!("maxRate: expected a finite number >= 0 (Hz), got {max_rate}");
@@ -70,7 +80,10 @@ pub fn poisson(x: &[f32], batch: usize, steps: usize, max_rate: f64, dt: f64, se
         bail!("dt: expected a finite number > 0 (seconds), got {dt}");
     }
     // -expm1(-r) = 1 - exp(-r), accurate for small r.
-    let p: Vec<f64> = x.iter().map(|&v| -(-(v as f64) * max_rate * dt).exp_m1()).collect();
+    let p: Vec<f64> = x
+        .iter()
+        .map(|&v| -(-(v as f64) * max_rate * dt).exp_m1())
+        .collect();
     bernoulli(&p, steps, seed)
 }
 
@@ -99,7 +112,12 @@ pub struct Latency {
 impl Default for Latency {
     /// Linear code, threshold 0.01 (snnTorch's default), tau 1 step, no normalization.
     fn default() -> Self {
-        Latency { code: LatencyCode::Linear, threshold: 0.01, tau: 1.0, normalize: false }
+        Latency {
+            code: LatencyCode::Linear,
+            threshold: 0.01,
+            tau: 1.0,
+            normalize: false,
+        }
     }
 }
 
@@ -119,7 +137,9 @@ impl Latency {
         let th = self.threshold;
         match self.code {
             LatencyCode::Linear if !(th.is_finite() && (0.0..1.0).contains(&th)) => {
-                bail!("threshold: expected a number in [0, 1) for the linear latency code, got {th}")
+                bail!(
+                    "threshold: expected a number in [0, 1) for the linear latency code, got {th}"
+                )
             }
             LatencyCode::Log if !(th.is_finite() && th > 0.0 && th < 1.0) => {
                 bail!("threshold: expected a number in (0, 1) for the log latency code, got {th}")
@@ -127,7 +147,10 @@ impl Latency {
             _ => {}
         }
         if self.code == LatencyCode::Log && !(self.tau.is_finite() && self.tau > 0.0) {
-            bail!("tau: expected a finite number > 0 (steps), got {}", self.tau);
+            bail!(
+                "tau: expected a finite number > 0 (steps), got {}",
+                self.tau
+            );
         }
         Ok(())
     }
@@ -159,7 +182,11 @@ pub fn latency(x: &[f32], batch: usize, steps: usize, opts: &Latency) -> Result<
         }
         let scale = if opts.normalize {
             let max = times.iter().flatten().fold(0.0f64, |m, &t| m.max(t));
-            if max > 0.0 { last / max } else { 1.0 }
+            if max > 0.0 {
+                last / max
+            } else {
+                1.0
+            }
         } else {
             1.0
         };
@@ -178,7 +205,8 @@ pub fn latency(x: &[f32], batch: usize, steps: usize, opts: &Latency) -> Result<
 pub fn direct(x: &[f32], batch: usize, steps: usize) -> Result<Vec<f32>> {
     check_static(x, batch, steps, false)?;
     let mut out = zeros(steps * x.len())?;
-    out.par_chunks_mut(x.len()).for_each(|step| step.copy_from_slice(x));
+    out.par_chunks_mut(x.len())
+        .for_each(|step| step.copy_from_slice(x));
     Ok(out)
 }
 
@@ -196,7 +224,11 @@ pub struct Delta {
 impl Default for Delta {
     /// Threshold 0.1 (snnTorch's default), increases only, step 0 compared with 0.
     fn default() -> Self {
-        Delta { threshold: 0.1, on_off: false, skip_first: false }
+        Delta {
+            threshold: 0.1,
+            on_off: false,
+            skip_first: false,
+        }
     }
 }
 
@@ -213,7 +245,13 @@ impl Default for Delta {
 /// `threshold` per step never spikes. The result is `[steps, batch, C]` of 0/1 with `C =
 /// features` (on spikes) or, with `on_off`, `C = 2 * features`: on spikes in channels
 /// `[0, features)` and off spikes in `[features, 2 * features)`. Any finite values.
-pub fn delta(x: &[f32], steps: usize, batch: usize, features: usize, opts: &Delta) -> Result<Vec<f32>> {
+pub fn delta(
+    x: &[f32],
+    steps: usize,
+    batch: usize,
+    features: usize,
+    opts: &Delta,
+) -> Result<Vec<f32>> {
     if steps == 0 {
         bail!("steps: expected an integer >= 1, got 0");
     }
@@ -252,7 +290,11 @@ pub fn delta(x: &[f32], steps: usize, batch: usize, features: usize, opts: &Delt
         for b in 0..batch {
             for f in 0..features {
                 let i = b * features + f;
-                let prev = if t == 0 { 0.0 } else { x[(t - 1) * row + i] as f64 };
+                let prev = if t == 0 {
+                    0.0
+                } else {
+                    x[(t - 1) * row + i] as f64
+                };
                 let d = cur[i] as f64 - prev;
                 if d >= th {
                     dst[b * channels + f] = 1.0;
@@ -291,14 +333,23 @@ fn check_static(x: &[f32], batch: usize, steps: usize, unit: bool) -> Result<usi
 
 /// Every value finite and, with `unit`, in [0, 1]; the error names the first bad index.
 fn check_values(x: &[f32], unit: bool) -> Result<()> {
-    let ok = |v: f32| if unit { (0.0..=1.0).contains(&v) } else { v.is_finite() };
+    let ok = |v: f32| {
+        if unit {
+            (0.0..=1.0).contains(&v)
+        } else {
+            v.is_finite()
+        }
+    };
     // The fast scan first (it vectorises); the position only when something is wrong.
     if x.iter().fold(true, |all, &v| all & ok(v)) {
         return Ok(());
     }
     let i = x.iter().position(|&v| !ok(v)).unwrap_or(0);
     if !x[i].is_finite() {
-        bail!("x: value at index {i} is {}, expected a finite number", x[i]);
+        bail!(
+            "x: value at index {i} is {}, expected a finite number",
+            x[i]
+        );
     }
     bail!("x: value at index {i} is {}, expected a value in [0, 1] (scale inputs first, e.g. pixels / 255)", x[i])
 }
@@ -330,7 +381,10 @@ fn zeros(n: usize) -> Result<Vec<f32>> {
 /// the seed only, not on the threads.
 fn bernoulli(p: &[f64], steps: usize, seed: u64) -> Result<Vec<f32>> {
     let n = p.len();
-    let thresholds: Vec<u64> = p.iter().map(|&p| (p.clamp(0.0, 1.0) * 4_294_967_296.0).round() as u64).collect();
+    let thresholds: Vec<u64> = p
+        .iter()
+        .map(|&p| (p.clamp(0.0, 1.0) * 4_294_967_296.0).round() as u64)
+        .collect();
     let mut out = zeros(steps * n)?;
     out.par_chunks_mut(BLOCK).enumerate().for_each_init(
         || vec![0u32; BLOCK],
@@ -349,7 +403,10 @@ fn bernoulli(p: &[f64], steps: usize, seed: u64) -> Result<Vec<f32>> {
             let (mut pos, mut j) = (0, (k * BLOCK) % n);
             while pos < block.len() {
                 let len = (n - j).min(block.len() - pos);
-                let run = block[pos..pos + len].iter_mut().zip(&draws[pos..pos + len]).zip(&thresholds[j..j + len]);
+                let run = block[pos..pos + len]
+                    .iter_mut()
+                    .zip(&draws[pos..pos + len])
+                    .zip(&thresholds[j..j + len]);
                 for ((o, &u), &t) in run {
                     // 1.0 or 0.0 from a mask: `as f32` of the bool compiled to a branch here,
                     // which mispredicts on random spikes (1.5x slower).
@@ -383,7 +440,11 @@ mod tests {
     /// 6e-7 to fail for a correct encoder, so no flakes; a wrong `p` shows up at these `n`).
     fn assert_binomial(count: f64, n: f64, p: f64, what: &str) {
         let sd = (n * p * (1.0 - p)).sqrt();
-        assert!((count - n * p).abs() <= 5.0 * sd + 1e-9, "{what}: {count} spikes of {n}, expected {} +- 5 x {sd:.2}", n * p);
+        assert!(
+            (count - n * p).abs() <= 5.0 * sd + 1e-9,
+            "{what}: {count} spikes of {n}, expected {} +- 5 x {sd:.2}",
+            n * p
+        );
     }
 
     /// Spike counts per feature, summed over steps and batch.
@@ -433,14 +494,23 @@ mod tests {
         let (steps, max_rate, dt) = (2_000_000, 100.0f64, 1e-3f64);
         let p = 1.0 - (-max_rate * dt).exp(); // v = 1: 0.0952
         let out = poisson(&[1.0], 1, steps, max_rate, dt, 42).unwrap();
-        let times: Vec<usize> = out.iter().enumerate().filter(|(_, &s)| s == 1.0).map(|(t, _)| t).collect();
+        let times: Vec<usize> = out
+            .iter()
+            .enumerate()
+            .filter(|(_, &s)| s == 1.0)
+            .map(|(t, _)| t)
+            .collect();
         let isi: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
         let n = isi.len() as f64;
         assert!(n > 150_000.0, "{n} intervals");
         // Geometric on {1, 2, ...}: mean 1/p, variance (1 - p)/p^2.
         let mean = isi.iter().sum::<f64>() / n;
         let sd_mean = ((1.0 - p) / (p * p) / n).sqrt();
-        assert!((mean - 1.0 / p).abs() <= 5.0 * sd_mean, "mean ISI {mean}, expected {} +- 5 x {sd_mean}", 1.0 / p);
+        assert!(
+            (mean - 1.0 / p).abs() <= 5.0 * sd_mean,
+            "mean ISI {mean}, expected {} +- 5 x {sd_mean}",
+            1.0 / p
+        );
         // P(ISI = k) = (1 - p)^(k-1) p for the first few k, each a binomial count.
         for k in 1..=6 {
             let c = isi.iter().filter(|&&d| d == k as f64).count() as f64;
@@ -455,7 +525,11 @@ mod tests {
         let steps = 11;
         let x = [1.0f32, 0.5, 0.3, 0.04, 0.01, 0.0];
         let out = latency(&x, 1, steps, &Latency::default()).unwrap();
-        let spikes = |f: usize| (0..steps).filter(|&t| out[t * x.len() + f] == 1.0).collect::<Vec<_>>();
+        let spikes = |f: usize| {
+            (0..steps)
+                .filter(|&t| out[t * x.len() + f] == 1.0)
+                .collect::<Vec<_>>()
+        };
         // t = (1 - v) * 10: 0, 5, 7, 9.6 -> 10; v <= 0.01 never.
         assert_eq!(spikes(0), vec![0]);
         assert_eq!(spikes(1), vec![5]);
@@ -464,7 +538,10 @@ mod tests {
         assert_eq!(spikes(4), Vec::<usize>::new());
         assert_eq!(spikes(5), Vec::<usize>::new());
         // Threshold 0: only v = 0 stays silent.
-        let opts = Latency { threshold: 0.0, ..Latency::default() };
+        let opts = Latency {
+            threshold: 0.0,
+            ..Latency::default()
+        };
         let out = latency(&[0.0, 0.001], 1, 5, &opts).unwrap();
         assert_eq!(out.iter().sum::<f32>(), 1.0);
         assert_eq!(out[4 * 2 + 1], 1.0);
@@ -472,7 +549,12 @@ mod tests {
 
     #[test]
     fn latency_log_times_exactly_and_clipped() {
-        let opts = Latency { code: LatencyCode::Log, threshold: 0.01, tau: 5.0, normalize: false };
+        let opts = Latency {
+            code: LatencyCode::Log,
+            threshold: 0.01,
+            tau: 5.0,
+            normalize: false,
+        };
         let time = |v: f32, steps: usize| -> Option<usize> {
             let out = latency(&[v], 1, steps, &opts).unwrap();
             assert!(out.iter().sum::<f32>() <= 1.0);
@@ -495,7 +577,12 @@ mod tests {
         let x: Vec<f32> = (0..=1000).map(|i| i as f32 / 1000.0).collect();
         for code in [LatencyCode::Linear, LatencyCode::Log] {
             for normalize in [false, true] {
-                let opts = Latency { code, threshold: 0.01, tau: 4.0, normalize };
+                let opts = Latency {
+                    code,
+                    threshold: 0.01,
+                    tau: 4.0,
+                    normalize,
+                };
                 let steps = 50;
                 let out = latency(&x, 1, steps, &opts).unwrap();
                 let time = |f: usize| (0..steps).find(|&t| out[t * x.len() + f] == 1.0);
@@ -518,7 +605,12 @@ mod tests {
             }
         }
         // Normalization is per sample: a sample's code ignores the rest of the batch.
-        let opts = Latency { code: LatencyCode::Log, threshold: 0.01, tau: 1.0, normalize: true };
+        let opts = Latency {
+            code: LatencyCode::Log,
+            threshold: 0.01,
+            tau: 1.0,
+            normalize: true,
+        };
         let alone = latency(&[0.5, 0.9], 1, 20, &opts).unwrap();
         let both = latency(&[0.5, 0.9, 0.02, 0.3], 2, 20, &opts).unwrap();
         for t in 0..20 {
@@ -543,12 +635,25 @@ mod tests {
         // d = 1 (from 0), 1, 0.9, 0.1, -1.5, 0.
         let x = [1.0f32, 2.0, 2.9, 3.0, 1.5, 1.5];
         let on = |opts: Delta| delta(&x, 6, 1, 1, &opts).unwrap();
-        let base = Delta { threshold: 1.0, on_off: false, skip_first: false };
+        let base = Delta {
+            threshold: 1.0,
+            on_off: false,
+            skip_first: false,
+        };
         assert_eq!(on(base), [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
-        assert_eq!(on(Delta { skip_first: true, ..base }), [0.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(
+            on(Delta {
+                skip_first: true,
+                ..base
+            }),
+            [0.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+        );
         // onOff: per step [on, off].
         assert_eq!(
-            on(Delta { on_off: true, ..base }),
+            on(Delta {
+                on_off: true,
+                ..base
+            }),
             [1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]
         );
         // Two samples x two features, 3 steps, time-major [t][b][f]; threshold 0.5.
@@ -558,7 +663,11 @@ mod tests {
             0.6, 1.0,      0.2, -0.4, // t = 1
             0.0, 0.2,      0.8, -0.4, // t = 2
         ];
-        let opts = Delta { threshold: 0.5, on_off: true, skip_first: false };
+        let opts = Delta {
+            threshold: 0.5,
+            on_off: true,
+            skip_first: false,
+        };
         let out = delta(&x, 3, 2, 2, &opts).unwrap();
         // Channels per sample: [on f0, on f1, off f0, off f1].
         #[rustfmt::skip]
@@ -580,37 +689,81 @@ mod tests {
         assert_eq!(b, poisson(&x, 3, 500, 200.0, 1e-3, 9).unwrap());
         assert_ne!(b, poisson(&x, 3, 500, 200.0, 1e-3, 10).unwrap());
         // The number of threads does not change the result.
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
         assert_eq!(a, one.install(|| rate(&x, 3, 500, 250.0, 9).unwrap()));
-        assert_eq!(b, one.install(|| poisson(&x, 3, 500, 200.0, 1e-3, 9).unwrap()));
+        assert_eq!(
+            b,
+            one.install(|| poisson(&x, 3, 500, 200.0, 1e-3, 9).unwrap())
+        );
     }
 
     #[test]
     fn bad_inputs_are_refused_with_the_argument_named() {
         let err = |r: Result<Vec<f32>>| r.unwrap_err().0;
         assert!(err(rate(&[0.5, f32::NAN], 1, 3, 3.0, 0)).starts_with("x: value at index 1 is NaN"));
-        assert!(err(rate(&[0.5, 255.0], 1, 3, 3.0, 0)).starts_with("x: value at index 1 is 255, expected a value in [0, 1]"));
-        assert!(err(poisson(&[-0.1], 1, 3, 100.0, 1e-3, 0)).starts_with("x: value at index 0 is -0.1"));
-        assert!(err(latency(&[2.0], 1, 3, &Latency::default())).starts_with("x: value at index 0 is 2"));
+        assert!(err(rate(&[0.5, 255.0], 1, 3, 3.0, 0))
+            .starts_with("x: value at index 1 is 255, expected a value in [0, 1]"));
+        assert!(
+            err(poisson(&[-0.1], 1, 3, 100.0, 1e-3, 0)).starts_with("x: value at index 0 is -0.1")
+        );
+        assert!(
+            err(latency(&[2.0], 1, 3, &Latency::default())).starts_with("x: value at index 0 is 2")
+        );
         assert!(err(direct(&[f32::INFINITY], 1, 3)).starts_with("x: value at index 0 is inf"));
-        assert!(err(rate(&[0.5; 5], 2, 3, 3.0, 0)).starts_with("x: expected batch x features values with batch = 2"));
+        assert!(err(rate(&[0.5; 5], 2, 3, 3.0, 0))
+            .starts_with("x: expected batch x features values with batch = 2"));
         assert!(err(rate(&[], 1, 3, 3.0, 0)).starts_with("x: expected"));
         assert!(err(rate(&[0.5], 1, 0, 3.0, 0)).starts_with("steps:"));
         assert!(err(direct(&[0.5], 0, 3)).starts_with("batch:"));
         assert!(err(rate(&[0.5], 1, 3, -1.0, 0)).starts_with("maxSpikes:"));
         assert!(err(poisson(&[0.5], 1, 3, f64::NAN, 1e-3, 0)).starts_with("maxRate:"));
         assert!(err(poisson(&[0.5], 1, 3, 100.0, 0.0, 0)).starts_with("dt:"));
-        let log = Latency { code: LatencyCode::Log, ..Latency::default() };
-        assert!(err(latency(&[0.5], 1, 3, &Latency { threshold: 0.0, ..log })).starts_with("threshold:"));
-        assert!(err(latency(&[0.5], 1, 3, &Latency { threshold: 1.0, ..Latency::default() })).starts_with("threshold:"));
+        let log = Latency {
+            code: LatencyCode::Log,
+            ..Latency::default()
+        };
+        assert!(err(latency(
+            &[0.5],
+            1,
+            3,
+            &Latency {
+                threshold: 0.0,
+                ..log
+            }
+        ))
+        .starts_with("threshold:"));
+        assert!(err(latency(
+            &[0.5],
+            1,
+            3,
+            &Latency {
+                threshold: 1.0,
+                ..Latency::default()
+            }
+        ))
+        .starts_with("threshold:"));
         assert!(err(latency(&[0.5], 1, 3, &Latency { tau: 0.0, ..log })).starts_with("tau:"));
         // Too large for one output: refused before any allocation.
         let big = vec![0.5f32; 1 << 16];
         assert!(err(direct(&big, 1, 1 << 15)).contains("more than 2147483647"));
         assert!(err(rate(&big, 1, usize::MAX, 1.0, 0)).contains("more than 2147483647"));
         let d = Delta::default();
-        assert!(err(delta(&[0.0; 5], 2, 1, 3, &d)).starts_with("x: expected steps x batch x features = 2 x 1 x 3 = 6 values, got 5"));
-        assert!(err(delta(&[0.0; 6], 2, 1, 3, &Delta { threshold: 0.0, ..d })).starts_with("threshold:"));
+        assert!(err(delta(&[0.0; 5], 2, 1, 3, &d))
+            .starts_with("x: expected steps x batch x features = 2 x 1 x 3 = 6 values, got 5"));
+        assert!(err(delta(
+            &[0.0; 6],
+            2,
+            1,
+            3,
+            &Delta {
+                threshold: 0.0,
+                ..d
+            }
+        ))
+        .starts_with("threshold:"));
         assert!(err(delta(&[0.0, f32::NAN], 2, 1, 1, &d)).starts_with("x: value at index 1 is NaN"));
         assert!(err(delta(&[], 1 << 20, 1 << 20, 1 << 20, &d)).contains("more than 2147483647"));
         assert!(err(delta(&[], usize::MAX, 2, 2, &d)).contains("more than 2147483647"));

@@ -24,14 +24,20 @@ macro_rules! bail {
 /// Checks that a slice has the expected length and holds only finite values.
 pub fn check_finite(name: &str, data: &[f32], expected_len: usize, shape: &str) -> Result<()> {
     if data.len() != expected_len {
-        bail!("{name}: expected {expected_len} values ({shape}), got {}", data.len());
+        bail!(
+            "{name}: expected {expected_len} values ({shape}), got {}",
+            data.len()
+        );
     }
     // The fast scan first (it vectorises); the position only when something is wrong.
     if data.iter().fold(true, |ok, v| ok & v.is_finite()) {
         return Ok(());
     }
     if let Some(i) = data.iter().position(|v| !v.is_finite()) {
-        bail!("{name}: value at index {i} is {}, expected a finite number", data[i]);
+        bail!(
+            "{name}: value at index {i} is {}, expected a finite number",
+            data[i]
+        );
     }
     Ok(())
 }

@@ -38,11 +38,18 @@ pub fn spikes_times(x: &SpikeMatrix, w: &[f32], n: usize, out: &mut [f32]) {
         return;
     }
     let per_task = rows.div_ceil(4 * rayon::current_num_threads()).max(1);
-    out.par_chunks_mut(per_task * n).enumerate().for_each(|(c, part)| spikes_times_rows(x, c * per_task, w, n, part));
+    out.par_chunks_mut(per_task * n)
+        .enumerate()
+        .for_each(|(c, part)| spikes_times_rows(x, c * per_task, w, n, part));
 }
 
 /// Rows `first..` of `X W` into `out` (as many rows as `out` holds).
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn spikes_times_rows(x: &SpikeMatrix, first: usize, w: &[f32], n: usize, out: &mut [f32]) {
     let rows = out.len() / n;
     let k = x.cols();
@@ -67,7 +74,9 @@ fn spikes_times_rows(x: &SpikeMatrix, first: usize, w: &[f32], n: usize, out: &m
                 let dst = &mut out[r * n + c0..r * n + c0 + width];
                 dst.fill(0.0);
                 for_each_spike(x.row(first + r), |i| {
-                    dst.iter_mut().zip(&w[i * n + c0..i * n + c0 + width]).for_each(|(d, s)| *d += s);
+                    dst.iter_mut()
+                        .zip(&w[i * n + c0..i * n + c0 + width])
+                        .for_each(|(d, s)| *d += s);
                 });
             }
         }
@@ -85,7 +94,14 @@ fn pack_block(w: &[f32], n: usize, c0: usize, packed: &mut [f32]) {
 }
 
 /// `dw += Xᵀ D` for spike rows `first..first + rows` of `X` and `D` (`rows x n`); `dw` is `in x n`.
-pub fn spikes_t_times(x: &SpikeMatrix, first: usize, rows: usize, d: &[f32], n: usize, dw: &mut [f32]) {
+pub fn spikes_t_times(
+    x: &SpikeMatrix,
+    first: usize,
+    rows: usize,
+    d: &[f32],
+    n: usize,
+    dw: &mut [f32],
+) {
     let inputs = x.cols();
     assert!(first + rows <= x.rows() && d.len() >= rows * n && dw.len() >= inputs * n);
     let dw = &mut dw[..inputs * n];
@@ -105,8 +121,21 @@ pub fn spikes_t_times(x: &SpikeMatrix, first: usize, rows: usize, d: &[f32], n: 
 }
 
 /// Rows `word0 * 64..` of `dW` (as many as `dw` holds) for the words starting at `word0`.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
-fn spikes_t_times_words(x: &SpikeMatrix, first: usize, rows: usize, word0: usize, d: &[f32], n: usize, dw: &mut [f32]) {
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn spikes_t_times_words(
+    x: &SpikeMatrix,
+    first: usize,
+    rows: usize,
+    word0: usize,
+    d: &[f32],
+    n: usize,
+    dw: &mut [f32],
+) {
     let my_inputs = dw.len() / n;
     let my_words = my_inputs.div_ceil(64);
     // The block of dW being summed, contiguous (see `pack_block`).
@@ -119,20 +148,28 @@ fn spikes_t_times_words(x: &SpikeMatrix, first: usize, rows: usize, word0: usize
             for r in 0..rows {
                 let src: &[f32; BLOCK] = d[r * n + c0..r * n + c0 + BLOCK].try_into().unwrap();
                 for_each_spike(&x.row(first + r)[word0..word0 + my_words], |i| {
-                    let dst: &mut [f32; BLOCK] = (&mut packed[i * BLOCK..(i + 1) * BLOCK]).try_into().unwrap();
+                    let dst: &mut [f32; BLOCK] = (&mut packed[i * BLOCK..(i + 1) * BLOCK])
+                        .try_into()
+                        .unwrap();
                     for j in 0..BLOCK {
                         dst[j] += src[j];
                     }
                 });
             }
             for (i, block) in packed.chunks_exact(BLOCK).enumerate() {
-                dw[i * n + c0..i * n + c0 + BLOCK].iter_mut().zip(block).for_each(|(g, v)| *g += v);
+                dw[i * n + c0..i * n + c0 + BLOCK]
+                    .iter_mut()
+                    .zip(block)
+                    .for_each(|(g, v)| *g += v);
             }
         } else {
             for r in 0..rows {
                 let src = &d[r * n + c0..r * n + c0 + width];
                 for_each_spike(&x.row(first + r)[word0..word0 + my_words], |i| {
-                    dw[i * n + c0..i * n + c0 + width].iter_mut().zip(src).for_each(|(g, s)| *g += s);
+                    dw[i * n + c0..i * n + c0 + width]
+                        .iter_mut()
+                        .zip(src)
+                        .for_each(|(g, s)| *g += s);
                 });
             }
         }
@@ -159,7 +196,9 @@ mod tests {
 
     fn spikes(rows: usize, cols: usize, density: f64, seed: u64) -> (Vec<f32>, SpikeMatrix) {
         let mut rng = crate::rng::Rng::new(seed);
-        let v: Vec<f32> = (0..rows * cols).map(|_| ((rng.uniform()) < density) as u8 as f32).collect();
+        let v: Vec<f32> = (0..rows * cols)
+            .map(|_| ((rng.uniform()) < density) as u8 as f32)
+            .collect();
         let mut m = SpikeMatrix::default();
         assert!(m.pack(&v, rows, cols));
         (v, m)
@@ -168,24 +207,52 @@ mod tests {
     #[test]
     fn event_driven_products_equal_the_dense_ones() {
         // Shapes around the block width, with and without threads (work above and below the threshold).
-        for &(rows, k, n, density) in &[(7, 70, 5, 0.3), (33, 130, 64, 0.2), (50, 200, 150, 0.5), (300, 257, 200, 0.1)] {
+        for &(rows, k, n, density) in &[
+            (7, 70, 5, 0.3),
+            (33, 130, 64, 0.2),
+            (50, 200, 150, 0.5),
+            (300, 257, 200, 0.1),
+        ] {
             let (xv, x) = spikes(rows, k, density, rows as u64);
-            let w: Vec<f32> = (0..k * n).map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0).collect();
+            let w: Vec<f32> = (0..k * n)
+                .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
+                .collect();
             let mut want = vec![0f32; rows * n];
-            gemm(1.0, Mat::new(&xv, rows, k), false, Mat::new(&w, k, n), false, 0.0, &mut want);
+            gemm(
+                1.0,
+                Mat::new(&xv, rows, k),
+                false,
+                Mat::new(&w, k, n),
+                false,
+                0.0,
+                &mut want,
+            );
             let mut got = vec![7f32; rows * n];
             spikes_times(&x, &w, n, &mut got);
             for (a, b) in got.iter().zip(&want) {
                 assert!((a - b).abs() < 1e-4, "forward {rows}x{k}x{n}: {a} vs {b}");
             }
             // Weight gradient over rows 1..rows of X (an offset window, as dH uses).
-            let d: Vec<f32> = (0..(rows - 1) * n).map(|i| ((i * 13 % 29) as f32 - 14.0) / 7.0).collect();
+            let d: Vec<f32> = (0..(rows - 1) * n)
+                .map(|i| ((i * 13 % 29) as f32 - 14.0) / 7.0)
+                .collect();
             let mut want = vec![0.5f32; k * n];
-            gemm(1.0, Mat::new(&xv[k..], rows - 1, k), true, Mat::new(&d, rows - 1, n), false, 1.0, &mut want);
+            gemm(
+                1.0,
+                Mat::new(&xv[k..], rows - 1, k),
+                true,
+                Mat::new(&d, rows - 1, n),
+                false,
+                1.0,
+                &mut want,
+            );
             let mut got = vec![0.5f32; k * n];
             spikes_t_times(&x, 1, rows - 1, &d, n, &mut got);
             for (a, b) in got.iter().zip(&want) {
-                assert!((a - b).abs() < 1e-3, "weight gradient {rows}x{k}x{n}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() < 1e-3,
+                    "weight gradient {rows}x{k}x{n}: {a} vs {b}"
+                );
             }
         }
     }

@@ -8,12 +8,16 @@
 const LN2_HI: f32 = 0.693_359_4;
 const LN2_LO: f32 = -2.121_944_4e-4;
 const LOG2_E: f32 = std::f32::consts::LOG2_E;
+/// 1.5 · 2^23: adding and subtracting it rounds any |v| < 2^22 to the nearest integer in plain
+/// f32 arithmetic. `f32::round` is a call into libm (`roundf`) on the baseline x86-64 target,
+/// which stops every loop that calls `exp` from vectorising outside the multiversioned kernels.
+const ROUND_MAGIC: f32 = 12_582_912.0;
 
 /// `e^x` for finite `x`, with `x` clamped to [-87.3, 88.7] (the normal range of f32).
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.3, 88.7);
-    let k = (x * LOG2_E).round();
+    let k = (x * LOG2_E + ROUND_MAGIC) - ROUND_MAGIC;
     let r = (x - k * LN2_HI) - k * LN2_LO;
     // e^r = 1 + r + r²/2 + ... + r⁷/5040 (Horner; the next term is below 3e-9)
     let p = 1.0 / 5040.0;
@@ -79,10 +83,17 @@ mod tests {
         while z < 30.0 {
             let zd = z as f64;
             let s = 1.0 / (1.0 + (-zd).exp());
-            assert!((sigmoid(z) as f64 - s).abs() < 3e-7 * s.max(1e-30) + 1e-38, "sigmoid({z})");
+            assert!(
+                (sigmoid(z) as f64 - s).abs() < 3e-7 * s.max(1e-30) + 1e-38,
+                "sigmoid({z})"
+            );
             assert!((tanh(z) as f64 - zd.tanh()).abs() < 3e-7, "tanh({z})");
             let c = 1.0 / zd.cosh().powi(2);
-            assert!(rel(sech2(z), c) < 5e-7 || c < 1e-30, "sech2({z}): {} vs {c}", sech2(z));
+            assert!(
+                rel(sech2(z), c) < 5e-7 || c < 1e-30,
+                "sech2({z}): {} vs {c}",
+                sech2(z)
+            );
             z += 0.0071;
         }
     }

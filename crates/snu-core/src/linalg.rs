@@ -95,8 +95,16 @@ mod tests {
         let at = transpose(&a, m, k);
         let bt = transpose(&b, k, n);
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-            let am = if ta { Mat::new(&at, k, m) } else { Mat::new(&a, m, k) };
-            let bm = if tb { Mat::new(&bt, n, k) } else { Mat::new(&b, k, n) };
+            let am = if ta {
+                Mat::new(&at, k, m)
+            } else {
+                Mat::new(&a, m, k)
+            };
+            let bm = if tb {
+                Mat::new(&bt, n, k)
+            } else {
+                Mat::new(&b, k, n)
+            };
             let mut c = vec![1f32; m * n];
             gemm(1.0, am, ta, bm, tb, 0.0, &mut c);
             for (x, y) in c.iter().zip(&want) {

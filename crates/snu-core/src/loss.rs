@@ -5,6 +5,8 @@
 use crate::activation::sigmoid;
 use crate::fastmath::exp;
 use crate::spec::LossSpec;
+use multiversion::multiversion;
+use rayon::prelude::*;
 
 /// Probabilities are clamped to [EPS, 1 - EPS] before a log.
 pub const PROB_EPS: f32 = 1e-7;
@@ -19,7 +21,14 @@ pub fn target_width(spec: LossSpec, n: usize) -> usize {
 
 /// Returns the loss `(1/|valid|) Σ_{valid r} L_r` (accumulated in f64) and writes `dL/do`
 /// into `grad` (zero on invalid rows). `valid: None` means every row.
-pub fn loss_and_grad(spec: LossSpec, out: &[f32], target: &[f32], n: usize, valid: Option<&[bool]>, grad: &mut Vec<f32>) -> f64 {
+pub fn loss_and_grad(
+    spec: LossSpec,
+    out: &[f32],
+    target: &[f32],
+    n: usize,
+    valid: Option<&[bool]>,
+    grad: &mut Vec<f32>,
+) -> f64 {
     let rows = out.len() / n;
     grad.clear();
     grad.resize(out.len(), 0.0);
@@ -29,35 +38,76 @@ pub fn loss_and_grad(spec: LossSpec, out: &[f32], target: &[f32], n: usize, vali
     }
     let inv_rows = 1.0 / counted as f64;
     let tw = target_width(spec, n);
-    let mut total = 0.0f64;
-    for (r, ((o, t), g)) in out.chunks_exact(n).zip(target.chunks_exact(tw)).zip(grad.chunks_exact_mut(n)).enumerate() {
-        if valid.is_some_and(|v| !v[r]) {
-            continue;
-        }
-        total += match spec {
-            LossSpec::SoftmaxCrossEntropy => softmax_ce_row(o, t, g, inv_rows),
-            LossSpec::SparseSoftmaxCrossEntropy => sparse_softmax_ce_row(o, t[0] as usize, g, inv_rows),
-            LossSpec::BinaryCrossEntropy { from_logits: true } => bce_logits_row(o, t, g, inv_rows),
-            LossSpec::BinaryCrossEntropy { from_logits: false } => bce_prob_row(o, t, g, inv_rows),
-            LossSpec::Mse => mse_row(o, t, g, inv_rows),
-        };
+    // Rows are independent: each task writes its rows' gradient and loss; the losses are then
+    // summed in row order, so the result does not depend on the number of threads.
+    let mut row_loss = vec![0f64; rows];
+    let rows_per_task = if rows * n < PARALLEL_MIN_ELEMENTS {
+        rows
+    } else {
+        rows.div_ceil(4 * rayon::current_num_threads())
     }
-    total * inv_rows
+    .max(1);
+    grad.par_chunks_mut(rows_per_task * n)
+        .zip(row_loss.par_chunks_mut(rows_per_task))
+        .enumerate()
+        .for_each(|(task, (g, l))| {
+            let first = task * rows_per_task;
+            for (i, (g, l)) in g.chunks_exact_mut(n).zip(l.iter_mut()).enumerate() {
+                let r = first + i;
+                if valid.is_some_and(|v| !v[r]) {
+                    continue;
+                }
+                let (o, t) = (&out[r * n..(r + 1) * n], &target[r * tw..(r + 1) * tw]);
+                *l = match spec {
+                    LossSpec::SoftmaxCrossEntropy => softmax_ce_row(o, t, g, inv_rows),
+                    LossSpec::SparseSoftmaxCrossEntropy => {
+                        sparse_softmax_ce_row(o, t[0] as usize, g, inv_rows)
+                    }
+                    LossSpec::BinaryCrossEntropy { from_logits: true } => {
+                        bce_logits_row(o, t, g, inv_rows)
+                    }
+                    LossSpec::BinaryCrossEntropy { from_logits: false } => {
+                        bce_prob_row(o, t, g, inv_rows)
+                    }
+                    LossSpec::Mse => mse_row(o, t, g, inv_rows),
+                };
+            }
+        });
+    row_loss.iter().sum::<f64>() * inv_rows
 }
+
+/// Below this many output elements the loss runs on the calling thread.
+const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 
 /// `L = lse(o) - o_c`;  `dL/do_k = p_k - [k = c]`,  `p = softmax(o)`. The class `c` is
 /// checked to lie in `0..n` before any loss is computed.
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn sparse_softmax_ce_row(o: &[f32], c: usize, g: &mut [f32], scale: f64) -> f64 {
     let m = o.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    // Sum in f64, exponentials in f32 (vectorisable over a 10k-word vocabulary).
-    let z: f64 = o.iter().map(|&v| exp(v - m) as f64).sum();
-    let lse = m as f64 + z.ln();
-    let inv_z = (1.0 / z) as f32;
-    let s = scale as f32;
-    for (gk, &v) in g.iter_mut().zip(o) {
-        *gk = exp(v - m) * inv_z * s;
+    // e^(o_k - m) in f32 into g (vectorised over a 10k-word vocabulary), summed in f64
+    // in 8 lanes (a plain f64 fold would serialise the loop).
+    let mut lanes = [0f64; 8];
+    let (mut gc, mut oc) = (g.chunks_exact_mut(8), o.chunks_exact(8));
+    for (gs, os) in (&mut gc).zip(&mut oc) {
+        for j in 0..8 {
+            gs[j] = exp(os[j] - m);
+            lanes[j] += gs[j] as f64;
+        }
     }
-    g[c] -= s;
+    for (gk, &v) in gc.into_remainder().iter_mut().zip(oc.remainder()) {
+        *gk = exp(v - m);
+        lanes[0] += *gk as f64;
+    }
+    let z: f64 = lanes.iter().sum();
+    let lse = m as f64 + z.ln();
+    let k = (scale / z) as f32;
+    g.iter_mut().for_each(|gk| *gk *= k);
+    g[c] -= scale as f32;
     lse - o[c] as f64
 }
 
@@ -96,7 +146,11 @@ fn bce_prob_row(o: &[f32], t: &[f32], g: &mut [f32], scale: f64) -> f64 {
         let y = t[k] as f64;
         loss -= y * p.ln() + (1.0 - y) * (1.0 - p).ln();
         let inside = o[k] > PROB_EPS && o[k] < 1.0 - PROB_EPS;
-        g[k] = if inside { ((p - y) / (p * (1.0 - p)) * scale) as f32 } else { 0.0 };
+        g[k] = if inside {
+            ((p - y) / (p * (1.0 - p)) * scale) as f32
+        } else {
+            0.0
+        };
     }
     loss
 }
@@ -136,41 +190,143 @@ mod tests {
                 up[k] += h;
                 dn[k] -= h;
                 let mut tmp = vec![];
-                let fd = (loss_and_grad(spec, &up, &target, n, None, &mut tmp) - loss_and_grad(spec, &dn, &target, n, None, &mut tmp))
+                let fd = (loss_and_grad(spec, &up, &target, n, None, &mut tmp)
+                    - loss_and_grad(spec, &dn, &target, n, None, &mut tmp))
                     / (2.0 * h as f64);
-                assert!((fd - g[k] as f64).abs() < 1e-3 * (1.0 + fd.abs()), "{spec:?} k={k}: fd {fd} vs {}", g[k]);
+                assert!(
+                    (fd - g[k] as f64).abs() < 1e-3 * (1.0 + fd.abs()),
+                    "{spec:?} k={k}: fd {fd} vs {}",
+                    g[k]
+                );
             }
         }
     }
 
     #[test]
     fn sparse_softmax_ce_equals_the_one_hot_loss_and_skips_invalid_rows() {
-        let (n, out) = (4, vec![0.2f32, 0.7, -1.1, 0.45, 0.9, 0.3, 0.55, -0.05, 2.0, -3.0, 0.0, 1.0]);
+        let (n, out) = (
+            4,
+            vec![
+                0.2f32, 0.7, -1.1, 0.45, 0.9, 0.3, 0.55, -0.05, 2.0, -3.0, 0.0, 1.0,
+            ],
+        );
         let ids = [1.0f32, 3.0, 0.0];
         let mut one_hot = vec![0f32; 12];
-        ids.iter().enumerate().for_each(|(r, &c)| one_hot[r * n + c as usize] = 1.0);
+        ids.iter()
+            .enumerate()
+            .for_each(|(r, &c)| one_hot[r * n + c as usize] = 1.0);
         let (mut gs, mut gd) = (vec![], vec![]);
-        let ls = loss_and_grad(LossSpec::SparseSoftmaxCrossEntropy, &out, &ids, n, None, &mut gs);
-        let ld = loss_and_grad(LossSpec::SoftmaxCrossEntropy, &out, &one_hot, n, None, &mut gd);
+        let ls = loss_and_grad(
+            LossSpec::SparseSoftmaxCrossEntropy,
+            &out,
+            &ids,
+            n,
+            None,
+            &mut gs,
+        );
+        let ld = loss_and_grad(
+            LossSpec::SoftmaxCrossEntropy,
+            &out,
+            &one_hot,
+            n,
+            None,
+            &mut gd,
+        );
         assert!((ls - ld).abs() < 1e-6, "{ls} vs {ld}");
-        gs.iter().zip(&gd).for_each(|(a, b)| assert!((a - b).abs() < 1e-6, "{a} vs {b}"));
+        gs.iter()
+            .zip(&gd)
+            .for_each(|(a, b)| assert!((a - b).abs() < 1e-6, "{a} vs {b}"));
         // Row 1 invalid: the loss is the mean of rows 0 and 2, and row 1 gets no gradient.
         let valid = [true, false, true];
-        let lv = loss_and_grad(LossSpec::SparseSoftmaxCrossEntropy, &out, &ids, n, Some(&valid), &mut gs);
+        let lv = loss_and_grad(
+            LossSpec::SparseSoftmaxCrossEntropy,
+            &out,
+            &ids,
+            n,
+            Some(&valid),
+            &mut gs,
+        );
         let (mut g0, mut g2) = (vec![], vec![]);
-        let l0 = loss_and_grad(LossSpec::SparseSoftmaxCrossEntropy, &out[..4], &ids[..1], n, None, &mut g0);
-        let l2 = loss_and_grad(LossSpec::SparseSoftmaxCrossEntropy, &out[8..], &ids[2..], n, None, &mut g2);
+        let l0 = loss_and_grad(
+            LossSpec::SparseSoftmaxCrossEntropy,
+            &out[..4],
+            &ids[..1],
+            n,
+            None,
+            &mut g0,
+        );
+        let l2 = loss_and_grad(
+            LossSpec::SparseSoftmaxCrossEntropy,
+            &out[8..],
+            &ids[2..],
+            n,
+            None,
+            &mut g2,
+        );
         assert!((lv - (l0 + l2) / 2.0).abs() < 1e-6);
         assert!(gs[4..8].iter().all(|&g| g == 0.0));
-        gs[..4].iter().zip(&g0).for_each(|(a, b)| assert!((a - b / 2.0).abs() < 1e-7));
+        gs[..4]
+            .iter()
+            .zip(&g0)
+            .for_each(|(a, b)| assert!((a - b / 2.0).abs() < 1e-7));
     }
 
     #[test]
     fn bce_on_probabilities_is_the_music_nll() {
         // One frame of 3 keys, key 0 on: NLL = -(ln 0.8 + ln(1 - 0.1) + ln(1 - 0.3)).
         let mut g = vec![];
-        let l = loss_and_grad(LossSpec::BinaryCrossEntropy { from_logits: false }, &[0.8, 0.1, 0.3], &[1.0, 0.0, 0.0], 3, None, &mut g);
+        let l = loss_and_grad(
+            LossSpec::BinaryCrossEntropy { from_logits: false },
+            &[0.8, 0.1, 0.3],
+            &[1.0, 0.0, 0.0],
+            3,
+            None,
+            &mut g,
+        );
         let want = -(0.8f64.ln() + 0.9f64.ln() + 0.7f64.ln());
         assert!((l - want).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_large_sparse_softmax_split_over_threads_matches_a_plain_f64_reference() {
+        // 300 x 1000 elements: above PARALLEL_MIN_ELEMENTS, so rows are split over tasks.
+        let (rows, n) = (300, 1000);
+        let out: Vec<f32> = (0..rows * n)
+            .map(|i| ((i * 7919 % 2003) as f32 - 1001.0) / 97.0)
+            .collect();
+        let target: Vec<f32> = (0..rows).map(|r| ((r * 31) % n) as f32).collect();
+        let valid: Vec<bool> = (0..rows).map(|r| r % 7 != 3).collect();
+        let mut grad = vec![];
+        let loss = loss_and_grad(
+            LossSpec::SparseSoftmaxCrossEntropy,
+            &out,
+            &target,
+            n,
+            Some(&valid),
+            &mut grad,
+        );
+        let counted = valid.iter().filter(|&&v| v).count() as f64;
+        let mut want = 0.0;
+        for r in (0..rows).filter(|&r| valid[r]) {
+            let o = &out[r * n..(r + 1) * n];
+            let lse = o.iter().map(|&v| (v as f64).exp()).sum::<f64>().ln();
+            want += lse - o[target[r] as usize] as f64;
+            for k in 0..n {
+                let p = (o[k] as f64 - lse).exp() - (k == target[r] as usize) as u8 as f64;
+                assert!(
+                    (grad[r * n + k] as f64 - p / counted).abs() < 1e-8,
+                    "gradient row {r} class {k}"
+                );
+            }
+        }
+        assert!(
+            (loss - want / counted).abs() < 1e-5 * want / counted,
+            "loss {loss} vs {}",
+            want / counted
+        );
+        assert!(
+            grad[3 * n..4 * n].iter().all(|&g| g == 0.0),
+            "an invalid row has no gradient"
+        );
     }
 }

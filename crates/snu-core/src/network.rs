@@ -6,13 +6,13 @@ use crate::bail;
 use crate::error::{check_finite, Result};
 use crate::layers::input::{ProductPath, SeqInput};
 use crate::layers::{dense::DenseLayer, embedding::EmbeddingLayer, snu::SnuLayer, Layer, SeqShape};
-use crate::spikes::SpikeMatrix;
 use crate::loss::{loss_and_grad, target_width};
 use crate::optim::{clip_global_norm, Optimizer};
 use crate::params::{Param, ParamStore};
 use crate::readout;
 use crate::rng::Rng;
 use crate::spec::{LayerSpec, LossSpec, ModelSpec};
+use crate::spikes::SpikeMatrix;
 
 /// Largest number of values one input or target array may hold (2^31 - 1, as a JS typed array).
 pub const MAX_VALUES: usize = i32::MAX as usize;
@@ -51,13 +51,23 @@ impl Network {
         for (i, ls) in spec.layers.iter().enumerate() {
             let name = ls.resolved_name(i);
             layers.push(match ls {
-                LayerSpec::Snu(s) => Layer::Snu(SnuLayer::new(s, &name, in_size, &mut store, &mut rng)),
+                LayerSpec::Snu(s) => {
+                    Layer::Snu(SnuLayer::new(s, &name, in_size, &mut store, &mut rng))
+                }
                 LayerSpec::Dense(d) => {
                     // validate() checked that a tied layer names an earlier embedding.
-                    let tied = d.tied_to.as_ref().map(|t| layers[layer_names.iter().position(|n| n == t).unwrap()].embedding_matrix().unwrap());
-                    Layer::Dense(DenseLayer::new(d, &name, in_size, tied, &mut store, &mut rng))
+                    let tied = d.tied_to.as_ref().map(|t| {
+                        layers[layer_names.iter().position(|n| n == t).unwrap()]
+                            .embedding_matrix()
+                            .unwrap()
+                    });
+                    Layer::Dense(DenseLayer::new(
+                        d, &name, in_size, tied, &mut store, &mut rng,
+                    ))
                 }
-                LayerSpec::Embedding(e) => Layer::Embedding(EmbeddingLayer::new(e, &name, &mut store, &mut rng)),
+                LayerSpec::Embedding(e) => {
+                    Layer::Embedding(EmbeddingLayer::new(e, &name, &mut store, &mut rng))
+                }
             });
             layer_names.push(name);
             in_size = ls.units();
@@ -104,18 +114,39 @@ impl Network {
     /// way, which also proves it finite, so only other inputs need the finiteness scan.
     fn check_shape(&mut self, x: &[f32], steps: usize, batch: usize) -> Result<SeqShape> {
         if steps == 0 || batch == 0 {
-            bail!("steps and batch: expected positive integers, got steps = {steps}, batch = {batch}");
+            bail!(
+                "steps and batch: expected positive integers, got steps = {steps}, batch = {batch}"
+            );
         }
-        let width = self.layers.iter().map(|l| l.units()).chain([self.spec.input_size]).max().unwrap_or(1);
+        let width = self
+            .layers
+            .iter()
+            .map(|l| l.units())
+            .chain([self.spec.input_size])
+            .max()
+            .unwrap_or(1);
         match steps.checked_mul(batch).and_then(|r| r.checked_mul(width)) {
             Some(v) if v <= MAX_VALUES => {}
-            _ => bail!("steps x batch x width = {steps} x {batch} x {width} exceeds {MAX_VALUES} values"),
+            _ => bail!(
+                "steps x batch x width = {steps} x {batch} x {width} exceeds {MAX_VALUES} values"
+            ),
         }
-        if let Some(b) = self.layers.iter().find_map(|l| l.carried_batch()).filter(|&b| b != batch) {
+        if let Some(b) = self
+            .layers
+            .iter()
+            .find_map(|l| l.carried_batch())
+            .filter(|&b| b != batch)
+        {
             bail!("batch: the network carries the state of a batch of {b} sequences from the previous call, got a batch of {batch}; call resetState() before starting other sequences");
         }
         let shape = SeqShape { steps, batch };
-        let (len, what) = (shape.rows() * self.spec.input_size, format!("[steps={steps}, batch={batch}, inputSize={}]", self.spec.input_size));
+        let (len, what) = (
+            shape.rows() * self.spec.input_size,
+            format!(
+                "[steps={steps}, batch={batch}, inputSize={}]",
+                self.spec.input_size
+            ),
+        );
         if x.len() != len {
             bail!("x: expected {len} values ({what}), got {}", x.len());
         }
@@ -126,7 +157,10 @@ impl Network {
             check_finite("x", x, len, &what)?;
         }
         if let Some(LayerSpec::Embedding(e)) = self.spec.layers.first() {
-            if let Some(i) = x.iter().position(|&v| !(v >= 0.0 && v < e.vocab_size as f32 && v.fract() == 0.0)) {
+            if let Some(i) = x
+                .iter()
+                .position(|&v| !(v >= 0.0 && v < e.vocab_size as f32 && v.fract() == 0.0))
+            {
                 bail!("x: value at index {i} is {}, but the embedding reads token ids, integers from 0 to {}", x[i], e.vocab_size - 1);
             }
         }
@@ -137,7 +171,11 @@ impl Network {
         let rows = readout::rows(self.spec.readout, shape);
         let n = self.output_size();
         let width = target_width(self.spec.loss, n);
-        let per_row = if width == 1 { String::new() } else { format!(", outputs={n}") };
+        let per_row = if width == 1 {
+            String::new()
+        } else {
+            format!(", outputs={n}")
+        };
         let what = if rows == shape.batch {
             format!("[batch={}{per_row}]", shape.batch)
         } else {
@@ -147,13 +185,19 @@ impl Network {
         match self.spec.loss {
             LossSpec::Mse => {}
             LossSpec::SparseSoftmaxCrossEntropy => {
-                if let Some(i) = target.iter().position(|&v| !(v >= 0.0 && v < n as f32 && v.fract() == 0.0)) {
+                if let Some(i) = target
+                    .iter()
+                    .position(|&v| !(v >= 0.0 && v < n as f32 && v.fract() == 0.0))
+                {
                     bail!("y: value at index {i} is {}, but sparseSoftmaxCrossEntropy targets are class ids, integers from 0 to {}", target[i], n - 1);
                 }
             }
             _ => {
                 if let Some(i) = target.iter().position(|v| !(0.0..=1.0).contains(v)) {
-                    bail!("y: value at index {i} is {}, but cross-entropy targets must lie in [0, 1]", target[i]);
+                    bail!(
+                        "y: value at index {i} is {}, but cross-entropy targets must lie in [0, 1]",
+                        target[i]
+                    );
                 }
             }
         }
@@ -165,7 +209,12 @@ impl Network {
         self.masked = mask.is_some();
         let Some(mask) = mask else { return Ok(()) };
         let (steps, batch) = (shape.steps, shape.batch);
-        check_finite("mask", mask, steps * batch, &format!("[steps={steps}, batch={batch}]"))?;
+        check_finite(
+            "mask",
+            mask,
+            steps * batch,
+            &format!("[steps={steps}, batch={batch}]"),
+        )?;
         self.lengths.clear();
         for b in 0..batch {
             let at = |t: usize| mask[t * batch + b];
@@ -192,7 +241,8 @@ impl Network {
         }
         self.valid_rows.clear();
         let (lengths, batch) = (&self.lengths, shape.batch);
-        self.valid_rows.extend((0..shape.rows()).map(|r| r / batch < lengths[r % batch]));
+        self.valid_rows
+            .extend((0..shape.rows()).map(|r| r / batch < lengths[r % batch]));
         true
     }
 
@@ -202,7 +252,13 @@ impl Network {
     }
 
     /// `forward` for a batch of sequences of different length (`mask`: `[T, B]`, see `set_mask`).
-    pub fn forward_masked(&mut self, x: &[f32], mask: Option<&[f32]>, steps: usize, batch: usize) -> Result<&[f32]> {
+    pub fn forward_masked(
+        &mut self,
+        x: &[f32],
+        mask: Option<&[f32]>,
+        steps: usize,
+        batch: usize,
+    ) -> Result<&[f32]> {
         let shape = self.check_shape(x, steps, batch)?;
         self.set_mask(mask, shape)?;
         self.run_forward(x, shape);
@@ -213,7 +269,10 @@ impl Network {
     fn run_forward(&mut self, x: &[f32], shape: SeqShape) {
         for i in 0..self.layers.len() {
             let (before, rest) = self.layers.split_at_mut(i);
-            let input = before.last().map_or_else(|| network_input(x, &self.x_spikes, self.x_is_spikes), |l| l.output());
+            let input = before.last().map_or_else(
+                || network_input(x, &self.x_spikes, self.x_is_spikes),
+                |l| l.output(),
+            );
             rest[0].forward(&self.store, input, shape);
         }
         let n = self.output_size();
@@ -243,12 +302,17 @@ impl Network {
 
     /// Forgets the carried state: the next call starts its sequences from zero.
     pub fn reset_state(&mut self) {
-        self.layers.iter_mut().filter_map(|l| l.as_snu_mut()).for_each(|l| l.reset_state());
+        self.layers
+            .iter_mut()
+            .filter_map(|l| l.as_snu_mut())
+            .for_each(|l| l.reset_state());
     }
 
     /// Forces the dense or the event-driven product for spike inputs (default: by density).
     pub fn set_product_path(&mut self, path: ProductPath) {
-        self.layers.iter_mut().for_each(|l| l.set_product_path(path));
+        self.layers
+            .iter_mut()
+            .for_each(|l| l.set_product_path(path));
     }
 
     /// The readout of the last forward pass.
@@ -267,35 +331,75 @@ impl Network {
     }
 
     /// `loss` for a batch of sequences of different length (`mask`: `[T, B]`).
-    pub fn loss_masked(&mut self, x: &[f32], target: &[f32], mask: Option<&[f32]>, steps: usize, batch: usize) -> Result<f64> {
+    pub fn loss_masked(
+        &mut self,
+        x: &[f32],
+        target: &[f32],
+        mask: Option<&[f32]>,
+        steps: usize,
+        batch: usize,
+    ) -> Result<f64> {
         let shape = self.check_shape(x, steps, batch)?;
         self.check_target(target, shape)?;
         self.set_mask(mask, shape)?;
         self.run_forward(x, shape);
         let n = self.output_size();
-        let valid = self.mark_valid_rows(shape).then_some(self.valid_rows.as_slice());
-        Ok(loss_and_grad(self.spec.loss, &self.out, target, n, valid, &mut self.d_out))
+        let valid = self
+            .mark_valid_rows(shape)
+            .then_some(self.valid_rows.as_slice());
+        Ok(loss_and_grad(
+            self.spec.loss,
+            &self.out,
+            target,
+            n,
+            valid,
+            &mut self.d_out,
+        ))
     }
 
     /// Forward, loss and BPTT: returns the loss; gradients are in `store.grads`.
-    pub fn compute_gradients(&mut self, x: &[f32], target: &[f32], steps: usize, batch: usize) -> Result<f64> {
+    pub fn compute_gradients(
+        &mut self,
+        x: &[f32],
+        target: &[f32],
+        steps: usize,
+        batch: usize,
+    ) -> Result<f64> {
         self.compute_gradients_masked(x, target, None, steps, batch)
     }
 
     /// `compute_gradients` for a batch of sequences of different length (`mask`: `[T, B]`).
-    pub fn compute_gradients_masked(&mut self, x: &[f32], target: &[f32], mask: Option<&[f32]>, steps: usize, batch: usize) -> Result<f64> {
+    pub fn compute_gradients_masked(
+        &mut self,
+        x: &[f32],
+        target: &[f32],
+        mask: Option<&[f32]>,
+        steps: usize,
+        batch: usize,
+    ) -> Result<f64> {
         let loss = self.loss_masked(x, target, mask, steps, batch)?;
         let shape = self.shape.unwrap();
         self.store.zero_grads();
         let n = self.output_size();
         let lengths = self.masked.then_some(self.lengths.as_slice());
-        readout::backward(self.spec.readout, &self.d_out, shape, lengths, n, &mut self.grad_a);
+        readout::backward(
+            self.spec.readout,
+            &self.d_out,
+            shape,
+            lengths,
+            n,
+            &mut self.grad_a,
+        );
         let window = self.spec.tbptt.unwrap_or(usize::MAX);
         for i in (0..self.layers.len()).rev() {
             let (before, rest) = self.layers.split_at_mut(i);
-            let input = before.last().map_or_else(|| network_input(x, &self.x_spikes, self.x_is_spikes), |l| l.output());
+            let input = before.last().map_or_else(
+                || network_input(x, &self.x_spikes, self.x_is_spikes),
+                |l| l.output(),
+            );
             let dx = if i > 0 {
-                self.grad_b.resize(shape.rows() * before.last().unwrap().units(), 0.0);
+                self.grad_b
+                    .resize(shape.rows() * before.last().unwrap().units(), 0.0);
                 Some(self.grad_b.as_mut_slice())
             } else {
                 None
@@ -308,12 +412,25 @@ impl Network {
 
     /// One optimisation step on a batch; returns the loss before the update.
     /// A non-finite loss or gradient leaves the weights untouched and is an error.
-    pub fn train_step(&mut self, x: &[f32], target: &[f32], steps: usize, batch: usize) -> Result<f64> {
+    pub fn train_step(
+        &mut self,
+        x: &[f32],
+        target: &[f32],
+        steps: usize,
+        batch: usize,
+    ) -> Result<f64> {
         self.train_step_masked(x, target, None, steps, batch)
     }
 
     /// `train_step` for a batch of sequences of different length (`mask`: `[T, B]`).
-    pub fn train_step_masked(&mut self, x: &[f32], target: &[f32], mask: Option<&[f32]>, steps: usize, batch: usize) -> Result<f64> {
+    pub fn train_step_masked(
+        &mut self,
+        x: &[f32],
+        target: &[f32],
+        mask: Option<&[f32]>,
+        steps: usize,
+        batch: usize,
+    ) -> Result<f64> {
         let loss = self.compute_gradients_masked(x, target, mask, steps, batch)?;
         let bad_grad = self.store.grads.iter().flatten().any(|g| !g.is_finite());
         if !loss.is_finite() || bad_grad {
@@ -336,7 +453,10 @@ impl Network {
     pub fn param(&self, name: &str) -> Result<&Param> {
         match self.store.index_of(name) {
             Some(i) => Ok(&self.store.params[i]),
-            None => bail!("parameter name: unknown parameter {name:?}; known: {}", self.param_names().join(", ")),
+            None => bail!(
+                "parameter name: unknown parameter {name:?}; known: {}",
+                self.param_names().join(", ")
+            ),
         }
     }
 
@@ -352,7 +472,12 @@ impl Network {
 
     pub fn set_param(&mut self, name: &str, value: &[f32]) -> Result<()> {
         let p = self.param(name)?;
-        check_finite(&format!("value of {name}"), value, p.value.len(), &format!("shape {:?}", p.shape))?;
+        check_finite(
+            &format!("value of {name}"),
+            value,
+            p.value.len(),
+            &format!("shape {:?}", p.shape),
+        )?;
         let i = self.store.index_of(name).unwrap();
         self.store.params[i].value.copy_from_slice(value);
         for l in &self.layers {

@@ -16,14 +16,23 @@ pub struct Optimizer {
 
 impl Optimizer {
     pub fn new(spec: OptimizerSpec) -> Self {
-        Optimizer { spec, step: 0, m: vec![], v: vec![] }
+        Optimizer {
+            spec,
+            step: 0,
+            m: vec![],
+            v: vec![],
+        }
     }
 
     /// One update of every parameter from `store.grads`.
     pub fn update(&mut self, store: &mut ParamStore) {
         let count = store.params.len();
         if self.m.len() != count {
-            self.m = store.params.iter().map(|p| vec![0.0; p.value.len()]).collect();
+            self.m = store
+                .params
+                .iter()
+                .map(|p| vec![0.0; p.value.len()])
+                .collect();
             self.v = self.m.clone();
         }
         self.step += 1;
@@ -32,7 +41,12 @@ impl Optimizer {
             let (w, g) = (&mut store.params[i].value, &store.grads[i]);
             let (m, v) = (&mut self.m[i], &mut self.v[i]);
             match self.spec {
-                OptimizerSpec::Sgd { lr, momentum, nesterov, weight_decay } => {
+                OptimizerSpec::Sgd {
+                    lr,
+                    momentum,
+                    nesterov,
+                    weight_decay,
+                } => {
                     // g' = g + wd w;  m = mu m + g';  w -= lr (nesterov ? g' + mu m : m)
                     for k in 0..w.len() {
                         let gk = g[k] + weight_decay * w[k];
@@ -44,15 +58,33 @@ impl Optimizer {
                         }
                     }
                 }
-                OptimizerSpec::Adam { lr, beta1, beta2, eps, weight_decay } => {
+                OptimizerSpec::Adam {
+                    lr,
+                    beta1,
+                    beta2,
+                    eps,
+                    weight_decay,
+                } => {
                     adam(w, g, m, v, lr, beta1, beta2, eps, weight_decay, t);
                 }
-                OptimizerSpec::AdamW { lr, beta1, beta2, eps, weight_decay } => {
+                OptimizerSpec::AdamW {
+                    lr,
+                    beta1,
+                    beta2,
+                    eps,
+                    weight_decay,
+                } => {
                     // Decoupled decay: w -= lr wd w, then Adam without L2.
                     w.iter_mut().for_each(|x| *x -= lr * weight_decay * *x);
                     adam(w, g, m, v, lr, beta1, beta2, eps, 0.0, t);
                 }
-                OptimizerSpec::Rmsprop { lr, rho, eps, momentum, weight_decay } => {
+                OptimizerSpec::Rmsprop {
+                    lr,
+                    rho,
+                    eps,
+                    momentum,
+                    weight_decay,
+                } => {
                     // v = rho v + (1 - rho) g'^2;  step = g' / (sqrt(v) + eps);  with momentum m = mu m + step
                     for k in 0..w.len() {
                         let gk = g[k] + weight_decay * w[k];
@@ -74,7 +106,18 @@ impl Optimizer {
 /// `m = b1 m + (1-b1) g'`, `v = b2 v + (1-b2) g'^2`, `w -= lr m^ / (sqrt(v^) + eps)`
 /// with `m^ = m / (1 - b1^t)`, `v^ = v / (1 - b2^t)`, `g' = g + wd w`.
 #[allow(clippy::too_many_arguments)]
-fn adam(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], lr: f32, b1: f32, b2: f32, eps: f32, wd: f32, t: i32) {
+fn adam(
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    lr: f32,
+    b1: f32,
+    b2: f32,
+    eps: f32,
+    wd: f32,
+    t: i32,
+) {
     let c1 = 1.0 - b1.powi(t);
     let c2 = 1.0 - b2.powi(t);
     for k in 0..w.len() {
@@ -96,7 +139,13 @@ pub fn clip_global_norm(store: &mut ParamStore, max_norm: f32) -> f32 {
 }
 
 pub fn global_norm(store: &ParamStore) -> f32 {
-    store.grads.iter().flatten().map(|&g| (g as f64) * (g as f64)).sum::<f64>().sqrt() as f32
+    store
+        .grads
+        .iter()
+        .flatten()
+        .map(|&g| (g as f64) * (g as f64))
+        .sum::<f64>()
+        .sqrt() as f32
 }
 
 #[cfg(test)]
@@ -114,7 +163,13 @@ mod tests {
     fn adam_first_step_moves_by_lr_times_sign() {
         // After one step m^ = g and v^ = g^2, so the step is lr * g / (|g| + eps).
         let mut s = store(1.0, 0.5);
-        let mut o = Optimizer::new(OptimizerSpec::Adam { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 });
+        let mut o = Optimizer::new(OptimizerSpec::Adam {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        });
         o.update(&mut s);
         assert!((s.params[0].value[0] - 0.9).abs() < 1e-6);
     }
@@ -122,12 +177,22 @@ mod tests {
     #[test]
     fn sgd_momentum_and_nesterov_follow_their_recurrences() {
         let mut s = store(0.0, 1.0);
-        let mut o = Optimizer::new(OptimizerSpec::Sgd { lr: 0.1, momentum: 0.9, nesterov: false, weight_decay: 0.0 });
+        let mut o = Optimizer::new(OptimizerSpec::Sgd {
+            lr: 0.1,
+            momentum: 0.9,
+            nesterov: false,
+            weight_decay: 0.0,
+        });
         o.update(&mut s); // m = 1, w = -0.1
         o.update(&mut s); // m = 1.9, w = -0.29
         assert!((s.params[0].value[0] + 0.29).abs() < 1e-6);
         let mut s = store(0.0, 1.0);
-        let mut o = Optimizer::new(OptimizerSpec::Sgd { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 0.0 });
+        let mut o = Optimizer::new(OptimizerSpec::Sgd {
+            lr: 0.1,
+            momentum: 0.9,
+            nesterov: true,
+            weight_decay: 0.0,
+        });
         o.update(&mut s); // m = 1, w -= 0.1 (1 + 0.9) = -0.19
         assert!((s.params[0].value[0] + 0.19).abs() < 1e-6);
     }
@@ -135,11 +200,23 @@ mod tests {
     #[test]
     fn adamw_decays_even_with_zero_gradient_and_rmsprop_normalises() {
         let mut s = store(2.0, 0.0);
-        let mut o = Optimizer::new(OptimizerSpec::AdamW { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.5 });
+        let mut o = Optimizer::new(OptimizerSpec::AdamW {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.5,
+        });
         o.update(&mut s);
         assert!((s.params[0].value[0] - 1.9).abs() < 1e-6);
         let mut s = store(0.0, 4.0);
-        let mut o = Optimizer::new(OptimizerSpec::Rmsprop { lr: 0.01, rho: 0.9, eps: 0.0, momentum: 0.0, weight_decay: 0.0 });
+        let mut o = Optimizer::new(OptimizerSpec::Rmsprop {
+            lr: 0.01,
+            rho: 0.9,
+            eps: 0.0,
+            momentum: 0.0,
+            weight_decay: 0.0,
+        });
         o.update(&mut s); // v = 0.1 * 16 = 1.6; step = 4 / sqrt(1.6)
         assert!((s.params[0].value[0] + 0.01 * 4.0 / 1.6f32.sqrt()).abs() < 1e-6);
     }

@@ -18,7 +18,11 @@ impl ParamStore {
     /// Adds a tensor filled with `fill` and returns its index.
     pub fn add(&mut self, name: String, shape: Vec<usize>, fill: f32) -> usize {
         let len = shape.iter().product();
-        self.params.push(Param { name, shape, value: vec![fill; len] });
+        self.params.push(Param {
+            name,
+            shape,
+            value: vec![fill; len],
+        });
         self.grads.push(vec![0.0; len]);
         self.params.len() - 1
     }

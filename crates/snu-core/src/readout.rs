@@ -25,12 +25,21 @@ fn len_of(lengths: Option<&[usize]>, shape: SeqShape, b: usize) -> usize {
 }
 
 /// `out` (`rows x n`) from `y` (`[T*B, n]`).
-pub fn forward(readout: Readout, y: &[f32], shape: SeqShape, lengths: Option<&[usize]>, n: usize, out: &mut Vec<f32>) {
+pub fn forward(
+    readout: Readout,
+    y: &[f32],
+    shape: SeqShape,
+    lengths: Option<&[usize]>,
+    n: usize,
+    out: &mut Vec<f32>,
+) {
     let step_len = shape.batch * n;
     out.clear();
     match readout {
         Readout::Sequence => out.extend_from_slice(y),
-        Readout::Last if lengths.is_none() => out.extend_from_slice(&y[(shape.steps - 1) * step_len..shape.steps * step_len]),
+        Readout::Last if lengths.is_none() => {
+            out.extend_from_slice(&y[(shape.steps - 1) * step_len..shape.steps * step_len])
+        }
         _ if lengths.is_none() => {
             // o = sum_t y_t  (mean: times 1/T)
             out.resize(step_len, 0.0);
@@ -64,7 +73,14 @@ pub fn forward(readout: Readout, y: &[f32], shape: SeqShape, lengths: Option<&[u
 }
 
 /// `dL/dy` (`[T*B, n]`) from `dL/do`; zero on padded steps.
-pub fn backward(readout: Readout, d_out: &[f32], shape: SeqShape, lengths: Option<&[usize]>, n: usize, dy: &mut Vec<f32>) {
+pub fn backward(
+    readout: Readout,
+    d_out: &[f32],
+    shape: SeqShape,
+    lengths: Option<&[usize]>,
+    n: usize,
+    dy: &mut Vec<f32>,
+) {
     dy.clear();
     dy.resize(shape.rows() * n, 0.0);
     match readout {
@@ -90,7 +106,10 @@ pub fn backward(readout: Readout, d_out: &[f32], shape: SeqShape, lengths: Optio
                 };
                 for t in first..len {
                     let r = t * shape.batch + b;
-                    dy[r * n..(r + 1) * n].iter_mut().zip(g).for_each(|(d, g)| *d = g * scale);
+                    dy[r * n..(r + 1) * n]
+                        .iter_mut()
+                        .zip(g)
+                        .for_each(|(d, g)| *d = g * scale);
                 }
             }
         }

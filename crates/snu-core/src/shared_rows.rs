@@ -22,7 +22,12 @@ unsafe impl<T: Send> Sync for SharedRows<'_, T> {}
 impl<'a, T> SharedRows<'a, T> {
     pub fn new(data: &'a mut [T], row_len: usize) -> Self {
         let rows = data.len().checked_div(row_len).unwrap_or(0);
-        SharedRows { ptr: data.as_mut_ptr(), row_len, rows, _life: PhantomData }
+        SharedRows {
+            ptr: data.as_mut_ptr(),
+            row_len,
+            rows,
+            _life: PhantomData,
+        }
     }
 
     /// Rows `first .. first + count`, contiguous.
@@ -32,7 +37,11 @@ impl<'a, T> SharedRows<'a, T> {
     #[inline]
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn rows_mut(&self, first: usize, count: usize) -> &'a mut [T] {
-        assert!(first + count <= self.rows, "rows {first}+{count} outside {}", self.rows);
+        assert!(
+            first + count <= self.rows,
+            "rows {first}+{count} outside {}",
+            self.rows
+        );
         std::slice::from_raw_parts_mut(self.ptr.add(first * self.row_len), count * self.row_len)
     }
 }

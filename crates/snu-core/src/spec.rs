@@ -228,7 +228,13 @@ fn rho() -> f32 {
 
 impl Default for OptimizerSpec {
     fn default() -> Self {
-        OptimizerSpec::Adam { lr: lr_1e3(), beta1: beta1(), beta2: beta2(), eps: eps(), weight_decay: 0.0 }
+        OptimizerSpec::Adam {
+            lr: lr_1e3(),
+            beta1: beta1(),
+            beta2: beta2(),
+            eps: eps(),
+            weight_decay: 0.0,
+        }
     }
 }
 
@@ -333,8 +339,15 @@ impl ModelSpec {
                     bail!("model spec: inputSize: a model starting with an embedding reads one token id per step, so inputSize must be 1, got {}", self.input_size);
                 }
             }
-            LayerSpec::Dense(DenseSpec { tied_to: Some(target), units, .. }) => {
-                let found = self.layers[..i].iter().enumerate().find(|(j, l)| &l.resolved_name(*j) == target);
+            LayerSpec::Dense(DenseSpec {
+                tied_to: Some(target),
+                units,
+                ..
+            }) => {
+                let found = self.layers[..i]
+                    .iter()
+                    .enumerate()
+                    .find(|(j, l)| &l.resolved_name(*j) == target);
                 let Some((j, LayerSpec::Embedding(e))) = found else {
                     bail!("{p}.tiedTo: no embedding layer named {target:?} before this layer");
                 };
@@ -398,21 +411,44 @@ impl ModelSpec {
         let p = "model spec: optimizer";
         check_range(&format!("{p}.lr"), self.optimizer.lr(), 0.0, 1e6, true)?;
         match self.optimizer {
-            OptimizerSpec::Sgd { momentum, nesterov, weight_decay, .. } => {
+            OptimizerSpec::Sgd {
+                momentum,
+                nesterov,
+                weight_decay,
+                ..
+            } => {
                 check_range(&format!("{p}.momentum"), momentum, 0.0, 1.0, false)?;
                 check_range(&format!("{p}.weightDecay"), weight_decay, 0.0, 1e6, true)?;
                 if nesterov && momentum == 0.0 {
                     bail!("{p}.nesterov: Nesterov momentum needs momentum > 0");
                 }
             }
-            OptimizerSpec::Adam { beta1, beta2, eps, weight_decay, .. }
-            | OptimizerSpec::AdamW { beta1, beta2, eps, weight_decay, .. } => {
+            OptimizerSpec::Adam {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                ..
+            }
+            | OptimizerSpec::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                ..
+            } => {
                 check_range(&format!("{p}.beta1"), beta1, 0.0, 1.0, false)?;
                 check_range(&format!("{p}.beta2"), beta2, 0.0, 1.0, false)?;
                 check_range(&format!("{p}.eps"), eps, 0.0, 1.0, true)?;
                 check_range(&format!("{p}.weightDecay"), weight_decay, 0.0, 1e6, true)?;
             }
-            OptimizerSpec::Rmsprop { rho, eps, momentum, weight_decay, .. } => {
+            OptimizerSpec::Rmsprop {
+                rho,
+                eps,
+                momentum,
+                weight_decay,
+                ..
+            } => {
                 check_range(&format!("{p}.rho"), rho, 0.0, 1.0, false)?;
                 check_range(&format!("{p}.eps"), eps, 0.0, 1.0, true)?;
                 check_range(&format!("{p}.momentum"), momentum, 0.0, 1.0, false)?;
@@ -433,8 +469,13 @@ mod tests {
             r#"{"inputSize":3,"layers":[{"type":"snu","units":2}],"loss":{"kind":"mse"}}"#,
         )
         .unwrap();
-        let LayerSpec::Snu(l) = &s.layers[0] else { panic!() };
-        assert_eq!((l.decay, l.initial_bias, l.output), (0.8, -1.0, OutputActivation::Step));
+        let LayerSpec::Snu(l) = &s.layers[0] else {
+            panic!()
+        };
+        assert_eq!(
+            (l.decay, l.initial_bias, l.output),
+            (0.8, -1.0, OutputActivation::Step)
+        );
         assert_eq!(s.readout, Readout::Sum);
 
         let e = ModelSpec::from_json(

@@ -35,7 +35,11 @@ impl SpikeMatrix {
             return true;
         }
         // Rows in parallel for large inputs (each task owns whole rows of words).
-        let rows_per_task = if rows * cols < PARALLEL_MIN_VALUES { rows } else { rows.div_ceil(2 * rayon::current_num_threads()) };
+        let rows_per_task = if rows * cols < PARALLEL_MIN_VALUES {
+            rows
+        } else {
+            rows.div_ceil(2 * rayon::current_num_threads())
+        };
         self.bits
             .par_chunks_mut(rows_per_task * wpr)
             .zip(values[..rows * cols].par_chunks(rows_per_task * cols))
@@ -78,7 +82,11 @@ impl SpikeMatrix {
             return;
         }
         let out = &mut out[..self.rows * cols];
-        let rows_per_task = if out.len() < PARALLEL_MIN_VALUES { self.rows } else { self.rows.div_ceil(2 * rayon::current_num_threads()) };
+        let rows_per_task = if out.len() < PARALLEL_MIN_VALUES {
+            self.rows
+        } else {
+            self.rows.div_ceil(2 * rayon::current_num_threads())
+        };
         out.par_chunks_mut(rows_per_task * cols)
             .zip(self.bits.par_chunks(rows_per_task * wpr))
             .for_each(|(out, words)| unpack_rows(words, cols, out));
@@ -91,7 +99,12 @@ impl SpikeMatrix {
 }
 
 /// Packs whole rows of `values` (`cols` each) into `words`; false if a value is not 0 or 1.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn pack_rows(values: &[f32], cols: usize, words: &mut [u64]) -> bool {
     let wpr = cols.div_ceil(64);
     let mut other = false;
@@ -123,7 +136,12 @@ fn pack_rows(values: &[f32], cols: usize, words: &mut [u64]) -> bool {
 }
 
 /// Writes whole rows of bits (`cols` each) as 0.0/1.0 values.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn unpack_rows(words: &[u64], cols: usize, out: &mut [f32]) {
     let wpr = cols.div_ceil(64);
     for (row, words) in out.chunks_exact_mut(cols).zip(words.chunks_exact(wpr)) {
@@ -142,7 +160,9 @@ mod tests {
     #[test]
     fn pack_unpack_round_trip_and_density() {
         let (rows, cols) = (3, 70);
-        let values: Vec<f32> = (0..rows * cols).map(|i| ((i * 7) % 5 == 0) as u8 as f32).collect();
+        let values: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 7) % 5 == 0) as u8 as f32)
+            .collect();
         let mut m = SpikeMatrix::default();
         assert!(m.pack(&values, rows, cols));
         assert_eq!(m.words_per_row(), 2);
@@ -166,16 +186,23 @@ mod tests {
     fn large_matrices_pack_and_unpack_in_parallel_exactly() {
         // Above PARALLEL_MIN_VALUES; widths a multiple of 64 and not.
         for (rows, cols) in [(1500, 256), (997, 333)] {
-            let values: Vec<f32> = (0..rows * cols).map(|i| ((i * 2654435761usize) >> 7 & 3 == 0) as u8 as f32).collect();
+            let values: Vec<f32> = (0..rows * cols)
+                .map(|i| ((i * 2654435761usize) >> 7 & 3 == 0) as u8 as f32)
+                .collect();
             let mut m = SpikeMatrix::default();
             assert!(m.pack(&values, rows, cols));
-            assert!((0..rows).all(|r| (0..cols).all(|j| m.get(r, j) == (values[r * cols + j] == 1.0))));
+            assert!(
+                (0..rows).all(|r| (0..cols).all(|j| m.get(r, j) == (values[r * cols + j] == 1.0)))
+            );
             let mut back = vec![9.0; rows * cols];
             m.unpack(&mut back);
             assert_eq!(back, values);
             let mut bad = values.clone();
             bad[rows * cols - 1] = 0.5;
-            assert!(!m.pack(&bad, rows, cols), "a bad value in the last row of a {rows}x{cols} matrix");
+            assert!(
+                !m.pack(&bad, rows, cols),
+                "a bad value in the last row of a {rows}x{cols} matrix"
+            );
         }
     }
 }

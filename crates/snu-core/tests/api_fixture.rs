@@ -6,7 +6,10 @@
 use serde_json::{json, Value};
 use snu_core::Network;
 
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/api_gradients.json");
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/api_gradients.json"
+);
 
 fn specs() -> Vec<Value> {
     vec![
@@ -20,7 +23,9 @@ fn specs() -> Vec<Value> {
 
 /// Deterministic inputs in [0, 1) and 0/1 targets.
 fn data(len: usize, salt: f32) -> Vec<f32> {
-    (0..len).map(|i| ((i as f32 * 0.618_034 + salt).sin() * 0.5 + 0.5).fract()).collect()
+    (0..len)
+        .map(|i| ((i as f32 * 0.618_034 + salt).sin() * 0.5 + 0.5).fract())
+        .collect()
 }
 
 fn compute() -> Value {
@@ -48,19 +53,41 @@ fn fixture_holds_the_gradients_the_core_computes() {
     if std::env::var_os("SNU_UPDATE_FIXTURES").is_some() {
         std::fs::write(PATH, serde_json::to_string_pretty(&now).unwrap()).unwrap();
     }
-    let stored: Value = serde_json::from_str(&std::fs::read_to_string(PATH).expect("fixture missing: run with SNU_UPDATE_FIXTURES=1"))
-        .unwrap();
-    for (case, (a, b)) in now.as_array().unwrap().iter().zip(stored.as_array().unwrap()).enumerate() {
-        assert_eq!(a["spec"], b["spec"], "case {case}: spec changed; regenerate with SNU_UPDATE_FIXTURES=1");
+    let stored: Value = serde_json::from_str(
+        &std::fs::read_to_string(PATH).expect("fixture missing: run with SNU_UPDATE_FIXTURES=1"),
+    )
+    .unwrap();
+    for (case, (a, b)) in now
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(stored.as_array().unwrap())
+        .enumerate()
+    {
+        assert_eq!(
+            a["spec"], b["spec"],
+            "case {case}: spec changed; regenerate with SNU_UPDATE_FIXTURES=1"
+        );
         let (la, lb) = (a["loss"].as_f64().unwrap(), b["loss"].as_f64().unwrap());
-        assert!((la - lb).abs() <= 1e-6 * la.abs().max(1.0), "case {case}: loss {la} vs stored {lb}");
+        assert!(
+            (la - lb).abs() <= 1e-6 * la.abs().max(1.0),
+            "case {case}: loss {la} vs stored {lb}"
+        );
         for (name, ga) in a["gradients"].as_object().unwrap() {
-            let gb = b["gradients"][name].as_array().unwrap_or_else(|| panic!("case {case}: no stored gradient for {name}"));
+            let gb = b["gradients"][name]
+                .as_array()
+                .unwrap_or_else(|| panic!("case {case}: no stored gradient for {name}"));
             for (i, (u, v)) in ga.as_array().unwrap().iter().zip(gb).enumerate() {
                 let (u, v) = (u.as_f64().unwrap(), v.as_f64().unwrap());
-                assert!((u - v).abs() <= 1e-7 * u.abs().max(1.0), "case {case}: {name}[{i}] {u} vs stored {v}");
+                assert!(
+                    (u - v).abs() <= 1e-7 * u.abs().max(1.0),
+                    "case {case}: {name}[{i}] {u} vs stored {v}"
+                );
             }
         }
     }
-    assert_eq!(now.as_array().unwrap().len(), stored.as_array().unwrap().len());
+    assert_eq!(
+        now.as_array().unwrap().len(),
+        stored.as_array().unwrap().len()
+    );
 }

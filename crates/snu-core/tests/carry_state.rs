@@ -12,9 +12,23 @@ fn steps_of(v: &[f32], t0: usize, t1: usize, batch: usize, w: usize) -> Vec<f32>
 }
 
 fn cfg() -> ModelCfg {
-    let rec = SnuCfg { recurrent: true, trainable_decay: true, ..SnuCfg::snu(16) };
-    let soft = SnuCfg { recurrent: true, trainable_decay: true, g: G::Identity, ..SnuCfg::ssnu(7) };
-    ModelCfg::new(5, vec![LayerCfg::Snu(rec), LayerCfg::Snu(soft), dense(3, Act::None)], Readout::Sequence, Loss::Mse)
+    let rec = SnuCfg {
+        recurrent: true,
+        trainable_decay: true,
+        ..SnuCfg::snu(16)
+    };
+    let soft = SnuCfg {
+        recurrent: true,
+        trainable_decay: true,
+        g: G::Identity,
+        ..SnuCfg::ssnu(7)
+    };
+    ModelCfg::new(
+        5,
+        vec![LayerCfg::Snu(rec), LayerCfg::Snu(soft), dense(3, Act::None)],
+        Readout::Sequence,
+        Loss::Mse,
+    )
 }
 
 #[test]
@@ -24,35 +38,76 @@ fn consecutive_windows_continue_one_long_sequence() {
     let x = rng.vec(steps * batch * w, 0.0, 1.2);
     let mut whole = cfg().build();
     randomize_biases_and_decays(&mut whole, &mut rng);
-    let params: Vec<(String, Vec<f32>)> = whole.param_names().into_iter().map(|n| (n.clone(), whole.param(&n).unwrap().value.clone())).collect();
+    let params: Vec<(String, Vec<f32>)> = whole
+        .param_names()
+        .into_iter()
+        .map(|n| (n.clone(), whole.param(&n).unwrap().value.clone()))
+        .collect();
     let full = whole.forward(&x, steps, batch).unwrap().to_vec();
     let full_layers = whole.layer_outputs();
 
     let mut windowed = cfg().build();
-    params.iter().for_each(|(n, v)| windowed.set_param(n, v).unwrap());
+    params
+        .iter()
+        .for_each(|(n, v)| windowed.set_param(n, v).unwrap());
     windowed.set_carry_state(true);
     let n_out = 3;
     for (t0, t1) in [(0, 4), (4, 9), (9, 12)] {
-        let out = windowed.forward(&steps_of(&x, t0, t1, batch, w), t1 - t0, batch).unwrap().to_vec();
+        let out = windowed
+            .forward(&steps_of(&x, t0, t1, batch, w), t1 - t0, batch)
+            .unwrap()
+            .to_vec();
         let want = steps_of(&full, t0, t1, batch, n_out);
-        out.iter().zip(&want).for_each(|(a, b)| assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "steps {t0}..{t1}: {a} vs {b}"));
+        out.iter().zip(&want).for_each(|(a, b)| {
+            assert!(
+                (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+                "steps {t0}..{t1}: {a} vs {b}"
+            )
+        });
         // The spiking layer's spikes are the same spikes.
-        assert_eq!(windowed.layer_outputs()[0], steps_of(&full_layers[0], t0, t1, batch, 16), "steps {t0}..{t1}: spikes differ");
+        assert_eq!(
+            windowed.layer_outputs()[0],
+            steps_of(&full_layers[0], t0, t1, batch, 16),
+            "steps {t0}..{t1}: spikes differ"
+        );
     }
-    assert!(full_layers[0].contains(&1.0), "the spiking layer never spiked; the case tests little");
+    assert!(
+        full_layers[0].contains(&1.0),
+        "the spiking layer never spiked; the case tests little"
+    );
 
     // Without carrying, the second window starts from zero and differs.
     windowed.set_carry_state(false);
-    windowed.forward(&steps_of(&x, 0, 4, batch, w), 4, batch).unwrap();
-    let fresh = windowed.forward(&steps_of(&x, 4, 9, batch, w), 5, batch).unwrap().to_vec();
-    assert!(fresh.iter().zip(&steps_of(&full, 4, 9, batch, n_out)).any(|(a, b)| (a - b).abs() > 1e-3));
+    windowed
+        .forward(&steps_of(&x, 0, 4, batch, w), 4, batch)
+        .unwrap();
+    let fresh = windowed
+        .forward(&steps_of(&x, 4, 9, batch, w), 5, batch)
+        .unwrap()
+        .to_vec();
+    assert!(fresh
+        .iter()
+        .zip(&steps_of(&full, 4, 9, batch, n_out))
+        .any(|(a, b)| (a - b).abs() > 1e-3));
 }
 
 #[test]
 fn a_windows_gradient_holds_the_carried_state_fixed() {
     // Smooth model (sSNU with identity g) so that finite differences are meaningful.
-    let soft = |u| LayerCfg::Snu(SnuCfg { recurrent: true, trainable_decay: true, g: G::Identity, ..SnuCfg::ssnu(u) });
-    let cfg = ModelCfg::new(4, vec![soft(6), soft(5), dense(2, Act::None)], Readout::Sequence, Loss::Mse);
+    let soft = |u| {
+        LayerCfg::Snu(SnuCfg {
+            recurrent: true,
+            trainable_decay: true,
+            g: G::Identity,
+            ..SnuCfg::ssnu(u)
+        })
+    };
+    let cfg = ModelCfg::new(
+        4,
+        vec![soft(6), soft(5), dense(2, Act::None)],
+        Readout::Sequence,
+        Loss::Mse,
+    );
     let (batch, w) = (2, 4);
     let mut rng = Rng::new(8);
     let x1 = rng.vec(5 * batch * w, 0.0, 1.5);
@@ -62,7 +117,12 @@ fn a_windows_gradient_holds_the_carried_state_fixed() {
     randomize_biases_and_decays(&mut net, &mut rng);
     net.set_carry_state(true);
     // The loss of window 2 after window 1 ran with the parameters `first`.
-    let window2 = |net: &mut Network, first: &[(String, Vec<f32>)], name: &str, value: &[f32], grads: bool| -> f64 {
+    let window2 = |net: &mut Network,
+                   first: &[(String, Vec<f32>)],
+                   name: &str,
+                   value: &[f32],
+                   grads: bool|
+     -> f64 {
         net.reset_state();
         first.iter().for_each(|(n, v)| net.set_param(n, v).unwrap());
         net.forward(&x1, 5, batch).unwrap();
@@ -73,7 +133,11 @@ fn a_windows_gradient_holds_the_carried_state_fixed() {
             net.loss(&x2, &y2, 4, batch).unwrap()
         }
     };
-    let first: Vec<(String, Vec<f32>)> = net.param_names().into_iter().map(|n| (n.clone(), net.param(&n).unwrap().value.clone())).collect();
+    let first: Vec<(String, Vec<f32>)> = net
+        .param_names()
+        .into_iter()
+        .map(|n| (n.clone(), net.param(&n).unwrap().value.clone()))
+        .collect();
     let (n0, v0) = first[0].clone();
     window2(&mut net, &first, &n0, &v0, true);
     let engine = engine_grads(&net);
@@ -103,8 +167,14 @@ fn a_different_batch_size_needs_a_reset() {
     let mut net = cfg().build();
     net.set_carry_state(true);
     net.forward(&[0.5; 4 * 3 * 5], 4, 3).unwrap();
-    let err = net.forward(&[0.5; 4 * 2 * 5], 4, 2).unwrap_err().to_string();
-    assert!(err.contains("carries the state of a batch of 3") && err.contains("resetState"), "{err}");
+    let err = net
+        .forward(&[0.5; 4 * 2 * 5], 4, 2)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("carries the state of a batch of 3") && err.contains("resetState"),
+        "{err}"
+    );
     net.reset_state();
     net.forward(&[0.5; 4 * 2 * 5], 4, 2).unwrap();
 }

@@ -12,8 +12,20 @@ const STEPS: usize = 5;
 const BATCH: usize = 4;
 
 fn model() -> ModelCfg {
-    let snu = LayerCfg::Snu(SnuCfg { recurrent: true, trainable_decay: true, ..SnuCfg::snu(6) });
-    ModelCfg { seed: 42, ..ModelCfg::new(3, vec![snu, dense(2, Act::None)], Readout::Sum, Loss::SoftmaxCe) }
+    let snu = LayerCfg::Snu(SnuCfg {
+        recurrent: true,
+        trainable_decay: true,
+        ..SnuCfg::snu(6)
+    });
+    ModelCfg {
+        seed: 42,
+        ..ModelCfg::new(
+            3,
+            vec![snu, dense(2, Act::None)],
+            Readout::Sum,
+            Loss::SoftmaxCe,
+        )
+    }
 }
 
 fn batch(seed: u64) -> (Vec<f32>, Vec<f32>) {
@@ -46,7 +58,13 @@ fn assert_same_state(a: &Network, b: &Network) {
     assert_eq!(a.optimizer.step, b.optimizer.step);
     assert_eq!(a.optimizer.spec, b.optimizer.spec);
     assert_eq!(a.optimizer.m.len(), b.optimizer.m.len());
-    for (x, y) in a.optimizer.m.iter().zip(&b.optimizer.m).chain(a.optimizer.v.iter().zip(&b.optimizer.v)) {
+    for (x, y) in a
+        .optimizer
+        .m
+        .iter()
+        .zip(&b.optimizer.m)
+        .chain(a.optimizer.v.iter().zip(&b.optimizer.v))
+    {
         assert_eq!(bits(x), bits(y), "optimizer moments differ");
     }
 }
@@ -70,7 +88,10 @@ fn save_then_load_is_bit_exact_and_training_resumes_identically() {
 
     // The step really moved the weights (so the comparison above compared something).
     let before = load(&bytes).unwrap();
-    assert_ne!(bits(&before.param("snu_0.W").unwrap().value), bits(&original.param("snu_0.W").unwrap().value));
+    assert_ne!(
+        bits(&before.param("snu_0.W").unwrap().value),
+        bits(&original.param("snu_0.W").unwrap().value)
+    );
 }
 
 #[test]
@@ -92,10 +113,21 @@ fn error_of(bytes: &[u8]) -> String {
 fn a_truncated_file_is_refused() {
     let bytes = save(&trained());
     // Cut at many places: inside the header, the spec, the weights, the moments, the checksum.
-    for len in [0, 4, 10, 15, 40, bytes.len() / 2, bytes.len() - 9, bytes.len() - 1] {
+    for len in [
+        0,
+        4,
+        10,
+        15,
+        40,
+        bytes.len() / 2,
+        bytes.len() - 9,
+        bytes.len() - 1,
+    ] {
         let msg = error_of(&bytes[..len]);
         assert!(msg.starts_with("checkpoint:"), "{len}: {msg}");
-        let clear = msg.contains("truncated") || msg.contains("corrupt") || msg.contains("not an snu checkpoint");
+        let clear = msg.contains("truncated")
+            || msg.contains("corrupt")
+            || msg.contains("not an snu checkpoint");
         assert!(clear, "cut at {len}: unclear message {msg:?}");
     }
 }
@@ -108,7 +140,10 @@ fn a_flipped_bit_anywhere_after_the_header_is_refused() {
         let mut bad = bytes.clone();
         bad[pos] ^= 1 << (pos % 8);
         let msg = error_of(&bad);
-        assert!(msg.contains("checksum mismatch") && msg.contains("corrupt"), "byte {pos}: {msg}");
+        assert!(
+            msg.contains("checksum mismatch") && msg.contains("corrupt"),
+            "byte {pos}: {msg}"
+        );
     }
 }
 
@@ -133,7 +168,10 @@ fn a_file_of_another_version_is_refused() {
     bytes[n - 8..].copy_from_slice(&sum.to_le_bytes());
     assert_eq!(&bytes[..8], MAGIC);
     let msg = error_of(&bytes);
-    assert!(msg.contains(&format!("version {}", VERSION + 1)) && msg.contains("not supported"), "{msg}");
+    assert!(
+        msg.contains(&format!("version {}", VERSION + 1)) && msg.contains("not supported"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -153,5 +191,8 @@ fn a_consistent_file_whose_contents_contradict_its_spec_is_refused() {
     let sum = fnv1a(&bad);
     bad.extend_from_slice(&sum.to_le_bytes());
     let msg = error_of(&bad);
-    assert!(msg.starts_with("checkpoint:") && msg.contains("expected"), "{msg}");
+    assert!(
+        msg.starts_with("checkpoint:") && msg.contains("expected"),
+        "{msg}"
+    );
 }

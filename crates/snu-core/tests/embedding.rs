@@ -30,7 +30,13 @@ fn ids(rng: &mut Rng, len: usize) -> Vec<f32> {
 /// Bounds: per element |fd - g| <= 1e-4 + 1e-2 |fd|; per tensor ||fd - g|| / ||fd|| < 1e-2. A
 /// wrong term (a missing transpose, a gradient not added to the shared matrix) is off by the
 /// size of the gradient itself.
-fn check_against_finite_differences(net: &mut Network, x: &[f32], y: &[f32], steps: usize, batch: usize) -> usize {
+fn check_against_finite_differences(
+    net: &mut Network,
+    x: &[f32],
+    y: &[f32],
+    steps: usize,
+    batch: usize,
+) -> usize {
     net.compute_gradients(x, y, steps, batch).unwrap();
     let h = 1e-2f32;
     let mut checked = 0;
@@ -50,10 +56,18 @@ fn check_against_finite_differences(net: &mut Network, x: &[f32], y: &[f32], ste
         }
         net.set_param(&name, &value).unwrap();
         for (i, (fd, g)) in fds.iter().zip(&g).enumerate() {
-            assert!((fd - *g as f64).abs() <= 1e-4 + 1e-2 * fd.abs(), "{name}[{i}]: fd {fd} vs engine {g}");
+            assert!(
+                (fd - *g as f64).abs() <= 1e-4 + 1e-2 * fd.abs(),
+                "{name}[{i}]: fd {fd} vs engine {g}"
+            );
             checked += 1;
         }
-        let err: f64 = fds.iter().zip(&g).map(|(f, g)| (f - *g as f64).powi(2)).sum::<f64>().sqrt();
+        let err: f64 = fds
+            .iter()
+            .zip(&g)
+            .map(|(f, g)| (f - *g as f64).powi(2))
+            .sum::<f64>()
+            .sqrt();
         let norm: f64 = fds.iter().map(|f| f * f).sum::<f64>().sqrt();
         assert!(norm > 1e-3, "{name}: gradient too small to test ({norm})");
         assert!(err / norm < 1e-2, "{name}: relative error {}", err / norm);
@@ -68,9 +82,14 @@ fn embedding_and_tied_softmax_gradients_match_finite_differences() {
         // Bias 0 and embeddings of order 1 put the sigmoid units where the gradients are large.
         let mut rng = Rng::new(21);
         net.set_param("snu_1.b", &[0.0; 5]).unwrap();
-        net.set_param("words.E", &rng.vec(VOCAB * 5, -1.5, 1.5)).unwrap();
+        net.set_param("words.E", &rng.vec(VOCAB * 5, -1.5, 1.5))
+            .unwrap();
         let names = net.param_names();
-        assert_eq!(names.iter().any(|n| n == "dense_2.W"), !tied, "tied: the dense layer must have no W of its own: {names:?}");
+        assert_eq!(
+            names.iter().any(|n| n == "dense_2.W"),
+            !tied,
+            "tied: the dense layer must have no W of its own: {names:?}"
+        );
         let (steps, batch) = (6, 3);
         let x = ids(&mut rng, steps * batch);
         let y = ids(&mut rng, steps * batch);
@@ -100,37 +119,68 @@ fn a_tied_layer_reads_the_embedding_matrix_transposed() {
 #[test]
 fn a_tied_layer_after_spikes_reads_each_new_input() {
     // A spiking layer feeds the tied layer bits; a second call must not reuse the first's.
-    let spec = spec(true).replace(r#""output":"sigmoid","g":{"kind":"identity"},"#, r#""initialBias":-0.05,"#);
+    let spec = spec(true).replace(
+        r#""output":"sigmoid","g":{"kind":"identity"},"#,
+        r#""initialBias":-0.05,"#,
+    );
     let mut rng = Rng::new(6);
     let mut net = Network::from_json(&spec).unwrap();
-    net.set_param("words.E", &rng.vec(VOCAB * 5, -1.5, 1.5)).unwrap();
+    net.set_param("words.E", &rng.vec(VOCAB * 5, -1.5, 1.5))
+        .unwrap();
     let (a, b) = (ids(&mut rng, 6), ids(&mut rng, 6));
     let first = net.forward(&a, 3, 2).unwrap().to_vec();
     let second = net.forward(&b, 3, 2).unwrap().to_vec();
-    assert!(net.layer_outputs()[1].contains(&1.0), "the spiking layer never spiked; the case tests little");
+    assert!(
+        net.layer_outputs()[1].contains(&1.0),
+        "the spiking layer never spiked; the case tests little"
+    );
     assert_eq!(net.forward(&a, 3, 2).unwrap(), first.as_slice());
     let mut fresh = Network::from_json(&spec).unwrap();
-    fresh.set_param("words.E", &net.param("words.E").unwrap().value.clone()).unwrap();
+    fresh
+        .set_param("words.E", &net.param("words.E").unwrap().value.clone())
+        .unwrap();
     assert_eq!(fresh.forward(&b, 3, 2).unwrap(), second.as_slice());
 }
 
 #[test]
 fn bad_token_ids_and_bad_tying_are_refused() {
     let mut net = Network::from_json(&spec(true)).unwrap();
-    for (x, want) in [(vec![1.0, 7.0], "value at index 1 is 7"), (vec![0.5, 1.0], "value at index 0 is 0.5"), (vec![-1.0, 1.0], "value at index 0 is -1")] {
+    for (x, want) in [
+        (vec![1.0, 7.0], "value at index 1 is 7"),
+        (vec![0.5, 1.0], "value at index 0 is 0.5"),
+        (vec![-1.0, 1.0], "value at index 0 is -1"),
+    ] {
         let err = net.forward(&x, 2, 1).unwrap_err().to_string();
         assert!(err.contains(want) && err.contains("token ids"), "{err}");
     }
     let y = vec![0.0, 9.0];
-    let err = net.train_step(&[1.0, 2.0], &y, 2, 1).unwrap_err().to_string();
-    assert!(err.contains("value at index 1 is 9") && err.contains("class ids"), "{err}");
+    let err = net
+        .train_step(&[1.0, 2.0], &y, 2, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("value at index 1 is 9") && err.contains("class ids"),
+        "{err}"
+    );
     let bad = [
-        (spec(true).replace(r#""tiedTo":"words""#, r#""tiedTo":"nope""#), "no embedding layer named \"nope\""),
-        (spec(true).replace(r#""units":5,"output""#, r#""units":6,"output""#), "needs 5 inputs and 7 units; it has 6 inputs"),
-        (spec(false).replace(r#""inputSize":1"#, r#""inputSize":2"#), "inputSize must be 1"),
+        (
+            spec(true).replace(r#""tiedTo":"words""#, r#""tiedTo":"nope""#),
+            "no embedding layer named \"nope\"",
+        ),
+        (
+            spec(true).replace(r#""units":5,"output""#, r#""units":6,"output""#),
+            "needs 5 inputs and 7 units; it has 6 inputs",
+        ),
+        (
+            spec(false).replace(r#""inputSize":1"#, r#""inputSize":2"#),
+            "inputSize must be 1",
+        ),
     ];
     for (json, want) in bad {
-        let err = Network::from_json(&json).err().expect("spec accepted").to_string();
+        let err = Network::from_json(&json)
+            .err()
+            .expect("spec accepted")
+            .to_string();
         assert!(err.contains(want), "{err} does not say {want}");
     }
 }

@@ -36,7 +36,13 @@ struct Case {
 }
 
 fn snu(units: usize, g: G, recurrent: bool, trainable_decay: bool, lateral: bool) -> LayerCfg {
-    LayerCfg::Snu(SnuCfg { g, recurrent, trainable_decay, lateral, ..SnuCfg::ssnu(units) })
+    LayerCfg::Snu(SnuCfg {
+        g,
+        recurrent,
+        trainable_decay,
+        lateral,
+        ..SnuCfg::ssnu(units)
+    })
 }
 
 const LEAKY: G = G::LeakyRelu(0.1);
@@ -50,7 +56,15 @@ fn cases() -> Vec<Case> {
     };
     let mut v = vec![
         // One layer.
-        case("1L relu ff / mse / sum", 3, vec![snu(4, G::Relu, false, false, false)], Readout::Sum, Loss::Mse, 5, 3),
+        case(
+            "1L relu ff / mse / sum",
+            3,
+            vec![snu(4, G::Relu, false, false, false)],
+            Readout::Sum,
+            Loss::Mse,
+            5,
+            3,
+        ),
         case(
             "1L identity rec decay / softmax / mean",
             3,
@@ -60,7 +74,15 @@ fn cases() -> Vec<Case> {
             6,
             2,
         ),
-        case("1L leaky rec / bce-prob / last", 4, vec![snu(3, LEAKY, true, false, false)], Readout::Last, Loss::BceProb, 5, 3),
+        case(
+            "1L leaky rec / bce-prob / last",
+            4,
+            vec![snu(3, LEAKY, true, false, false)],
+            Readout::Last,
+            Loss::BceProb,
+            5,
+            3,
+        ),
         case(
             "1L relu rec lateral decay / bce-logits / sequence",
             3,
@@ -74,7 +96,10 @@ fn cases() -> Vec<Case> {
         case(
             "2L relu rec decay + identity ff decay / softmax / sum",
             3,
-            vec![snu(5, G::Relu, true, true, false), snu(3, G::Identity, false, true, false)],
+            vec![
+                snu(5, G::Relu, true, true, false),
+                snu(3, G::Identity, false, true, false),
+            ],
             Readout::Sum,
             Loss::SoftmaxCe,
             5,
@@ -92,7 +117,10 @@ fn cases() -> Vec<Case> {
         case(
             "2L relu rec + relu rec / bce-prob / sequence",
             3,
-            vec![snu(4, G::Relu, true, false, false), snu(3, G::Relu, true, false, false)],
+            vec![
+                snu(4, G::Relu, true, false, false),
+                snu(3, G::Relu, true, false, false),
+            ],
             Readout::Sequence,
             Loss::BceProb,
             5,
@@ -111,7 +139,11 @@ fn cases() -> Vec<Case> {
         case(
             "3L relu rec decay + leaky rec lateral + dense / softmax / sequence",
             3,
-            vec![snu(4, G::Relu, true, true, false), snu(4, LEAKY, true, false, true), dense(3, Act::None)],
+            vec![
+                snu(4, G::Relu, true, true, false),
+                snu(4, LEAKY, true, false, true),
+                dense(3, Act::None),
+            ],
             Readout::Sequence,
             Loss::SoftmaxCe,
             4,
@@ -120,7 +152,11 @@ fn cases() -> Vec<Case> {
         case(
             "3L identity ff + dense relu + relu rec decay / mse / mean",
             3,
-            vec![snu(4, G::Identity, false, false, false), dense(4, Act::Relu), snu(3, G::Relu, true, true, false)],
+            vec![
+                snu(4, G::Identity, false, false, false),
+                dense(4, Act::Relu),
+                snu(3, G::Relu, true, true, false),
+            ],
             Readout::Mean,
             Loss::Mse,
             5,
@@ -129,7 +165,11 @@ fn cases() -> Vec<Case> {
         case(
             "3L relu rec + relu ff + dense sigmoid / bce-prob / mean",
             3,
-            vec![snu(4, G::Relu, true, false, false), snu(4, G::Relu, false, false, false), dense(2, Act::Sigmoid)],
+            vec![
+                snu(4, G::Relu, true, false, false),
+                snu(4, G::Relu, false, false, false),
+                dense(2, Act::Sigmoid),
+            ],
             Readout::Mean,
             Loss::BceProb,
             5,
@@ -138,7 +178,11 @@ fn cases() -> Vec<Case> {
         case(
             "3L leaky rec + identity rec decay + relu rec lateral / bce-logits / last",
             3,
-            vec![snu(3, LEAKY, true, false, false), snu(4, G::Identity, true, true, false), snu(3, G::Relu, true, false, true)],
+            vec![
+                snu(3, LEAKY, true, false, false),
+                snu(4, G::Identity, true, true, false),
+                snu(3, G::Relu, true, false, true),
+            ],
             Readout::Last,
             Loss::BceLogits,
             5,
@@ -150,7 +194,11 @@ fn cases() -> Vec<Case> {
             vec![
                 snu(5, G::Relu, true, true, false),
                 dense(4, Act::Tanh),
-                LayerCfg::Dense(DenseCfg { units: 3, act: Act::None, bias: false }),
+                LayerCfg::Dense(DenseCfg {
+                    units: 3,
+                    act: Act::None,
+                    bias: false,
+                }),
             ],
             Readout::Last,
             Loss::SoftmaxCe,
@@ -231,18 +279,33 @@ fn check(case: &Case) -> Stats {
     let (mut num, mut den) = (0.0, 0.0);
     for (name, k, fd, g) in &fd_all {
         let ratio = (fd - g).abs() / (atol + RTOL * fd.abs());
-        assert!(ratio <= 1.0, "{}: {name}[{k}]: finite difference {fd:.6e} vs engine {g:.6e}", case.name);
+        assert!(
+            ratio <= 1.0,
+            "{}: {name}[{k}]: finite difference {fd:.6e} vs engine {g:.6e}",
+            case.name
+        );
         stats.worst = stats.worst.max(ratio);
         num += (fd - g).powi(2);
         den += fd.powi(2);
     }
     stats.checked = fd_all.len();
     stats.relative = (num / den).sqrt();
-    assert!(stats.relative < VECTOR_RTOL, "{}: relative error of the whole gradient {:.3e}", case.name, stats.relative);
+    assert!(
+        stats.relative < VECTOR_RTOL,
+        "{}: relative error of the whole gradient {:.3e}",
+        case.name,
+        stats.relative
+    );
     // Every tensor must actually be exercised (no dead layer hiding behind a zero gradient).
     for name in net.param_names() {
-        let live = fd_all.iter().any(|e| e.0 == name && e.2.abs() > 1e-4 * fd_scale);
-        assert!(live, "{}: {name} has a zero gradient everywhere; the case does not test it", case.name);
+        let live = fd_all
+            .iter()
+            .any(|e| e.0 == name && e.2.abs() > 1e-4 * fd_scale);
+        assert!(
+            live,
+            "{}: {name} has a zero gradient everywhere; the case does not test it",
+            case.name
+        );
     }
     let total = stats.checked + stats.skipped;
     assert!(
@@ -252,16 +315,25 @@ fn check(case: &Case) -> Stats {
         stats.skipped
     );
     // Every parameter element is either checked or (rarely) skipped: none is left out.
-    assert_eq!(total, net.params().iter().map(|p| p.value.len()).sum::<usize>());
+    assert_eq!(
+        total,
+        net.params().iter().map(|p| p.value.len()).sum::<usize>()
+    );
     stats
 }
 
 fn run(layers: usize) {
-    let cases: Vec<Case> = cases().into_iter().filter(|c| c.cfg.layers.len() == layers).collect();
+    let cases: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| c.cfg.layers.len() == layers)
+        .collect();
     assert!(!cases.is_empty());
     for case in &cases {
         let s = check(case);
-        eprintln!("{:<72} checked {:>3} skipped {} worst {:.3} rel {:.2e}", case.name, s.checked, s.skipped, s.worst, s.relative);
+        eprintln!(
+            "{:<72} checked {:>3} skipped {} worst {:.3} rel {:.2e}",
+            case.name, s.checked, s.skipped, s.worst, s.relative
+        );
     }
 }
 
@@ -284,8 +356,15 @@ fn three_layer_ssnu_gradients_match_finite_differences() {
 #[test]
 fn the_cases_cover_every_option() {
     let cs = cases();
-    let snus =
-        || cs.iter().flat_map(|c| c.cfg.layers.iter()).filter_map(|l| if let LayerCfg::Snu(s) = l { Some(s) } else { None });
+    let snus = || {
+        cs.iter().flat_map(|c| c.cfg.layers.iter()).filter_map(|l| {
+            if let LayerCfg::Snu(s) = l {
+                Some(s)
+            } else {
+                None
+            }
+        })
+    };
     for g in [G::Relu, G::Identity, LEAKY] {
         assert!(snus().any(|s| s.g == g), "{g:?}");
     }
@@ -295,11 +374,18 @@ fn the_cases_cover_every_option() {
     for loss in [Loss::SoftmaxCe, Loss::BceLogits, Loss::BceProb, Loss::Mse] {
         assert!(cs.iter().any(|c| c.cfg.loss == loss), "{loss:?}");
     }
-    for r in [Readout::Sum, Readout::Mean, Readout::Last, Readout::Sequence] {
+    for r in [
+        Readout::Sum,
+        Readout::Mean,
+        Readout::Last,
+        Readout::Sequence,
+    ] {
         assert!(cs.iter().any(|c| c.cfg.readout == r), "{r:?}");
     }
     for n in 1..=3 {
         assert!(cs.iter().any(|c| c.cfg.layers.len() == n));
     }
-    assert!(cs.iter().any(|c| c.cfg.layers.iter().any(|l| matches!(l, LayerCfg::Dense(_)))));
+    assert!(cs
+        .iter()
+        .any(|c| c.cfg.layers.iter().any(|l| matches!(l, LayerCfg::Dense(_)))));
 }

@@ -24,12 +24,30 @@ const BATCH: usize = 3;
 const SEEDS_PER_CONFIG: u64 = 10;
 const MIN_SEEDS_RUN: usize = 4;
 
-const SURROGATES: [Surr; 4] = [Surr::Tanh, Surr::FastSigmoid(4.0), Surr::Rectangular(1.0), Surr::Sigmoid(4.0)];
+const SURROGATES: [Surr; 4] = [
+    Surr::Tanh,
+    Surr::FastSigmoid(4.0),
+    Surr::Rectangular(1.0),
+    Surr::Sigmoid(4.0),
+];
 
 /// Two spiking layers with trainable decay, then (for some readouts) a dense layer on top.
-fn config(surrogate: Surr, detach_reset: bool, recurrent: bool, lateral: bool, variant: usize) -> ModelCfg {
+fn config(
+    surrogate: Surr,
+    detach_reset: bool,
+    recurrent: bool,
+    lateral: bool,
+    variant: usize,
+) -> ModelCfg {
     let snu = |units| {
-        LayerCfg::Snu(SnuCfg { surrogate, detach_reset, recurrent, lateral, trainable_decay: true, ..SnuCfg::snu(units) })
+        LayerCfg::Snu(SnuCfg {
+            surrogate,
+            detach_reset,
+            recurrent,
+            lateral,
+            trainable_decay: true,
+            ..SnuCfg::snu(units)
+        })
     };
     // Rotate through readouts and losses so that every combination of options meets several.
     let (readout, loss, top) = match variant % 4 {
@@ -46,23 +64,48 @@ fn config(surrogate: Surr, detach_reset: bool, recurrent: bool, lateral: bool, v
 /// Spike trains equal, loss and gradients close. Returns the largest discrepancy / scale.
 fn compare(run: &mut Run, what: &str) -> f64 {
     let (steps, batch) = (run.steps, run.batch);
-    let loss = run.net.compute_gradients(&run.x, &run.target, steps, batch).unwrap();
-    for (i, (engine, want)) in run.net.layer_outputs().iter().zip(&run.trace.layers).enumerate() {
+    let loss = run
+        .net
+        .compute_gradients(&run.x, &run.target, steps, batch)
+        .unwrap();
+    for (i, (engine, want)) in run
+        .net
+        .layer_outputs()
+        .iter()
+        .zip(&run.trace.layers)
+        .enumerate()
+    {
         let snu = matches!(run.reference.cfg.layers[i], LayerCfg::Snu(_));
         for (k, (&e, &r)) in engine.iter().zip(&want.y).enumerate() {
             if snu {
-                assert_eq!(e as f64, r, "{what}: layer {i} output {k}: spike trains differ");
+                assert_eq!(
+                    e as f64, r,
+                    "{what}: layer {i} output {k}: spike trains differ"
+                );
             } else {
-                assert!((e as f64 - r).abs() < 1e-5 * (1.0 + r.abs()), "{what}: layer {i} output {k}: {e} vs {r}");
+                assert!(
+                    (e as f64 - r).abs() < 1e-5 * (1.0 + r.abs()),
+                    "{what}: layer {i} output {k}: {e} vs {r}"
+                );
             }
         }
     }
     let (ref_loss, ref_grads) = run.reference.gradients(&run.trace, &run.target, None);
-    assert!((loss - ref_loss).abs() < 1e-5 * (1.0 + ref_loss.abs()), "{what}: loss {loss} vs reference {ref_loss}");
+    assert!(
+        (loss - ref_loss).abs() < 1e-5 * (1.0 + ref_loss.abs()),
+        "{what}: loss {loss} vs reference {ref_loss}"
+    );
     let engine = engine_grads(&run.net);
     assert_grads_close(&engine, &ref_grads, GRAD_RTOL, what);
     let scale = max_abs(&ref_grads);
-    ref_grads.iter().flat_map(|(n, r)| r.iter().zip(lookup(&engine, n)).map(|(a, b)| (a - b).abs() / scale)).fold(0.0, f64::max)
+    ref_grads
+        .iter()
+        .flat_map(|(n, r)| {
+            r.iter()
+                .zip(lookup(&engine, n))
+                .map(|(a, b)| (a - b).abs() / scale)
+        })
+        .fold(0.0, f64::max)
 }
 
 /// The relative change of the reference gradient when one option is flipped on the same run:
@@ -86,14 +129,23 @@ fn run_configs(configs: Vec<(String, ModelCfg)>) {
         let mut worst = 0.0f64;
         let mut reset_effect = 0.0f64;
         for seed in 0..SEEDS_PER_CONFIG {
-            let Some(mut run) = prepare(&cfg, 1000 + seed, STEPS, BATCH) else { continue };
+            let Some(mut run) = prepare(&cfg, 1000 + seed, STEPS, BATCH) else {
+                continue;
+            };
             worst = worst.max(compare(&mut run, &format!("{name} seed {seed}")));
-            reset_effect = reset_effect.max(sensitivity(&run, |c| c.detach_reset = !c.detach_reset));
+            reset_effect =
+                reset_effect.max(sensitivity(&run, |c| c.detach_reset = !c.detach_reset));
             ran += 1;
         }
-        assert!(ran >= MIN_SEEDS_RUN, "{name}: only {ran} of {SEEDS_PER_CONFIG} seeds were usable");
+        assert!(
+            ran >= MIN_SEEDS_RUN,
+            "{name}: only {ran} of {SEEDS_PER_CONFIG} seeds were usable"
+        );
         // The reset path's gradient is not negligible in these data: detaching it changes the result.
-        assert!(reset_effect > 1e-3, "{name}: the reset path does not matter here ({reset_effect:.2e})");
+        assert!(
+            reset_effect > 1e-3,
+            "{name}: the reset path does not matter here ({reset_effect:.2e})"
+        );
         eprintln!("{name:<60} seeds {ran:>2}  max |engine - ref| / scale {worst:.1e}  reset-path effect {reset_effect:.2}");
     }
 }
@@ -116,7 +168,10 @@ fn spiking_snu_gradients_match_the_reference_for_every_surrogate() {
 #[test]
 fn lateral_inhibition_gradients_match_the_reference() {
     let mut configs = vec![];
-    for (i, s) in [Surr::Tanh, Surr::Rectangular(1.0), Surr::FastSigmoid(4.0)].into_iter().enumerate() {
+    for (i, s) in [Surr::Tanh, Surr::Rectangular(1.0), Surr::FastSigmoid(4.0)]
+        .into_iter()
+        .enumerate()
+    {
         for detach in [false, true] {
             let name = format!("lateral {s:?} detachReset={detach}");
             configs.push((name, config(s, detach, true, true, i + detach as usize)));
@@ -132,7 +187,9 @@ fn lateral_inhibition_changes_the_spike_trains() {
     let mut differs = false;
     for seed in 0..SEEDS_PER_CONFIG {
         let cfg = config(Surr::Tanh, false, true, true, 1);
-        let Some(run) = prepare(&cfg, 1000 + seed, STEPS, BATCH) else { continue };
+        let Some(run) = prepare(&cfg, 1000 + seed, STEPS, BATCH) else {
+            continue;
+        };
         let mut plain = run.reference.clone();
         for l in &mut plain.layers {
             if let LayerCfg::Snu(c) = &mut l.cfg {
@@ -142,7 +199,10 @@ fn lateral_inhibition_changes_the_spike_trains() {
         let other = plain.forward(&run.x, run.steps, run.batch);
         differs |= other.layers[0].y != run.trace.layers[0].y;
     }
-    assert!(differs, "lateral inhibition never changed a spike: the variant is not exercised");
+    assert!(
+        differs,
+        "lateral inhibition never changed a spike: the variant is not exercised"
+    );
 }
 
 /// The sSNU engine against the same reference (tight, no finite differences), including
@@ -165,7 +225,11 @@ fn soft_snu_gradients_match_the_reference_including_detach_reset() {
                 seed: 7 + i as u64,
                 ..ModelCfg::new(
                     3,
-                    vec![snu(4, G::Relu), snu(3, G::LeakyRelu(0.2)), dense(2, Act::None)],
+                    vec![
+                        snu(4, G::Relu),
+                        snu(3, G::LeakyRelu(0.2)),
+                        dense(2, Act::None),
+                    ],
                     Readout::Sum,
                     Loss::SoftmaxCe,
                 )
@@ -180,7 +244,12 @@ fn soft_snu_gradients_match_the_reference_including_detach_reset() {
             let reference = RefNet::from_engine(&cfg, &net);
             let trace = reference.forward(&x, steps, batch);
             let (_, want) = reference.gradients(&trace, &target, None);
-            assert_grads_close(&engine_grads(&net), &want, GRAD_RTOL, &format!("sSNU detachReset={detach} lateral={lateral}"));
+            assert_grads_close(
+                &engine_grads(&net),
+                &want,
+                GRAD_RTOL,
+                &format!("sSNU detachReset={detach} lateral={lateral}"),
+            );
         }
     }
 }
@@ -190,23 +259,48 @@ fn soft_snu_gradients_match_the_reference_including_detach_reset() {
 /// ~1e-10; elements whose perturbation crosses a relu / argmax kink are skipped (rare).
 #[test]
 fn reference_matches_its_own_finite_differences() {
-    let snu =
-        |units, g, lateral| LayerCfg::Snu(SnuCfg { g, lateral, recurrent: true, trainable_decay: true, ..SnuCfg::ssnu(units) });
+    let snu = |units, g, lateral| {
+        LayerCfg::Snu(SnuCfg {
+            g,
+            lateral,
+            recurrent: true,
+            trainable_decay: true,
+            ..SnuCfg::ssnu(units)
+        })
+    };
     let cases = [
         ModelCfg::new(
             3,
-            vec![snu(4, G::Relu, false), snu(3, G::Identity, true), dense(2, Act::Tanh)],
+            vec![
+                snu(4, G::Relu, false),
+                snu(3, G::Identity, true),
+                dense(2, Act::Tanh),
+            ],
             Readout::Sum,
             Loss::SoftmaxCe,
         ),
         ModelCfg::new(
             2,
-            vec![snu(4, G::LeakyRelu(0.1), true), dense(3, Act::Relu), snu(2, G::Relu, false)],
+            vec![
+                snu(4, G::LeakyRelu(0.1), true),
+                dense(3, Act::Relu),
+                snu(2, G::Relu, false),
+            ],
             Readout::Sequence,
             Loss::BceProb,
         ),
-        ModelCfg::new(3, vec![dense(3, Act::Sigmoid), snu(3, G::Relu, false)], Readout::Last, Loss::Mse),
-        ModelCfg::new(3, vec![snu(3, G::Identity, false)], Readout::Mean, Loss::BceLogits),
+        ModelCfg::new(
+            3,
+            vec![dense(3, Act::Sigmoid), snu(3, G::Relu, false)],
+            Readout::Last,
+            Loss::Mse,
+        ),
+        ModelCfg::new(
+            3,
+            vec![snu(3, G::Identity, false)],
+            Readout::Mean,
+            Loss::BceLogits,
+        ),
     ];
     let (steps, batch, h) = (5, 2, 1e-6);
     for (ci, cfg) in cases.iter().enumerate() {

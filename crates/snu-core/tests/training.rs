@@ -16,8 +16,17 @@ const BATCH: usize = 32;
 const UPDATES: usize = 150;
 
 fn model(seed: u64) -> ModelCfg {
-    let snu = |units| LayerCfg::Snu(SnuCfg { recurrent: true, ..SnuCfg::snu(units) });
-    ModelCfg { seed, lr: 0.02, ..ModelCfg::new(2, vec![snu(12), snu(2)], Readout::Sum, Loss::SoftmaxCe) }
+    let snu = |units| {
+        LayerCfg::Snu(SnuCfg {
+            recurrent: true,
+            ..SnuCfg::snu(units)
+        })
+    };
+    ModelCfg {
+        seed,
+        lr: 0.02,
+        ..ModelCfg::new(2, vec![snu(12), snu(2)], Readout::Sum, Loss::SoftmaxCe)
+    }
 }
 
 /// A batch of the task: x `[T, B, 2]` of 0/1 spikes, one-hot targets `[B, 2]`.
@@ -73,7 +82,10 @@ fn training_lowers_the_loss() {
     // learned the task is confident; observed 0.69 -> 0.024. The bound leaves a wide margin
     // while still requiring real learning (chance-level confidence cannot reach it).
     assert!(initial > 0.5, "initial loss {initial}");
-    assert!(last < 0.2 * initial, "held-out loss {initial} -> {last}: the network did not learn");
+    assert!(
+        last < 0.2 * initial,
+        "held-out loss {initial} -> {last}: the network did not learn"
+    );
     assert!(acc >= 0.85, "held-out accuracy {acc}");
 }
 
@@ -84,7 +96,17 @@ fn the_same_seed_gives_bit_identical_weights() {
     let c = train(8, 20);
     for ((p, q), r) in a.params().iter().zip(b.params()).zip(c.params()) {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&p.value), bits(&q.value), "{} differs between two runs with one seed", p.name);
-        assert_ne!(bits(&p.value), bits(&r.value), "{}: another seed should give other weights", p.name);
+        assert_eq!(
+            bits(&p.value),
+            bits(&q.value),
+            "{} differs between two runs with one seed",
+            p.name
+        );
+        assert_ne!(
+            bits(&p.value),
+            bits(&r.value),
+            "{}: another seed should give other weights",
+            p.name
+        );
     }
 }

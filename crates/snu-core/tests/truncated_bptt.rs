@@ -14,13 +14,42 @@ const STEPS: usize = 7;
 const BATCH: usize = 3;
 
 fn spiking(tbptt: Option<usize>) -> ModelCfg {
-    let snu = |units| LayerCfg::Snu(SnuCfg { recurrent: true, trainable_decay: true, ..SnuCfg::snu(units) });
-    ModelCfg { tbptt, ..ModelCfg::new(3, vec![snu(5), snu(4), dense(3, Act::None)], Readout::Sum, Loss::SoftmaxCe) }
+    let snu = |units| {
+        LayerCfg::Snu(SnuCfg {
+            recurrent: true,
+            trainable_decay: true,
+            ..SnuCfg::snu(units)
+        })
+    };
+    ModelCfg {
+        tbptt,
+        ..ModelCfg::new(
+            3,
+            vec![snu(5), snu(4), dense(3, Act::None)],
+            Readout::Sum,
+            Loss::SoftmaxCe,
+        )
+    }
 }
 
 fn soft(tbptt: Option<usize>) -> ModelCfg {
-    let snu = |units, g| LayerCfg::Snu(SnuCfg { g, recurrent: true, trainable_decay: true, ..SnuCfg::ssnu(units) });
-    ModelCfg { tbptt, ..ModelCfg::new(3, vec![snu(4, G::Relu), snu(3, G::Identity)], Readout::Sequence, Loss::Mse) }
+    let snu = |units, g| {
+        LayerCfg::Snu(SnuCfg {
+            g,
+            recurrent: true,
+            trainable_decay: true,
+            ..SnuCfg::ssnu(units)
+        })
+    };
+    ModelCfg {
+        tbptt,
+        ..ModelCfg::new(
+            3,
+            vec![snu(4, G::Relu), snu(3, G::Identity)],
+            Readout::Sequence,
+            Loss::Mse,
+        )
+    }
 }
 
 /// Engine gradients for the same weights and data under another `tbptt` setting.
@@ -31,7 +60,9 @@ fn engine_grads_with(run: &Run, cfg: &ModelCfg) -> Vec<(String, Vec<f64>)> {
 #[test]
 fn a_window_of_t_or_more_steps_is_full_bptt() {
     for make in [spiking as fn(Option<usize>) -> ModelCfg, soft] {
-        let run = (0..20).find_map(|seed| prepare(&make(None), seed, STEPS, BATCH)).expect("a usable seed");
+        let run = (0..20)
+            .find_map(|seed| prepare(&make(None), seed, STEPS, BATCH))
+            .expect("a usable seed");
         let full = engine_grads_with(&run, &make(None));
         for k in [STEPS, STEPS + 1, 1000] {
             assert_eq!(engine_grads_with(&run, &make(Some(k))), full, "tbptt {k}");
@@ -41,21 +72,31 @@ fn a_window_of_t_or_more_steps_is_full_bptt() {
 
 #[test]
 fn a_shorter_window_cuts_the_carried_gradient_as_the_reference_does() {
-    for (label, make) in [("spiking", spiking as fn(Option<usize>) -> ModelCfg), ("soft", soft)] {
+    for (label, make) in [
+        ("spiking", spiking as fn(Option<usize>) -> ModelCfg),
+        ("soft", soft),
+    ] {
         for k in [1, 2, 3, 5] {
             let cfg = make(Some(k));
             let mut ran = 0;
             for seed in 0..10 {
-                let Some(mut run) = prepare(&cfg, 500 + seed, STEPS, BATCH) else { continue };
+                let Some(mut run) = prepare(&cfg, 500 + seed, STEPS, BATCH) else {
+                    continue;
+                };
                 let what = format!("{label} tbptt {k} seed {seed}");
-                run.net.compute_gradients(&run.x, &run.target, STEPS, BATCH).unwrap();
+                run.net
+                    .compute_gradients(&run.x, &run.target, STEPS, BATCH)
+                    .unwrap();
                 let engine = engine_grads(&run.net);
                 let (_, truncated) = run.reference.gradients(&run.trace, &run.target, Some(k));
                 assert_grads_close(&engine, &truncated, 1e-4, &what);
                 // ... and the cut matters: full BPTT is a different gradient.
                 let (_, full) = run.reference.gradients(&run.trace, &run.target, None);
                 let diff = relative_error(&engine, &full);
-                assert!(diff > 1e-2, "{what}: truncated gradient equals full BPTT (relative difference {diff:.2e})");
+                assert!(
+                    diff > 1e-2,
+                    "{what}: truncated gradient equals full BPTT (relative difference {diff:.2e})"
+                );
                 ran += 1;
             }
             assert!(ran >= 4, "{label} tbptt {k}: only {ran} usable seeds");
@@ -75,8 +116,14 @@ fn a_shorter_window_cuts_the_carried_gradient_as_the_reference_does() {
 #[test]
 fn window_of_one_leaves_only_the_last_step() {
     let (steps, batch, n, m) = (4, 2, 3, 2);
-    let snu = LayerCfg::Snu(SnuCfg { recurrent: true, ..SnuCfg::ssnu(n) });
-    let cfg = ModelCfg { tbptt: Some(1), ..ModelCfg::new(m, vec![snu], Readout::Last, Loss::Mse) };
+    let snu = LayerCfg::Snu(SnuCfg {
+        recurrent: true,
+        ..SnuCfg::ssnu(n)
+    });
+    let cfg = ModelCfg {
+        tbptt: Some(1),
+        ..ModelCfg::new(m, vec![snu], Readout::Last, Loss::Mse)
+    };
     let mut rng = Rng::new(9);
     let mut net = cfg.build();
     randomize_biases_and_decays(&mut net, &mut rng);
@@ -93,7 +140,10 @@ fn window_of_one_leaves_only_the_last_step() {
             let dz = 2.0 * (y - target[bi * n + j] as f64) / (n * batch) as f64 * y * (1.0 - y);
             // The state is observable through the sigmoid: s = logit(y) - b (0 for a silent relu).
             let s = (y / (1.0 - y)).ln() - b[j] as f64;
-            assert!(s.abs() < 1e-5 || s > 1e-3, "s = {s} too close to the relu kink to classify");
+            assert!(
+                s.abs() < 1e-5 || s > 1e-3,
+                "s = {s} too close to the relu kink to classify"
+            );
             let da = if s > 1e-3 { dz } else { 0.0 };
             db[j] += dz;
             for i in 0..m {
@@ -107,12 +157,30 @@ fn window_of_one_leaves_only_the_last_step() {
     for (name, want) in [("snu_0.b", &db), ("snu_0.W", &dw), ("snu_0.H", &dh)] {
         let got = net.grad(name).unwrap();
         for k in 0..want.len() {
-            assert!((got[k] as f64 - want[k]).abs() < 1e-6, "{name}[{k}]: {} vs {}", got[k], want[k]);
+            assert!(
+                (got[k] as f64 - want[k]).abs() < 1e-6,
+                "{name}[{k}]: {} vs {}",
+                got[k],
+                want[k]
+            );
         }
     }
     assert!(dh.iter().any(|&v| v != 0.0), "the case must exercise H");
-    let full = engine_grads_with_cfg(&net, &ModelCfg { tbptt: None, ..cfg.clone() }, &x, &target, steps, batch);
-    assert!(relative_error(&full, &engine_grads(&net)) > 1e-2, "full BPTT should differ");
+    let full = engine_grads_with_cfg(
+        &net,
+        &ModelCfg {
+            tbptt: None,
+            ..cfg.clone()
+        },
+        &x,
+        &target,
+        steps,
+        batch,
+    );
+    assert!(
+        relative_error(&full, &engine_grads(&net)) > 1e-2,
+        "full BPTT should differ"
+    );
 }
 
 fn engine_grads_with_cfg(

@@ -32,7 +32,12 @@ pub fn float32(v: Unknown, name: &str) -> Result<Float32Array> {
     } else {
         None
     };
-    converted.ok_or_else(|| invalid(format!("{name}: expected a Float32Array, got {}", describe(&v))))
+    converted.ok_or_else(|| {
+        invalid(format!(
+            "{name}: expected a Float32Array, got {}",
+            describe(&v)
+        ))
+    })
 }
 
 /// An optional `Float32Array` (`undefined` and `null` mean none).
@@ -48,7 +53,9 @@ pub fn optional_float32(v: Option<Unknown>, name: &str) -> Result<Option<Float32
 pub fn integer(v: Unknown, name: &str, min: u64, max: u64) -> Result<usize> {
     let n = number(v, name)?;
     if n.fract() != 0.0 || n < min as f64 || n > max as f64 {
-        return Err(invalid(format!("{name}: expected an integer from {min} to {max}, got {n}")));
+        return Err(invalid(format!(
+            "{name}: expected an integer from {min} to {max}, got {n}"
+        )));
     }
     Ok(n as usize)
 }
@@ -56,12 +63,17 @@ pub fn integer(v: Unknown, name: &str, min: u64, max: u64) -> Result<usize> {
 /// A finite number.
 pub fn number(v: Unknown, name: &str) -> Result<f64> {
     if !matches!(v.get_type(), Ok(ValueType::Number)) {
-        return Err(invalid(format!("{name}: expected a number, got {}", describe(&v))));
+        return Err(invalid(format!(
+            "{name}: expected a number, got {}",
+            describe(&v)
+        )));
     }
     // SAFETY: the value was just checked to be a number in the current scope.
     let n = unsafe { f64::from_napi_value(v.value().env, v.raw()) }?;
     if !n.is_finite() {
-        return Err(invalid(format!("{name}: expected a finite number, got {n}")));
+        return Err(invalid(format!(
+            "{name}: expected a finite number, got {n}"
+        )));
     }
     Ok(n)
 }
@@ -69,7 +81,10 @@ pub fn number(v: Unknown, name: &str) -> Result<f64> {
 /// A string.
 pub fn string(v: Unknown, name: &str) -> Result<String> {
     if !matches!(v.get_type(), Ok(ValueType::String)) {
-        return Err(invalid(format!("{name}: expected a string, got {}", describe(&v))));
+        return Err(invalid(format!(
+            "{name}: expected a string, got {}",
+            describe(&v)
+        )));
     }
     // SAFETY: the value was just checked to be a string in the current scope.
     unsafe { String::from_napi_value(v.value().env, v.raw()) }
@@ -82,7 +97,10 @@ pub fn optional_bool(v: Option<Unknown>, name: &str) -> Result<bool> {
         Ok(ValueType::Undefined) | Ok(ValueType::Null) => Ok(false),
         // SAFETY: checked to be a boolean in the current scope.
         Ok(ValueType::Boolean) => unsafe { bool::from_napi_value(v.value().env, v.raw()) },
-        _ => Err(invalid(format!("{name}: expected a boolean, got {}", describe(&v)))),
+        _ => Err(invalid(format!(
+            "{name}: expected a boolean, got {}",
+            describe(&v)
+        ))),
     }
 }
 
@@ -90,6 +108,13 @@ pub fn optional_bool(v: Option<Unknown>, name: &str) -> Result<bool> {
 pub fn bytes(v: Unknown, name: &str) -> Result<Vec<u8>> {
     let is_object = matches!(v.get_type(), Ok(ValueType::Object));
     // SAFETY: env and value come from the current call's live scope.
-    let data = is_object.then(|| unsafe { Uint8Array::from_napi_value(v.value().env, v.raw()) }.ok()).flatten();
-    data.map(|d| d.to_vec()).ok_or_else(|| invalid(format!("{name}: expected a Buffer or Uint8Array, got {}", describe(&v))))
+    let data = is_object
+        .then(|| unsafe { Uint8Array::from_napi_value(v.value().env, v.raw()) }.ok())
+        .flatten();
+    data.map(|d| d.to_vec()).ok_or_else(|| {
+        invalid(format!(
+            "{name}: expected a Buffer or Uint8Array, got {}",
+            describe(&v)
+        ))
+    })
 }

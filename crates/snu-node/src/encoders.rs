@@ -37,7 +37,9 @@ pub fn encode_rate(
         let (steps, batch) = crate::shape_args(steps, batch)?;
         let max_spikes = args::number(max_spikes, "maxSpikes")?;
         let seed = seed_arg(seed)?;
-        Ok(Float32Array::new(encode::rate(&x, batch, steps, max_spikes, seed).map_err(engine)?))
+        Ok(Float32Array::new(
+            encode::rate(&x, batch, steps, max_spikes, seed).map_err(engine)?,
+        ))
     })
 }
 
@@ -60,7 +62,9 @@ pub fn encode_poisson(
         let max_rate = args::number(max_rate, "maxRate")?;
         let dt = args::number(dt, "dt")?;
         let seed = seed_arg(seed)?;
-        Ok(Float32Array::new(encode::poisson(&x, batch, steps, max_rate, dt, seed).map_err(engine)?))
+        Ok(Float32Array::new(
+            encode::poisson(&x, batch, steps, max_rate, dt, seed).map_err(engine)?,
+        ))
     })
 }
 
@@ -86,13 +90,24 @@ pub fn encode_latency(
         let code = match args::string(code, "code")?.as_str() {
             "linear" => LatencyCode::Linear,
             "log" => LatencyCode::Log,
-            other => return Err(args::invalid(format!("code: expected 'linear' or 'log', got '{other}'"))),
+            other => {
+                return Err(args::invalid(format!(
+                    "code: expected 'linear' or 'log', got '{other}'"
+                )))
+            }
         };
         let threshold = args::number(threshold, "threshold")?;
         let tau = args::number(tau, "tau")?;
         let normalize = args::optional_bool(normalize, "normalize")?;
-        let opts = Latency { code, threshold, tau, normalize };
-        Ok(Float32Array::new(encode::latency(&x, batch, steps, &opts).map_err(engine)?))
+        let opts = Latency {
+            code,
+            threshold,
+            tau,
+            normalize,
+        };
+        Ok(Float32Array::new(
+            encode::latency(&x, batch, steps, &opts).map_err(engine)?,
+        ))
     })
 }
 
@@ -107,7 +122,9 @@ pub fn encode_direct(
     guard("encodeDirect", || {
         let x = args::float32(x, "x")?;
         let (steps, batch) = crate::shape_args(steps, batch)?;
-        Ok(Float32Array::new(encode::direct(&x, batch, steps).map_err(engine)?))
+        Ok(Float32Array::new(
+            encode::direct(&x, batch, steps).map_err(engine)?,
+        ))
     })
 }
 
@@ -128,11 +145,22 @@ pub fn encode_delta(
     guard("encodeDelta", || {
         let x = args::float32(x, "x")?;
         let (steps, batch) = crate::shape_args(steps, batch)?;
-        let features = args::integer(features, "features", 1, snu_core::network::MAX_VALUES as u64)?;
+        let features = args::integer(
+            features,
+            "features",
+            1,
+            snu_core::network::MAX_VALUES as u64,
+        )?;
         let threshold = args::number(threshold, "threshold")?;
         let on_off = args::optional_bool(on_off, "onOff")?;
         let skip_first = args::optional_bool(skip_first, "skipFirst")?;
-        let opts = Delta { threshold, on_off, skip_first };
-        Ok(Float32Array::new(encode::delta(&x, steps, batch, features, &opts).map_err(engine)?))
+        let opts = Delta {
+            threshold,
+            on_off,
+            skip_first,
+        };
+        Ok(Float32Array::new(
+            encode::delta(&x, steps, batch, features, &opts).map_err(engine)?,
+        ))
     })
 }

@@ -14,7 +14,10 @@ pub fn guard<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
                 .cloned()
                 .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::new(Status::GenericFailure, format!("{what}: internal error in snu (please report it): {msg}")))
+            Err(Error::new(
+                Status::GenericFailure,
+                format!("{what}: internal error in snu (please report it): {msg}"),
+            ))
         }
     }
 }

@@ -47,7 +47,10 @@ pub struct Network {
 }
 
 fn shape_args(steps: Unknown, batch: Unknown) -> Result<(usize, usize)> {
-    Ok((args::integer(steps, "steps", 1, MAX_DIM)?, args::integer(batch, "batch", 1, MAX_DIM)?))
+    Ok((
+        args::integer(steps, "steps", 1, MAX_DIM)?,
+        args::integer(batch, "batch", 1, MAX_DIM)?,
+    ))
 }
 
 #[napi]
@@ -58,7 +61,9 @@ impl Network {
         guard("new Network", || {
             let json = args::string(spec_json, "spec")?;
             let net = CoreNetwork::from_json(&json).map_err(engine)?;
-            Ok(Network { inner: Arc::new(Mutex::new(net)) })
+            Ok(Network {
+                inner: Arc::new(Mutex::new(net)),
+            })
         })
     }
 
@@ -68,14 +73,18 @@ impl Network {
         guard("Network.load", || {
             let data = args::bytes(bytes, "bytes")?;
             let net = snu_core::checkpoint::load(&data).map_err(engine)?;
-            Ok(Network { inner: Arc::new(Mutex::new(net)) })
+            Ok(Network {
+                inner: Arc::new(Mutex::new(net)),
+            })
         })
     }
 
     /// The checkpoint bytes: spec, weights and optimizer state, versioned and checksummed.
     #[napi]
     pub fn save(&self) -> Result<Buffer> {
-        guard("save", || Ok(snu_core::checkpoint::save(&*try_lock(&self.inner)?).into()))
+        guard("save", || {
+            Ok(snu_core::checkpoint::save(&*try_lock(&self.inner)?).into())
+        })
     }
 
     /// The model spec as JSON, with every default filled in.
@@ -94,7 +103,13 @@ impl Network {
         guard("paramShape", || {
             let name = args::string(name, "name")?;
             let net = try_lock(&self.inner)?;
-            Ok(net.param(&name).map_err(engine)?.shape.iter().map(|&d| d as u32).collect())
+            Ok(net
+                .param(&name)
+                .map_err(engine)?
+                .shape
+                .iter()
+                .map(|&d| d as u32)
+                .collect())
         })
     }
 
@@ -104,7 +119,9 @@ impl Network {
         guard("getParam", || {
             let name = args::string(name, "name")?;
             let net = try_lock(&self.inner)?;
-            Ok(Float32Array::new(net.param(&name).map_err(engine)?.value.clone()))
+            Ok(Float32Array::new(
+                net.param(&name).map_err(engine)?.value.clone(),
+            ))
         })
     }
 
@@ -118,30 +135,40 @@ impl Network {
         guard("setParam", || {
             let name = args::string(name, "name")?;
             let value = args::float32(value, "value")?;
-            try_lock(&self.inner)?.set_param(&name, &value).map_err(engine)
+            try_lock(&self.inner)?
+                .set_param(&name, &value)
+                .map_err(engine)
         })
     }
 
     #[napi(getter)]
     pub fn input_size(&self) -> Result<u32> {
-        guard("inputSize", || Ok(try_lock(&self.inner)?.spec.input_size as u32))
+        guard("inputSize", || {
+            Ok(try_lock(&self.inner)?.spec.input_size as u32)
+        })
     }
 
     #[napi(getter)]
     pub fn output_size(&self) -> Result<u32> {
-        guard("outputSize", || Ok(try_lock(&self.inner)?.output_size() as u32))
+        guard("outputSize", || {
+            Ok(try_lock(&self.inner)?.output_size() as u32)
+        })
     }
 
     #[napi(getter)]
     pub fn learning_rate(&self) -> Result<f64> {
-        guard("learningRate", || Ok(try_lock(&self.inner)?.spec.optimizer.lr() as f64))
+        guard("learningRate", || {
+            Ok(try_lock(&self.inner)?.spec.optimizer.lr() as f64)
+        })
     }
 
     #[napi]
     pub fn set_learning_rate(&self, #[napi(ts_arg_type = "number")] lr: Unknown) -> Result<()> {
         guard("setLearningRate", || {
             let lr = args::number(lr, "learningRate")?;
-            try_lock(&self.inner)?.set_learning_rate(lr as f32).map_err(engine)
+            try_lock(&self.inner)?
+                .set_learning_rate(lr as f32)
+                .map_err(engine)
         })
     }
 
@@ -182,8 +209,17 @@ impl Network {
             let with_layers = args::optional_bool(with_layers, "withLayers")?;
             let mask = args::optional_float32(mask, "mask")?;
             let mut net = try_lock(&self.inner)?;
-            let output = Float32Array::new(net.forward_masked(&x, mask.as_deref(), steps, batch).map_err(engine)?.to_vec());
-            let layers = with_layers.then(|| net.layer_outputs().into_iter().map(|l| Float32Array::new(l.to_vec())).collect());
+            let output = Float32Array::new(
+                net.forward_masked(&x, mask.as_deref(), steps, batch)
+                    .map_err(engine)?
+                    .to_vec(),
+            );
+            let layers = with_layers.then(|| {
+                net.layer_outputs()
+                    .into_iter()
+                    .map(|l| Float32Array::new(l.to_vec()))
+                    .collect()
+            });
             Ok(Prediction { output, layers })
         })
     }
@@ -201,7 +237,16 @@ impl Network {
             let x = args::float32(x, "x")?.to_vec();
             let (steps, batch) = shape_args(steps, batch)?;
             let mask = args::optional_float32(mask, "mask")?.map(|m| m.to_vec());
-            Ok(AsyncTask::new(PredictTask { net: self.inner.clone(), data: Batch { x, y: vec![], steps, batch, mask } }))
+            Ok(AsyncTask::new(PredictTask {
+                net: self.inner.clone(),
+                data: Batch {
+                    x,
+                    y: vec![],
+                    steps,
+                    batch,
+                    mask,
+                },
+            }))
         })
     }
 
@@ -219,7 +264,9 @@ impl Network {
             let (x, y) = (args::float32(x, "x")?, args::float32(y, "y")?);
             let (steps, batch) = shape_args(steps, batch)?;
             let mask = args::optional_float32(mask, "mask")?;
-            try_lock(&self.inner)?.loss_masked(&x, &y, mask.as_deref(), steps, batch).map_err(engine)
+            try_lock(&self.inner)?
+                .loss_masked(&x, &y, mask.as_deref(), steps, batch)
+                .map_err(engine)
         })
     }
 
@@ -234,10 +281,22 @@ impl Network {
         #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
     ) -> Result<AsyncTask<EvaluateTask>> {
         guard("evaluateAsync", || {
-            let (x, y) = (args::float32(x, "x")?.to_vec(), args::float32(y, "y")?.to_vec());
+            let (x, y) = (
+                args::float32(x, "x")?.to_vec(),
+                args::float32(y, "y")?.to_vec(),
+            );
             let (steps, batch) = shape_args(steps, batch)?;
             let mask = args::optional_float32(mask, "mask")?.map(|m| m.to_vec());
-            Ok(AsyncTask::new(EvaluateTask { net: self.inner.clone(), data: Batch { x, y, steps, batch, mask } }))
+            Ok(AsyncTask::new(EvaluateTask {
+                net: self.inner.clone(),
+                data: Batch {
+                    x,
+                    y,
+                    steps,
+                    batch,
+                    mask,
+                },
+            }))
         })
     }
 
@@ -256,10 +315,21 @@ impl Network {
             let (steps, batch) = shape_args(steps, batch)?;
             let mask = args::optional_float32(mask, "mask")?;
             let mut net = try_lock(&self.inner)?;
-            let loss = net.compute_gradients_masked(&x, &y, mask.as_deref(), steps, batch).map_err(engine)?;
+            let loss = net
+                .compute_gradients_masked(&x, &y, mask.as_deref(), steps, batch)
+                .map_err(engine)?;
             let names = net.param_names();
-            let gradients = net.store.grads.iter().map(|g| Float32Array::new(g.clone())).collect();
-            Ok(Gradients { loss, names, gradients })
+            let gradients = net
+                .store
+                .grads
+                .iter()
+                .map(|g| Float32Array::new(g.clone()))
+                .collect();
+            Ok(Gradients {
+                loss,
+                names,
+                gradients,
+            })
         })
     }
 
@@ -277,7 +347,9 @@ impl Network {
             let (x, y) = (args::float32(x, "x")?, args::float32(y, "y")?);
             let (steps, batch) = shape_args(steps, batch)?;
             let mask = args::optional_float32(mask, "mask")?;
-            try_lock(&self.inner)?.train_step_masked(&x, &y, mask.as_deref(), steps, batch).map_err(engine)
+            try_lock(&self.inner)?
+                .train_step_masked(&x, &y, mask.as_deref(), steps, batch)
+                .map_err(engine)
         })
     }
 
@@ -292,10 +364,22 @@ impl Network {
         #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
     ) -> Result<AsyncTask<TrainTask>> {
         guard("trainStepAsync", || {
-            let (x, y) = (args::float32(x, "x")?.to_vec(), args::float32(y, "y")?.to_vec());
+            let (x, y) = (
+                args::float32(x, "x")?.to_vec(),
+                args::float32(y, "y")?.to_vec(),
+            );
             let (steps, batch) = shape_args(steps, batch)?;
             let mask = args::optional_float32(mask, "mask")?.map(|m| m.to_vec());
-            Ok(AsyncTask::new(TrainTask { net: self.inner.clone(), data: Batch { x, y, steps, batch, mask } }))
+            Ok(AsyncTask::new(TrainTask {
+                net: self.inner.clone(),
+                data: Batch {
+                    x,
+                    y,
+                    steps,
+                    batch,
+                    mask,
+                },
+            }))
         })
     }
 }

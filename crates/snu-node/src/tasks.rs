@@ -27,7 +27,9 @@ impl Task for TrainTask {
     fn compute(&mut self) -> Result<f64> {
         guard("trainStepAsync", || {
             let d = &self.data;
-            lock(&self.net).train_step_masked(&d.x, &d.y, d.mask.as_deref(), d.steps, d.batch).map_err(engine)
+            lock(&self.net)
+                .train_step_masked(&d.x, &d.y, d.mask.as_deref(), d.steps, d.batch)
+                .map_err(engine)
         })
     }
 
@@ -48,7 +50,10 @@ impl Task for PredictTask {
     fn compute(&mut self) -> Result<Vec<f32>> {
         guard("predictAsync", || {
             let d = &self.data;
-            lock(&self.net).forward_masked(&d.x, d.mask.as_deref(), d.steps, d.batch).map(|o| o.to_vec()).map_err(engine)
+            lock(&self.net)
+                .forward_masked(&d.x, d.mask.as_deref(), d.steps, d.batch)
+                .map(|o| o.to_vec())
+                .map_err(engine)
         })
     }
 
@@ -70,12 +75,17 @@ impl Task for EvaluateTask {
         guard("evaluateAsync", || {
             let d = &self.data;
             let mut net = lock(&self.net);
-            let loss = net.loss_masked(&d.x, &d.y, d.mask.as_deref(), d.steps, d.batch).map_err(engine)?;
+            let loss = net
+                .loss_masked(&d.x, &d.y, d.mask.as_deref(), d.steps, d.batch)
+                .map_err(engine)?;
             Ok((loss, net.last_output().to_vec()))
         })
     }
 
     fn resolve(&mut self, _env: Env, (loss, output): (f64, Vec<f32>)) -> Result<crate::Evaluation> {
-        Ok(crate::Evaluation { loss, output: Float32Array::new(output) })
+        Ok(crate::Evaluation {
+            loss,
+            output: Float32Array::new(output),
+        })
     }
 }

@@ -25,15 +25,34 @@ pub struct DenseLayer {
 
 impl DenseLayer {
     /// `tied`: the parameter index of the embedding matrix this layer shares, if any.
-    pub fn new(spec: &DenseSpec, name: &str, in_size: usize, tied: Option<usize>, p: &mut ParamStore, rng: &mut Rng) -> Self {
+    pub fn new(
+        spec: &DenseSpec,
+        name: &str,
+        in_size: usize,
+        tied: Option<usize>,
+        p: &mut ParamStore,
+        rng: &mut Rng,
+    ) -> Self {
         let n = spec.units;
         let w = tied.unwrap_or_else(|| {
             let w = p.add(format!("{name}.W"), vec![in_size, n], 0.0);
             glorot_uniform(rng, in_size, n, &mut p.params[w].value);
             w
         });
-        let b = spec.use_bias.then(|| p.add(format!("{name}.b"), vec![n], 0.0));
-        DenseLayer { in_size, units: n, activation: spec.activation, w, tied: tied.is_some(), b, y: vec![], dpre: vec![], input: InputProducts::default() }
+        let b = spec
+            .use_bias
+            .then(|| p.add(format!("{name}.b"), vec![n], 0.0));
+        DenseLayer {
+            in_size,
+            units: n,
+            activation: spec.activation,
+            w,
+            tied: tied.is_some(),
+            b,
+            y: vec![],
+            dpre: vec![],
+            input: InputProducts::default(),
+        }
     }
 
     pub fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
@@ -43,9 +62,18 @@ impl DenseLayer {
         if self.tied {
             self.input.prepare(x, self.in_size, n);
             let xv = self.input.values(x);
-            gemm(1.0, Mat::new(xv, rows, self.in_size), false, Mat::new(p.value(self.w), n, self.in_size), true, 0.0, &mut self.y);
+            gemm(
+                1.0,
+                Mat::new(xv, rows, self.in_size),
+                false,
+                Mat::new(p.value(self.w), n, self.in_size),
+                true,
+                0.0,
+                &mut self.y,
+            );
         } else {
-            self.input.forward(x, rows, p.value(self.w), self.in_size, n, &mut self.y);
+            self.input
+                .forward(x, rows, p.value(self.w), self.in_size, n, &mut self.y);
         }
         let bias = self.b.map(|b| p.value(b));
         for row in self.y.chunks_exact_mut(n) {
@@ -56,7 +84,14 @@ impl DenseLayer {
         }
     }
 
-    pub fn backward(&mut self, p: &mut ParamStore, x: SeqInput, dy: &[f32], dx: Option<&mut [f32]>, shape: SeqShape) {
+    pub fn backward(
+        &mut self,
+        p: &mut ParamStore,
+        x: SeqInput,
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        shape: SeqShape,
+    ) {
         let (rows, n, m) = (shape.rows(), self.units, self.in_size);
         ensure_len(&mut self.dpre, rows * n);
         // dpre = dy ⊙ act'(pre), through the output.
@@ -72,16 +107,41 @@ impl DenseLayer {
         if self.tied {
             // dE += dpre^T X;  dX = dpre E
             let xv = self.input.values(x);
-            gemm(1.0, Mat::new(&self.dpre, rows, n), true, Mat::new(xv, rows, m), false, 1.0, &mut p.grads[self.w]);
+            gemm(
+                1.0,
+                Mat::new(&self.dpre, rows, n),
+                true,
+                Mat::new(xv, rows, m),
+                false,
+                1.0,
+                &mut p.grads[self.w],
+            );
             if let Some(dx) = dx {
-                gemm(1.0, Mat::new(&self.dpre, rows, n), false, Mat::new(p.value(self.w), n, m), false, 0.0, dx);
+                gemm(
+                    1.0,
+                    Mat::new(&self.dpre, rows, n),
+                    false,
+                    Mat::new(p.value(self.w), n, m),
+                    false,
+                    0.0,
+                    dx,
+                );
             }
             return;
         }
         // dW += X^T dpre;  dX = dpre W^T
-        self.input.weight_grad(x, 0..rows, &self.dpre, m, n, &mut p.grads[self.w]);
+        self.input
+            .weight_grad(x, 0..rows, &self.dpre, m, n, &mut p.grads[self.w]);
         if let Some(dx) = dx {
-            gemm(1.0, Mat::new(&self.dpre, rows, n), false, Mat::new(p.value(self.w), m, n), true, 0.0, dx);
+            gemm(
+                1.0,
+                Mat::new(&self.dpre, rows, n),
+                false,
+                Mat::new(p.value(self.w), m, n),
+                true,
+                0.0,
+                dx,
+            );
         }
     }
 }

@@ -22,8 +22,16 @@ pub struct EmbeddingLayer {
 impl EmbeddingLayer {
     pub fn new(spec: &EmbeddingSpec, name: &str, p: &mut ParamStore, rng: &mut Rng) -> Self {
         let e = p.add(format!("{name}.E"), vec![spec.vocab_size, spec.units], 0.0);
-        p.params[e].value.iter_mut().for_each(|v| *v = (rng.uniform() as f32 * 2.0 - 1.0) * INIT_RANGE);
-        EmbeddingLayer { vocab: spec.vocab_size, units: spec.units, e, y: vec![] }
+        p.params[e]
+            .value
+            .iter_mut()
+            .for_each(|v| *v = (rng.uniform() as f32 * 2.0 - 1.0) * INIT_RANGE);
+        EmbeddingLayer {
+            vocab: spec.vocab_size,
+            units: spec.units,
+            e,
+            y: vec![],
+        }
     }
 
     pub fn forward(&mut self, p: &ParamStore, ids: &[f32], shape: SeqShape) {
@@ -41,7 +49,10 @@ impl EmbeddingLayer {
         let de = &mut p.grads[self.e];
         for (g, &id) in dy.chunks_exact(n).zip(ids) {
             let id = id as usize;
-            de[id * n..(id + 1) * n].iter_mut().zip(g).for_each(|(d, g)| *d += g);
+            de[id * n..(id + 1) * n]
+                .iter_mut()
+                .zip(g)
+                .for_each(|(d, g)| *d += g);
         }
     }
 }

@@ -64,8 +64,15 @@ impl InputProducts {
         self.dense_ready = false;
         (self.event_forward, self.event_grad) = match x {
             SeqInput::Spikes(s) => {
-                let grad_max = if k * n > LARGE_WEIGHT_ENTRIES { EVENT_WEIGHT_GRAD_MAX_DENSITY_LARGE } else { EVENT_WEIGHT_GRAD_MAX_DENSITY };
-                (self.use_events(s, EVENT_FORWARD_MAX_DENSITY), self.use_events(s, grad_max))
+                let grad_max = if k * n > LARGE_WEIGHT_ENTRIES {
+                    EVENT_WEIGHT_GRAD_MAX_DENSITY_LARGE
+                } else {
+                    EVENT_WEIGHT_GRAD_MAX_DENSITY
+                };
+                (
+                    self.use_events(s, EVENT_FORWARD_MAX_DENSITY),
+                    self.use_events(s, grad_max),
+                )
             }
             SeqInput::Dense(_) => (false, false),
         };
@@ -93,17 +100,49 @@ impl InputProducts {
     }
 
     /// `out = X W` (`X` is `rows x k`, `W` is `k x n`); the path is kept for `weight_grad`.
-    pub fn forward(&mut self, x: SeqInput, rows: usize, w: &[f32], k: usize, n: usize, out: &mut [f32]) {
+    pub fn forward(
+        &mut self,
+        x: SeqInput,
+        rows: usize,
+        w: &[f32],
+        k: usize,
+        n: usize,
+        out: &mut [f32],
+    ) {
         self.prepare(x, k, n);
         match x {
             SeqInput::Spikes(s) if self.event_forward => spikes_times(s, w, n, out),
-            SeqInput::Spikes(_) => gemm(1.0, Mat::new(&self.dense_x, rows, k), false, Mat::new(w, k, n), false, 0.0, out),
-            SeqInput::Dense(v) => gemm(1.0, Mat::new(v, rows, k), false, Mat::new(w, k, n), false, 0.0, out),
+            SeqInput::Spikes(_) => gemm(
+                1.0,
+                Mat::new(&self.dense_x, rows, k),
+                false,
+                Mat::new(w, k, n),
+                false,
+                0.0,
+                out,
+            ),
+            SeqInput::Dense(v) => gemm(
+                1.0,
+                Mat::new(v, rows, k),
+                false,
+                Mat::new(w, k, n),
+                false,
+                0.0,
+                out,
+            ),
         }
     }
 
     /// `dW += X[rows]ᵀ D` over a range of `X`'s rows (`X` as last prepared).
-    pub fn weight_grad(&mut self, x: SeqInput, rows: Range<usize>, d: &[f32], k: usize, n: usize, dw: &mut [f32]) {
+    pub fn weight_grad(
+        &mut self,
+        x: SeqInput,
+        rows: Range<usize>,
+        d: &[f32],
+        k: usize,
+        n: usize,
+        dw: &mut [f32],
+    ) {
         if let SeqInput::Spikes(s) = x {
             if self.event_grad {
                 return spikes_t_times(s, rows.start, rows.len(), d, n, dw);
@@ -115,6 +154,14 @@ impl InputProducts {
             SeqInput::Dense(v) => v,
         };
         let m = rows.len();
-        gemm(1.0, Mat::new(&xv[rows.start * k..rows.end * k], m, k), true, Mat::new(d, m, n), false, 1.0, dw);
+        gemm(
+            1.0,
+            Mat::new(&xv[rows.start * k..rows.end * k], m, k),
+            true,
+            Mat::new(d, m, n),
+            false,
+            1.0,
+            dw,
+        );
     }
 }

@@ -6,8 +6,8 @@ pub mod embedding;
 pub mod input;
 pub mod snu;
 
-use input::{ProductPath, SeqInput};
 use crate::params::ParamStore;
+use input::{ProductPath, SeqInput};
 
 /// The sequence shape a layer works on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

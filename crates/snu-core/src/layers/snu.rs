@@ -105,7 +105,10 @@ struct Chunks {
 impl Chunks {
     fn of(batch: usize) -> Chunks {
         let size = batch.div_ceil(batch.clamp(1, MAX_CHUNKS));
-        Chunks { size, count: batch.div_ceil(size) }
+        Chunks {
+            size,
+            count: batch.div_ceil(size),
+        }
     }
 
     /// Scratch floats per chunk: two `[size, n]` row blocks and two single rows.
@@ -119,7 +122,13 @@ impl Chunks {
 }
 
 impl SnuLayer {
-    pub fn new(spec: &SnuSpec, name: &str, in_size: usize, p: &mut ParamStore, rng: &mut Rng) -> Self {
+    pub fn new(
+        spec: &SnuSpec,
+        name: &str,
+        in_size: usize,
+        p: &mut ParamStore,
+        rng: &mut Rng,
+    ) -> Self {
         let n = spec.units;
         let w = p.add(format!("{name}.W"), vec![in_size, n], 0.0);
         glorot_uniform(rng, in_size, n, &mut p.params[w].value);
@@ -129,19 +138,31 @@ impl SnuLayer {
             h
         });
         let b = p.add(format!("{name}.b"), vec![n], spec.initial_bias);
-        let decay = spec.trainable_decay.then(|| p.add(format!("{name}.decay"), vec![n], spec.decay));
+        let decay = spec
+            .trainable_decay
+            .then(|| p.add(format!("{name}.decay"), vec![n], spec.decay));
         let spiking = spec.output == OutputActivation::Step;
         SnuLayer {
             in_size,
             units: n,
-            unit: Unit { g: spec.g, h: spec.output, surrogate: spec.surrogate, detach_reset: spec.detach_reset, lateral: spec.lateral_inhibition },
+            unit: Unit {
+                g: spec.g,
+                h: spec.output,
+                surrogate: spec.surrogate,
+                detach_reset: spec.detach_reset,
+                lateral: spec.lateral_inhibition,
+            },
             fixed_decay: spec.decay,
             w,
             rec,
             b,
             decay,
             s: vec![],
-            y: if spiking { Outputs::Spikes(SpikeMatrix::default()) } else { Outputs::Values(vec![]) },
+            y: if spiking {
+                Outputs::Spikes(SpikeMatrix::default())
+            } else {
+                Outputs::Values(vec![])
+            },
             input: InputProducts::default(),
             recurrent: InputProducts::default(),
             decay_now: vec![],
@@ -195,22 +216,37 @@ impl SnuLayer {
         self.has_last = false;
         ensure_len(&mut self.s, rows * n);
         // a_t <- x_t W for all t at once.
-        self.input.forward(x, rows, p.value(self.w), self.in_size, n, &mut self.s);
+        self.input
+            .forward(x, rows, p.value(self.w), self.in_size, n, &mut self.s);
         let chunks = self.prepare(p, shape);
-        let initial = self.has_initial.then_some((self.initial.s.as_slice(), self.initial.y.as_slice()));
-        let ctx = StepContext { unit: self.unit, decay: &self.decay_now, bias: p.value(self.b), h: self.rec.map(|h| p.value(h)), n, batch, initial };
+        let initial = self
+            .has_initial
+            .then_some((self.initial.s.as_slice(), self.initial.y.as_slice()));
+        let ctx = StepContext {
+            unit: self.unit,
+            decay: &self.decay_now,
+            bias: p.value(self.b),
+            h: self.rec.map(|h| p.value(h)),
+            n,
+            batch,
+            initial,
+        };
         let s = SharedRows::new(&mut self.s, n);
         match &mut self.y {
             Outputs::Spikes(bits) => {
                 bits.reset(rows, n);
                 let words = bits.words_per_row();
                 let out = OutRows::Bits(SharedRows::new(bits.words_mut(), words));
-                run_chunks(&mut self.scratch, chunks, batch, n, |c, scratch| forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch));
+                run_chunks(&mut self.scratch, chunks, batch, n, |c, scratch| {
+                    forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch)
+                });
             }
             Outputs::Values(y) => {
                 ensure_len(y, rows * n);
                 let out = OutRows::Values(SharedRows::new(y, n));
-                run_chunks(&mut self.scratch, chunks, batch, n, |c, scratch| forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch));
+                run_chunks(&mut self.scratch, chunks, batch, n, |c, scratch| {
+                    forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch)
+                });
             }
         }
         if self.carry_state {
@@ -223,7 +259,9 @@ impl SnuLayer {
         let (n, batch) = (self.units, shape.batch);
         let last_rows = (shape.steps - 1) * batch..shape.steps * batch;
         self.last.s.clear();
-        self.last.s.extend_from_slice(&self.s[last_rows.start * n..last_rows.end * n]);
+        self.last
+            .s
+            .extend_from_slice(&self.s[last_rows.start * n..last_rows.end * n]);
         self.last.y.resize(batch * n, 0.0);
         let view = match &self.y {
             Outputs::Spikes(bits) => OutView::Bits(bits),
@@ -262,12 +300,30 @@ impl SnuLayer {
     /// dW = X^T dA,  dH = Y_{t-1}^T dA_t (all t),  dX = dA W^T
     /// ```
     /// With a window `k`, `da_{t+1}` is not carried into step `t` when `t + 1` starts a window.
-    pub fn backward(&mut self, p: &mut ParamStore, x: SeqInput, dy: &[f32], dx: Option<&mut [f32]>, shape: SeqShape, window: usize) {
+    pub fn backward(
+        &mut self,
+        p: &mut ParamStore,
+        x: SeqInput,
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        shape: SeqShape,
+        window: usize,
+    ) {
         let (steps, batch, n) = (shape.steps, shape.batch, self.units);
         let chunks = self.prepare(p, shape);
         {
-            let initial = self.has_initial.then_some((self.initial.s.as_slice(), self.initial.y.as_slice()));
-            let ctx = StepContext { unit: self.unit, decay: &self.decay_now, bias: p.value(self.b), h: self.rec.map(|h| p.value(h)), n, batch, initial };
+            let initial = self
+                .has_initial
+                .then_some((self.initial.s.as_slice(), self.initial.y.as_slice()));
+            let ctx = StepContext {
+                unit: self.unit,
+                decay: &self.decay_now,
+                bias: p.value(self.b),
+                h: self.rec.map(|h| p.value(h)),
+                n,
+                batch,
+                initial,
+            };
             let s = SharedRows::new(&mut self.s, n);
             let y = match &self.y {
                 Outputs::Spikes(bits) => OutView::Bits(bits),
@@ -280,50 +336,104 @@ impl SnuLayer {
                 let part = unsafe { parts.rows_mut(c, 1) };
                 part.fill(0.0);
                 let (db, dl) = part.split_at_mut(n);
-                backward_chunk(&ctx, steps, window, chunks.samples(c, batch), s, y, dy, scratch, db, trainable_decay.then_some(dl));
+                backward_chunk(
+                    &ctx,
+                    steps,
+                    window,
+                    chunks.samples(c, batch),
+                    s,
+                    y,
+                    dy,
+                    scratch,
+                    db,
+                    trainable_decay.then_some(dl),
+                );
             });
         }
         // Sum the chunks' partial bias and decay gradients in chunk order.
         for part in self.partials.chunks_exact(2 * n).take(chunks.count) {
-            p.grads[self.b].iter_mut().zip(&part[..n]).for_each(|(g, v)| *g += v);
+            p.grads[self.b]
+                .iter_mut()
+                .zip(&part[..n])
+                .for_each(|(g, v)| *g += v);
             if let Some(i) = self.decay {
-                p.grads[i].iter_mut().zip(&part[n..]).for_each(|(g, v)| *g += v);
+                p.grads[i]
+                    .iter_mut()
+                    .zip(&part[n..])
+                    .for_each(|(g, v)| *g += v);
             }
         }
         let rows = shape.rows();
         let da = &self.s;
         // dW += X^T dA over all T*B rows at once.
-        self.input.weight_grad(x, 0..rows, da, self.in_size, n, &mut p.grads[self.w]);
+        self.input
+            .weight_grad(x, 0..rows, da, self.in_size, n, &mut p.grads[self.w]);
         if let (Some(h), true) = (self.rec, steps > 1) {
             // dH += sum_t y_{t-1}^T da_t: rows 0..T-1 of Y against rows 1..T of dA.
             let y = self.y.as_input();
             self.recurrent.prepare(y, n, n);
-            self.recurrent.weight_grad(y, 0..(steps - 1) * batch, &da[batch * n..], n, n, &mut p.grads[h]);
+            self.recurrent.weight_grad(
+                y,
+                0..(steps - 1) * batch,
+                &da[batch * n..],
+                n,
+                n,
+                &mut p.grads[h],
+            );
         }
         if let (Some(h), true) = (self.rec, self.has_initial) {
             // dH += y_0^T da_1: the carried output feeds the first step.
-            gemm(1.0, Mat::new(&self.initial.y, batch, n), true, Mat::new(&da[..batch * n], batch, n), false, 1.0, &mut p.grads[h]);
+            gemm(
+                1.0,
+                Mat::new(&self.initial.y, batch, n),
+                true,
+                Mat::new(&da[..batch * n], batch, n),
+                false,
+                1.0,
+                &mut p.grads[h],
+            );
         }
         if let Some(dx) = dx {
-            gemm(1.0, Mat::new(da, rows, n), false, Mat::new(p.value(self.w), self.in_size, n), true, 0.0, dx);
+            gemm(
+                1.0,
+                Mat::new(da, rows, n),
+                false,
+                Mat::new(p.value(self.w), self.in_size, n),
+                true,
+                0.0,
+                dx,
+            );
         }
     }
 
     pub fn project(&self, p: &mut ParamStore) {
         if let Some(i) = self.decay {
-            p.params[i].value.iter_mut().for_each(|l| *l = l.clamp(0.0, MAX_DECAY));
+            p.params[i]
+                .value
+                .iter_mut()
+                .for_each(|l| *l = l.clamp(0.0, MAX_DECAY));
         }
     }
 }
 
 /// Runs `f(chunk, scratch)` for every batch chunk, in parallel when there is more than one.
-fn run_chunks(scratch: &mut [f32], chunks: Chunks, batch: usize, n: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
+fn run_chunks(
+    scratch: &mut [f32],
+    chunks: Chunks,
+    batch: usize,
+    n: usize,
+    f: impl Fn(usize, &mut [f32]) + Sync,
+) {
     let per_chunk = chunks.scratch_len(n);
     let work = &mut scratch[..chunks.count * per_chunk];
     if chunks.count == 1 || batch * n < 4096 {
-        work.chunks_mut(per_chunk).enumerate().for_each(|(c, s)| f(c, s));
+        work.chunks_mut(per_chunk)
+            .enumerate()
+            .for_each(|(c, s)| f(c, s));
     } else {
-        work.par_chunks_mut(per_chunk).enumerate().for_each(|(c, s)| f(c, s));
+        work.par_chunks_mut(per_chunk)
+            .enumerate()
+            .for_each(|(c, s)| f(c, s));
     }
 }
 
@@ -366,7 +476,14 @@ impl OutView<'_> {
 
 /// The time loop of one batch chunk (samples `b0..b1`). `scratch` holds `y_{t-1}` and `y_t`
 /// of the chunk as values.
-fn forward_chunk(ctx: &StepContext, steps: usize, (b0, b1): (usize, usize), s: SharedRows<f32>, out: OutRows, scratch: &mut [f32]) {
+fn forward_chunk(
+    ctx: &StepContext,
+    steps: usize,
+    (b0, b1): (usize, usize),
+    s: SharedRows<f32>,
+    out: OutRows,
+    scratch: &mut [f32],
+) {
     let (n, m) = (ctx.n, b1 - b0);
     let (mut y_prev, mut y_now) = scratch[..2 * m * n].split_at_mut(m * n);
     if let Some((_, y0)) = ctx.initial {
@@ -389,10 +506,22 @@ fn forward_chunk(ctx: &StepContext, steps: usize, (b0, b1): (usize, usize), s: S
                         add_value_rows(y_row, h, a_row);
                     }
                 } else {
-                    gemm(1.0, Mat::new(y_prev, m, n), false, Mat::new(h, n, n), false, 1.0, a);
+                    gemm(
+                        1.0,
+                        Mat::new(y_prev, m, n),
+                        false,
+                        Mat::new(h, n, n),
+                        false,
+                        1.0,
+                        a,
+                    );
                 }
             }
-            for ((a_row, s_row), y_row) in a.chunks_exact_mut(n).zip(s_prev.chunks_exact(n)).zip(y_prev.chunks_exact(n)) {
+            for ((a_row, s_row), y_row) in a
+                .chunks_exact_mut(n)
+                .zip(s_prev.chunks_exact(n))
+                .zip(y_prev.chunks_exact(n))
+            {
                 add_decay_term(a_row, ctx.decay, s_row, y_row, ctx.unit.lateral);
             }
         }
@@ -402,7 +531,10 @@ fn forward_chunk(ctx: &StepContext, steps: usize, (b0, b1): (usize, usize), s: S
         match out {
             OutRows::Bits(bits) => {
                 let words = unsafe { bits.rows_mut(first, m) };
-                for (w, y_row) in words.chunks_exact_mut(n.div_ceil(64)).zip(y_now.chunks_exact(n)) {
+                for (w, y_row) in words
+                    .chunks_exact_mut(n.div_ceil(64))
+                    .zip(y_now.chunks_exact(n))
+                {
                     pack_row(y_row, w);
                 }
             }
@@ -439,14 +571,31 @@ fn backward_chunk(
         let cur = unsafe { s.rows_mut(first, m) };
         if let (Some(h), Some(da_next)) = (ctx.h, da_next) {
             // dy_t += da_{t+1} H^T
-            gemm(1.0, Mat::new(da_next, m, n), false, Mat::new(h, n, n), true, 1.0, dy_t);
+            gemm(
+                1.0,
+                Mat::new(da_next, m, n),
+                false,
+                Mat::new(h, n, n),
+                true,
+                1.0,
+                dy_t,
+            );
         }
         for i in 0..m {
             let r = first + i;
             y.row_into(r, y_row);
             let rows = i * n..(i + 1) * n;
             let da_next_row = da_next.map(|d| &d[rows.clone()]);
-            backward_row(&mut dy_t[rows.clone()], da_next_row, &mut cur[rows.clone()], y_row, ctx.decay, ctx.bias, db, &ctx.unit);
+            backward_row(
+                &mut dy_t[rows.clone()],
+                da_next_row,
+                &mut cur[rows.clone()],
+                y_row,
+                ctx.decay,
+                ctx.bias,
+                db,
+                &ctx.unit,
+            );
             if let (Some(dl), true) = (dl.as_deref_mut(), t > 0) {
                 y.row_into(r - ctx.batch, y_prev_row);
                 let s_prev = unsafe { s.rows_mut(r - ctx.batch, 1) };
@@ -454,7 +603,13 @@ fn backward_chunk(
             } else if let (Some(dl), Some((s0, y0))) = (dl.as_deref_mut(), ctx.initial) {
                 // t = 0 continuing a carried state: dl += da_0 ⊙ s_0 ⊙ r_0.
                 let b = b0 + i;
-                decay_gradient_row(dl, &cur[rows], &s0[b * n..(b + 1) * n], &y0[b * n..(b + 1) * n], ctx.unit.lateral);
+                decay_gradient_row(
+                    dl,
+                    &cur[rows],
+                    &s0[b * n..(b + 1) * n],
+                    &y0[b * n..(b + 1) * n],
+                    ctx.unit.lateral,
+                );
             }
         }
     }
@@ -466,25 +621,51 @@ fn add_value_rows(y_row: &[f32], h: &[f32], a_row: &mut [f32]) {
     let n = a_row.len();
     for (i, &v) in y_row.iter().enumerate() {
         if v != 0.0 {
-            a_row.iter_mut().zip(&h[i * n..(i + 1) * n]).for_each(|(o, w)| *o += w);
+            a_row
+                .iter_mut()
+                .zip(&h[i * n..(i + 1) * n])
+                .for_each(|(o, w)| *o += w);
         }
     }
 }
 
 /// `a += l ⊙ s_{t-1} ⊙ r_{t-1}`, `r = 1 - y` (lateral: `1 - max_j y_j`).
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn add_decay_term(a: &mut [f32], decay: &[f32], s_prev: &[f32], y_prev: &[f32], lateral: bool) {
     if lateral {
         let r = 1.0 - row_max(y_prev);
-        a.iter_mut().zip(decay).zip(s_prev).for_each(|((a, l), s)| *a += l * s * r);
+        a.iter_mut()
+            .zip(decay)
+            .zip(s_prev)
+            .for_each(|((a, l), s)| *a += l * s * r);
     } else {
-        a.iter_mut().zip(decay).zip(s_prev).zip(y_prev).for_each(|(((a, l), s), y)| *a += l * s * (1.0 - y));
+        a.iter_mut()
+            .zip(decay)
+            .zip(s_prev)
+            .zip(y_prev)
+            .for_each(|(((a, l), s), y)| *a += l * s * (1.0 - y));
     }
 }
 
 /// `s = g(a)` in place and `y = h(s + b)`.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
-fn state_and_output(a: &mut [f32], bias: &[f32], y: &mut [f32], g: StateActivation, h: OutputActivation) {
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn state_and_output(
+    a: &mut [f32],
+    bias: &[f32],
+    y: &mut [f32],
+    g: StateActivation,
+    h: OutputActivation,
+) {
     for ((a, b), y) in a.iter_mut().zip(bias).zip(y.iter_mut()) {
         let s = g.value(*a);
         *a = s;
@@ -495,22 +676,47 @@ fn state_and_output(a: &mut [f32], bias: &[f32], y: &mut [f32], g: StateActivati
 /// One row of BPTT at step `t`; `cur` holds `s_t` on entry and `dL/da_t` on return. Written
 /// as separate passes, each with its variant chosen outside the loop, so that every pass
 /// vectorises.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 #[allow(clippy::too_many_arguments)]
-fn backward_row(dy: &mut [f32], da_next: Option<&[f32]>, cur: &mut [f32], y: &[f32], decay: &[f32], bias: &[f32], db: &mut [f32], unit: &Unit) {
+fn backward_row(
+    dy: &mut [f32],
+    da_next: Option<&[f32]>,
+    cur: &mut [f32],
+    y: &[f32],
+    decay: &[f32],
+    bias: &[f32],
+    db: &mut [f32],
+    unit: &Unit,
+) {
     if let (Some(da_next), false) = (da_next, unit.detach_reset) {
         if unit.lateral {
             // r = 1 - max_j y_j: the whole row's term flows to the (first) argmax.
-            let dr: f32 = da_next.iter().zip(decay).zip(cur.iter()).map(|((d, l), s)| d * l * s).sum();
+            let dr: f32 = da_next
+                .iter()
+                .zip(decay)
+                .zip(cur.iter())
+                .map(|((d, l), s)| d * l * s)
+                .sum();
             dy[row_argmax(y)] -= dr;
         } else {
-            dy.iter_mut().zip(da_next).zip(decay).zip(cur.iter()).for_each(|(((g, d), l), s)| *g -= d * l * s);
+            dy.iter_mut()
+                .zip(da_next)
+                .zip(decay)
+                .zip(cur.iter())
+                .for_each(|(((g, d), l), s)| *g -= d * l * s);
         }
     }
     // dz = dy ⊙ h'(s + b), kept in dy.
     match (unit.h, unit.surrogate) {
         (OutputActivation::Sigmoid, _) => scale_by(dy, cur, bias, y, |_, y| y * (1.0 - y)),
-        (OutputActivation::Step, Surrogate::Tanh) => scale_by(dy, cur, bias, y, |z, _| crate::fastmath::sech2(z)),
+        (OutputActivation::Step, Surrogate::Tanh) => {
+            scale_by(dy, cur, bias, y, |z, _| crate::fastmath::sech2(z))
+        }
         (OutputActivation::Step, sur) => scale_by(dy, cur, bias, y, |z, _| sur.derivative(z)),
     }
     db.iter_mut().zip(dy.iter()).for_each(|(b, dz)| *b += dz);
@@ -518,15 +724,28 @@ fn backward_row(dy: &mut [f32], da_next: Option<&[f32]>, cur: &mut [f32], y: &[f
     if let Some(da_next) = da_next {
         if unit.lateral {
             let r = 1.0 - row_max(y);
-            dy.iter_mut().zip(da_next).zip(decay).for_each(|((g, d), l)| *g += d * l * r);
+            dy.iter_mut()
+                .zip(da_next)
+                .zip(decay)
+                .for_each(|((g, d), l)| *g += d * l * r);
         } else {
-            dy.iter_mut().zip(da_next).zip(decay).zip(y).for_each(|(((g, d), l), y)| *g += d * l * (1.0 - y));
+            dy.iter_mut()
+                .zip(da_next)
+                .zip(decay)
+                .zip(y)
+                .for_each(|(((g, d), l), y)| *g += d * l * (1.0 - y));
         }
     }
     match unit.g {
-        StateActivation::Relu => cur.iter_mut().zip(dy.iter()).for_each(|(s, ds)| *s = if *s > 0.0 { *ds } else { 0.0 }),
+        StateActivation::Relu => cur
+            .iter_mut()
+            .zip(dy.iter())
+            .for_each(|(s, ds)| *s = if *s > 0.0 { *ds } else { 0.0 }),
         StateActivation::Identity => cur.copy_from_slice(dy),
-        g => cur.iter_mut().zip(dy.iter()).for_each(|(s, ds)| *s = ds * g.derivative_from_state(*s)),
+        g => cur
+            .iter_mut()
+            .zip(dy.iter())
+            .for_each(|(s, ds)| *s = ds * g.derivative_from_state(*s)),
     }
 }
 
@@ -539,7 +758,12 @@ fn scale_by(dy: &mut [f32], s: &[f32], bias: &[f32], y: &[f32], f: impl Fn(f32, 
 }
 
 /// `dl += da_t ⊙ s_{t-1} ⊙ r_{t-1}`.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn decay_gradient_row(dl: &mut [f32], da: &[f32], s_prev: &[f32], y_prev: &[f32], lateral: bool) {
     let lateral_r = if lateral { 1.0 - row_max(y_prev) } else { 0.0 };
     for k in 0..dl.len() {

@@ -98,7 +98,10 @@ impl SnuCfg {
 
     /// Spiking SNU with the engine's defaults otherwise.
     pub fn snu(units: usize) -> Self {
-        SnuCfg { out: Out::Step, ..SnuCfg::ssnu(units) }
+        SnuCfg {
+            out: Out::Step,
+            ..SnuCfg::ssnu(units)
+        }
     }
 }
 
@@ -116,7 +119,11 @@ pub enum LayerCfg {
 }
 
 pub fn dense(units: usize, act: Act) -> LayerCfg {
-    LayerCfg::Dense(DenseCfg { units, act, bias: true })
+    LayerCfg::Dense(DenseCfg {
+        units,
+        act,
+        bias: true,
+    })
 }
 
 #[derive(Clone, Debug)]
@@ -142,7 +149,15 @@ impl LayerCfg {
 
 impl ModelCfg {
     pub fn new(input_size: usize, layers: Vec<LayerCfg>, readout: Readout, loss: Loss) -> Self {
-        ModelCfg { input_size, layers, readout, loss, tbptt: None, seed: 1, lr: 1e-3 }
+        ModelCfg {
+            input_size,
+            layers,
+            readout,
+            loss,
+            tbptt: None,
+            seed: 1,
+            lr: 1e-3,
+        }
     }
 
     pub fn outputs(&self) -> usize {
@@ -210,7 +225,8 @@ impl ModelCfg {
     }
 
     pub fn build(&self) -> Network {
-        Network::from_json(&self.to_json()).unwrap_or_else(|e| panic!("spec rejected: {e}\n{}", self.to_json()))
+        Network::from_json(&self.to_json())
+            .unwrap_or_else(|e| panic!("spec rejected: {e}\n{}", self.to_json()))
     }
 
     /// Rows of the target: `B`, or `T*B` for the sequence readout.
@@ -230,8 +246,12 @@ impl ModelCfg {
             let row = &mut t[r * n..(r + 1) * n];
             match self.loss {
                 Loss::SoftmaxCe => row[rng.below(n)] = 1.0,
-                Loss::BceLogits | Loss::BceProb => row.iter_mut().for_each(|v| *v = (rng.uniform() < 0.5) as u8 as f32),
-                Loss::Mse => row.iter_mut().for_each(|v| *v = rng.range(-1.0, 2.0) as f32),
+                Loss::BceLogits | Loss::BceProb => row
+                    .iter_mut()
+                    .for_each(|v| *v = (rng.uniform() < 0.5) as u8 as f32),
+                Loss::Mse => row
+                    .iter_mut()
+                    .for_each(|v| *v = rng.range(-1.0, 2.0) as f32),
             }
         }
         t
@@ -293,26 +313,41 @@ pub fn engine_grads(net: &Network) -> Vec<(String, Vec<f64>)> {
 }
 
 pub fn lookup<'a>(grads: &'a [(String, Vec<f64>)], name: &str) -> &'a [f64] {
-    &grads.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no gradient named {name}")).1
+    &grads
+        .iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no gradient named {name}"))
+        .1
 }
 
 /// Largest |g| over all tensors.
 pub fn max_abs(grads: &[(String, Vec<f64>)]) -> f64 {
-    grads.iter().flat_map(|(_, g)| g.iter()).fold(0.0f64, |m, v| m.max(v.abs()))
+    grads
+        .iter()
+        .flat_map(|(_, g)| g.iter())
+        .fold(0.0f64, |m, v| m.max(v.abs()))
 }
 
 /// Asserts `|engine - reference| <= rtol * scale` element by element, where `scale` is the
 /// reference gradient's largest magnitude (over all tensors, so that a tensor whose gradient
 /// is tiny is judged on the scale of the whole gradient, not on float noise).
 /// Also asserts both hold exactly the same set of parameter names.
-pub fn assert_grads_close(engine: &[(String, Vec<f64>)], reference: &[(String, Vec<f64>)], rtol: f64, what: &str) {
+pub fn assert_grads_close(
+    engine: &[(String, Vec<f64>)],
+    reference: &[(String, Vec<f64>)],
+    rtol: f64,
+    what: &str,
+) {
     let mut en: Vec<&str> = engine.iter().map(|(n, _)| n.as_str()).collect();
     let mut rn: Vec<&str> = reference.iter().map(|(n, _)| n.as_str()).collect();
     en.sort();
     rn.sort();
     assert_eq!(en, rn, "{what}: parameter sets differ");
     let scale = max_abs(reference);
-    assert!(scale > 0.0, "{what}: the reference gradient is identically zero; the case tests nothing");
+    assert!(
+        scale > 0.0,
+        "{what}: the reference gradient is identically zero; the case tests nothing"
+    );
     for (name, r) in reference {
         let e = lookup(engine, name);
         assert_eq!(e.len(), r.len(), "{what}: {name} length");
@@ -404,5 +439,13 @@ pub fn prepare(cfg: &ModelCfg, seed: u64, steps: usize, batch: usize) -> Option<
             }
         }
     }
-    Some(Run { net, reference, trace, x, target, steps, batch })
+    Some(Run {
+        net,
+        reference,
+        trace,
+        x,
+        target,
+        steps,
+        batch,
+    })
 }

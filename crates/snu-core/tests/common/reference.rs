@@ -154,7 +154,14 @@ pub struct RefNet {
 impl RefNet {
     /// Copies the engine's parameter values (as f64) into the reference.
     pub fn from_engine(cfg: &ModelCfg, net: &Network) -> RefNet {
-        let get = |name: String| -> Vec<f64> { net.param(&name).unwrap().value.iter().map(|&v| v as f64).collect() };
+        let get = |name: String| -> Vec<f64> {
+            net.param(&name)
+                .unwrap()
+                .value
+                .iter()
+                .map(|&v| v as f64)
+                .collect()
+        };
         let mut n_in = cfg.input_size;
         let mut layers = vec![];
         for (i, lc) in cfg.layers.iter().enumerate() {
@@ -163,17 +170,45 @@ impl RefNet {
             let w = get(format!("{name}.W"));
             let (h, b, l) = match lc {
                 LayerCfg::Snu(s) => {
-                    let h = if s.recurrent { get(format!("{name}.H")) } else { vec![] };
-                    let l = if s.trainable_decay { get(format!("{name}.decay")) } else { vec![as_f32(s.decay); n] };
+                    let h = if s.recurrent {
+                        get(format!("{name}.H"))
+                    } else {
+                        vec![]
+                    };
+                    let l = if s.trainable_decay {
+                        get(format!("{name}.decay"))
+                    } else {
+                        vec![as_f32(s.decay); n]
+                    };
                     (h, get(format!("{name}.b")), l)
                 }
-                LayerCfg::Dense(d) => (vec![], if d.bias { get(format!("{name}.b")) } else { vec![0.0; n] }, vec![]),
+                LayerCfg::Dense(d) => (
+                    vec![],
+                    if d.bias {
+                        get(format!("{name}.b"))
+                    } else {
+                        vec![0.0; n]
+                    },
+                    vec![],
+                ),
             };
             assert_eq!(w.len(), n_in * n);
-            layers.push(RefLayer { cfg: lc.clone(), name, n_in, n, w, h, b, l });
+            layers.push(RefLayer {
+                cfg: lc.clone(),
+                name,
+                n_in,
+                n,
+                w,
+                h,
+                b,
+                l,
+            });
             n_in = n;
         }
-        RefNet { cfg: cfg.clone(), layers }
+        RefNet {
+            cfg: cfg.clone(),
+            layers,
+        }
     }
 
     /// The parameter tensors in the engine's naming, for perturbation.
@@ -219,7 +254,13 @@ impl RefNet {
                 o
             }
         };
-        Trace { steps, batch, inputs, layers: traces, out }
+        Trace {
+            steps,
+            batch,
+            inputs,
+            layers: traces,
+            out,
+        }
     }
 
     /// The loss (mean over readout rows) and dL/d(readout).
@@ -230,7 +271,10 @@ impl RefNet {
         let mut total = 0.0;
         for r in 0..rows {
             let o = &out[r * n..(r + 1) * n];
-            let t: Vec<f64> = target[r * n..(r + 1) * n].iter().map(|&v| v as f64).collect();
+            let t: Vec<f64> = target[r * n..(r + 1) * n]
+                .iter()
+                .map(|&v| v as f64)
+                .collect();
             let g = &mut grad[r * n..(r + 1) * n];
             match self.cfg.loss {
                 Loss::SoftmaxCe => {
@@ -254,7 +298,11 @@ impl RefNet {
                 Loss::BceProb => {
                     // L = -t ln o - (1 - t) ln(1 - o);  dL/do = (o - t) / (o (1 - o))
                     for k in 0..n {
-                        assert!(o[k] > 1e-6 && o[k] < 1.0 - 1e-6, "reference: probability {} too close to 0 or 1", o[k]);
+                        assert!(
+                            o[k] > 1e-6 && o[k] < 1.0 - 1e-6,
+                            "reference: probability {} too close to 0 or 1",
+                            o[k]
+                        );
                         total += -t[k] * o[k].ln() - (1.0 - t[k]) * (1.0 - o[k]).ln();
                         g[k] = (o[k] - t[k]) / (o[k] * (1.0 - o[k]));
                     }
@@ -274,7 +322,12 @@ impl RefNet {
 
     /// BPTT over a trace; `window` = truncation length (None: full BPTT).
     /// Returns the loss and every parameter gradient in the engine's naming.
-    pub fn gradients(&self, tr: &Trace, target: &[f32], window: Option<usize>) -> (f64, Vec<(String, Vec<f64>)>) {
+    pub fn gradients(
+        &self,
+        tr: &Trace,
+        target: &[f32],
+        window: Option<usize>,
+    ) -> (f64, Vec<(String, Vec<f64>)>) {
         let (steps, batch) = (tr.steps, tr.batch);
         let n_out = self.cfg.outputs();
         let (loss, d_out) = self.loss(&tr.out, target);
@@ -334,7 +387,11 @@ impl RefNet {
                         p.extend(lt.a.iter().map(|&v| sign(v)));
                     }
                     if c.out == Out::Step {
-                        p.extend(lt.s.iter().enumerate().map(|(k, &s)| sign(s + layer.b[k % layer.n])));
+                        p.extend(
+                            lt.s.iter()
+                                .enumerate()
+                                .map(|(k, &s)| sign(s + layer.b[k % layer.n])),
+                        );
                     }
                     if c.lateral {
                         p.extend(lt.y.chunks(layer.n).map(|row| first_argmax(row) as i64));
@@ -404,7 +461,11 @@ fn snu_forward(l: &RefLayer, c: &SnuCfg, x: &[f64], steps: usize, batch: usize) 
         for b in 0..batch {
             let row = (t * batch + b) * n;
             let prev = if t > 0 { ((t - 1) * batch + b) * n } else { 0 };
-            let r_prev = if t > 0 { reset_row(c, &y[prev..prev + n]) } else { vec![0.0; n] };
+            let r_prev = if t > 0 {
+                reset_row(c, &y[prev..prev + n])
+            } else {
+                vec![0.0; n]
+            };
             for j in 0..n {
                 // a_t = x_t W
                 let mut acc = 0.0;
