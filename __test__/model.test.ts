@@ -65,3 +65,19 @@ test('a sequence dataset gathers samples into time-major batches', (t) => {
   const b = data.batch([2, 0], 0);
   t.deepEqual(Array.from(b.x), [200, 201, 0, 1, 210, 211, 10, 11]);
 });
+
+test('dropout is part of the layer spec, drops only while training and is range-checked', (t) => {
+  t.is(snu({ units: 4, dropout: 0.25 }).dropout, 0.25);
+  t.is(dense({ units: 4, dropout: 0.5 }).dropout, 0.5);
+  t.throws(() => snu({ units: 4, dropout: 1 }), { message: /snu\.dropout/ });
+  t.throws(() => dense({ units: 4, dropout: -0.1 }), { message: /dense\.dropout/ });
+  const build = (dropout: number) =>
+    sequential([snu({ units: 6, output: 'sigmoid', dropout }), dense({ units: 3, dropout })], { inputSize: 4 }).compile({ loss: 'softmaxCrossEntropy', readout: 'mean', seed: 2 });
+  const [withDropout, without] = [build(0.5), build(0)];
+  const b = randomBatch(5, 6, 3, 4, 3);
+  // Same seed, same weights: prediction and the evaluation loss ignore dropout...
+  t.deepEqual(withDropout.predict(b.x, b), without.predict(b.x, b));
+  t.is(withDropout.loss(b), without.loss(b));
+  // ...a training step drops inputs, so its loss (before the update) differs.
+  t.not(withDropout.trainOnBatch(b), without.trainOnBatch(b));
+});

@@ -25,6 +25,12 @@ export interface SnuConfig {
   lateralInhibition?: boolean;
   /** Initial bias `b` (threshold `-b`). Default -1. */
   initialBias?: number;
+  /**
+   * Dropout on the layer's input while training: each input of each step is zeroed with this
+   * probability and the rest scaled by `1/(1 - dropout)`; prediction never drops. The
+   * recurrence and the reset are never dropped. Default 0.
+   */
+  dropout?: number;
 }
 
 /** Options of a dense (affine, per time step) layer. */
@@ -37,6 +43,8 @@ export interface DenseConfig {
   useBias?: boolean;
   /** Weight tying: use the transposed matrix of the named `embedding` layer as `W`. */
   tiedTo?: string;
+  /** Dropout on the layer's input while training (see `SnuConfig.dropout`). Default 0. */
+  dropout?: number;
 }
 
 function stateActivation(g: SnuConfig['g']): StateActivation {
@@ -82,6 +90,7 @@ export function snu(config: SnuConfig): SnuLayerSpec {
     initialBias: checkNumber('snu.initialBias', config.initialBias ?? -1),
   };
   if (config.name !== undefined) spec.name = config.name;
+  if (config.dropout !== undefined) spec.dropout = checkNumber('snu.dropout', config.dropout, 0, 0.9999999);
   return spec;
 }
 
@@ -96,6 +105,7 @@ export function dense(config: DenseConfig): DenseLayerSpec {
   };
   if (config.name !== undefined) spec.name = config.name;
   if (config.tiedTo !== undefined) spec.tiedTo = config.tiedTo;
+  if (config.dropout !== undefined) spec.dropout = checkNumber('dense.dropout', config.dropout, 0, 0.9999999);
   return spec;
 }
 

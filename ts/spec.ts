@@ -23,6 +23,8 @@ export interface SnuLayerSpec {
   detachReset: boolean;
   lateralInhibition: boolean;
   initialBias: number;
+  /** Dropout on the layer's input while training, in [0, 1). */
+  dropout?: number;
 }
 
 export interface DenseLayerSpec {
@@ -33,6 +35,8 @@ export interface DenseLayerSpec {
   useBias: boolean;
   /** Weight tying: the name of an embedding layer whose transposed matrix is `W`. */
   tiedTo?: string;
+  /** Dropout on the layer's input while training, in [0, 1). */
+  dropout?: number;
 }
 
 export interface EmbeddingLayerSpec {

@@ -51,8 +51,8 @@ const OPTIMIZER_FIELDS: Record<OptimizerSpec['kind'], readonly string[]> = {
   rmsprop: ['rho', 'eps', 'momentum', 'weightDecay'],
 };
 
-const SNU_FIELDS = ['type', 'units', 'name', 'output', 'g', 'recurrent', 'decay', 'trainableDecay', 'surrogate', 'detachReset', 'lateralInhibition', 'initialBias'];
-const DENSE_FIELDS = ['type', 'units', 'name', 'activation', 'useBias', 'tiedTo'];
+const SNU_FIELDS = ['type', 'units', 'name', 'output', 'g', 'recurrent', 'decay', 'trainableDecay', 'surrogate', 'detachReset', 'lateralInhibition', 'initialBias', 'dropout'];
+const DENSE_FIELDS = ['type', 'units', 'name', 'activation', 'useBias', 'tiedTo', 'dropout'];
 const EMBEDDING_FIELDS = ['type', 'vocabSize', 'units', 'name'];
 
 /** `g` as a name or as the canonical `{ kind, alpha }` object. */
@@ -101,6 +101,7 @@ function layer(path: string, raw: unknown): LayerSpec {
       detachReset: optional(o.detachReset, (v) => boolean(`${path}.detachReset`, v)),
       lateralInhibition: optional(o.lateralInhibition, (v) => boolean(`${path}.lateralInhibition`, v)),
       initialBias: optional(o.initialBias, (v) => number(`${path}.initialBias`, v)),
+      dropout: optional(o.dropout, (v) => number(`${path}.dropout`, v, { min: 0, max: 1, exclusiveMax: true })),
     };
     return build(path, () => snu(config as Parameters<typeof snu>[0]));
   }
@@ -112,6 +113,7 @@ function layer(path: string, raw: unknown): LayerSpec {
       activation: optional(o.activation, (v) => oneOf(`${path}.activation`, v, ['none', 'relu', 'sigmoid', 'tanh'] as const)),
       useBias: optional(o.useBias, (v) => boolean(`${path}.useBias`, v)),
       tiedTo: optional(o.tiedTo, (v) => string(`${path}.tiedTo`, v)),
+      dropout: optional(o.dropout, (v) => number(`${path}.dropout`, v, { min: 0, max: 1, exclusiveMax: true })),
     };
     return build(path, () => dense(config));
   }

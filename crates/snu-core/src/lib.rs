@@ -6,6 +6,7 @@
 
 pub mod activation;
 pub mod checkpoint;
+pub mod dropout;
 pub mod encode;
 pub mod error;
 pub mod event;

@@ -3,6 +3,7 @@
 //! Inputs are time-major `[T, B, inputSize]` flat arrays; one call does a whole batch.
 
 use crate::bail;
+use crate::dropout::InputDropout;
 use crate::error::{check_finite, Result};
 use crate::layers::input::{ProductPath, SeqInput};
 use crate::layers::{dense::DenseLayer, embedding::EmbeddingLayer, snu::SnuLayer, Layer, SeqShape};
@@ -38,6 +39,10 @@ pub struct Network {
     masked: bool,
     /// Per readout row: counts in the loss (false for the padded rows of a `sequence` readout).
     valid_rows: Vec<bool>,
+    /// Per layer: dropout on its input while training.
+    dropout: Vec<Option<InputDropout>>,
+    /// Draws the dropout masks (seeded from the spec's seed).
+    dropout_rng: Rng,
 }
 
 impl Network {
@@ -73,6 +78,12 @@ impl Network {
             in_size = ls.units();
         }
         let optimizer = Optimizer::new(spec.optimizer);
+        let dropout = spec
+            .layers
+            .iter()
+            .map(|l| InputDropout::new(l.dropout()))
+            .collect();
+        let dropout_rng = Rng::new(spec.seed ^ 0xd0d0_d0d0_d0d0_d0d0);
         Ok(Network {
             spec,
             store,
@@ -90,6 +101,8 @@ impl Network {
             lengths: vec![],
             masked: false,
             valid_rows: vec![],
+            dropout,
+            dropout_rng,
         })
     }
 
@@ -261,18 +274,23 @@ impl Network {
     ) -> Result<&[f32]> {
         let shape = self.check_shape(x, steps, batch)?;
         self.set_mask(mask, shape)?;
-        self.run_forward(x, shape);
+        self.run_forward(x, shape, false);
         Ok(&self.out)
     }
 
-    /// Runs the layers on `x`, packed by `check_shape` when it holds spikes.
-    fn run_forward(&mut self, x: &[f32], shape: SeqShape) {
+    /// Runs the layers on `x`, packed by `check_shape` when it holds spikes. `training`
+    /// applies the layers' input dropout.
+    fn run_forward(&mut self, x: &[f32], shape: SeqShape, training: bool) {
         for i in 0..self.layers.len() {
             let (before, rest) = self.layers.split_at_mut(i);
-            let input = before.last().map_or_else(
+            let mut input = before.last().map_or_else(
                 || network_input(x, &self.x_spikes, self.x_is_spikes),
                 |l| l.output(),
             );
+            if let (true, Some(d)) = (training, &mut self.dropout[i]) {
+                let k = before.last().map_or(self.spec.input_size, |l| l.units());
+                input = d.apply(input, shape.rows(), k, &mut self.dropout_rng);
+            }
             rest[0].forward(&self.store, input, shape);
         }
         let n = self.output_size();
@@ -339,10 +357,24 @@ impl Network {
         steps: usize,
         batch: usize,
     ) -> Result<f64> {
+        self.forward_and_loss(x, target, mask, steps, batch, false)
+    }
+
+    /// Checks the batch, runs the layers (with dropout when `training`) and the loss; `d_out`
+    /// receives `dL/d readout`.
+    fn forward_and_loss(
+        &mut self,
+        x: &[f32],
+        target: &[f32],
+        mask: Option<&[f32]>,
+        steps: usize,
+        batch: usize,
+        training: bool,
+    ) -> Result<f64> {
         let shape = self.check_shape(x, steps, batch)?;
         self.check_target(target, shape)?;
         self.set_mask(mask, shape)?;
-        self.run_forward(x, shape);
+        self.run_forward(x, shape, training);
         let n = self.output_size();
         let valid = self
             .mark_valid_rows(shape)
@@ -377,7 +409,7 @@ impl Network {
         steps: usize,
         batch: usize,
     ) -> Result<f64> {
-        let loss = self.loss_masked(x, target, mask, steps, batch)?;
+        let loss = self.forward_and_loss(x, target, mask, steps, batch, true)?;
         let shape = self.shape.unwrap();
         self.store.zero_grads();
         let n = self.output_size();
@@ -393,10 +425,13 @@ impl Network {
         let window = self.spec.tbptt.unwrap_or(usize::MAX);
         for i in (0..self.layers.len()).rev() {
             let (before, rest) = self.layers.split_at_mut(i);
-            let input = before.last().map_or_else(
-                || network_input(x, &self.x_spikes, self.x_is_spikes),
-                |l| l.output(),
-            );
+            let input = match &self.dropout[i] {
+                Some(d) => d.dropped(),
+                None => before.last().map_or_else(
+                    || network_input(x, &self.x_spikes, self.x_is_spikes),
+                    |l| l.output(),
+                ),
+            };
             let dx = if i > 0 {
                 self.grad_b
                     .resize(shape.rows() * before.last().unwrap().units(), 0.0);
@@ -405,6 +440,9 @@ impl Network {
                 None
             };
             rest[0].backward(&mut self.store, input, &self.grad_a, dx, shape, window);
+            if let (true, Some(d)) = (i > 0, &self.dropout[i]) {
+                d.backward(&mut self.grad_b);
+            }
             std::mem::swap(&mut self.grad_a, &mut self.grad_b);
         }
         Ok(loss)
@@ -484,6 +522,12 @@ impl Network {
             l.project(&mut self.store);
         }
         Ok(())
+    }
+
+    /// Restarts the dropout masks from `seed`: two training passes on the same batch after
+    /// the same seed drop the same inputs.
+    pub fn set_dropout_seed(&mut self, seed: u64) {
+        self.dropout_rng = Rng::new(seed);
     }
 
     pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {

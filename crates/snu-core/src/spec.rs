@@ -82,6 +82,9 @@ pub struct SnuSpec {
     /// Initial bias `b` (a threshold of `-b`).
     #[serde(default = "default_bias")]
     pub initial_bias: f32,
+    /// Dropout on the layer's input while training (see `dropout.rs`); 0 = none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropout: f32,
 }
 
 fn default_output() -> OutputActivation {
@@ -111,10 +114,17 @@ pub struct DenseSpec {
     /// input width must be the embedding's width, its units the vocabulary size).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tied_to: Option<String>,
+    /// Dropout on the layer's input while training (see `dropout.rs`); 0 = none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropout: f32,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn is_zero(v: &f32) -> bool {
+    *v == 0.0
 }
 
 /// How the last layer's sequence `[T, B, n]` becomes what the loss sees.
@@ -267,6 +277,15 @@ impl LayerSpec {
         }
     }
 
+    /// The dropout probability on the layer's input (0 for an embedding).
+    pub fn dropout(&self) -> f32 {
+        match self {
+            LayerSpec::Snu(s) => s.dropout,
+            LayerSpec::Dense(d) => d.dropout,
+            LayerSpec::Embedding(_) => 0.0,
+        }
+    }
+
     fn name(&self) -> &Option<String> {
         match self {
             LayerSpec::Snu(s) => &s.name,
@@ -381,6 +400,7 @@ impl ModelSpec {
                 bail!("{p}.name: the name {name:?} is used by two layers");
             }
             self.validate_embedding_and_tying(i, layer, &p)?;
+            check_range(&format!("{p}.dropout"), layer.dropout(), 0.0, 1.0, false)?;
             if let LayerSpec::Snu(s) = layer {
                 check_range(&format!("{p}.decay"), s.decay, 0.0, 1.0, false)?;
                 check_range(&format!("{p}.initialBias"), s.initial_bias, -1e6, 1e6, true)?;
