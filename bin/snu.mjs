@@ -2,7 +2,8 @@
 // The `snu` command (see `snu --help`). In a clone of the repository (TypeScript sources and tsx
 // present) it builds the native addon if it is missing or stale and runs ts/cli/main.ts through
 // tsx, so that `node bin/snu.mjs` works right after `npm install` and never runs an outdated
-// build. In an installed package (no sources) it runs the compiled dist/cli/main.js.
+// build. In an installed package (no sources) it runs the compiled dist/cli/main.js, and never
+// tsx or cargo. Help and --version need no addon, so they never build it.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,12 +24,18 @@ async function tsxRegister() {
   }
 }
 
+/** True for `snu`, `snu help …`, `snu --version` and any `--help`: these need no native addon. */
+function needsNoAddon(args) {
+  const [first] = args;
+  return first === undefined || ['help', '-v', '--version'].includes(first) || args.includes('--help') || args.includes('-h');
+}
+
 async function loadMain() {
   const source = file('../ts/cli/main.ts');
   const register = existsSync(source) ? await tsxRegister() : undefined;
   if (register) {
     const ensure = file('../scripts/ensure-native.mjs');
-    if (existsSync(ensure)) {
+    if (existsSync(ensure) && !needsNoAddon(process.argv.slice(2))) {
       // Its messages go to stderr: stdout carries results (`snu eval --json`).
       const r = spawnSync(process.execPath, [ensure], { stdio: ['ignore', 2, 2] });
       if (r.status !== 0) process.exit(r.status ?? 1);

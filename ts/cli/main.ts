@@ -1,6 +1,7 @@
 // The `snu` command: dispatch to a subcommand and turn every error into a message and an exit
 // code (2: bad command line or config, 1: anything else, 130: interrupted), never a stack trace
 // unless SNU_DEBUG is set.
+import { loadBinding } from '../native.js';
 import { suggest } from './args.js';
 import { CliError, messageOf, UsageError } from './errors.js';
 import { evalCommand } from './eval.js';
@@ -11,6 +12,14 @@ import { trainCommand } from './train.js';
 import { ConfigError } from './validate.js';
 
 const COMMANDS = ['train', 'eval', 'help'] as const;
+
+/**
+ * Loads the native addon unless the command line asks for help: help and --version work without
+ * it, and a missing addon is reported as itself, not as a bad model config.
+ */
+function needEngine(args: readonly string[]): void {
+  if (!args.includes('--help') && !args.includes('-h')) loadBinding();
+}
 
 function help(topic: string | undefined, io: CliIo): number {
   if (topic === undefined) io.stdout(mainHelp());
@@ -54,8 +63,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         io.stderr(mainHelp());
         return 2;
       case 'train':
+        needEngine(rest);
         return await trainCommand(rest, io);
       case 'eval':
+        needEngine(rest);
         return await evalCommand(rest, io);
       case 'help':
         if (rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}'`);
