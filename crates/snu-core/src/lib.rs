@@ -17,6 +17,7 @@ pub mod loss;
 pub mod network;
 pub mod optim;
 pub mod params;
+pub mod pcm;
 pub mod readout;
 pub mod rng;
 pub mod shared_rows;
