@@ -11,6 +11,22 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** A sequential SNU network held by the native engine. Data are time-major `[T, B, features]`. */
 export declare class Network {
+  /**
+   * Puts the named layer's weights on a simulated PCM crossbar configured by `configJson`
+   * (a `PcmConfig` as JSON; `"{}"` for the defaults) and programs the present weights
+   * onto its devices; `null` takes the layer off its crossbar (keeping the devices' weights).
+   */
+  setAnalog(layer: string, configJson: string | null, seed: number): void
+  /** The layers on a crossbar. */
+  analogLayers(): Array<string>
+  /** Moves every crossbar to `seconds` after programming (drift and read noise). */
+  setAnalogTime(seconds: number): void
+  /** Switches the global drift compensation of every crossbar on or off. */
+  setDriftCompensation(on: boolean): void
+  /** Device statistics of the named layer's crossbar. */
+  analogStats(layer: string, bins?: number | undefined): AnalogStats
+  /** Pulses and refreshes the last training step sent to the crossbars. */
+  get lastDeviceUpdate(): DeviceUpdate
   /** Builds a network from its JSON model spec (see the TypeScript `ModelSpec`). */
   constructor(specJson: string)
   /** Restores a network from the bytes of `save()`. */
@@ -53,6 +69,36 @@ export declare class Network {
   trainStep(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): number
   /** `trainStep` off the main thread; resolves with the loss. */
   trainStepAsync(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): Promise<number>
+}
+
+/** Device statistics of one crossbar. */
+export interface AnalogStats {
+  /** Devices on the tile (two per weight and pair). */
+  devices: number
+  gPlus: ConductanceHistogram
+  gMinus: ConductanceHistogram
+  /** SET pulses since the tile was made, in all and per device (pair-major, `[pairs, k, n]`). */
+  totalPulses: number
+  pulsesPlus: Uint32Array
+  pulsesMinus: Uint32Array
+  /** Pairs refreshed since the tile was made. */
+  refreshes: number
+}
+
+/** Conductance counts over `bins` equal bins of `[lo, hi]` µS. */
+export interface ConductanceHistogram {
+  lo: number
+  hi: number
+  counts: Array<number>
+}
+
+/** What the last training step sent to the devices. */
+export interface DeviceUpdate {
+  pulsesPlus: number
+  pulsesMinus: number
+  refreshes: number
+  /** Weights whose pulses were held back by `update.maxPulsesPerUpdate`. */
+  capped: number
 }
 
 /**

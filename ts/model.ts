@@ -1,5 +1,6 @@
 // The Sequential model: a list of layers compiled into a native network that owns the weights.
 import { readFile } from 'node:fs/promises';
+import { AnalogControl } from './analog.js';
 import { checkInteger, checkOneOf, describe } from './checks.js';
 import type { Batch, Dataset } from './data.js';
 import { writeFileAtomic } from './io.js';
@@ -152,6 +153,18 @@ export class Sequential {
   private get net(): NativeNetwork {
     if (!this.#net) throw new Error('model: call compile() (or Sequential.load) before using it');
     return this.#net;
+  }
+
+  /**
+   * The simulated phase-change-memory crossbars of this model (DESIGN §3): program layers onto
+   * devices, move them in time, train with the devices in the loop, read device statistics.
+   */
+  get analog(): AnalogControl {
+    const weightLayers = this.layers
+      .map((l, i) => ({ l, name: l.name ?? `${l.type}_${i}` }))
+      .filter(({ l }) => l.type === 'snu' || (l.type === 'dense' && l.tiedTo === undefined))
+      .map(({ name }) => name);
+    return new AnalogControl(this.net, weightLayers);
   }
 
   /** The full model spec, with every default filled in. */

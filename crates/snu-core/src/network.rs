@@ -2,6 +2,8 @@
 //!
 //! Inputs are time-major `[T, B, inputSize]` flat arrays; one call does a whole batch.
 
+mod analog;
+
 use crate::bail;
 use crate::dropout::InputDropout;
 use crate::error::{check_finite, Result};
@@ -43,6 +45,8 @@ pub struct Network {
     dropout: Vec<Option<InputDropout>>,
     /// Draws the dropout masks (seeded from the spec's seed).
     dropout_rng: Rng,
+    /// Pulses and refreshes of the last training step's transfer to the crossbars.
+    pub last_update: crate::pcm::UpdateReport,
 }
 
 impl Network {
@@ -103,6 +107,7 @@ impl Network {
             valid_rows: vec![],
             dropout,
             dropout_rng,
+            last_update: Default::default(),
         })
     }
 
@@ -481,6 +486,8 @@ impl Network {
         for l in &self.layers {
             l.project(&mut self.store);
         }
+        let report = self.transfer_updates_to_devices()?;
+        self.last_update = report;
         Ok(loss)
     }
 
@@ -521,7 +528,7 @@ impl Network {
         for l in &self.layers {
             l.project(&mut self.store);
         }
-        Ok(())
+        self.reprogram_if_analog(i)
     }
 
     /// Restarts the dropout masks from `seed`: two training passes on the same batch after

@@ -1,6 +1,7 @@
 //! The Node binding of snu-core: a `Network` class owning weights and state in Rust.
 //! Thin by design: it checks arguments, converts arrays and hands work to the engine.
 
+mod analog;
 mod args;
 mod encoders;
 mod guard;

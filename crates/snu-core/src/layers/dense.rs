@@ -55,6 +55,11 @@ impl DenseLayer {
         }
     }
 
+    /// `W` for a crossbar: its products and parameter index (none when tied to an embedding).
+    pub fn weight_slot(&mut self) -> Option<(&mut InputProducts, usize)> {
+        (!self.tied).then_some((&mut self.input, self.w))
+    }
+
     pub fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
         let (rows, n) = (shape.rows(), self.units);
         ensure_len(&mut self.y, rows * n);

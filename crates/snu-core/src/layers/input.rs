@@ -3,6 +3,7 @@
 
 use crate::event::{spikes_t_times, spikes_times};
 use crate::linalg::{gemm, Mat};
+use crate::pcm::AnalogTile;
 use crate::spikes::SpikeMatrix;
 use std::ops::Range;
 
@@ -46,6 +47,12 @@ pub struct InputProducts {
     /// The paths chosen for the last prepared input: true where spikes are added event-driven.
     event_forward: bool,
     event_grad: bool,
+    /// The simulated PCM crossbar `W` lives on, if any (see `network/analog.rs`).
+    pub analog: Option<Box<AnalogTile>>,
+    /// Analog forward passes so far: the output-noise stream of the next one.
+    analog_calls: u64,
+    /// The DAC's quantised input.
+    xq: Vec<f32>,
 }
 
 impl InputProducts {
@@ -100,6 +107,7 @@ impl InputProducts {
     }
 
     /// `out = X W` (`X` is `rows x k`, `W` is `k x n`); the path is kept for `weight_grad`.
+    /// On a crossbar, `W` holds the devices' weights and the periphery wraps the product.
     pub fn forward(
         &mut self,
         x: SeqInput,
@@ -110,6 +118,9 @@ impl InputProducts {
         out: &mut [f32],
     ) {
         self.prepare(x, k, n);
+        if self.analog.is_some() {
+            return self.analog_forward(x, rows, w, k, n, out);
+        }
         match x {
             SeqInput::Spikes(s) if self.event_forward => spikes_times(s, w, n, out),
             SeqInput::Spikes(_) => gemm(
@@ -131,6 +142,39 @@ impl InputProducts {
                 out,
             ),
         }
+    }
+
+    /// The crossbar's product (DESIGN §3): `out = ADC(noise + (DAC(x) · W_devices))`, scaled
+    /// back by each row's input range and the drift compensation `alpha`. The backward pass
+    /// treats the periphery as the identity (straight-through), as hardware-in-the-loop
+    /// training does.
+    fn analog_forward(
+        &mut self,
+        x: SeqInput,
+        rows: usize,
+        w: &[f32],
+        k: usize,
+        n: usize,
+        out: &mut [f32],
+    ) {
+        self.ensure_dense(x);
+        let tile = self.analog.as_ref().unwrap();
+        let xv = match x {
+            SeqInput::Spikes(_) => &self.dense_x[..rows * k],
+            SeqInput::Dense(v) => v,
+        };
+        let scales = tile.quantize_inputs(xv, rows, &mut self.xq);
+        gemm(
+            1.0,
+            Mat::new(&self.xq, rows, k),
+            false,
+            Mat::new(w, k, n),
+            false,
+            0.0,
+            out,
+        );
+        tile.finish_outputs(out, rows, &scales, self.analog_calls);
+        self.analog_calls += 1;
     }
 
     /// `dW += X[rows]ᵀ D` over a range of `X`'s rows (`X` as last prepared).

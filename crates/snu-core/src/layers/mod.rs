@@ -91,6 +91,16 @@ impl Layer {
         }
     }
 
+    /// The feed-forward weight matrix a crossbar can hold: `(products, W's parameter index)`;
+    /// none for embeddings and tied dense layers.
+    pub fn weight_slot(&mut self) -> Option<(&mut input::InputProducts, usize)> {
+        match self {
+            Layer::Snu(l) => Some(l.weight_slot()),
+            Layer::Dense(l) => l.weight_slot(),
+            Layer::Embedding(_) => None,
+        }
+    }
+
     /// The SNU layer inside, if this is one.
     pub fn as_snu_mut(&mut self) -> Option<&mut snu::SnuLayer> {
         match self {

@@ -177,6 +177,16 @@ impl SnuLayer {
     }
 
     /// Forgets the carried state: the next pass starts from zero.
+    /// The feed-forward weights `W` for a crossbar: their products and parameter index.
+    pub fn weight_slot(&mut self) -> (&mut InputProducts, usize) {
+        (&mut self.input, self.w)
+    }
+
+    /// The crossbar `W` lives on, if any.
+    pub fn weight_tile(&self) -> Option<&crate::pcm::AnalogTile> {
+        self.input.analog.as_deref()
+    }
+
     pub fn reset_state(&mut self) {
         self.has_last = false;
         self.has_initial = false;

@@ -1,0 +1,167 @@
+// Simulated phase-change-memory crossbars (DESIGN §3): put layers' weights on PCM devices,
+// evaluate them at a time after programming, train with the devices in the loop, read the
+// devices' statistics. The simulation runs in the native engine (crates/snu-core/src/pcm).
+import { checkInteger, checkNumber, describe } from './checks.js';
+import type { NativeNetwork } from './native.js';
+import type * as Binding from '../native/index.d.cts';
+
+/** Conductance histograms and pulse counts of one crossbar. */
+export type AnalogStats = Binding.AnalogStats;
+/** Pulses and refreshes one training step sent to the devices. */
+export type DeviceUpdate = Binding.DeviceUpdate;
+
+/**
+ * A PCM crossbar configuration: any subset of the engine's `PcmConfig`; every field left out
+ * keeps the default of DESIGN §3 (gMax 25 µS, programming noise, drift and 1/f read noise of
+ * Nandakumar et al. as aihwkit implements them, DAC 7 bits + sign, ADC 9 bits with bound 12,
+ * output noise 0.06, one differential pair per weight, global drift compensation on).
+ *
+ * ```ts
+ * const pcm: PcmConfig = { cell: { pairsPerWeight: 2 }, periphery: { adcBits: null } };
+ * ```
+ */
+export interface PcmConfig {
+  device?: {
+    /** Largest conductance, µS. Default 25. */
+    gMax?: number;
+    /** Multiplies the programming noise sigma (0: none). Default 1. */
+    progNoiseScale?: number;
+    /** Multiplies the drift exponents (0: no drift). Default 1. */
+    driftScale?: number;
+    /** Multiplies the 1/f read noise (0: none). Default 1. */
+    readNoiseScale?: number;
+    [field: string]: unknown;
+  };
+  periphery?: {
+    /** DAC magnitude bits (sign extra); `null`: no input quantisation. Default 7. */
+    dacBits?: number | null;
+    /** ADC bits (sign included); `null`: no output quantisation. Default 9. */
+    adcBits?: number | null;
+    /** Output clip `±outBound` in normalised units; `null`: none. Default 12. */
+    outBound?: number | null;
+    /** Additive Gaussian output noise (normalised units). Default 0.06. */
+    outNoise?: number;
+    [field: string]: unknown;
+  };
+  cell?: {
+    /** Differential pairs per weight (with significance factors). Default 1. */
+    pairsPerWeight?: number;
+    [field: string]: unknown;
+  };
+  update?: { [field: string]: unknown };
+  driftCompensation?: {
+    /** Global drift compensation in the digital periphery. Default true. */
+    enabled?: boolean;
+    [field: string]: unknown;
+  };
+  /** Bins of the conductance histograms. Default 50. */
+  histogramBins?: number;
+}
+
+/** A configuration with every non-ideality off: the crossbar computes `x W` exactly. */
+export const IDEAL_PCM: PcmConfig = {
+  device: { progNoiseScale: 0, driftScale: 0, readNoiseScale: 0 },
+  periphery: { dacBits: null, adcBits: null, outBound: null, outNoise: 0 },
+  update: { dwMinDtod: 0, dwMinStd: 0 },
+  driftCompensation: { enabled: false },
+};
+
+/**
+ * The crossbar controls of a model (`model.analog`). Layers are named as in the model spec
+ * (`snu_0`, `dense_1`, ... when not named).
+ *
+ * ```ts
+ * model.analog.program(['snu_0', 'dense_1'], { seed: 1 });   // trained weights onto devices
+ * model.analog.setTime(3600);                                 // one hour of drift
+ * const { loss } = await model.evaluate(test);
+ * ```
+ */
+export class AnalogControl {
+  readonly #net: NativeNetwork;
+  /** The layers with a matrix a crossbar can hold. */
+  readonly #weightLayers: string[];
+
+  /** @internal Made by `Sequential.analog`. */
+  constructor(net: NativeNetwork, weightLayers: string[]) {
+    this.#net = net;
+    this.#weightLayers = weightLayers;
+  }
+
+  /**
+   * Puts the layers' weight matrices (`W` of snu and untied dense layers) on crossbars and
+   * programs the present weights onto the devices (programming noise, `t = 0`). Layer `i` of
+   * the list gets devices seeded by `seed + i`. Training afterwards runs with the devices in
+   * the loop: forward on the devices, backward in software, updates by mixed precision.
+   */
+  program(layers: string[] | 'all' = 'all', options: { config?: PcmConfig; seed?: number } = {}): void {
+    const names = this.#resolve(layers);
+    const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 53 - 1 - names.length);
+    const config = JSON.stringify(options.config ?? {});
+    names.forEach((name, i) => this.#net.setAnalog(name, config, seed + i));
+  }
+
+  /** Takes layers off their crossbars; they keep the weights the devices hold now. */
+  remove(layers: string[] | 'all' = 'all'): void {
+    const names = layers === 'all' ? this.layers() : this.#resolve(layers);
+    for (const name of names) this.#net.setAnalog(name, null, 0);
+  }
+
+  /** The layers on crossbars. */
+  layers(): string[] {
+    return this.#net.analogLayers();
+  }
+
+  /** Moves every crossbar to `seconds` after programming: drift, then one read with 1/f noise. */
+  setTime(seconds: number): void {
+    this.#net.setAnalogTime(checkNumber('seconds', seconds, 0));
+  }
+
+  /** Global drift compensation on or off (on by default). */
+  setDriftCompensation(on: boolean): void {
+    if (typeof on !== 'boolean') throw new TypeError(`on: expected a boolean, got ${describe(on)}`);
+    this.#net.setDriftCompensation(on);
+  }
+
+  /** Conductance histograms and pulse counts of a layer's devices. */
+  stats(layer: string, bins?: number): AnalogStats {
+    return this.#net.analogStats(layer, bins);
+  }
+
+  /** Pulses and refreshes the last training step sent to the devices. */
+  get lastUpdate(): DeviceUpdate {
+    return this.#net.lastDeviceUpdate;
+  }
+
+  #resolve(layers: string[] | 'all'): string[] {
+    if (layers === 'all') return [...this.#weightLayers];
+    if (!Array.isArray(layers) || layers.some((l) => typeof l !== 'string')) {
+      throw new TypeError(`layers: expected 'all' or an array of layer names, got ${describe(layers)}`);
+    }
+    return layers;
+  }
+}
+
+/**
+ * Limited weight precision: rounds every weight matrix `W` (or those of `layers`) to `bits`-bit
+ * symmetric uniform levels, `W_q = round(W / d) · d` with `d = max|W| / (2^(bits-1) - 1)`
+ * per matrix (so `2^bits - 1` levels, 0 among them). Returns the quantised weights to pass to
+ * `model.setWeights`.
+ *
+ * ```ts
+ * model.setWeights(quantizeWeights(model.getWeights(), 4));
+ * ```
+ */
+export function quantizeWeights(weights: Record<string, Float32Array>, bits: number, layers?: string[]): Record<string, Float32Array> {
+  checkInteger('bits', bits, 2, 24);
+  const levels = 2 ** (bits - 1) - 1;
+  const out: Record<string, Float32Array> = {};
+  for (const [name, w] of Object.entries(weights)) {
+    const [layer, param] = name.split('.');
+    if (param !== 'W' || (layers && !layers.includes(layer!))) continue;
+    let max = 0;
+    for (const v of w) max = Math.max(max, Math.abs(v));
+    const d = max / levels;
+    out[name] = d === 0 ? w.slice() : w.map((v) => Math.round(v / d) * d);
+  }
+  return out;
+}
