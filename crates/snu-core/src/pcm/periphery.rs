@@ -71,8 +71,7 @@ impl Dac {
             InputRange::Fixed(r) => r == 1.0,
         };
         // Fast path: 0/1 inputs are levels of every DAC with a unit range (0 and L/L = 1).
-        if unit_range && is_binary(x) {
-            out.copy_from_slice(x);
+        if unit_range && copy_if_binary(x, out) {
             return vec![1.0; rows];
         }
         let mut scales = vec![1f32; rows];
@@ -93,10 +92,32 @@ impl Dac {
     }
 }
 
-/// All values exactly 0 or 1 (one vectorised pass; no early exit, which would not vectorise).
-fn is_binary(x: &[f32]) -> bool {
-    x.chunks(4096)
-        .all(|c| c.iter().fold(true, |ok, &v| ok & ((v == 0.0) | (v == 1.0))))
+/// `max|x|` of finite values, as the largest magnitude bit pattern: for finite floats the order
+/// of `bits & 0x7FFFFFFF` as integers is the order of `|x|`, and an integer max reduction
+/// vectorises where `f32::max` (with its NaN rules) does not.
+#[inline(always)]
+pub fn abs_max(x: &[f32]) -> f32 {
+    f32::from_bits(x.iter().fold(0u32, |m, v| m.max(v.to_bits() & 0x7FFF_FFFF)))
+}
+
+/// Copies `x` into `out` while checking that every value is exactly 0 or 1, in cache-sized
+/// chunks (one pass over memory) and in parallel; false as soon as a chunk fails.
+fn copy_if_binary(x: &[f32], out: &mut [f32]) -> bool {
+    const CHUNK: usize = 4096;
+    let copy = |(src, dst): (&[f32], &mut [f32])| {
+        let binary = src
+            .iter()
+            .fold(true, |ok, &v| ok & ((v == 0.0) | (v == 1.0)));
+        if binary {
+            dst.copy_from_slice(src);
+        }
+        binary
+    };
+    if x.len() < PARALLEL_MIN {
+        x.chunks(CHUNK).zip(out.chunks_mut(CHUNK)).all(copy)
+    } else {
+        x.par_chunks(CHUNK).zip(out.par_chunks_mut(CHUNK)).all(copy)
+    }
 }
 
 #[multiversion(targets(
@@ -113,7 +134,7 @@ fn dac_rows(dac: Dac, x: &[f32], cols: usize, out: &mut [f32], scales: &mut [f32
     {
         let range = match dac.range {
             InputRange::RowAbsMax => {
-                let m = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+                let m = abs_max(row);
                 if m > 0.0 {
                     m
                 } else {
@@ -241,7 +262,15 @@ fn adc_rows(
         let full = s * w_max;
         let (to_norm, back) = (1.0 / full, full * alpha);
         if sigma > 0.0 {
-            gaussian::fill(key, Stream::row(first + r, call), &mut noise);
+            let stream = Stream::row(key, first + r, call);
+            if multiversion::target::target_cfg_f!(any(
+                target_feature = "fma",
+                target_arch = "aarch64"
+            )) {
+                gaussian::fill::<true>(stream, &mut noise);
+            } else {
+                gaussian::fill::<false>(stream, &mut noise);
+            }
             for (v, z) in row.iter_mut().zip(&noise) {
                 *v = (*v * to_norm + sigma * z).clamp(-b, b);
             }
