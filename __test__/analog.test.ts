@@ -80,3 +80,16 @@ test('quantizeWeights rounds each weight matrix to 2^bits - 1 symmetric levels',
     t.true(maxAbsDiff(q['l.W']!, w) <= step / 2 + 1e-6);
   }
 });
+
+test('weightRange sets the weight that maps to gMax: larger weights clip to it', (t) => {
+  const model = build();
+  const w = model.getWeights()['out.W']!;
+  const max = w.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  model.analog.program(['out'], { config: IDEAL_PCM, weightRange: max / 2 });
+  const clipped = model.getWeights()['out.W']!;
+  for (let i = 0; i < w.length; i++) {
+    const want = Math.max(-max / 2, Math.min(max / 2, w[i]!));
+    t.true(Math.abs(clipped[i]! - want) < 1e-5 * max, `weight ${i}: ${clipped[i]} vs ${want}`);
+  }
+  t.throws(() => model.analog.program(['out'], { weightRange: 0 }), { message: /weightRange/ });
+});

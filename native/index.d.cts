@@ -14,9 +14,10 @@ export declare class Network {
   /**
    * Puts the named layer's weights on a simulated PCM crossbar configured by `configJson`
    * (a `PcmConfig` as JSON; `"{}"` for the defaults) and programs the present weights
-   * onto its devices; `null` takes the layer off its crossbar (keeping the devices' weights).
+   * onto its devices, `weightRange` (default `max|W|`) mapping to `gMax`; `null` takes the
+   * layer off its crossbar (keeping the devices' weights).
    */
-  setAnalog(layer: string, configJson: string | null, seed: number): void
+  setAnalog(layer: string, configJson: string | null, seed: number, weightRange?: number | undefined): void
   /** The layers on a crossbar. */
   analogLayers(): Array<string>
   /** Moves every crossbar to `seconds` after programming (drift and read noise). */

@@ -66,6 +66,19 @@ export const IDEAL_PCM: PcmConfig = {
   driftCompensation: { enabled: false },
 };
 
+/** How `AnalogControl.program` puts weights on devices. */
+export interface ProgramOptions {
+  /** The crossbar configuration (DESIGN §3 defaults for whatever is left out). */
+  config?: PcmConfig;
+  /** Seed of the first layer's devices (layer `i` of the list gets `seed + i`). Default 0. */
+  seed?: number;
+  /**
+   * The weight that maps to `gMax` (larger ones clip). Default: each matrix's `max|W|`. Give
+   * room above the present weights to train in the loop from a fresh initialisation.
+   */
+  weightRange?: number;
+}
+
 /**
  * The crossbar controls of a model (`model.analog`). Layers are named as in the model spec
  * (`snu_0`, `dense_1`, ... when not named).
@@ -93,11 +106,12 @@ export class AnalogControl {
    * the list gets devices seeded by `seed + i`. Training afterwards runs with the devices in
    * the loop: forward on the devices, backward in software, updates by mixed precision.
    */
-  program(layers: string[] | 'all' = 'all', options: { config?: PcmConfig; seed?: number } = {}): void {
+  program(layers: string[] | 'all' = 'all', options: ProgramOptions = {}): void {
     const names = this.#resolve(layers);
     const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 53 - 1 - names.length);
     const config = JSON.stringify(options.config ?? {});
-    names.forEach((name, i) => this.#net.setAnalog(name, config, seed + i));
+    const range = options.weightRange === undefined ? undefined : checkNumber('weightRange', options.weightRange, 1e-30);
+    names.forEach((name, i) => this.#net.setAnalog(name, config, seed + i, range));
   }
 
   /** Takes layers off their crossbars; they keep the weights the devices hold now. */

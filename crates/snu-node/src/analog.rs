@@ -53,17 +53,25 @@ fn histogram(h: Histogram) -> ConductanceHistogram {
 impl Network {
     /// Puts the named layer's weights on a simulated PCM crossbar configured by `configJson`
     /// (a `PcmConfig` as JSON; `"{}"` for the defaults) and programs the present weights
-    /// onto its devices; `null` takes the layer off its crossbar (keeping the devices' weights).
+    /// onto its devices, `weightRange` (default `max|W|`) mapping to `gMax`; `null` takes the
+    /// layer off its crossbar (keeping the devices' weights).
     #[napi]
     pub fn set_analog(
         &self,
         #[napi(ts_arg_type = "string")] layer: Unknown,
         #[napi(ts_arg_type = "string | null")] config_json: Unknown,
         #[napi(ts_arg_type = "number")] seed: Unknown,
+        #[napi(ts_arg_type = "number | undefined")] weight_range: Option<Unknown>,
     ) -> Result<()> {
         guard("setAnalog", || {
             let layer = args::string(layer, "layer")?;
             let seed = args::integer(seed, "seed", 0, (1u64 << 53) - 1)? as u64;
+            let w_range = match weight_range {
+                Some(r) if !matches!(r.get_type()?, ValueType::Undefined) => {
+                    Some(args::number(r, "weightRange")? as f32)
+                }
+                _ => None,
+            };
             let config = match config_json.get_type()? {
                 ValueType::Null | ValueType::Undefined => None,
                 _ => {
@@ -75,7 +83,7 @@ impl Network {
                 }
             };
             try_lock(&self.inner)?
-                .set_analog(&layer, config, seed)
+                .set_analog_with_range(&layer, config, seed, w_range)
                 .map_err(engine)
         })
     }

@@ -16,9 +16,21 @@ use crate::pcm::{AnalogTile, PcmConfig, TileStats, UpdateReport};
 
 impl Network {
     /// Puts the named layer's `W` on a new crossbar and programs the present weights onto it
-    /// (programming noise, `t = 0`). `config: None` takes it off the crossbar: the layer keeps
-    /// the weights the devices hold now, as ordinary digital weights.
+    /// (programming noise, `t = 0`), `w_range` (default `max|W|`) mapping to `gMax`.
+    /// `config: None` takes it off the crossbar: the layer keeps the weights the devices hold
+    /// now, as ordinary digital weights.
     pub fn set_analog(&mut self, layer: &str, config: Option<PcmConfig>, seed: u64) -> Result<()> {
+        self.set_analog_with_range(layer, config, seed, None)
+    }
+
+    /// `set_analog` with the weight that maps to `gMax` given (see `AnalogTile::program_with_range`).
+    pub fn set_analog_with_range(
+        &mut self,
+        layer: &str,
+        config: Option<PcmConfig>,
+        seed: u64,
+        w_range: Option<f32>,
+    ) -> Result<()> {
         let i = self.layer_index(layer)?;
         let Some((products, w)) = self.layers[i].weight_slot() else {
             bail!("layer {layer:?}: only snu and untied dense layers have a weight matrix a crossbar can hold");
@@ -30,7 +42,7 @@ impl Network {
         let shape = &self.store.params[w].shape;
         let (k, n) = (shape[0], shape[1]);
         let mut tile = AnalogTile::new(k, n, config, seed)?;
-        tile.program(&self.store.params[w].value)?;
+        tile.program_with_range(&self.store.params[w].value, w_range)?;
         self.store.params[w].value.copy_from_slice(tile.weights());
         products.analog = Some(Box::new(tile));
         Ok(())

@@ -169,9 +169,21 @@ impl AnalogTile {
     /// Maps `w` (`k x n`) onto the devices and programs them (with programming noise): the
     /// programming reference of drift and drift compensation, at `t = 0`. Clears `chi`.
     pub fn program(&mut self, w: &[f32]) -> Result<()> {
+        self.program_with_range(w, None)
+    }
+
+    /// `program` with the weight that maps to `gMax` given (`w_range`) instead of `max|W|`:
+    /// larger weights clip to ±`w_range`. Room above the present weights lets training in the
+    /// loop grow them; a range below `max|W|` spends the devices' resolution on the bulk of
+    /// the weights at the cost of clipping the largest.
+    pub fn program_with_range(&mut self, w: &[f32], w_range: Option<f32>) -> Result<()> {
         let kn = self.k * self.n;
         check_finite("w", w, kn, "k x n")?;
-        self.map = Mapping::for_weights(w, self.map.g_max, &self.map.factors);
+        self.map = match w_range {
+            None => Mapping::for_weights(w, self.map.g_max, &self.map.factors),
+            Some(r) if r.is_finite() && r > 0.0 => Mapping::with_w_max(r, self.map.g_max, &self.map.factors),
+            Some(r) => bail!("weightRange: expected a finite number > 0, got {r}"),
+        };
         let (config, plus, minus, rng) =
             (&self.config, &mut self.plus, &mut self.minus, &mut self.rng);
         for (idx, &wv) in w.iter().enumerate() {
