@@ -181,7 +181,9 @@ impl AnalogTile {
         check_finite("w", w, kn, "k x n")?;
         self.map = match w_range {
             None => Mapping::for_weights(w, self.map.g_max, &self.map.factors),
-            Some(r) if r.is_finite() && r > 0.0 => Mapping::with_w_max(r, self.map.g_max, &self.map.factors),
+            Some(r) if r.is_finite() && r > 0.0 => {
+                Mapping::with_w_max(r, self.map.g_max, &self.map.factors)
+            }
             Some(r) => bail!("weightRange: expected a finite number > 0, got {r}"),
         };
         let (config, plus, minus, rng) =
@@ -315,8 +317,8 @@ impl AnalogTile {
             } else {
                 &mut self.minus
             };
-            let u0 = side.g_prog[d] / g_max;
-            let eps = mixed_precision::epsilon(m, u0 as f64, weight_per_g_max);
+            let u0 = side.g_prog[d] as f64 / g_max as f64;
+            let eps = mixed_precision::epsilon(m, u0, weight_per_g_max);
             let pulses = mixed_precision::take_pulses(chi, eps, m.max_pulses_per_update);
             if chi.abs() >= eps {
                 report.capped += 1;
@@ -329,8 +331,10 @@ impl AnalogTile {
             for _ in 0..count {
                 u = update::set_pulse(m, u, side.d2d[d], &mut self.rng);
             }
-            side.g_prog[d] = u * g_max;
-            side.g_target[d] = u * g_max;
+            if u != u0 {
+                side.g_prog[d] = (u * g_max as f64) as f32;
+                side.g_target[d] = side.g_prog[d];
+            }
             side.pulses[d] = side.pulses[d].saturating_add(count as u32);
             if pulses > 0 {
                 report.pulses_plus += count;
@@ -361,12 +365,12 @@ impl AnalogTile {
         let kn = self.k * self.n;
         let last = self.map.factors.len() - 1;
         let side = if positive { &self.plus } else { &self.minus };
-        let g_max = self.config.device.g_max;
-        let u = side.g_prog[last * kn + index] as f64 / g_max;
+        let g_max = self.config.device.g_max as f32;
+        let u = side.g_prog[last * kn + index] as f64 / g_max as f64;
         mixed_precision::epsilon(
             &self.config.update,
             u,
-            self.map.weight_per_siemens(last) as f64 * g_max,
+            self.map.weight_per_siemens(last) as f64 * g_max as f64,
         )
     }
 

@@ -36,9 +36,16 @@ pub fn draw_d2d(m: &UpdateModel, rng: &mut Rng) -> f32 {
 }
 
 /// One SET pulse on a device at relative conductance `u` with device factor `d2d`: the new `u`.
-pub fn set_pulse(m: &UpdateModel, u: f32, d2d: f32, rng: &mut Rng) -> f32 {
-    let step = mean_step(m, u as f64) * d2d as f64 * lognormal_factor(m.dw_min_std, rng);
-    (u as f64 + step).min(1.0) as f32
+/// A device programmed above gMax (programming noise) stays where it is: a SET pulse never
+/// lowers the conductance.
+/// (f64, so that the tiny steps near gMax add up over a train of pulses.)
+pub fn set_pulse(m: &UpdateModel, u: f64, d2d: f32, rng: &mut Rng) -> f64 {
+    let step = mean_step(m, u) * d2d as f64 * lognormal_factor(m.dw_min_std, rng);
+    if u >= 1.0 {
+        u
+    } else {
+        (u + step).min(1.0)
+    }
 }
 
 /// The refresh rule on the relative conductances of a pair.
