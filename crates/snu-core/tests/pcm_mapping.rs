@@ -60,8 +60,10 @@ fn a_zero_matrix_maps_with_a_finite_scale() {
 /// The read-back error of weights all at 0.5 (`max|W| = 1`) with programming noise.
 fn errors(pairs: usize, seed: u64) -> Vec<f64> {
     let (k, n) = (250, 400);
-    let mut config = PcmConfig::default();
-    config.cell = cell(pairs);
+    let config = PcmConfig {
+        cell: cell(pairs),
+        ..PcmConfig::default()
+    };
     let mut tile = AnalogTile::new(k, n, config, seed).unwrap();
     let mut w = vec![0.5f32; k * n];
     w[0] = 1.0;

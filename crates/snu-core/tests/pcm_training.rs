@@ -263,8 +263,10 @@ fn refresh_rewrites_the_difference_onto_one_device_and_keeps_the_weight() {
 
 #[test]
 fn automatic_refresh_and_the_counters_add_up() {
-    let mut c = PcmConfig::default();
-    c.histogram_bins = 20;
+    let c = PcmConfig {
+        histogram_bins: 20,
+        ..PcmConfig::default()
+    };
     let (k, n) = (50, 60);
     let mut tile = AnalogTile::new(k, n, c, 9).unwrap();
     tile.program(&TestRng::new(2).vec(k * n, -0.5, 0.5))
@@ -301,4 +303,24 @@ fn automatic_refresh_and_the_counters_add_up() {
         .filter(|&i| gp[i].min(gm[i]) as f64 > 0.9 * G_MAX)
         .count();
     assert_eq!(stuck, 0);
+}
+
+#[test]
+fn training_read_noise_reads_the_devices_with_1_over_f_noise_at_t0() {
+    // With the option on, every update ends with one noisy read of the devices, as at the first
+    // read t0 = 20 s after programming: relative sd Qs(q)·sqrt(ln((t0 + tRead)/(2 tRead))).
+    let mut c = PcmConfig::ideal();
+    c.device.read_noise_scale = 1.0;
+    c.update.training_read_noise = true;
+    let (k, n) = (250, 400);
+    let mut tile = AnalogTile::new(k, n, c, 12).unwrap();
+    let mut w = vec![0.5f32; k * n];
+    w[0] = 1.0;
+    tile.program(&w).unwrap();
+    assert_eq!(tile.weights()[1], 0.5, "programming itself reads exactly");
+    tile.apply_update(&vec![0.0; k * n]).unwrap();
+    let rel = Moments::of(tile.weights()[1..].iter().map(|&v| v as f64 / 0.5 - 1.0));
+    let sigma = 0.0088 / 0.5f64.powf(0.65) * ((20.0 + 250e-9) / 500e-9f64).ln().sqrt();
+    assert_within("mean", rel.mean, 0.0, rel.se_mean());
+    assert_within("sd", rel.sd, sigma, rel.se_sd());
 }
