@@ -3,6 +3,7 @@
 
 use crate::event::{spikes_t_times, spikes_times};
 use crate::linalg::{gemm, Mat};
+use crate::pcm::config::InputRange;
 use crate::pcm::AnalogTile;
 use crate::spikes::SpikeMatrix;
 use std::ops::Range;
@@ -18,6 +19,14 @@ pub const EVENT_WEIGHT_GRAD_MAX_DENSITY: f64 = 0.22;
 pub const EVENT_WEIGHT_GRAD_MAX_DENSITY_LARGE: f64 = 0.17;
 /// Weight matrices with more entries than this count as large (4 MiB of f32).
 pub const LARGE_WEIGHT_ENTRIES: usize = 1 << 20;
+
+/// True when the tile's DAC range is 1 for 0/1 inputs (each row's `max|x|`, or a fixed 1).
+fn unit_input_range(tile: &AnalogTile) -> bool {
+    match tile.config().periphery.input_range {
+        InputRange::RowAbsMax => true,
+        InputRange::Fixed(r) => r == 1.0,
+    }
+}
 
 /// A `[T*B, features]` input: any values, or 0/1 spikes kept as bits.
 #[derive(Clone, Copy)]
@@ -157,22 +166,47 @@ impl InputProducts {
         n: usize,
         out: &mut [f32],
     ) {
-        self.ensure_dense(x);
-        let tile = self.analog.as_ref().unwrap();
-        let xv = match x {
-            SeqInput::Spikes(_) => &self.dense_x[..rows * k],
-            SeqInput::Dense(v) => v,
+        let unit_range = unit_input_range(self.analog.as_ref().unwrap());
+        let scales = match x {
+            // 0/1 spikes are levels of a DAC with a unit range, so the DAC passes them as they
+            // are: the product keeps its event-driven path.
+            SeqInput::Spikes(s) if unit_range => {
+                if self.event_forward {
+                    spikes_times(s, w, n, out);
+                } else {
+                    gemm(
+                        1.0,
+                        Mat::new(&self.dense_x, rows, k),
+                        false,
+                        Mat::new(w, k, n),
+                        false,
+                        0.0,
+                        out,
+                    );
+                }
+                vec![1.0; rows]
+            }
+            _ => {
+                self.ensure_dense(x);
+                let tile = self.analog.as_ref().unwrap();
+                let xv = match x {
+                    SeqInput::Spikes(_) => &self.dense_x[..rows * k],
+                    SeqInput::Dense(v) => v,
+                };
+                let scales = tile.quantize_inputs(xv, rows, &mut self.xq);
+                gemm(
+                    1.0,
+                    Mat::new(&self.xq, rows, k),
+                    false,
+                    Mat::new(w, k, n),
+                    false,
+                    0.0,
+                    out,
+                );
+                scales
+            }
         };
-        let scales = tile.quantize_inputs(xv, rows, &mut self.xq);
-        gemm(
-            1.0,
-            Mat::new(&self.xq, rows, k),
-            false,
-            Mat::new(w, k, n),
-            false,
-            0.0,
-            out,
-        );
+        let tile = self.analog.as_ref().unwrap();
         tile.finish_outputs(out, rows, &scales, self.analog_calls);
         self.analog_calls += 1;
     }
