@@ -3,12 +3,36 @@
 // devices' statistics. The simulation runs in the native engine (crates/snu-core/src/pcm).
 import { checkInteger, checkNumber, describe } from './checks.js';
 import type { NativeNetwork } from './native.js';
-import type * as Binding from '../native/index.d.cts';
+/** Conductance counts over equal bins of `[lo, hi]` µS. */
+export interface ConductanceHistogram {
+  lo: number;
+  hi: number;
+  counts: number[];
+}
 
-/** Conductance histograms and pulse counts of one crossbar. */
-export type AnalogStats = Binding.AnalogStats;
-/** Pulses and refreshes one training step sent to the devices. */
-export type DeviceUpdate = Binding.DeviceUpdate;
+/** Device statistics of one crossbar. */
+export interface AnalogStats {
+  /** Devices on the tile (two per weight and pair). */
+  devices: number;
+  /** Histograms of the present G+ and G- conductances. */
+  gPlus: ConductanceHistogram;
+  gMinus: ConductanceHistogram;
+  /** SET pulses since the tile was made, in all and per device (pair-major, `[pairs, k, n]`). */
+  totalPulses: number;
+  pulsesPlus: Uint32Array;
+  pulsesMinus: Uint32Array;
+  /** Pairs refreshed since the tile was made. */
+  refreshes: number;
+}
+
+/** What one training step sent to the devices. */
+export interface DeviceUpdate {
+  pulsesPlus: number;
+  pulsesMinus: number;
+  refreshes: number;
+  /** Weights whose pulses were held back by `update.maxPulsesPerUpdate`. */
+  capped: number;
+}
 
 /**
  * A PCM crossbar configuration: any subset of the engine's `PcmConfig`; every field left out

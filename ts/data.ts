@@ -70,8 +70,8 @@ function checkIndices(indices: ArrayLike<number>, size: number): void {
 
 /**
  * A dataset of ready-made sequences.
- * @param x samples, sample-major `[N, steps, features]`
- * @param y targets `[N, outputs]`, or `[N, steps, outputs]` with `targetsPerStep`
+ * @param o.x samples, sample-major `[N, steps, features]`
+ * @param o.y targets `[N, outputs]`, or `[N, steps, outputs]` with `targetsPerStep`
  */
 export function sequenceDataset(o: {
   x: Float32Array;
@@ -105,8 +105,8 @@ export function sequenceDataset(o: {
 
 /**
  * A dataset of static inputs (images, say) that an encoder turns into spike trains per batch.
- * @param x samples `[N, features]`
- * @param y targets `[N, outputs]` (see `oneHot` for class labels)
+ * @param o.x samples `[N, features]`
+ * @param o.y targets `[N, outputs]` (see `oneHot` for class labels)
  */
 export function encodedDataset(o: { x: Float32Array; y: Float32Array; features: number; encoder: Encoder }): Dataset {
   const features = checkInteger('features', o.features, 1);

@@ -3,7 +3,7 @@ export { sequential, Sequential } from './model.js';
 export type { CompileOptions, EpochLogs, Evaluation, FitOptions, History } from './model.js';
 export { snu, dense, embedding } from './layers.js';
 export { AnalogControl, IDEAL_PCM, quantizeWeights } from './analog.js';
-export type { PcmConfig, AnalogStats, DeviceUpdate, ProgramOptions } from './analog.js';
+export type { PcmConfig, AnalogStats, DeviceUpdate, ConductanceHistogram, ProgramOptions } from './analog.js';
 export type { SnuConfig, DenseConfig, EmbeddingConfig } from './layers.js';
 export { sgd, adam, adamW, rmsprop } from './optimizers.js';
 export { sequenceDataset, encodedDataset, oneHot } from './data.js';
