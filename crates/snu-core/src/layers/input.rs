@@ -20,6 +20,19 @@ pub const EVENT_WEIGHT_GRAD_MAX_DENSITY_LARGE: f64 = 0.17;
 /// Weight matrices with more entries than this count as large (4 MiB of f32).
 pub const LARGE_WEIGHT_ENTRIES: usize = 1 << 20;
 
+/// `out = X W` for values `X` (`rows x k`) and `W` (`k x n`).
+fn values_times(x: &[f32], rows: usize, w: &[f32], k: usize, n: usize, out: &mut [f32]) {
+    gemm(
+        1.0,
+        Mat::new(x, rows, k),
+        false,
+        Mat::new(w, k, n),
+        false,
+        0.0,
+        out,
+    );
+}
+
 /// True when the tile's DAC range is 1 for 0/1 inputs (each row's `max|x|`, or a fixed 1).
 fn unit_input_range(tile: &AnalogTile) -> bool {
     match tile.config().periphery.input_range {
@@ -130,26 +143,23 @@ impl InputProducts {
         if self.analog.is_some() {
             return self.analog_forward(x, rows, w, k, n, out);
         }
+        self.digital_product(x, rows, w, k, n, out);
+    }
+
+    /// `out = X W` on the path `prepare` chose: spikes event-driven, or values densely.
+    fn digital_product(
+        &self,
+        x: SeqInput,
+        rows: usize,
+        w: &[f32],
+        k: usize,
+        n: usize,
+        out: &mut [f32],
+    ) {
         match x {
             SeqInput::Spikes(s) if self.event_forward => spikes_times(s, w, n, out),
-            SeqInput::Spikes(_) => gemm(
-                1.0,
-                Mat::new(&self.dense_x, rows, k),
-                false,
-                Mat::new(w, k, n),
-                false,
-                0.0,
-                out,
-            ),
-            SeqInput::Dense(v) => gemm(
-                1.0,
-                Mat::new(v, rows, k),
-                false,
-                Mat::new(w, k, n),
-                false,
-                0.0,
-                out,
-            ),
+            SeqInput::Spikes(_) => values_times(&self.dense_x, rows, w, k, n, out),
+            SeqInput::Dense(v) => values_times(v, rows, w, k, n, out),
         }
     }
 
@@ -170,20 +180,8 @@ impl InputProducts {
         let scales = match x {
             // 0/1 spikes are levels of a DAC with a unit range, so the DAC passes them as they
             // are: the product keeps its event-driven path.
-            SeqInput::Spikes(s) if unit_range => {
-                if self.event_forward {
-                    spikes_times(s, w, n, out);
-                } else {
-                    gemm(
-                        1.0,
-                        Mat::new(&self.dense_x, rows, k),
-                        false,
-                        Mat::new(w, k, n),
-                        false,
-                        0.0,
-                        out,
-                    );
-                }
+            SeqInput::Spikes(_) if unit_range => {
+                self.digital_product(x, rows, w, k, n, out);
                 vec![1.0; rows]
             }
             _ => {
@@ -194,15 +192,7 @@ impl InputProducts {
                     SeqInput::Dense(v) => v,
                 };
                 let scales = tile.quantize_inputs(xv, rows, &mut self.xq);
-                gemm(
-                    1.0,
-                    Mat::new(&self.xq, rows, k),
-                    false,
-                    Mat::new(w, k, n),
-                    false,
-                    0.0,
-                    out,
-                );
+                values_times(&self.xq, rows, w, k, n, out);
                 scales
             }
         };
