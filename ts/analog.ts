@@ -3,14 +3,30 @@
 // devices' statistics. The simulation runs in the native engine (crates/snu-core/src/pcm).
 import { checkInteger, checkNumber, describe } from './checks.js';
 import type { NativeNetwork } from './native.js';
-/** Conductance counts over equal bins of `[lo, hi]` µS. */
+/**
+ * Conductance counts over equal bins of `[lo, hi]` µS.
+ *
+ * @example
+ * ```ts
+ * const h: ConductanceHistogram = model.analog.stats('snu_0').gPlus;
+ * const width = (h.hi - h.lo) / h.counts.length; // µS per bin
+ * ```
+ */
 export interface ConductanceHistogram {
   lo: number;
   hi: number;
   counts: number[];
 }
 
-/** Device statistics of one crossbar. */
+/**
+ * Device statistics of one crossbar.
+ *
+ * @example
+ * ```ts
+ * const s: AnalogStats = model.analog.stats('snu_0');
+ * console.log(s.devices, s.totalPulses / s.devices, s.refreshes);
+ * ```
+ */
 export interface AnalogStats {
   /** Devices on the tile (two per weight and pair). */
   devices: number;
@@ -25,7 +41,15 @@ export interface AnalogStats {
   refreshes: number;
 }
 
-/** What one training step sent to the devices. */
+/**
+ * What one training step sent to the devices.
+ *
+ * @example
+ * ```ts
+ * model.trainOnBatch(batch);
+ * const u: DeviceUpdate = model.analog.lastUpdate; // e.g. { pulsesPlus: 8, pulsesMinus: 1, refreshes: 0, capped: 0 }
+ * ```
+ */
 export interface DeviceUpdate {
   pulsesPlus: number;
   pulsesMinus: number;
@@ -40,6 +64,7 @@ export interface DeviceUpdate {
  * Nandakumar et al. as aihwkit implements them, DAC 7 bits + sign, ADC 9 bits with bound 12,
  * output noise 0.06, one differential pair per weight, global drift compensation on).
  *
+ * @example
  * ```ts
  * const pcm: PcmConfig = { cell: { pairsPerWeight: 2 }, periphery: { adcBits: null } };
  * ```
@@ -82,7 +107,14 @@ export interface PcmConfig {
   histogramBins?: number;
 }
 
-/** A configuration with every non-ideality off: the crossbar computes `x W` exactly. */
+/**
+ * A configuration with every non-ideality off: the crossbar computes `x W` exactly.
+ *
+ * @example
+ * ```ts
+ * model.analog.program('all', { config: IDEAL_PCM }); // then switch effects on one at a time
+ * ```
+ */
 export const IDEAL_PCM: PcmConfig = {
   device: { progNoiseScale: 0, driftScale: 0, readNoiseScale: 0 },
   periphery: { dacBits: null, adcBits: null, outBound: null, outNoise: 0 },
@@ -90,7 +122,15 @@ export const IDEAL_PCM: PcmConfig = {
   driftCompensation: { enabled: false },
 };
 
-/** How `AnalogControl.program` puts weights on devices. */
+/**
+ * How `AnalogControl.program` puts weights on devices.
+ *
+ * @example
+ * ```ts
+ * const options: ProgramOptions = { seed: 7, weightRange: 2, config: { device: { driftScale: 0 } } };
+ * model.analog.program('all', options);
+ * ```
+ */
 export interface ProgramOptions {
   /** The crossbar configuration (DESIGN §3 defaults for whatever is left out). */
   config?: PcmConfig;
@@ -107,6 +147,7 @@ export interface ProgramOptions {
  * The crossbar controls of a model (`model.analog`). Layers are named as in the model spec
  * (`snu_0`, `dense_1`, ... when not named).
  *
+ * @example
  * ```ts
  * model.analog.program(['snu_0', 'dense_1'], { seed: 1 });   // trained weights onto devices
  * model.analog.setTime(3600);                                 // one hour of drift
@@ -129,6 +170,12 @@ export class AnalogControl {
    * programs the present weights onto the devices (programming noise, `t = 0`). Layer `i` of
    * the list gets devices seeded by `seed + i`. Training afterwards runs with the devices in
    * the loop: forward on the devices, backward in software, updates by mixed precision.
+   *
+   * @example
+   * ```ts
+   * model.analog.program('all', { seed: 1 });               // every snu and untied dense layer
+   * model.analog.program(['dense_1'], { config: IDEAL_PCM }); // one layer, without non-idealities
+   * ```
    */
   program(layers: string[] | 'all' = 'all', options: ProgramOptions = {}): void {
     const names = this.#resolve(layers);
@@ -138,34 +185,82 @@ export class AnalogControl {
     names.forEach((name, i) => this.#net.setAnalog(name, config, seed + i, range));
   }
 
-  /** Takes layers off their crossbars; they keep the weights the devices hold now. */
+  /**
+   * Takes layers off their crossbars; they keep the weights the devices hold now.
+   *
+   * @example
+   * ```ts
+   * model.analog.remove(['dense_1']);
+   * model.analog.remove(); // all
+   * ```
+   */
   remove(layers: string[] | 'all' = 'all'): void {
     const names = layers === 'all' ? this.layers() : this.#resolve(layers);
     for (const name of names) this.#net.setAnalog(name, null, 0);
   }
 
-  /** The layers on crossbars. */
+  /**
+   * The layers on crossbars.
+   *
+   * @example
+   * ```ts
+   * model.analog.layers(); // e.g. ['snu_0', 'dense_1']
+   * ```
+   */
   layers(): string[] {
     return this.#net.analogLayers();
   }
 
-  /** Moves every crossbar to `seconds` after programming: drift, then one read with 1/f noise. */
+  /**
+   * Moves every crossbar to `seconds` after programming: drift, then one read with 1/f noise.
+   *
+   * @example
+   * ```ts
+   * for (const t of [1, 3600, 86_400]) {
+   *   model.analog.setTime(t);
+   *   console.log(t, (await model.evaluate(test)).loss);
+   * }
+   * ```
+   */
   setTime(seconds: number): void {
     this.#net.setAnalogTime(checkNumber('seconds', seconds, 0));
   }
 
-  /** Global drift compensation on or off (on by default). */
+  /**
+   * Global drift compensation on or off (on by default).
+   *
+   * @example
+   * ```ts
+   * model.analog.setDriftCompensation(false); // see what drift alone does
+   * ```
+   */
   setDriftCompensation(on: boolean): void {
     if (typeof on !== 'boolean') throw new TypeError(`on: expected a boolean, got ${describe(on)}`);
     this.#net.setDriftCompensation(on);
   }
 
-  /** Conductance histograms and pulse counts of a layer's devices. */
+  /**
+   * Conductance histograms and pulse counts of a layer's devices; `bins` overrides the
+   * configured number of histogram bins.
+   *
+   * @example
+   * ```ts
+   * const { devices, totalPulses, gPlus } = model.analog.stats('snu_0', 25);
+   * ```
+   */
   stats(layer: string, bins?: number): AnalogStats {
     return this.#net.analogStats(layer, bins);
   }
 
-  /** Pulses and refreshes the last training step sent to the devices. */
+  /**
+   * Pulses and refreshes the last training step sent to the devices.
+   *
+   * @example
+   * ```ts
+   * await model.trainOnBatchAsync(batch);
+   * console.log(model.analog.lastUpdate.pulsesPlus);
+   * ```
+   */
   get lastUpdate(): DeviceUpdate {
     return this.#net.lastDeviceUpdate;
   }
@@ -185,6 +280,7 @@ export class AnalogControl {
  * per matrix (so `2^bits - 1` levels, 0 among them). Returns the quantised weights to pass to
  * `model.setWeights`.
  *
+ * @example
  * ```ts
  * model.setWeights(quantizeWeights(model.getWeights(), 4));
  * ```

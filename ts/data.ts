@@ -12,6 +12,19 @@ import { checkFloat32, checkInteger } from './checks.js';
  *   real step, 0 for padding. Padding comes after a sample's real steps. Padded steps change
  *   neither the loss nor the gradients (the `sum`/`mean` readouts count real steps only, `last`
  *   takes a sample's last real step, `sequence` averages the loss over real steps).
+ *
+ * @example
+ * ```ts
+ * // 2 samples of 3 steps with 1 feature; the second sample is 2 steps long
+ * const b: Batch = {
+ *   x: Float32Array.of(1, 1, 0, 1, 1, 0), // (t, b) at t * 2 + b
+ *   y: Float32Array.of(1, 0, 0, 1),       // [batch, 2 outputs]
+ *   steps: 3,
+ *   batch: 2,
+ *   mask: Float32Array.of(1, 1, 1, 1, 1, 0),
+ * };
+ * model.trainOnBatch(b);
+ * ```
  */
 export interface Batch {
   x: Float32Array;
@@ -21,7 +34,34 @@ export interface Batch {
   mask?: Float32Array;
 }
 
-/** A collection of samples that can be gathered into batches. */
+/**
+ * A collection of samples that can be gathered into batches. `sequenceDataset`,
+ * `encodedDataset` and `jsbDataset` make one; any object of this shape works with `fit` and
+ * `evaluate`.
+ *
+ * @example
+ * ```ts
+ * // 100 random sequences of 5 steps with 2 features; target: did feature 0 sum above 2.5?
+ * const xs = Float32Array.from({ length: 100 * 5 * 2 }, () => Math.random());
+ * const data: Dataset = {
+ *   size: 100,
+ *   batch(indices) {
+ *     const n = indices.length;
+ *     const x = new Float32Array(5 * n * 2);
+ *     const y = new Float32Array(n * 2);
+ *     for (let i = 0; i < n; i++) {
+ *       let sum = 0;
+ *       for (let t = 0; t < 5; t++) {
+ *         for (let f = 0; f < 2; f++) x[(t * n + i) * 2 + f] = xs[(indices[i]! * 5 + t) * 2 + f]!;
+ *         sum += x[(t * n + i) * 2]!;
+ *       }
+ *       y[i * 2 + (sum > 2.5 ? 1 : 0)] = 1;
+ *     }
+ *     return { x, y, steps: 5, batch: n };
+ *   },
+ * };
+ * ```
+ */
 export interface Dataset {
   /** Number of samples. */
   readonly size: number;
@@ -29,9 +69,20 @@ export interface Dataset {
   batch(indices: ArrayLike<number>, seed: number): Batch;
 }
 
-/** Turns static inputs `[batch, features]` into time-major spikes `[steps, batch, features]`. */
+/**
+ * Turns static inputs `[batch, features]` into time-major spikes `[steps, batch, features]`.
+ * `rateEncoder`, `poissonEncoder`, `latencyEncoder` and `directEncoder` make one.
+ *
+ * @example
+ * ```ts
+ * const enc: Encoder = rateEncoder({ steps: 20 });
+ * const spikes = enc.encode(new Float32Array(8 * 784).fill(0.3), 8, 42); // [20, 8, 784]
+ * ```
+ */
 export interface Encoder {
+  /** Time steps `T` of every encoded batch. */
   readonly steps: number;
+  /** Encodes `x` (`[batch, features]`) into `[steps, batch, features]`; `seed` drives any randomness. */
   encode(x: Float32Array, batch: number, seed: number): Float32Array;
 }
 
@@ -69,9 +120,22 @@ function checkIndices(indices: ArrayLike<number>, size: number): void {
 }
 
 /**
- * A dataset of ready-made sequences.
+ * A dataset of ready-made sequences, all of the same length. It gathers them into time-major
+ * batches; no encoding, so the seed is unused.
  * @param o.x samples, sample-major `[N, steps, features]`
  * @param o.y targets `[N, outputs]`, or `[N, steps, outputs]` with `targetsPerStep`
+ *
+ * @example
+ * ```ts
+ * // 4 samples of 3 steps with 2 features, one of 2 classes each
+ * const data = sequenceDataset({
+ *   x: new Float32Array(4 * 3 * 2).fill(1),
+ *   y: oneHot([0, 1, 1, 0], 2),
+ *   steps: 3,
+ *   features: 2,
+ * });
+ * const b = data.batch([0, 2], 0); // b.x: [3, 2, 2] time-major, b.y: [2, 2]
+ * ```
  */
 export function sequenceDataset(o: {
   x: Float32Array;
@@ -105,8 +169,16 @@ export function sequenceDataset(o: {
 
 /**
  * A dataset of static inputs (images, say) that an encoder turns into spike trains per batch.
+ * The spikes are drawn when a batch is made, with the batch's seed, and never stored.
  * @param o.x samples `[N, features]`
  * @param o.y targets `[N, outputs]` (see `oneHot` for class labels)
+ *
+ * @example
+ * ```ts
+ * const { images, labels } = loadMnist('test');
+ * const data = encodedDataset({ x: images, y: oneHot(labels, 10), features: 784, encoder: rateEncoder({ steps: 10 }) });
+ * const b = data.batch([0, 1, 2], 7); // b.x: [10, 3, 784] spikes, b.y: [3, 10]
+ * ```
  */
 export function encodedDataset(o: { x: Float32Array; y: Float32Array; features: number; encoder: Encoder }): Dataset {
   const features = checkInteger('features', o.features, 1);
@@ -128,7 +200,14 @@ export function encodedDataset(o: { x: Float32Array; y: Float32Array; features: 
   };
 }
 
-/** One-hot rows `[N, classes]` from integer labels. */
+/**
+ * One-hot rows `[N, classes]` from integer labels.
+ *
+ * @example
+ * ```ts
+ * oneHot([2, 0], 3); // Float32Array [0, 0, 1, 1, 0, 0]
+ * ```
+ */
 export function oneHot(labels: ArrayLike<number>, classes: number): Float32Array {
   checkInteger('classes', classes, 1);
   const out = new Float32Array(labels.length * classes);

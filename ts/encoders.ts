@@ -46,9 +46,11 @@ function encoder(steps: number, run: (x: Float32Array, batch: number, seed: numb
  * spikes in all. Default `maxSpikes = steps`: the probability is `v` itself.
  *
  * @example
+ * ```ts
  * const enc = rateEncoder({ steps: 10 });
  * const spikes = enc.encode(Float32Array.of(0, 0.5, 1), 1, 42); // [10, 1, 3] of 0/1
  * // feature 0 never spikes, feature 2 spikes at every step, feature 1 about 5 times
+ * ```
  */
 export function rateEncoder(o: { steps: number; maxSpikes?: number }): Encoder {
   checkOptions('rateEncoder', o);
@@ -65,8 +67,11 @@ export function rateEncoder(o: { steps: number; maxSpikes?: number }): Encoder {
  * geometric with mean `1 / p` steps. Defaults: `maxRate = 100` Hz, `dt = 0.001` s (1 ms).
  *
  * @example
+ * ```ts
  * const enc = poissonEncoder({ steps: 1000, maxRate: 50 }); // one second at 1 ms steps
- * const spikes = enc.encode(pixels, batch, seed); // a white pixel spikes about 49 times
+ * const spikes = enc.encode(Float32Array.of(1, 0.5), 1, 7); // [1000, 1, 2]
+ * // on average a white pixel spikes 49 times (p = 1 - exp(-0.05) per step), a grey one 25
+ * ```
  */
 export function poissonEncoder(o: { steps: number; maxRate?: number; dt?: number }): Encoder {
   checkOptions('poissonEncoder', o);
@@ -92,9 +97,11 @@ export function poissonEncoder(o: { steps: number; maxRate?: number; dt?: number
  * Deterministic: the seed is accepted (for the `Encoder` interface) and ignored.
  *
  * @example
+ * ```ts
  * const enc = latencyEncoder({ steps: 11 });
  * enc.encode(Float32Array.of(1, 0.5, 0), 1, 0); // spikes at steps 0 and 5; 0 never spikes
  * const logCode = latencyEncoder({ steps: 100, code: 'log', tau: 5, normalize: true });
+ * ```
  */
 export function latencyEncoder(o: {
   steps: number;
@@ -120,8 +127,10 @@ export function latencyEncoder(o: {
  * (any finite numbers, no [0, 1] restriction). Deterministic: the seed is ignored.
  *
  * @example
+ * ```ts
  * const enc = directEncoder({ steps: 4 });
  * enc.encode(Float32Array.of(0.2, -1), 1, 0); // Float32Array [0.2, -1, 0.2, -1, 0.2, -1, 0.2, -1]
+ * ```
  */
 export function directEncoder(o: { steps: number }): Encoder {
   checkOptions('directEncoder', o);
@@ -142,9 +151,11 @@ export function directEncoder(o: { steps: number }): Encoder {
  * Deterministic. (It is no `Encoder`: that interface is for static inputs.)
  *
  * @example
+ * ```ts
  * // one sample, one feature over 4 steps: 0.5, 0.5, 0.1, 0.9
  * deltaEncode(Float32Array.of(0.5, 0.5, 0.1, 0.9), { steps: 4, batch: 1, features: 1, threshold: 0.3, onOff: true });
  * // -> [on, off] per step: [1, 0,  0, 0,  0, 1,  1, 0]
+ * ```
  */
 export function deltaEncode(
   x: Float32Array,

@@ -2,8 +2,17 @@
 import { checkInteger, checkNumber, checkOneOf } from './checks.js';
 import type { DenseLayerSpec, EmbeddingLayerSpec, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
 
-/** Options of an SNU layer. Only `units` is required. */
+/**
+ * Options of an SNU layer. Only `units` is required.
+ *
+ * @example
+ * ```ts
+ * const config: SnuConfig = { units: 256, output: 'sigmoid', g: 'identity', decay: 0.9, dropout: 0.2 };
+ * const layer = snu(config);
+ * ```
+ */
 export interface SnuConfig {
+  /** Number of units `n`. */
   units: number;
   /** Layer name; parameters are named `<name>.W`, `<name>.H`, `<name>.b`, `<name>.decay`. */
   name?: string;
@@ -33,9 +42,19 @@ export interface SnuConfig {
   dropout?: number;
 }
 
-/** Options of a dense (affine, per time step) layer. */
+/**
+ * Options of a dense (affine, per time step) layer. Only `units` is required.
+ *
+ * @example
+ * ```ts
+ * const config: DenseConfig = { units: 88, activation: 'sigmoid', dropout: 0.2 };
+ * const layer = dense(config);
+ * ```
+ */
 export interface DenseConfig {
+  /** Number of outputs. */
   units: number;
+  /** Layer name; parameters are named `<name>.W` and `<name>.b`. */
   name?: string;
   /** Default `'none'`. */
   activation?: 'none' | 'relu' | 'sigmoid' | 'tanh';
@@ -73,7 +92,17 @@ function surrogate(s: SnuConfig['surrogate']): Surrogate {
   }
 }
 
-/** An SNU layer (DESIGN §1): `snu({ units: 256 })`, `snu({ units: 88, output: 'sigmoid' })`. */
+/**
+ * An SNU layer (DESIGN §1): `snu({ units: 256 })`, `snu({ units: 88, output: 'sigmoid' })`.
+ * Returns the layer's spec with every default filled in; the equations are in docs/equations.md.
+ *
+ * @example
+ * ```ts
+ * const spiking = snu({ units: 256, decay: 0.9 });                       // SNU: step output, spikes
+ * const soft = snu({ units: 256, output: 'sigmoid', recurrent: true });  // sSNU with recurrent weights H
+ * const tuned = snu({ units: 100, surrogate: 'fastSigmoid', lateralInhibition: true, initialBias: -0.5 });
+ * ```
+ */
 export function snu(config: SnuConfig): SnuLayerSpec {
   if (typeof config !== 'object' || config === null) throw new TypeError('snu: expected a config object');
   const spec: SnuLayerSpec = {
@@ -94,7 +123,15 @@ export function snu(config: SnuConfig): SnuLayerSpec {
   return spec;
 }
 
-/** A dense layer applied at every step: `y_t = act(x_t W + b)`. */
+/**
+ * A dense layer applied at every step: `y_t = act(x_t W + b)`.
+ *
+ * @example
+ * ```ts
+ * const model = sequential([snu({ units: 150 }), dense({ units: 88 })], { inputSize: 88 })
+ *   .compile({ loss: { kind: 'binaryCrossEntropy', fromLogits: true }, readout: 'sequence' });
+ * ```
+ */
 export function dense(config: DenseConfig): DenseLayerSpec {
   if (typeof config !== 'object' || config === null) throw new TypeError('dense: expected a config object');
   const spec: DenseLayerSpec = {
@@ -109,7 +146,15 @@ export function dense(config: DenseConfig): DenseLayerSpec {
   return spec;
 }
 
-/** Options of an embedding layer. */
+/**
+ * Options of an embedding layer.
+ *
+ * @example
+ * ```ts
+ * const config: EmbeddingConfig = { name: 'words', vocabSize: 10000, units: 200 };
+ * const layer = embedding(config);
+ * ```
+ */
 export interface EmbeddingConfig {
   /** Number of token ids, `0 .. vocabSize - 1`. */
   vocabSize: number;
@@ -124,6 +169,7 @@ export interface EmbeddingConfig {
  * `inputSize: 1` (the input holds one token id per step and sample). A later
  * `dense({ units: vocabSize, tiedTo: name })` shares `E` as its output weights (weight tying).
  *
+ * @example
  * ```ts
  * const lm = sequential([embedding({ name: 'words', vocabSize: 10000, units: 200 }),
  *   snu({ units: 200, output: 'sigmoid', recurrent: true }), dense({ units: 10000, tiedTo: 'words' })], { inputSize: 1 });

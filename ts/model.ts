@@ -8,6 +8,15 @@ import { native, type NativeNetwork } from './native.js';
 import { shuffledIndices } from './random.js';
 import type { LayerSpec, LossSpec, ModelSpec, OptimizerSpec, Readout } from './spec.js';
 
+/**
+ * Options of `Sequential.compile`. Only `loss` is required.
+ *
+ * @example
+ * ```ts
+ * const options: CompileOptions = { loss: 'softmaxCrossEntropy', optimizer: adam({ lr: 1e-3 }), readout: 'sum', clipNorm: 5, seed: 1 };
+ * model.compile(options);
+ * ```
+ */
 export interface CompileOptions {
   /** `'softmaxCrossEntropy'` (readout as logits), `'binaryCrossEntropy'` (readout as probabilities), `'mse'`, or a full spec. */
   loss: 'softmaxCrossEntropy' | 'sparseSoftmaxCrossEntropy' | 'binaryCrossEntropy' | 'mse' | LossSpec;
@@ -23,25 +32,66 @@ export interface CompileOptions {
   seed?: number;
 }
 
-/** Metrics of one epoch. */
+/**
+ * Metrics of one epoch, as `fit` passes them to `onEpochEnd` and keeps them in `History.epochs`.
+ *
+ * @example
+ * ```ts
+ * await model.fit(train, {
+ *   epochs: 2,
+ *   batchSize: 32,
+ *   validationData: test,
+ *   onEpochEnd: (logs: EpochLogs) => console.log(logs.epoch, logs.loss, logs.valAccuracy),
+ * });
+ * ```
+ */
 export interface EpochLogs {
+  /** 0-based. */
   epoch: number;
+  /** Mean training loss of the epoch, over its rows (samples; real steps for the `sequence` readout). */
   loss: number;
-  /** Fraction of rows whose readout argmax matches the target's (softmax cross-entropy only). */
+  /**
+   * Fraction of rows whose readout argmax matches the target's (softmax cross-entropy only).
+   * `fit` does not fill it in at present (it measures no training accuracy); `valAccuracy` is.
+   */
   accuracy?: number;
+  /** Mean loss on `validationData`, when given. */
   valLoss?: number;
+  /** Accuracy on `validationData`, when given (softmax cross-entropy losses only). */
   valAccuracy?: number;
+  /** Wall time of the epoch's training steps. */
   seconds: number;
+  /** Training samples per second in the epoch. */
   samplesPerSecond: number;
 }
 
+/**
+ * Options of `Sequential.fit`. Only `epochs` and `batchSize` are required.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * const options: FitOptions = {
+ *   epochs: 10,
+ *   batchSize: 64,
+ *   seed: 1,
+ *   validationData: test,
+ *   onEpochEnd: (logs) => console.log(logs),
+ *   signal: controller.signal,
+ * };
+ * const history = await model.fit(train, options);
+ * ```
+ */
 export interface FitOptions {
+  /** Passes over `data`. */
   epochs: number;
+  /** Samples per training step (the last batch of an epoch may be smaller). */
   batchSize: number;
   /** Shuffle each epoch with a seed derived from `seed`. Default true. */
   shuffle?: boolean;
   /** Seed of shuffling and encoding. Default 0. */
   seed?: number;
+  /** Evaluated after every epoch, into `valLoss` (and `valAccuracy`). */
   validationData?: Dataset;
   /** Called after each epoch; may be async. */
   onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
@@ -51,14 +101,34 @@ export interface FitOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What `fit` resolves with.
+ *
+ * @example
+ * ```ts
+ * const history: History = await model.fit(train, { epochs: 3, batchSize: 64 });
+ * console.log(history.epochs.at(-1)?.loss, history.aborted);
+ * ```
+ */
 export interface History {
+  /** One entry per finished epoch. */
   epochs: EpochLogs[];
   /** True when `signal` stopped training early. */
   aborted: boolean;
 }
 
+/**
+ * What `evaluate` resolves with.
+ *
+ * @example
+ * ```ts
+ * const { loss, accuracy }: Evaluation = await model.evaluate(test);
+ * ```
+ */
 export interface Evaluation {
+  /** Mean loss over the dataset (over its real steps, for masked sequences). */
   loss: number;
+  /** Fraction of rows whose readout arg-max is the target class (softmax cross-entropy losses only). */
   accuracy?: number;
 }
 
@@ -110,6 +180,7 @@ function lossSpec(loss: CompileOptions['loss']): LossSpec {
 /**
  * A stack of layers run over time-major sequences `[T, B, features]`.
  *
+ * @example
  * ```ts
  * const model = sequential([snu({ units: 256 }), snu({ units: 10 })], { inputSize: 784 });
  * model.compile({ loss: 'softmaxCrossEntropy', optimizer: adam({ lr: 1e-3 }) });
@@ -117,10 +188,34 @@ function lossSpec(loss: CompileOptions['loss']): LossSpec {
  * ```
  */
 export class Sequential {
+  /**
+   * The layer specs, in order, as the builders (`snu`, `dense`, `embedding`) made them.
+   *
+   * @example
+   * ```ts
+   * model.layers.map((l) => `${l.type} ${l.units}`); // ['snu 256', 'snu 10']
+   * ```
+   */
   readonly layers: readonly LayerSpec[];
+  /**
+   * Features per time step of the input (1 when the first layer is an `embedding`).
+   *
+   * @example
+   * ```ts
+   * const x = new Float32Array(10 * 4 * model.inputSize); // 10 steps, a batch of 4
+   * ```
+   */
   readonly inputSize: number;
   #net: NativeNetwork | undefined;
 
+  /**
+   * A model of `layers`; `sequential(layers, options)` does the same. Call `compile` before use.
+   *
+   * @example
+   * ```ts
+   * const model = new Sequential([snu({ units: 100 }), snu({ units: 10 })], { inputSize: 784 });
+   * ```
+   */
   constructor(layers: LayerSpec[], options: { inputSize: number }) {
     if (!Array.isArray(layers) || layers.length === 0) {
       throw new TypeError(`layers: expected a non-empty array of layers, got ${describe(layers)}`);
@@ -134,7 +229,16 @@ export class Sequential {
     this.inputSize = checkInteger('inputSize', options?.inputSize, 1);
   }
 
-  /** Creates the native network with fresh weights from `seed`. */
+  /**
+   * Creates the native network with fresh weights from `seed`. Calling it again starts over with
+   * new weights and a new optimizer state. Returns the model.
+   *
+   * @example
+   * ```ts
+   * const model = sequential([snu({ units: 10 })], { inputSize: 784 })
+   *   .compile({ loss: 'softmaxCrossEntropy', optimizer: adam({ lr: 1e-3 }), readout: 'sum', seed: 1 });
+   * ```
+   */
   compile(options: CompileOptions): this {
     const spec: ModelSpec = {
       inputSize: this.inputSize,
@@ -158,6 +262,13 @@ export class Sequential {
   /**
    * The simulated phase-change-memory crossbars of this model (DESIGN §3): program layers onto
    * devices, move them in time, train with the devices in the loop, read device statistics.
+   * See `AnalogControl` and docs/pcm.md.
+   *
+   * @example
+   * ```ts
+   * model.analog.program('all', { seed: 1 });
+   * model.analog.setTime(86_400); // one day after programming
+   * ```
    */
   get analog(): AnalogControl {
     const weightLayers = this.layers
@@ -167,30 +278,81 @@ export class Sequential {
     return new AnalogControl(this.net, weightLayers);
   }
 
-  /** The full model spec, with every default filled in. */
+  /**
+   * The full model spec, with every default filled in (as the checkpoint stores it).
+   *
+   * @example
+   * ```ts
+   * model.spec.optimizer; // { kind: 'adam', lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }
+   * ```
+   */
   get spec(): ModelSpec {
     return JSON.parse(this.net.spec()) as ModelSpec;
   }
 
+  /**
+   * Units of the last layer: the width of one readout row.
+   *
+   * @example
+   * ```ts
+   * const out = model.predict(new Float32Array(10 * 4 * model.inputSize), { steps: 10, batch: 4 });
+   * // out.length === 4 * model.outputSize
+   * ```
+   */
   get outputSize(): number {
     return this.net.outputSize;
   }
 
-  /** Parameter names, e.g. `snu_0.W`, `snu_0.b`, `dense_1.W`. */
+  /**
+   * Parameter names, e.g. `snu_0.W`, `snu_0.b`, `dense_1.W`. A layer without a `name` is called
+   * `<type>_<index>`.
+   *
+   * @example
+   * ```ts
+   * sequential([snu({ units: 4 }), dense({ units: 2 })], { inputSize: 3 }).compile({ loss: 'mse' }).paramNames();
+   * // ['snu_0.W', 'snu_0.b', 'dense_1.W', 'dense_1.b']
+   * ```
+   */
   paramNames(): string[] {
     return this.net.paramNames();
   }
 
-  /** Copies of all parameters by name. */
+  /**
+   * Copies of all parameters by name (row-major; `W` is `[inputs, units]`).
+   *
+   * @example
+   * ```ts
+   * const w = model.getWeights()['snu_0.W']; // Float32Array of inputs x units
+   * ```
+   */
   getWeights(): Record<string, Float32Array> {
     return Object.fromEntries(this.paramNames().map((n) => [n, this.net.getParam(n)]));
   }
 
-  /** Sets some or all parameters by name (each must keep its length). */
+  /**
+   * Sets some or all parameters by name (each must keep its length).
+   *
+   * @example
+   * ```ts
+   * const b = model.getWeights()['snu_0.b']!;
+   * model.setWeights({ 'snu_0.b': b.map(() => -0.5) }); // every threshold at 0.5
+   * ```
+   */
   setWeights(weights: Record<string, Float32Array>): void {
     for (const [name, value] of Object.entries(weights)) this.net.setParam(name, value);
   }
 
+  /**
+   * Sets the optimizer's learning rate for the steps that follow (a schedule: call it between epochs).
+   *
+   * @example
+   * ```ts
+   * for (let epoch = 0; epoch < 10; epoch++) {
+   *   model.setLearningRate(1e-3 * 0.9 ** epoch);
+   *   await model.fit(train, { epochs: 1, batchSize: 64, seed: epoch });
+   * }
+   * ```
+   */
   setLearningRate(lr: number): void {
     this.net.setLearningRate(lr);
   }
@@ -200,6 +362,7 @@ export class Sequential {
    * layer's last state: long sequences (a text corpus) are fed as consecutive windows
    * (`lmBatches`), and BPTT is truncated at the window's start. Switching forgets the state.
    *
+   * @example
    * ```ts
    * model.setCarryState(true);
    * for (const window of lmBatches(corpus.train, { batch: 20, window: 35 })) model.trainOnBatch(window);
@@ -211,44 +374,107 @@ export class Sequential {
     this.net.setCarryState(on);
   }
 
-  /** Forgets the carried state (see `setCarryState`): the next call starts from zero. */
+  /**
+   * Forgets the carried state (see `setCarryState`): the next call starts from zero.
+   *
+   * @example
+   * ```ts
+   * model.resetState(); // before a new pass over the corpus
+   * ```
+   */
   resetState(): void {
     this.net.resetState();
   }
 
-  /** Readout for inputs `x` (`[steps, batch, inputSize]`): `[batch, outputs]` (`[steps, batch, outputs]` for `sequence`). */
+  /**
+   * Readout for inputs `x` (`[steps, batch, inputSize]`): `[batch, outputs]` (`[steps, batch, outputs]` for `sequence`).
+   * `mask` (`[steps, batch]`, 1 real, 0 padding) marks sequences of different length.
+   *
+   * @example
+   * ```ts
+   * const x = rateEncoder({ steps: 10 }).encode(new Float32Array(4 * 784).fill(0.5), 4, 0);
+   * const out = model.predict(x, { steps: 10, batch: 4 }); // [4, outputs]: spike counts with the `sum` readout
+   * ```
+   */
   predict(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): Float32Array {
     return this.net.predict(x, shape.steps, shape.batch, false, shape.mask).output;
   }
 
-  /** Readout plus every layer's output sequence `[steps, batch, units]` (spikes for SNU layers). */
+  /**
+   * Readout plus every layer's output sequence `[steps, batch, units]` (spikes for SNU layers).
+   *
+   * @example
+   * ```ts
+   * const { output, layers } = model.predictWithLayers(batch.x, batch);
+   * const firstLayerSpikes = layers[0]!.reduce((a, b) => a + b, 0);
+   * ```
+   */
   predictWithLayers(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): { output: Float32Array; layers: Float32Array[] } {
     const p = this.net.predict(x, shape.steps, shape.batch, true, shape.mask);
     return { output: p.output, layers: p.layers ?? [] };
   }
 
-  /** `predict` off the main thread. */
+  /**
+   * `predict` off the main thread.
+   *
+   * @example
+   * ```ts
+   * const out = await model.predictAsync(batch.x, batch);
+   * ```
+   */
   predictAsync(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): Promise<Float32Array> {
     return this.net.predictAsync(x, shape.steps, shape.batch, shape.mask);
   }
 
-  /** The loss on a batch, without gradients or updates. */
+  /**
+   * The loss on a batch, without gradients or updates.
+   *
+   * @example
+   * ```ts
+   * const before = model.loss(batch);
+   * model.trainOnBatch(batch);
+   * console.log(before, model.loss(batch));
+   * ```
+   */
   loss(batch: Batch): number {
     return this.net.loss(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
   }
 
-  /** Loss and the gradient of every parameter on a batch, without updating. */
+  /**
+   * Loss and the gradient of every parameter on a batch, without updating.
+   *
+   * @example
+   * ```ts
+   * const { loss, gradients } = model.gradients(batch);
+   * console.log(loss, gradients['snu_0.W']!.length);
+   * ```
+   */
   gradients(batch: Batch): { loss: number; gradients: Record<string, Float32Array> } {
     const g = this.net.gradients(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
     return { loss: g.loss, gradients: Object.fromEntries(g.names.map((n, i) => [n, g.gradients[i]!])) };
   }
 
-  /** One training step (forward, BPTT, update) on the main thread; returns the loss. */
+  /**
+   * One training step (forward, BPTT, update) on the main thread; returns the loss. It blocks
+   * the event loop for the step: prefer `trainOnBatchAsync` or `fit` in a server or a UI.
+   *
+   * @example
+   * ```ts
+   * const loss = model.trainOnBatch(train.batch([0, 1, 2, 3], 0));
+   * ```
+   */
   trainOnBatch(batch: Batch): number {
     return this.net.trainStep(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
   }
 
-  /** One training step off the main thread; resolves with the loss. */
+  /**
+   * One training step off the main thread; resolves with the loss.
+   *
+   * @example
+   * ```ts
+   * const loss = await model.trainOnBatchAsync(batch);
+   * ```
+   */
   trainOnBatchAsync(batch: Batch): Promise<number> {
     return this.net.trainStepAsync(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
   }
@@ -257,7 +483,23 @@ export class Sequential {
     return this.spec.loss.kind === 'softmaxCrossEntropy' || this.spec.loss.kind === 'sparseSoftmaxCrossEntropy';
   }
 
-  /** Trains for `epochs` over `data`; each step runs off the main thread. */
+  /**
+   * Trains for `epochs` over `data`; each step runs off the main thread. Batches are shuffled
+   * and encoded with seeds derived from `options.seed`, so the same seeds give the same run.
+   * With `signal` aborted, training stops after the current step and resolves with
+   * `aborted: true`.
+   *
+   * @example
+   * ```ts
+   * const history = await model.fit(train, {
+   *   epochs: 5,
+   *   batchSize: 64,
+   *   validationData: test,
+   *   onEpochEnd: ({ epoch, loss, valAccuracy }) => console.log(epoch, loss, valAccuracy),
+   *   signal: AbortSignal.timeout(60_000), // stop after a minute
+   * });
+   * ```
+   */
   async fit(data: Dataset, options: FitOptions): Promise<History> {
     const epochs = checkInteger('epochs', options.epochs, 0);
     const batchSize = checkInteger('batchSize', options.batchSize, 1);
@@ -297,7 +539,15 @@ export class Sequential {
     return history;
   }
 
-  /** Mean loss (and accuracy, for softmax cross-entropy) over a dataset, in order. */
+  /**
+   * Mean loss (and accuracy, for softmax cross-entropy) over a dataset, in order. `seed` drives
+   * the encoder of an `encodedDataset` (default 0), so repeated evaluations agree.
+   *
+   * @example
+   * ```ts
+   * const { loss, accuracy } = await model.evaluate(test, { batchSize: 500 });
+   * ```
+   */
   async evaluate(data: Dataset, options: { batchSize?: number; seed?: number } = {}): Promise<Evaluation> {
     const batchSize = checkInteger('batchSize', options.batchSize ?? 256, 1);
     const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
@@ -326,11 +576,27 @@ export class Sequential {
     return accuracy ? { loss, accuracy: correct / rows } : { loss };
   }
 
-  /** The checkpoint as bytes: spec, weights, optimizer state (versioned, checksummed). */
+  /**
+   * The checkpoint as bytes: spec, weights, optimizer state (versioned, checksummed).
+   *
+   * @example
+   * ```ts
+   * const copy = Sequential.fromBytes(model.toBytes());
+   * ```
+   */
   toBytes(): Uint8Array {
     return this.net.save();
   }
 
+  /**
+   * A model from checkpoint bytes (`toBytes`), compiled and ready. Throws on bytes that are not a
+   * checkpoint, are damaged, or come from an unknown format version.
+   *
+   * @example
+   * ```ts
+   * const restored = Sequential.fromBytes(model.toBytes());
+   * ```
+   */
   static fromBytes(bytes: Uint8Array): Sequential {
     const net = native.Network.load(bytes);
     const spec = JSON.parse(net.spec()) as ModelSpec;
@@ -339,17 +605,42 @@ export class Sequential {
     return model;
   }
 
-  /** Saves a checkpoint to `path` atomically (a temporary file renamed into place). */
+  /**
+   * Saves a checkpoint to `path` atomically (a temporary file renamed into place).
+   *
+   * @example
+   * ```ts
+   * await model.save('mnist.snu');
+   * ```
+   */
   async save(path: string): Promise<void> {
     await writeFileAtomic(path, this.toBytes());
   }
 
+  /**
+   * Loads a checkpoint written by `save` (or `snu train`): spec, weights and optimizer state, so
+   * training can go on where it stopped.
+   *
+   * @example
+   * ```ts
+   * const model = await Sequential.load('mnist.snu');
+   * console.log(await model.evaluate(test));
+   * ```
+   */
   static async load(path: string): Promise<Sequential> {
     return Sequential.fromBytes(await readFile(path));
   }
 }
 
-/** Builds a `Sequential` model: `sequential([snu({ units: 100 }), dense({ units: 10 })], { inputSize: 784 })`. */
+/**
+ * Builds a `Sequential` model: `sequential([snu({ units: 100 }), dense({ units: 10 })], { inputSize: 784 })`.
+ *
+ * @example
+ * ```ts
+ * const model = sequential([snu({ units: 100 }), dense({ units: 10 })], { inputSize: 784 })
+ *   .compile({ loss: 'softmaxCrossEntropy', seed: 1 });
+ * ```
+ */
 export function sequential(layers: LayerSpec[], options: { inputSize: number }): Sequential {
   return new Sequential(layers, options);
 }

@@ -10,6 +10,15 @@ export type Surrogate =
   | { kind: 'rectangular'; width: number }
   | { kind: 'sigmoid'; slope: number };
 
+/**
+ * An SNU layer as the engine takes it: what `snu()` returns, every option filled in (see `SnuConfig`).
+ *
+ * @example
+ * ```ts
+ * const spec: SnuLayerSpec = snu({ units: 10 });
+ * spec.decay; // 0.8
+ * ```
+ */
 export interface SnuLayerSpec {
   type: 'snu';
   units: number;
@@ -27,6 +36,15 @@ export interface SnuLayerSpec {
   dropout?: number;
 }
 
+/**
+ * A dense layer as the engine takes it: what `dense()` returns (see `DenseConfig`).
+ *
+ * @example
+ * ```ts
+ * const spec: DenseLayerSpec = dense({ units: 10 });
+ * spec.activation; // 'none'
+ * ```
+ */
 export interface DenseLayerSpec {
   type: 'dense';
   units: number;
@@ -39,6 +57,14 @@ export interface DenseLayerSpec {
   dropout?: number;
 }
 
+/**
+ * An embedding layer as the engine takes it: what `embedding()` returns (see `EmbeddingConfig`).
+ *
+ * @example
+ * ```ts
+ * const spec: EmbeddingLayerSpec = embedding({ vocabSize: 10000, units: 200 });
+ * ```
+ */
 export interface EmbeddingLayerSpec {
   type: 'embedding';
   units: number;
@@ -46,6 +72,14 @@ export interface EmbeddingLayerSpec {
   name?: string;
 }
 
+/**
+ * Any layer spec: the list `sequential` takes.
+ *
+ * @example
+ * ```ts
+ * const layers: LayerSpec[] = [snu({ units: 256 }), dense({ units: 10 })];
+ * ```
+ */
 export type LayerSpec = SnuLayerSpec | DenseLayerSpec | EmbeddingLayerSpec;
 
 /**
@@ -54,18 +88,45 @@ export type LayerSpec = SnuLayerSpec | DenseLayerSpec | EmbeddingLayerSpec;
  */
 export type Readout = 'sum' | 'mean' | 'last' | 'sequence';
 
+/**
+ * A loss with its options; `compile` also takes the names `'softmaxCrossEntropy'`,
+ * `'sparseSoftmaxCrossEntropy'`, `'binaryCrossEntropy'` (from probabilities) and `'mse'`.
+ *
+ * @example
+ * ```ts
+ * const loss: LossSpec = { kind: 'binaryCrossEntropy', fromLogits: true };
+ * model.compile({ loss, readout: 'sequence' });
+ * ```
+ */
 export type LossSpec =
   | { kind: 'softmaxCrossEntropy' }
   | { kind: 'sparseSoftmaxCrossEntropy' }
   | { kind: 'binaryCrossEntropy'; fromLogits: boolean }
   | { kind: 'mse' };
 
+/**
+ * An optimizer with its options, as `sgd`, `adam`, `adamW` and `rmsprop` make them.
+ *
+ * @example
+ * ```ts
+ * const optimizer: OptimizerSpec = { kind: 'sgd', lr: 0.1, momentum: 0.9 }; // the same as sgd({ lr: 0.1, momentum: 0.9 })
+ * ```
+ */
 export type OptimizerSpec =
   | { kind: 'sgd'; lr: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
   | { kind: 'adam'; lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }
   | { kind: 'adamW'; lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }
   | { kind: 'rmsprop'; lr?: number; rho?: number; eps?: number; momentum?: number; weightDecay?: number };
 
+/**
+ * A whole model as plain data: what `Sequential.spec` returns and a checkpoint stores.
+ *
+ * @example
+ * ```ts
+ * const spec: ModelSpec = model.spec;
+ * console.log(spec.inputSize, spec.layers.length, spec.readout, spec.loss.kind);
+ * ```
+ */
 export interface ModelSpec {
   inputSize: number;
   layers: LayerSpec[];

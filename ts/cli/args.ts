@@ -45,7 +45,10 @@ function distance(a: string, b: string): number {
 
 /**
  * The closest of `candidates` to `word` if it is a plausible typo (at most 2 edits, or a prefix).
- * @example suggest('epoch', ['epochs', 'lr']) // 'epochs'
+ * @example
+ * ```ts
+ * suggest('epoch', ['epochs', 'lr']); // 'epochs'
+ * ```
  */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
@@ -93,8 +96,10 @@ function parseValue(spec: OptionSpec, raw: string, command: string): OptionValue
  * malformed; `command` names the `--help` to point at.
  *
  * @example
- * parseArgs(['mnist', '--epochs', '3'], [{ name: 'epochs', type: 'integer', min: 1 }], 'train')
+ * ```ts
+ * parseArgs(['mnist', '--epochs', '3'], [{ name: 'epochs', type: 'integer', min: 1 }], 'train');
  * // { positionals: ['mnist'], options: { epochs: 3 } }
+ * ```
  */
 export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[], command: string): ParsedArgs {
   const byName = new Map(specs.map((s) => [s.name, s]));

@@ -182,7 +182,10 @@ function optimizer(path: string, raw: unknown): OptimizerConfig {
 /**
  * Validates the `model` section: layer configs (as `snu()`, `dense()`, `embedding()` take them,
  * plus a `type`) become canonical specs.
- * @example validateModel({ layers: [{ type: 'snu', units: 10 }], readout: 'sum', loss: 'softmaxCrossEntropy' }, 'model')
+ * @example
+ * ```ts
+ * validateModel({ layers: [{ type: 'snu', units: 10 }], readout: 'sum', loss: 'softmaxCrossEntropy' }, 'model');
+ * ```
  */
 export function validateModel(raw: unknown, path = 'model'): ModelConfig {
   const o = object(path, raw, ['layers', 'readout', 'loss', 'optimizer', 'clipNorm', 'tbptt']);
@@ -233,7 +236,10 @@ export function validateConfig(raw: unknown, validateData: DataValidator): Exper
 
 /**
  * Reads a config file as JSON (not yet validated); errors name the file.
- * @example const raw = readConfigFile('configs/jsb-snu.json');
+ * @example
+ * ```ts
+ * const raw = readConfigFile('configs/jsb-snu.json');
+ * ```
  */
 export function readConfigFile(path: string): unknown {
   let text: string;

@@ -3,7 +3,10 @@
 /**
  * A bad command line (unknown option, missing value, bad number, bad config): the command prints
  * the message and a hint to `--help`, and exits with code 2.
- * @example throw new UsageError("unknown option '--epoch' (did you mean '--epochs'?)", 'train');
+ * @example
+ * ```ts
+ * throw new UsageError("unknown option '--epoch' (did you mean '--epochs'?)", 'train');
+ * ```
  */
 export class UsageError extends Error {
   /** The command whose `--help` the hint names (`train`, `eval`), or undefined for `snu --help`. */
@@ -21,7 +24,11 @@ export class UsageError extends Error {
 /**
  * A failure the user can fix outside the command line (missing data, unreadable checkpoint): the
  * message alone, exit code 1.
- * @example throw new CliError(`no checkpoint at ${path}`);
+ * @example
+ * ```ts
+ * const path = 'runs/jsb/best.snu';
+ * throw new CliError(`no checkpoint at ${path}`);
+ * ```
  */
 export class CliError extends Error {
   constructor(message: string) {

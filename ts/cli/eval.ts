@@ -69,7 +69,11 @@ function dataOptions(task: TaskName, checkpoint: string, configFlag: string | un
 
 /**
  * `snu eval <checkpoint> <task> [options]`; resolves with the exit code.
- * @example await evalCommand(['runs/jsb/best.snu', 'jsb', '--json'], processIo()); // prints {"task":"jsb","split":"test","nll":8.61,…}
+ * @example
+ * ```ts
+ * import { processIo } from './io.js';
+ * await evalCommand(['runs/jsb/best.snu', 'jsb', '--json'], processIo()); // prints {"task":"jsb","split":"test","nll":8.61,…}
+ * ```
  */
 export async function evalCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { positionals, options } = parseArgs(argv, EVAL_OPTIONS, 'eval');

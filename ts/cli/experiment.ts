@@ -21,7 +21,10 @@ export function defaultConfigFile(task: TaskName): string {
 /**
  * Loads and validates the experiment: `configFlag` (a path or a built-in name) or the task's
  * built-in config, then applies `overrides` to `train` and checks the model against the task.
- * @example resolveExperiment({ task: 'jsb', configFlag: undefined, overrides: { epochs: 2 }, cwd })
+ * @example
+ * ```ts
+ * resolveExperiment({ task: 'jsb', configFlag: undefined, overrides: { epochs: 2 }, cwd: process.cwd() });
+ * ```
  */
 export function resolveExperiment(o: {
   task: TaskName | undefined;

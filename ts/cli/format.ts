@@ -13,7 +13,10 @@ function metricText(name: string, value: number): string {
 
 /**
  * The task's metric first, then the others.
- * @example formatMetrics({ loss: 0.08, accuracy: 0.9791 }, 'accuracy') // 'accuracy 97.91 %  loss 0.0800'
+ * @example
+ * ```ts
+ * formatMetrics({ loss: 0.08, accuracy: 0.9791 }, 'accuracy'); // 'accuracy 97.91 %  loss 0.0800'
+ * ```
  */
 export function formatMetrics(metrics: Metrics, metric: string): string {
   const names = [metric, ...Object.keys(metrics).filter((k) => k !== metric)].filter((k) => metrics[k] !== undefined);
@@ -28,7 +31,12 @@ function layerText(l: LayerSpec): string {
 
 /**
  * One line on a model: sizes, layers, parameters, readout, loss.
- * @example describeModel(model, config.model) // '784-256-10: SNU 256, SNU 10; 203,530 parameters; readout sum, loss softmaxCrossEntropy, adam'
+ * @example
+ * ```ts
+ * import { validateModel } from './config.js';
+ * const config = { model: validateModel({ layers: [{ type: 'snu', units: 256 }, { type: 'snu', units: 10 }], readout: 'sum', loss: 'softmaxCrossEntropy' }) };
+ * describeModel(model, config.model); // '784-256-10: SNU 256, SNU 10; 203,530 parameters; readout sum, loss softmaxCrossEntropy, adam'
+ * ```
  */
 export function describeModel(model: Sequential, config: ModelConfig): string {
   const first = config.layers[0]!;

@@ -18,7 +18,11 @@ export interface CliIo {
 
 /**
  * The real process's streams and environment.
- * @example const code = await main(process.argv.slice(2), processIo());
+ * @example
+ * ```ts
+ * import { main } from './main.js';
+ * const code = await main(process.argv.slice(2), processIo());
+ * ```
  */
 export function processIo(): CliIo {
   return {

@@ -52,8 +52,10 @@ function report(error: unknown, command: string | undefined, io: CliIo): number 
 /**
  * Runs `snu` with `argv` (the arguments after `snu`) and resolves with the exit code.
  * @example
+ * ```ts
  * const code = await main(['train', 'mnist', '--epochs', '1']);
  * process.exitCode = code;
+ * ```
  */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const [command, ...rest] = argv;

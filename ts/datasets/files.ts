@@ -2,7 +2,15 @@
 import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
-/** Options shared by the loaders. */
+/**
+ * Options shared by the loaders.
+ *
+ * @example
+ * ```ts
+ * const options: LoadOptions = { verify: false };
+ * const corpus = loadPtb('my-corpus', options); // a corpus in PTB's form, not PTB itself
+ * ```
+ */
 export interface LoadOptions {
   /**
    * Check known files against their published digests (default `true`). Pass `false` to load a
@@ -31,7 +39,11 @@ export function isFile(path: string): boolean {
 
 /**
  * Reads a whole file; a missing or unreadable file becomes an error naming `what`, the path and `howToGet`.
- * @example const bytes = readBytes('/data/ptb.train.txt', 'Penn Treebank', 'pass the folder holding ptb.*.txt');
+ *
+ * @example
+ * ```ts
+ * const bytes = readBytes('/data/ptb.train.txt', 'Penn Treebank', 'pass the folder holding ptb.*.txt');
+ * ```
  */
 export function readBytes(path: string, what: string, howToGet: string): Uint8Array {
   try {
@@ -51,7 +63,13 @@ export function isGzip(bytes: Uint8Array): boolean {
 
 /**
  * The bytes, decompressed if they are gzip (recognised by the header, whatever the file name).
- * @example const raw = maybeGunzip(readFileSync(p), p);
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * const p = 'data/t10k-labels-idx1-ubyte.gz';
+ * const raw = maybeGunzip(readFileSync(p), p);
+ * ```
  */
 export function maybeGunzip(bytes: Uint8Array, path: string): Uint8Array {
   if (!isGzip(bytes)) return bytes;

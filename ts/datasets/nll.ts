@@ -1,10 +1,21 @@
 // The music benchmark's metric (DESIGN §2): per-frame negative log-likelihood of independent
 // Bernoulli keys, summed over keys, averaged over real (unmasked) frames, in float64.
 
-/** Result of `frameNll`: `mean` = `sum / frames`; keep `sum` and `frames` to pool over batches. */
+/**
+ * Result of `frameNll`: `mean` = `sum / frames`; keep `sum` and `frames` to pool over batches.
+ *
+ * @example
+ * ```ts
+ * const r: FrameNll = frameNll([0.5, 0.5], [1, 0], undefined, 2);
+ * console.log(r.mean, r.sum, r.frames); // 1.386… (2 ln 2), 1.386…, 1
+ * ```
+ */
 export interface FrameNll {
+  /** The NLL per frame: `sum / frames`. */
   mean: number;
+  /** The NLL summed over the frames counted. */
   sum: number;
+  /** Frames counted (those where the mask is 1). */
   frames: number;
 }
 
@@ -13,7 +24,20 @@ export interface FrameNll {
  * `mask` is 1 (all if no mask). `probabilities` and `targets` are `[frames, keys]` (e.g. a batch's
  * `[steps, batch, 88]`), `mask` `[frames]`. Terms with a zero coefficient are skipped, so a certain
  * and right prediction costs 0; a certain and wrong one costs Infinity (no clamping).
- * @example const { sum, frames } = frameNll(probs, batch.y, batch.mask); total += sum; count += frames;
+ *
+ * @example
+ * ```ts
+ * // a JSB model with sigmoid outputs (probabilities) and the `sequence` readout
+ * let total = 0;
+ * let count = 0;
+ * for (const b of [batch]) {
+ *   const probs = model.predict(b.x, b);
+ *   const { sum, frames } = frameNll(probs, b.y, b.mask);
+ *   total += sum;
+ *   count += frames;
+ * }
+ * console.log('NLL per frame', total / count);
+ * ```
  */
 export function frameNll(
   probabilities: ArrayLike<number>,

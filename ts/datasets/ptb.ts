@@ -6,18 +6,45 @@ import type { Batch } from '../data.js';
 import { verifyBytes } from './checksums.js';
 import { isDir, isFile, readBytes, type LoadOptions } from './files.js';
 
-/** A tokenised corpus: `vocab[id]` is a word, `ids.get(word)` its id; splits are id streams. */
+/**
+ * A tokenised corpus: `vocab[id]` is a word, `ids.get(word)` its id; splits are id streams.
+ *
+ * @example
+ * ```ts
+ * const corpus: PtbCorpus = loadPtb('data/ptb');
+ * const firstWords = Array.from(corpus.valid.subarray(0, 10), (id) => corpus.vocab[id]).join(' ');
+ * ```
+ */
 export interface PtbCorpus {
+  /** Words by id, in order of first appearance in train. */
   vocab: string[];
+  /** Ids by word. */
   ids: Map<string, number>;
+  /** Token ids of `ptb.train.txt`, `<eos>` after every line. */
   train: Int32Array;
+  /** Token ids of `ptb.valid.txt`. */
   valid: Int32Array;
+  /** Token ids of `ptb.test.txt`. */
   test: Int32Array;
 }
 
-/** End-of-sentence token appended to every line. */
+/**
+ * End-of-sentence token appended to every line.
+ *
+ * @example
+ * ```ts
+ * const eosId = corpus.ids.get(EOS); // 24 in Penn Treebank
+ * ```
+ */
 export const EOS = '<eos>';
-/** The token that stands for out-of-vocabulary words. */
+/**
+ * The token that stands for out-of-vocabulary words.
+ *
+ * @example
+ * ```ts
+ * const unknown = corpus.test.filter((id) => id === corpus.ids.get(UNK)).length;
+ * ```
+ */
 export const UNK = '<unk>';
 
 const SPLITS = ['train', 'valid', 'test'] as const;
@@ -52,7 +79,11 @@ function tokenize(text: string, lookup: (word: string, line: number) => number):
  * appearance in train (so `vocab[0]` is train's first word); a valid/test word outside it becomes
  * `<unk>` (an error if the vocabulary has no `<unk>`). The known files are checked against their
  * md5 unless `verify: false`.
- * @example const { vocab, train } = loadPtb('../shared/data/ptb'); // vocab.length 10000, train.length 929589
+ *
+ * @example
+ * ```ts
+ * const { vocab, train } = loadPtb('../shared/data/ptb'); // vocab.length 10000, train.length 929589
+ * ```
  */
 export function loadPtb(dir: string, options: LoadOptions = {}): PtbCorpus {
   const paths = SPLITS.map((s) => join(dir, `ptb.${s}.txt`));
@@ -101,7 +132,12 @@ export function loadPtb(dir: string, options: LoadOptions = {}): PtbCorpus {
  * with the `sequence` readout). The last window may be shorter. Returned in order: row `b` of window
  * `i + 1` continues row `b` of window `i`, so a model should carry its state from one window to the
  * next (and reset it at the start of an epoch). Memory: 8 bytes per token.
- * @example for (const b of lmBatches(corpus.train, { batch: 20, window: 35 })) model.trainOnBatch(b);
+ *
+ * @example
+ * ```ts
+ * model.setCarryState(true);
+ * for (const b of lmBatches(corpus.train, { batch: 20, window: 35 })) model.trainOnBatch(b);
+ * ```
  */
 export function lmBatches(tokens: ArrayLike<number>, opts: { batch: number; window: number }): Batch[] {
   const batch = checkInteger('batch', opts?.batch, 1);
