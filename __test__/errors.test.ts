@@ -1,6 +1,6 @@
 // Bad arguments throw errors that name the argument; nothing crashes the process.
 import test from 'ava';
-import { dense, oneHot, sequenceDataset, sequential, snu } from '../ts/index.js';
+import { dense, embedding, oneHot, sequenceDataset, sequential, snu } from '../ts/index.js';
 import type { LayerSpec } from '../ts/index.js';
 import { native } from '../ts/native.js';
 import { randomBatch } from './helpers.js';
@@ -77,4 +77,16 @@ test('cross-entropy targets outside [0, 1] and bad datasets are refused', (t) =>
 test('calls before compile() explain what to do', (t) => {
   const m = sequential([snu({ units: 2 })], { inputSize: 2 });
   t.throws(() => m.paramNames(), { message: /call compile\(\)/ });
+});
+
+test('an embedding initRange outside (0, 100] is refused; inside, it sets the spread of E', (t) => {
+  for (const bad of [0, -1, 101, Number.NaN]) {
+    t.throws(() => embedding({ vocabSize: 50, units: 4, initRange: bad }), { message: /^embedding\.initRange: expected/ });
+  }
+  const lm = (initRange?: number) =>
+    sequential([embedding({ name: 'words', vocabSize: 500, units: 4, ...(initRange === undefined ? {} : { initRange }) }), dense({ units: 500 })], { inputSize: 1 })
+      .compile({ loss: 'sparseSoftmaxCrossEntropy', seed: 3 });
+  const spread = (initRange?: number) => Math.max(...Array.from(lm(initRange).getWeights()['words.E']!, Math.abs));
+  t.true(spread() <= 0.1 && spread() > 0.09, `default ${spread()}`);
+  t.true(spread(2) <= 2 && spread(2) > 1.8, `initRange 2: ${spread(2)}`);
 });

@@ -162,6 +162,12 @@ export interface EmbeddingConfig {
   units: number;
   /** Layer name; the matrix is `<name>.E`, `[vocabSize, units]`. */
   name?: string;
+  /**
+   * Initial weights are uniform in `[-initRange, initRange]`, in (0, 100]; default 0.1. Spiking
+   * layers after the embedding fire only once `E[id] W` reaches their threshold, so a larger range
+   * gets spikes (and information) through from the first step.
+   */
+  initRange?: number;
 }
 
 /**
@@ -183,5 +189,10 @@ export function embedding(config: EmbeddingConfig): EmbeddingLayerSpec {
     units: checkInteger('embedding.units', config.units, 1),
   };
   if (config.name !== undefined) spec.name = config.name;
+  if (config.initRange !== undefined) {
+    const range = checkNumber('embedding.initRange', config.initRange, 0, 100);
+    if (range === 0) throw new RangeError('embedding.initRange: expected a number in (0, 100], got 0');
+    spec.initRange = range;
+  }
   return spec;
 }

@@ -70,6 +70,8 @@ export interface EmbeddingLayerSpec {
   units: number;
   vocabSize: number;
   name?: string;
+  /** Initial weights uniform in `[-initRange, initRange]` (default 0.1). */
+  initRange?: number;
 }
 
 /**

@@ -53,7 +53,7 @@ const OPTIMIZER_FIELDS: Record<OptimizerSpec['kind'], readonly string[]> = {
 
 const SNU_FIELDS = ['type', 'units', 'name', 'output', 'g', 'recurrent', 'decay', 'trainableDecay', 'surrogate', 'detachReset', 'lateralInhibition', 'initialBias', 'dropout'];
 const DENSE_FIELDS = ['type', 'units', 'name', 'activation', 'useBias', 'tiedTo', 'dropout'];
-const EMBEDDING_FIELDS = ['type', 'vocabSize', 'units', 'name'];
+const EMBEDDING_FIELDS = ['type', 'vocabSize', 'units', 'name', 'initRange'];
 
 /** `g` as a name or as the canonical `{ kind, alpha }` object. */
 function stateActivation(path: string, v: unknown): unknown {
@@ -122,6 +122,7 @@ function layer(path: string, raw: unknown): LayerSpec {
     vocabSize: integer(`${path}.vocabSize`, o.vocabSize, 1),
     units: integer(`${path}.units`, o.units, 1),
     name: name(o),
+    initRange: optional(o.initRange, (v) => number(`${path}.initRange`, v, { min: 0, max: 100, exclusiveMin: true })),
   };
   return build(path, () => embedding(config));
 }

@@ -49,6 +49,10 @@ pub struct EmbeddingSpec {
     pub vocab_size: usize,
     #[serde(default)]
     pub name: Option<String>,
+    /// Initial weights are uniform in `[-initRange, initRange]` (default 0.1). Spiking layers
+    /// after the embedding fire only if `E x W` reaches their threshold, so they may want more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_range: Option<f32>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -351,6 +355,11 @@ impl ModelSpec {
         match layer {
             LayerSpec::Embedding(e) => {
                 check_width(&format!("{p}.vocabSize"), e.vocab_size)?;
+                if let Some(r) = e.init_range {
+                    if !(r.is_finite() && r > 0.0 && r <= 100.0) {
+                        bail!("{p}.initRange: expected a number in (0, 100], got {r}");
+                    }
+                }
                 if i != 0 {
                     bail!("{p}: an embedding layer can only be the first layer");
                 }

@@ -184,3 +184,38 @@ fn bad_token_ids_and_bad_tying_are_refused() {
         assert!(err.contains(want), "{err} does not say {want}");
     }
 }
+
+#[test]
+fn init_range_sets_the_spread_of_the_initial_embedding() {
+    // Uniform in [-r, r]: every value inside, the largest near r (10,000 draws), the variance r^2/3.
+    let big = |r: &str| {
+        spec(false)
+            .replace(
+                r#""vocabSize":7,"units":5"#,
+                r#""vocabSize":2000,"units":5"#,
+            )
+            .replace(r#""units":7"#, r#""units":2000"#)
+            .replace(r#""units":5}"#, &format!(r#""units":5,"initRange":{r}}}"#))
+    };
+    for (json, r) in [(big("1.5"), 1.5f32), (spec(false), 0.1)] {
+        let net = Network::from_json(&json).unwrap();
+        let e = &net.param("words.E").unwrap().value;
+        let max = e.iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert!(max <= r && max > 0.95 * r, "range {r}: max |E| = {max}");
+        let var = e.iter().map(|v| (v * v) as f64).sum::<f64>() / e.len() as f64;
+        let want = (r * r / 3.0) as f64;
+        // 4 standard errors of the mean of v^2 (its sd is r^2 * 0.298 for a uniform).
+        let tol = 4.0 * (r * r) as f64 * 0.298 / (e.len() as f64).sqrt();
+        assert!(
+            (var - want).abs() < tol,
+            "range {r}: variance {var}, want {want} +- {tol}"
+        );
+    }
+    for bad in ["0", "-1", "1000"] {
+        let err = Network::from_json(&big(bad))
+            .err()
+            .expect("accepted")
+            .to_string();
+        assert!(err.contains("initRange"), "{err}");
+    }
+}

@@ -6,8 +6,8 @@ use crate::params::ParamStore;
 use crate::rng::Rng;
 use crate::spec::EmbeddingSpec;
 
-/// Initial weights are uniform in `[-INIT_RANGE, INIT_RANGE]`, the usual start for word
-/// embeddings (and for a softmax that shares them through weight tying).
+/// Initial weights are uniform in `[-INIT_RANGE, INIT_RANGE]` unless the spec sets `initRange`:
+/// the usual start for word embeddings (and for a softmax that shares them through weight tying).
 pub const INIT_RANGE: f32 = 0.1;
 
 pub struct EmbeddingLayer {
@@ -22,10 +22,11 @@ pub struct EmbeddingLayer {
 impl EmbeddingLayer {
     pub fn new(spec: &EmbeddingSpec, name: &str, p: &mut ParamStore, rng: &mut Rng) -> Self {
         let e = p.add(format!("{name}.E"), vec![spec.vocab_size, spec.units], 0.0);
+        let range = spec.init_range.unwrap_or(INIT_RANGE);
         p.params[e]
             .value
             .iter_mut()
-            .for_each(|v| *v = (rng.uniform() as f32 * 2.0 - 1.0) * INIT_RANGE);
+            .for_each(|v| *v = (rng.uniform() as f32 * 2.0 - 1.0) * range);
         EmbeddingLayer {
             vocab: spec.vocab_size,
             units: spec.units,
