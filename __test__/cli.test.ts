@@ -285,7 +285,7 @@ mnistTest('train mnist writes checkpoint, best, config and metrics; eval prints 
   const config = configFile('tiny-mnist', tinyMnist);
   const r = await snu(['train', 'mnist', '--config', config, '--epochs', '2', '--seed', '3', '--out', out]);
   t.is(r.code, 0, r.err);
-  t.regex(r.out, /^epoch 1\/2  loss \d+\.\d{4}  val accuracy \d+\.\d\d %  [\d.]+ s  \d+ samples\/s$/m);
+  t.regex(r.out, /^epoch 1\/2  loss \d+\.\d{4}  train accuracy \d+\.\d\d %  val accuracy \d+\.\d\d %  [\d.]+ s  \d+ samples\/s$/m);
   t.regex(r.out, /^epoch 2\/2 /m);
   for (const f of ['checkpoint.snu', 'best.snu', 'config.json', 'metrics.json']) t.true(existsSync(join(out, f)), f);
 
@@ -303,6 +303,7 @@ mnistTest('train mnist writes checkpoint, best, config and metrics; eval prints 
   for (const e of m.epochs) {
     t.true(Number.isFinite(e.loss) && e.seconds > 0 && e.samplesPerSecond! > 0 && e.lr === 0.005);
     t.true(e.val!.accuracy! >= 0 && e.val!.accuracy! <= 1);
+    t.true(e.accuracy! >= 0 && e.accuracy! <= 1, `train accuracy ${e.accuracy}`);
   }
   t.true(m.test!.accuracy! > 0.2, `a tiny model learns something (${m.test!.accuracy})`);
   t.true(m.trainingSeconds > 0 && m.samplesPerSecond! > 0);

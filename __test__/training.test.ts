@@ -1,6 +1,6 @@
 // Training through the TypeScript API lowers the loss, and is reproducible from a seed.
 import test from 'ava';
-import { adam, encodedDataset, oneHot, rateEncoder, sequential, snu } from '../ts/index.js';
+import { adam, dense, encodedDataset, oneHot, rateEncoder, sequenceDataset, sequential, snu } from '../ts/index.js';
 import { seededRandom } from '../ts/random.js';
 
 /** Two-class task: which half of 8 input channels has the higher firing rate. */
@@ -64,4 +64,21 @@ test('an aborted fit stops early and keeps a usable model', async (t) => {
   t.is(batches, 3);
   t.is(history.epochs.length, 0);
   t.true(Number.isFinite((await model.evaluate(channelTask(32, 4))).loss));
+});
+
+test("fit's training accuracy counts each step's output before its update", async (t) => {
+  // One batch of the whole set: the epoch's training accuracy is the accuracy of the model
+  // before the step, which evaluate measures on the same (unencoded) sequences.
+  const rand = seededRandom(4);
+  const size = 64;
+  const x = Float32Array.from({ length: size * 5 * 3 }, () => rand() * 2 - 1);
+  const data = sequenceDataset({ x, y: oneHot(Array.from({ length: size }, () => Math.floor(rand() * 4)), 4), steps: 5, features: 3 });
+  const model = sequential([snu({ units: 12, output: 'sigmoid', g: { kind: 'identity' } }), dense({ units: 4 })], { inputSize: 3 })
+    .compile({ loss: 'softmaxCrossEntropy', optimizer: adam({ lr: 0.05 }), seed: 2 });
+  const before = await model.evaluate(data);
+  const history = await model.fit(data, { epochs: 2, batchSize: size, shuffle: false });
+  const after = await model.evaluate(data);
+  t.true(before.accuracy! > 0 && before.accuracy! < 1, `a case that tests little: ${before.accuracy}`);
+  t.is(history.epochs[0]!.accuracy, before.accuracy);
+  t.not(after.accuracy, before.accuracy, 'two steps of lr 0.05 should change what the model predicts');
 });

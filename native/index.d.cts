@@ -62,6 +62,11 @@ export declare class Network {
   predictAsync(x: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): Promise<Float32Array>
   /** The loss on a batch, without gradients or updates. */
   loss(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): number
+  /**
+   * Accuracy counts of the last forward pass (of a training step: before the update) against
+   * `y`, that call's target; null unless the loss is a softmax cross-entropy.
+   */
+  lastCorrect(y: Float32Array): CorrectCounts | null
   /** Loss and readout on a batch in one forward pass, off the main thread. */
   evaluateAsync(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): Promise<Evaluation>
   /** Loss and gradients of every parameter, without updating. */
@@ -91,6 +96,12 @@ export interface ConductanceHistogram {
   lo: number
   hi: number
   counts: Array<number>
+}
+
+/** Rows whose readout argmax matches the target class, and rows counted. */
+export interface CorrectCounts {
+  correct: number
+  rows: number
 }
 
 /** What the last training step sent to the devices. */

@@ -51,8 +51,8 @@ export interface EpochLogs {
   /** Mean training loss of the epoch, over its rows (samples; real steps for the `sequence` readout). */
   loss: number;
   /**
-   * Fraction of rows whose readout argmax matches the target's (softmax cross-entropy only).
-   * `fit` does not fill it in at present (it measures no training accuracy); `valAccuracy` is.
+   * Fraction of the epoch's training rows whose readout argmax matches the target's, each
+   * counted on the output of its step before the update (softmax cross-entropy losses only).
    */
   accuracy?: number;
   /** Mean loss on `validationData`, when given. */
@@ -137,29 +137,6 @@ function batchSeed(seed: number, epoch: number, index: number): number {
   let h = (seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0;
   h = Math.imul(h ^ (index + 0x7f4a7c15), 0x85ebca6b) >>> 0;
   return (h ^ (h >>> 15)) >>> 0;
-}
-
-function argmax(a: Float32Array, start: number, n: number): number {
-  let best = start;
-  for (let i = start + 1; i < start + n; i++) if (a[i]! > a[best]!) best = i;
-  return best - start;
-}
-
-/** Rows whose readout argmax equals the target argmax. */
-/**
- * Rows whose arg-max output is the target class, and rows counted: the padded steps of a
- * masked `sequence` readout count for nothing. `sparse`: the target is one class id per row.
- */
-function countCorrect(output: Float32Array, batch: Batch, n: number, sparse: boolean, perStep: boolean): { correct: number; rows: number } {
-  let correct = 0;
-  let rows = 0;
-  for (let r = 0; r * n < output.length; r++) {
-    if (perStep && batch.mask && batch.mask[r] === 0) continue;
-    const want = sparse ? batch.y[r] : argmax(batch.y, r * n, n);
-    if (argmax(output, r * n, n) === want) correct++;
-    rows++;
-  }
-  return { correct, rows };
 }
 
 /** How many rows a batch's mean loss was taken over, to weight it in an average over batches. */
@@ -513,6 +490,7 @@ export class Sequential {
       let lossSum = 0;
       let lossRowsSeen = 0;
       let seen = 0;
+      const counts = { correct: 0, rows: 0 };
       for (let b = 0; b < batches; b++) {
         if (options.signal?.aborted) {
           history.aborted = true;
@@ -520,6 +498,7 @@ export class Sequential {
         }
         const batch = data.batch(order.subarray(b * batchSize, (b + 1) * batchSize), batchSeed(seed, epoch, b));
         const loss = await this.trainOnBatchAsync(batch);
+        this.addCorrect(counts, batch);
         const rows = lossRows(batch, perStep);
         lossSum += loss * rows;
         lossRowsSeen += rows;
@@ -528,6 +507,7 @@ export class Sequential {
       }
       const seconds = (performance.now() - started) / 1000;
       const logs: EpochLogs = { epoch, loss: lossSum / lossRowsSeen, seconds, samplesPerSecond: seen / seconds };
+      if (counts.rows > 0) logs.accuracy = counts.correct / counts.rows;
       if (options.validationData) {
         const v = await this.evaluate(options.validationData, { batchSize });
         logs.valLoss = v.loss;
@@ -551,14 +531,10 @@ export class Sequential {
   async evaluate(data: Dataset, options: { batchSize?: number; seed?: number } = {}): Promise<Evaluation> {
     const batchSize = checkInteger('batchSize', options.batchSize ?? 256, 1);
     const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
-    const n = this.outputSize;
-    const accuracy = this.tracksAccuracy;
-    const sparse = this.spec.loss.kind === 'sparseSoftmaxCrossEntropy';
     const perStep = this.spec.readout === 'sequence';
     let lossSum = 0;
     let lossRowsSeen = 0;
-    let rows = 0;
-    let correct = 0;
+    const counts = { correct: 0, rows: 0 };
     for (let start = 0, b = 0; start < data.size; start += batchSize, b++) {
       const idx = Uint32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
       const batch = data.batch(idx, batchSeed(seed, -1, b));
@@ -566,14 +542,24 @@ export class Sequential {
       const counted = lossRows(batch, perStep);
       lossSum += r.loss * counted;
       lossRowsSeen += counted;
-      if (accuracy) {
-        const c = countCorrect(r.output, batch, n, sparse, perStep);
-        correct += c.correct;
-        rows += c.rows;
-      }
+      this.addCorrect(counts, batch);
     }
     const loss = lossSum / lossRowsSeen;
-    return accuracy ? { loss, accuracy: correct / rows } : { loss };
+    return this.tracksAccuracy ? { loss, accuracy: counts.correct / counts.rows } : { loss };
+  }
+
+  /**
+   * Adds the accuracy counts of the last engine call on `batch` (a training step's output
+   * before its update) to `counts`: rows whose arg-max output is the target class. Padded steps
+   * of a masked `sequence` readout count for nothing. Softmax cross-entropy losses only.
+   */
+  private addCorrect(counts: { correct: number; rows: number }, batch: Batch): void {
+    if (!this.tracksAccuracy) return;
+    const c = this.net.lastCorrect(batch.y);
+    if (c) {
+      counts.correct += c.correct;
+      counts.rows += c.rows;
+    }
   }
 
   /**

@@ -49,11 +49,15 @@ export function describeModel(model: Sequential, config: ModelConfig): string {
   );
 }
 
-/** The line printed after an epoch: `epoch 3/10  loss 0.1234  val nll 8.9100  12.3 s  4567 samples/s`. */
+/**
+ * The line printed after an epoch: `epoch 3/10  loss 0.1234  val nll 8.9100  12.3 s  4567 samples/s`,
+ * with `train accuracy 97.10 %` after the loss where the task measures it.
+ */
 export function epochLine(o: {
   epoch: number;
   epochs: number;
   loss: number;
+  accuracy?: number | undefined;
   val?: Metrics;
   metric: string;
   seconds: number;
@@ -62,6 +66,7 @@ export function epochLine(o: {
   best: boolean;
 }): string {
   const parts = [`epoch ${o.epoch}/${o.epochs}`, `loss ${o.loss.toFixed(4)}`];
+  if (o.accuracy !== undefined) parts.push(`train ${metricText('accuracy', o.accuracy)}`);
   const val = o.val?.[o.metric];
   if (val !== undefined) parts.push(`val ${metricText(o.metric, val)}${o.best ? ' (best)' : ''}`);
   parts.push(`${o.seconds.toFixed(o.seconds < 1 ? 2 : 1)} s`, `${formatRate(o.rate)} ${o.unit}/s`);

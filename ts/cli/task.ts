@@ -18,6 +18,8 @@ export interface EpochResult {
   loss: number;
   /** Samples (tokens for ptb) trained on. */
   units: number;
+  /** Training accuracy of the epoch (classification tasks trained by `fit`). */
+  accuracy?: number;
   /** True when the signal stopped the epoch early. */
   aborted: boolean;
 }
@@ -138,5 +140,6 @@ export async function fitEpoch(model: Sequential, data: Dataset, o: EpochOptions
   });
   // fit's own epoch loss weighs batches by their loss rows (real frames for masked sequences).
   const loss = history.epochs[0]?.loss ?? (seen > 0 ? lossSum / seen : NaN);
-  return { loss, units: seen, aborted: history.aborted };
+  const accuracy = history.epochs[0]?.accuracy;
+  return { loss, units: seen, aborted: history.aborted, ...(accuracy === undefined ? {} : { accuracy }) };
 }

@@ -34,6 +34,8 @@ export interface EpochEntry {
   epoch: number;
   lr: number;
   loss: number;
+  /** Training accuracy, each step's output before its update (classification tasks). */
+  accuracy?: number;
   seconds: number;
   samplesPerSecond?: number;
   tokensPerSecond?: number;
@@ -231,6 +233,7 @@ async function runTraining(o: {
         break;
       }
       const entry: EpochEntry = { epoch: epoch + 1, lr, loss: result.loss, seconds, [rateKey]: result.units / seconds };
+      if (result.accuracy !== undefined) entry.accuracy = result.accuracy;
       let isBest = false;
       if (loaded.hasValidation) {
         entry.val = await loaded.evaluate(model, 'valid');
@@ -245,7 +248,7 @@ async function runTraining(o: {
       await model.save(files.checkpoint);
       metrics.epochs.push(entry);
       await save();
-      io.stdout(`${epochLine({ epoch: epoch + 1, epochs, loss: result.loss, val: entry.val, metric: task.metric, seconds, rate: result.units / seconds, unit: task.unit, best: isBest && epoch > 0 })}\n`);
+      io.stdout(`${epochLine({ epoch: epoch + 1, epochs, loss: result.loss, accuracy: result.accuracy, val: entry.val, metric: task.metric, seconds, rate: result.units / seconds, unit: task.unit, best: isBest && epoch > 0 })}\n`);
     }
   } catch (e) {
     metrics.status = 'failed';

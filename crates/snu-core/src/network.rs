@@ -2,7 +2,10 @@
 //!
 //! Inputs are time-major `[T, B, inputSize]` flat arrays; one call does a whole batch.
 
+mod accuracy;
 mod analog;
+
+pub use accuracy::Correct;
 
 use crate::bail;
 use crate::dropout::InputDropout;

@@ -33,6 +33,13 @@ pub struct Evaluation {
     pub output: Float32Array,
 }
 
+/// Rows whose readout argmax matches the target class, and rows counted.
+#[napi(object)]
+pub struct CorrectCounts {
+    pub correct: u32,
+    pub rows: u32,
+}
+
 /// Output of `gradients`: the loss and one gradient per parameter, in `paramNames()` order.
 #[napi(object)]
 pub struct Gradients {
@@ -268,6 +275,23 @@ impl Network {
             try_lock(&self.inner)?
                 .loss_masked(&x, &y, mask.as_deref(), steps, batch)
                 .map_err(engine)
+        })
+    }
+
+    /// Accuracy counts of the last forward pass (of a training step: before the update) against
+    /// `y`, that call's target; null unless the loss is a softmax cross-entropy.
+    #[napi]
+    pub fn last_correct(
+        &self,
+        #[napi(ts_arg_type = "Float32Array")] y: Unknown,
+    ) -> Result<Option<CorrectCounts>> {
+        guard("lastCorrect", || {
+            let y = args::float32(y, "y")?;
+            let counts = try_lock(&self.inner)?.last_correct(&y).map_err(engine)?;
+            Ok(counts.map(|c| CorrectCounts {
+                correct: c.correct as u32,
+                rows: c.rows as u32,
+            }))
         })
     }
 
