@@ -5,6 +5,7 @@
 //! at step `t`.
 
 pub mod activation;
+pub mod argmax;
 pub mod checkpoint;
 pub mod dropout;
 pub mod encode;

@@ -16,6 +16,7 @@
 use super::input::{InputProducts, ProductPath, SeqInput};
 use super::{ensure_len, SeqShape};
 use crate::activation::{OutputActivation, StateActivation, Surrogate};
+use crate::argmax::argmax;
 use crate::event::for_each_spike;
 use crate::linalg::{gemm, Mat};
 use crate::params::ParamStore;
@@ -712,7 +713,7 @@ fn backward_row(
                 .zip(cur.iter())
                 .map(|((d, l), s)| d * l * s)
                 .sum();
-            dy[row_argmax(y)] -= dr;
+            dy[argmax(y)] -= dr;
         } else {
             dy.iter_mut()
                 .zip(da_next)
@@ -796,15 +797,4 @@ fn pack_row(y: &[f32], words: &mut [u64]) {
 
 fn row_max(row: &[f32]) -> f32 {
     row.iter().copied().fold(f32::NEG_INFINITY, f32::max)
-}
-
-/// Index of the first maximum (the unit the lateral reset's gradient goes to).
-fn row_argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (j, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = j;
-        }
-    }
-    best
 }

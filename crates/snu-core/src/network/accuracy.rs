@@ -3,6 +3,7 @@
 //! Padded steps of a masked `sequence` readout are left out, as the loss leaves them out.
 
 use super::Network;
+use crate::argmax::argmax;
 use crate::bail;
 use crate::error::Result;
 use crate::spec::{LossSpec, Readout};
@@ -12,17 +13,6 @@ use crate::spec::{LossSpec, Readout};
 pub struct Correct {
     pub correct: usize,
     pub rows: usize,
-}
-
-/// Index of the largest value; the first one on ties (as a JS argmax loop finds it).
-fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 impl Network {
