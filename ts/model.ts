@@ -554,7 +554,7 @@ export class Sequential {
    * of a masked `sequence` readout count for nothing. Softmax cross-entropy losses only.
    */
   private addCorrect(counts: { correct: number; rows: number }, batch: Batch): void {
-    if (!this.tracksAccuracy) return;
+    // The engine answers null for other losses; asking it avoids parsing the spec every step.
     const c = this.net.lastCorrect(batch.y);
     if (c) {
       counts.correct += c.correct;
