@@ -1,20 +1,26 @@
-//! Checkpoints: a versioned binary file with a checksum, holding the spec, the weights
-//! and the optimizer state, so that loading resumes training exactly.
+//! Checkpoints: a versioned binary file with a checksum, holding the spec, the weights,
+//! the optimizer state and the dropout generator's position, so that loading resumes
+//! training exactly (the same updates and the same dropout masks as without the stop).
 //!
 //! ```text
 //! "SNUCKPT\0" | u32 version | u32 len, spec JSON | u32 count, per parameter:
 //!   u32 len, name | u32 ndim, u64 dims | f32 values | u64 optimizer step | u8 has moments,
-//!   then per parameter m and v | u64 FNV-1a of everything before
+//!   then per parameter m and v | 4 x u64 dropout generator state (version 2 on)
+//!   | u64 FNV-1a of everything before
 //! ```
-//! All integers and floats little-endian.
+//! All integers and floats little-endian. Version 1 files (without the dropout state) still
+//! load; their dropout masks restart from the spec's seed.
 
 use crate::bail;
 use crate::error::Result;
 use crate::network::Network;
+use crate::rng::Rng;
 use crate::spec::ModelSpec;
 
 pub const MAGIC: &[u8; 8] = b"SNUCKPT\0";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+/// The oldest format version `load` reads.
+pub const OLDEST_VERSION: u32 = 1;
 
 /// FNV-1a, 64 bit: detects truncation and bit flips.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
@@ -53,6 +59,9 @@ pub fn save(net: &Network) -> Vec<u8> {
             put_f32s(&mut out, m);
             put_f32s(&mut out, v);
         }
+    }
+    for word in net.dropout_rng.state() {
+        out.extend_from_slice(&word.to_le_bytes());
     }
     let sum = fnv1a(&out);
     out.extend_from_slice(&sum.to_le_bytes());
@@ -102,8 +111,8 @@ pub fn load(bytes: &[u8]) -> Result<Network> {
         bail!("checkpoint: truncated ({} bytes)", bytes.len());
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
-    if version != VERSION {
-        bail!("checkpoint: format version {version} is not supported (this snu reads version {VERSION})");
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
+        bail!("checkpoint: format version {version} is not supported (this snu reads versions {OLDEST_VERSION} to {VERSION})");
     }
     let (body, tail) = bytes.split_at(bytes.len() - 8);
     if fnv1a(body) != u64::from_le_bytes(tail.try_into().unwrap()) {
@@ -150,9 +159,17 @@ pub fn load(bytes: &[u8]) -> Result<Network> {
             net.optimizer.v.push(r.f32s(len, "optimizer state")?);
         }
     }
+    if version >= 2 {
+        let mut state = [0u64; 4];
+        for word in &mut state {
+            *word = r.u64("dropout generator state")?;
+        }
+        net.dropout_rng = Rng::from_state(state)
+            .ok_or_else(|| crate::error::Error("checkpoint: the dropout generator state is all zero".into()))?;
+    }
     if r.pos != body.len() {
         bail!(
-            "checkpoint: {} unexpected bytes after the optimizer state",
+            "checkpoint: {} unexpected bytes after the optimizer and dropout state",
             body.len() - r.pos
         );
     }

@@ -46,8 +46,8 @@ pub struct Network {
     valid_rows: Vec<bool>,
     /// Per layer: dropout on its input while training.
     dropout: Vec<Option<InputDropout>>,
-    /// Draws the dropout masks (seeded from the spec's seed).
-    dropout_rng: Rng,
+    /// Draws the dropout masks (seeded from the spec's seed; checkpoints keep its position).
+    pub(crate) dropout_rng: Rng,
     /// Pulses and refreshes of the last training step's transfer to the crossbars.
     pub last_update: crate::pcm::UpdateReport,
 }

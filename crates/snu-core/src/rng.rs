@@ -24,6 +24,17 @@ impl Rng {
         }
     }
 
+    /// The generator's position, to store and later continue from (`from_state`).
+    pub fn state(&self) -> [u64; 4] {
+        self.s
+    }
+
+    /// Continues from a stored `state`; `None` for the all-zero state, which xoshiro never
+    /// reaches (it would stay zero forever).
+    pub fn from_state(s: [u64; 4]) -> Option<Self> {
+        (s != [0; 4]).then_some(Rng { s })
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.s;
         let result = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);

@@ -196,3 +196,69 @@ fn a_consistent_file_whose_contents_contradict_its_spec_is_refused() {
         "{msg}"
     );
 }
+
+/// 3 inputs -> SNU 6 -> dense 2 with dropout 0.5 on both inputs: every step draws masks.
+fn dropout_network() -> Network {
+    let spec = r#"{"inputSize":3,"layers":[
+        {"type":"snu","units":6,"recurrent":true,"dropout":0.5},
+        {"type":"dense","units":2,"dropout":0.5}],
+      "readout":"sum","loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.01},"seed":5}"#;
+    Network::new(snu_core::spec::ModelSpec::from_json(spec).unwrap()).unwrap()
+}
+
+#[test]
+fn dropout_masks_resume_where_they_stopped() {
+    let mut original = dropout_network();
+    for i in 0..3 {
+        let (x, t) = batch(i);
+        original.train_step(&x, &t, STEPS, BATCH).unwrap();
+    }
+    let bytes = save(&original);
+    let mut restored = load(&bytes).unwrap();
+    // A network started afresh from the same weights: its masks restart from the seed.
+    let mut restarted = load(&bytes).unwrap();
+    restarted.set_dropout_seed(5 ^ 0xd0d0_d0d0_d0d0_d0d0);
+    let (x, t) = batch(99);
+    let la = original.train_step(&x, &t, STEPS, BATCH).unwrap();
+    let lb = restored.train_step(&x, &t, STEPS, BATCH).unwrap();
+    let lc = restarted.train_step(&x, &t, STEPS, BATCH).unwrap();
+    assert_eq!(la.to_bits(), lb.to_bits(), "the restored network drew other masks");
+    assert_same_state(&original, &restored);
+    // The comparison means something: other masks give another loss.
+    assert_ne!(la.to_bits(), lc.to_bits());
+}
+
+/// `bytes` rewritten as format version 1: no dropout state, version 1, checksum redone.
+fn as_version_1(bytes: &[u8]) -> Vec<u8> {
+    let n = bytes.len();
+    let mut old = bytes[..n - 8 - 32].to_vec();
+    old[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let sum = fnv1a(&old);
+    old.extend_from_slice(&sum.to_le_bytes());
+    old
+}
+
+#[test]
+fn a_version_1_file_still_loads_with_masks_from_the_seed() {
+    let original = trained();
+    let restored = load(&as_version_1(&save(&original))).unwrap();
+    assert_same_state(&original, &restored);
+    // Its masks start from the spec's seed, as a new network's do.
+    let mut from_v1 = load(&as_version_1(&save(&dropout_network()))).unwrap();
+    let mut fresh = dropout_network();
+    let (x, t) = batch(7);
+    let la = from_v1.train_step(&x, &t, STEPS, BATCH).unwrap();
+    let lb = fresh.train_step(&x, &t, STEPS, BATCH).unwrap();
+    assert_eq!(la.to_bits(), lb.to_bits());
+}
+
+#[test]
+fn an_all_zero_dropout_state_is_refused() {
+    let mut bytes = save(&trained());
+    let n = bytes.len();
+    bytes[n - 8 - 32..n - 8].fill(0);
+    let sum = fnv1a(&bytes[..n - 8]);
+    bytes[n - 8..].copy_from_slice(&sum.to_le_bytes());
+    let msg = error_of(&bytes);
+    assert!(msg.contains("dropout generator state"), "{msg}");
+}
