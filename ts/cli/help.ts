@@ -68,6 +68,7 @@ function defaults(): string {
 /** `snu train --help`. */
 export function trainHelp(): string {
   return `Usage: snu train <task> [options]
+       snu train --resume <run folder> [--epochs <n>] [--data <path>]
 
 Trains a model on a task (mnist, fashion-mnist, jsb, ptb) and writes a run folder.
 
@@ -81,6 +82,9 @@ Options:
   --seed <n>             override train.seed (weights, shuffling, spike encoding)
   --out <dir>            run folder (default: runs/<task>-<date>-<time>)
   --data <path>          the task's data (see below)
+  --resume <dir>         continue the run in <dir> from its checkpoint.snu, with its config.json,
+                         from the epoch after the last one metrics.json records (an epoch stopped
+                         midway starts again); with --epochs, train a finished run further
   -h, --help             this help
 
 Data:
@@ -91,7 +95,8 @@ Data:
 
 The run folder gets checkpoint.snu (after every epoch), best.snu (best on the validation split,
 for jsb and ptb), config.json (the config as run) and metrics.json (per-epoch metrics, the test
-metric, speed and machine). Ctrl-C stops after the current step and saves; Ctrl-C twice quits.
+metric, speed and machine). Ctrl-C stops after the current step and saves; Ctrl-C twice quits;
+--resume then goes on. Resuming after a whole epoch trains exactly as if the run had not stopped.
 
 Config file (JSON; every built-in config is a complete example):
   { "task": "jsb", "description": "…",

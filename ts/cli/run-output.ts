@@ -76,17 +76,28 @@ export interface RunFiles {
 }
 
 /**
- * Creates the run folder (and its parents); refuses one that holds a run already, so that a
- * finished run is never overwritten by accident.
+ * The files of the run folder `dir`.
+ * @example
+ * ```ts
+ * runFiles('runs/jsb').checkpoint; // 'runs/jsb/checkpoint.snu'
+ * ```
  */
-export function prepareOutDir(dir: string): RunFiles {
-  const files: RunFiles = {
+export function runFiles(dir: string): RunFiles {
+  return {
     dir,
     checkpoint: join(dir, 'checkpoint.snu'),
     best: join(dir, 'best.snu'),
     config: join(dir, 'config.json'),
     metrics: join(dir, 'metrics.json'),
   };
+}
+
+/**
+ * Creates the run folder (and its parents); refuses one that holds a run already, so that a
+ * finished run is never overwritten by accident.
+ */
+export function prepareOutDir(dir: string): RunFiles {
+  const files = runFiles(dir);
   if (existsSync(files.checkpoint) || existsSync(files.metrics)) {
     throw new CliError(`${dir} already holds a run (checkpoint.snu or metrics.json); pass another --out or remove it`);
   }

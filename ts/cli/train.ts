@@ -5,12 +5,13 @@ import { Sequential, sequential } from '../model.js';
 import type { OptimizerSpec } from '../spec.js';
 import { parseArgs, suggest, type OptionSpec } from './args.js';
 import { TASK_NAMES, type ExperimentConfig, type TaskName } from './config.js';
-import { UsageError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
 import { resolveExperiment } from './experiment.js';
 import { describeModel, epochLine, formatMetrics } from './format.js';
 import { trainHelp } from './help.js';
 import type { CliIo } from './io.js';
 import { Progress } from './progress.js';
+import { readRunToResume, type ResumedRun } from './resume.js';
 import { defaultOutDir, machineInfo, prepareOutDir, writeJson, type MachineInfo, type RunFiles } from './run-output.js';
 import type { LoadedTask, Metrics, Task } from './task.js';
 import { isTaskName, TASKS } from './tasks.js';
@@ -25,6 +26,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'seed', type: 'integer', min: 0, max: 2 ** 32 - 1 },
   { name: 'out', type: 'string' },
   { name: 'data', type: 'string' },
+  { name: 'resume', type: 'string' },
   { name: 'help', type: 'flag', short: 'h' },
 ];
 
@@ -67,6 +69,8 @@ export interface RunMetrics {
   tokensPerSecond?: number;
   /** Where an interrupted run stopped: epoch (1-based) and units done in it. */
   interruptedAt?: { epoch: number; done: number; of: number };
+  /** Each `snu train --resume` of this run: when, and the first epoch (1-based) it trained. */
+  resumed?: { at: string; fromEpoch: number; after?: { epoch: number; done: number; of: number } }[];
   error?: string;
   machine: MachineInfo;
 }
@@ -112,7 +116,14 @@ function parseTrainArgs(argv: readonly string[]) {
     const guess = suggest(taskArg, TASK_NAMES);
     throw new UsageError(`unknown task '${taskArg}'${guess ? ` (did you mean '${guess}'?)` : ''}; tasks: ${TASK_NAMES.join(', ')}`, 'train');
   }
-  if (taskArg === undefined && options.config === undefined) {
+  const resume = options.resume as string | undefined;
+  if (resume !== undefined) {
+    const clash = ['config', 'out', 'lr', 'batch-size', 'seed'].filter((n) => options[n] !== undefined);
+    if (clash.length > 0) {
+      throw new UsageError(`--resume continues a run with its own config.json and folder: ${clash.map((n) => `--${n}`).join(', ')} cannot go with it (--epochs and --data can)`, 'train');
+    }
+  }
+  if (taskArg === undefined && options.config === undefined && resume === undefined) {
     throw new UsageError(`missing the task: snu train <task>, one of ${TASK_NAMES.join(', ')}`, 'train');
   }
   return {
@@ -121,6 +132,7 @@ function parseTrainArgs(argv: readonly string[]) {
     config: options.config as string | undefined,
     out: options.out as string | undefined,
     data: options.data as string | undefined,
+    resume,
     overrides: {
       epochs: options.epochs as number | undefined,
       batchSize: options['batch-size'] as number | undefined,
@@ -144,6 +156,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     io.stdout(trainHelp());
     return 0;
   }
+  if (args.resume !== undefined) return resumeTraining(args, io);
   const { config, source } = resolveExperiment({ task: args.task, configFlag: args.config, overrides: args.overrides, cwd: io.cwd });
   const task = TASKS[config.task];
   const loaded = task.load(config.data, { dataPath: args.data, env: io.env, cwd: io.cwd, train: config.train, evalOnly: false });
@@ -165,6 +178,32 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   return runTraining({ io, task, loaded, model, config, source, files });
 }
 
+/** `snu train --resume <dir>`: the run's checkpoint, config and metrics, trained on from its next epoch. */
+async function resumeTraining(args: ReturnType<typeof parseTrainArgs> & { help: false }, io: CliIo): Promise<number> {
+  const run = readRunToResume({ dir: args.resume!, task: args.task, epochs: args.overrides.epochs, cwd: io.cwd });
+  const { config, files } = run;
+  const task = TASKS[config.task];
+  const loaded = task.load(config.data, { dataPath: args.data, env: io.env, cwd: io.cwd, train: config.train, evalOnly: false });
+  let model: Sequential;
+  try {
+    model = await Sequential.load(files.checkpoint);
+  } catch (e) {
+    throw new CliError(`cannot resume ${files.dir}: checkpoint.snu: ${(e as Error).message}`);
+  }
+  // config.json must still describe the checkpoint's network (it may have been edited).
+  const described = buildModel(config, task.inputSize).spec;
+  const key = (s: typeof described) => JSON.stringify([s.inputSize, s.layers, s.readout, s.loss]);
+  if (key(described) !== key(model.spec)) {
+    throw new CliError(`cannot resume ${files.dir}: config.json's model is not the network in checkpoint.snu (was config.json edited?)`);
+  }
+  const after = run.metrics.interruptedAt;
+  io.stdout(`${loaded.summary}\n`);
+  io.stdout(`model ${describeModel(model, config.model)}\n`);
+  io.stdout(`resuming ${files.dir} at epoch ${run.startEpoch + 1} of ${config.train.epochs}${after ? ` (epoch ${after.epoch} was stopped at ${after.done}/${after.of} ${task.unit}: it starts again from its beginning)` : ''}\n`);
+  await writeJson(files.config, config);
+  return runTraining({ io, task, loaded, model, config, source: run.metrics.configSource, files, resumeFrom: run });
+}
+
 async function runTraining(o: {
   io: CliIo;
   task: Task;
@@ -173,11 +212,13 @@ async function runTraining(o: {
   config: ExperimentConfig;
   source: string;
   files: RunFiles;
+  /** The run being resumed: its metrics go on, from its next epoch. */
+  resumeFrom?: ResumedRun;
 }): Promise<number> {
   const { io, task, loaded, model, config, files } = o;
   const { epochs } = config.train;
   const rateKey = task.unit === 'tokens' ? 'tokensPerSecond' : 'samplesPerSecond';
-  const metrics: RunMetrics = {
+  const metrics: RunMetrics = o.resumeFrom ? resumedMetrics(o.resumeFrom) : {
     task: task.name,
     configSource: o.source,
     ...(config.description ? { description: config.description } : {}),
@@ -204,9 +245,9 @@ async function runTraining(o: {
 
   const controller = new AbortController();
   const uninstall = handleInterrupts(io, controller);
-  let unitsTotal = 0;
+  let unitsTotal = (metrics[rateKey] ?? 0) * metrics.trainingSeconds;
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let epoch = o.resumeFrom?.startEpoch ?? 0; epoch < epochs; epoch++) {
       const lr = config.train.lr * config.train.lrDecay ** epoch;
       model.setLearningRate(lr);
       const progress = new Progress({
@@ -280,4 +321,14 @@ async function runTraining(o: {
   await save();
   io.stdout(`saved ${files.dir}: checkpoint.snu${metrics.best ? ', best.snu' : ''}, config.json, metrics.json\n`);
   return 0;
+}
+
+/** The metrics of a resumed run: its epochs, best and time so far, marked running again. */
+function resumedMetrics(run: ResumedRun): RunMetrics {
+  const m = run.metrics;
+  const after = m.interruptedAt;
+  const resumed = [...(m.resumed ?? []), { at: new Date().toISOString(), fromEpoch: run.startEpoch + 1, ...(after ? { after } : {}) }];
+  const { test: _test, interruptedAt: _at, error: _error, ...rest } = m;
+  if (rest.best) delete rest.best.test;
+  return { ...rest, status: 'running', interrupted: false, resumed, machine: machineInfo() };
 }

@@ -1,0 +1,65 @@
+// `snu train --resume <run folder>`: continue a stopped or finished run from its checkpoint.snu,
+// with its own config.json and the epochs metrics.json records.
+//
+// Resuming after a whole epoch is exact: the checkpoint holds the weights, the optimizer's
+// moments and the dropout generator's position, and each epoch's shuffling and encoding come from
+// (seed, epoch). A run stopped inside an epoch starts that epoch again from its beginning, with
+// the weights it had reached when it stopped.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { TaskName, TrainConfig } from './config.js';
+import { CliError } from './errors.js';
+import { resolveExperiment, type Experiment } from './experiment.js';
+import { runFiles, type RunFiles } from './run-output.js';
+import type { RunMetrics } from './train.js';
+
+/** A run folder read for resuming. */
+export interface ResumedRun extends Experiment {
+  files: RunFiles;
+  /** The run's metrics so far (epochs, best, training time). */
+  metrics: RunMetrics;
+  /** The first epoch to train, 0-based: the number of epochs metrics.json records. */
+  startEpoch: number;
+}
+
+/**
+ * Reads `dir` (checkpoint.snu, config.json, metrics.json) to continue training it; `epochs`
+ * raises `train.epochs` to train a finished run further. Refuses a folder that is not a run, a
+ * run for another task, and a run that has already trained all its epochs.
+ * @example
+ * ```ts
+ * const run = readRunToResume({ dir: 'runs/ptb', task: 'ptb', epochs: 20, cwd: process.cwd() });
+ * console.log(`epoch ${run.startEpoch + 1} of ${run.config.train.epochs}`);
+ * ```
+ */
+export function readRunToResume(o: { dir: string; task: TaskName | undefined; epochs: number | undefined; cwd: string }): ResumedRun {
+  const files = runFiles(resolve(o.cwd, o.dir));
+  for (const f of [files.checkpoint, files.config, files.metrics]) {
+    if (!existsSync(f)) throw new CliError(`cannot resume ${files.dir}: no ${f.slice(files.dir.length + 1)} there (a run folder written by snu train holds checkpoint.snu, config.json and metrics.json)`);
+  }
+  const overrides: Partial<TrainConfig> = o.epochs !== undefined ? { epochs: o.epochs } : {};
+  const { config, source } = resolveExperiment({ task: o.task, configFlag: files.config, overrides, cwd: o.cwd });
+  const metrics = readMetrics(files.metrics);
+  if (metrics.task !== config.task) throw new CliError(`cannot resume ${files.dir}: metrics.json is for '${metrics.task}' but config.json for '${config.task}'`);
+  const done = metrics.epochs.length;
+  if (done >= config.train.epochs) {
+    throw new CliError(`${files.dir} has trained all its ${done} epochs; pass --epochs <n> with n above ${done} to train it further`);
+  }
+  return { config, source, files, metrics, startEpoch: done };
+}
+
+/** metrics.json, checked for the fields resuming relies on. */
+function readMetrics(path: string): RunMetrics {
+  let m: unknown;
+  try {
+    m = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new CliError(`cannot resume: ${path} is not readable JSON (${(e as Error).message})`);
+  }
+  const r = m as Partial<RunMetrics> | null;
+  const epochsOk = Array.isArray(r?.epochs) && r.epochs.every((e, i) => typeof e === 'object' && e !== null && e.epoch === i + 1);
+  if (!r || typeof r !== 'object' || typeof r.task !== 'string' || !epochsOk || typeof r.trainingSeconds !== 'number') {
+    throw new CliError(`cannot resume: ${path} is not the metrics.json of a snu run (expected task, trainingSeconds and epochs 1, 2, …)`);
+  }
+  return r as RunMetrics;
+}
