@@ -164,8 +164,9 @@ pub fn load(bytes: &[u8]) -> Result<Network> {
         for word in &mut state {
             *word = r.u64("dropout generator state")?;
         }
-        net.dropout_rng = Rng::from_state(state)
-            .ok_or_else(|| crate::error::Error("checkpoint: the dropout generator state is all zero".into()))?;
+        net.dropout_rng = Rng::from_state(state).ok_or_else(|| {
+            crate::error::Error("checkpoint: the dropout generator state is all zero".into())
+        })?;
     }
     if r.pos != body.len() {
         bail!(

@@ -19,6 +19,7 @@ pub mod network;
 pub mod optim;
 pub mod params;
 pub mod pcm;
+pub mod pool;
 pub mod readout;
 pub mod rng;
 pub mod shared_rows;

@@ -222,7 +222,11 @@ fn dropout_masks_resume_where_they_stopped() {
     let la = original.train_step(&x, &t, STEPS, BATCH).unwrap();
     let lb = restored.train_step(&x, &t, STEPS, BATCH).unwrap();
     let lc = restarted.train_step(&x, &t, STEPS, BATCH).unwrap();
-    assert_eq!(la.to_bits(), lb.to_bits(), "the restored network drew other masks");
+    assert_eq!(
+        la.to_bits(),
+        lb.to_bits(),
+        "the restored network drew other masks"
+    );
     assert_same_state(&original, &restored);
     // The comparison means something: other masks give another loss.
     assert_ne!(la.to_bits(), lc.to_bits());

@@ -10,6 +10,7 @@ mod tasks;
 use guard::{engine, guard, try_lock};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use snu_core::pool::on_pool;
 use snu_core::Network as CoreNetwork;
 use std::sync::{Arc, Mutex};
 use tasks::{Batch, EvaluateTask, PredictTask, TrainTask};
@@ -216,11 +217,14 @@ impl Network {
             let (steps, batch) = shape_args(steps, batch)?;
             let with_layers = args::optional_bool(with_layers, "withLayers")?;
             let mask = args::optional_float32(mask, "mask")?;
-            let mut net = try_lock(&self.inner)?;
+            let mut locked = try_lock(&self.inner)?;
+            let net = &mut *locked;
             let output = Float32Array::new(
-                net.forward_masked(&x, mask.as_deref(), steps, batch)
-                    .map_err(engine)?
-                    .to_vec(),
+                on_pool(|| {
+                    net.forward_masked(&x, mask.as_deref(), steps, batch)
+                        .map(|o| o.to_vec())
+                })
+                .map_err(engine)?,
             );
             let layers = with_layers.then(|| {
                 net.layer_outputs()
@@ -272,9 +276,8 @@ impl Network {
             let (x, y) = (args::float32(x, "x")?, args::float32(y, "y")?);
             let (steps, batch) = shape_args(steps, batch)?;
             let mask = args::optional_float32(mask, "mask")?;
-            try_lock(&self.inner)?
-                .loss_masked(&x, &y, mask.as_deref(), steps, batch)
-                .map_err(engine)
+            let net = &mut *try_lock(&self.inner)?;
+            on_pool(|| net.loss_masked(&x, &y, mask.as_deref(), steps, batch)).map_err(engine)
         })
     }
 
@@ -339,10 +342,11 @@ impl Network {
             let (x, y) = (args::float32(x, "x")?, args::float32(y, "y")?);
             let (steps, batch) = shape_args(steps, batch)?;
             let mask = args::optional_float32(mask, "mask")?;
-            let mut net = try_lock(&self.inner)?;
-            let loss = net
-                .compute_gradients_masked(&x, &y, mask.as_deref(), steps, batch)
-                .map_err(engine)?;
+            let mut locked = try_lock(&self.inner)?;
+            let net = &mut *locked;
+            let loss =
+                on_pool(|| net.compute_gradients_masked(&x, &y, mask.as_deref(), steps, batch))
+                    .map_err(engine)?;
             let names = net.param_names();
             let gradients = net
                 .store
@@ -372,9 +376,8 @@ impl Network {
             let (x, y) = (args::float32(x, "x")?, args::float32(y, "y")?);
             let (steps, batch) = shape_args(steps, batch)?;
             let mask = args::optional_float32(mask, "mask")?;
-            try_lock(&self.inner)?
-                .train_step_masked(&x, &y, mask.as_deref(), steps, batch)
-                .map_err(engine)
+            let net = &mut *try_lock(&self.inner)?;
+            on_pool(|| net.train_step_masked(&x, &y, mask.as_deref(), steps, batch)).map_err(engine)
         })
     }
 

@@ -3,6 +3,7 @@
 
 use crate::guard::{engine, guard, lock};
 use napi::bindgen_prelude::*;
+use snu_core::pool::on_pool;
 use snu_core::Network as CoreNetwork;
 use std::sync::{Arc, Mutex};
 
@@ -27,8 +28,8 @@ impl Task for TrainTask {
     fn compute(&mut self) -> Result<f64> {
         guard("trainStepAsync", || {
             let d = &self.data;
-            lock(&self.net)
-                .train_step_masked(&d.x, &d.y, d.mask.as_deref(), d.steps, d.batch)
+            let net = &mut *lock(&self.net);
+            on_pool(|| net.train_step_masked(&d.x, &d.y, d.mask.as_deref(), d.steps, d.batch))
                 .map_err(engine)
         })
     }
@@ -50,10 +51,12 @@ impl Task for PredictTask {
     fn compute(&mut self) -> Result<Vec<f32>> {
         guard("predictAsync", || {
             let d = &self.data;
-            lock(&self.net)
-                .forward_masked(&d.x, d.mask.as_deref(), d.steps, d.batch)
-                .map(|o| o.to_vec())
-                .map_err(engine)
+            let net = &mut *lock(&self.net);
+            on_pool(|| {
+                net.forward_masked(&d.x, d.mask.as_deref(), d.steps, d.batch)
+                    .map(|o| o.to_vec())
+            })
+            .map_err(engine)
         })
     }
 
@@ -74,9 +77,8 @@ impl Task for EvaluateTask {
     fn compute(&mut self) -> Result<(f64, Vec<f32>)> {
         guard("evaluateAsync", || {
             let d = &self.data;
-            let mut net = lock(&self.net);
-            let loss = net
-                .loss_masked(&d.x, &d.y, d.mask.as_deref(), d.steps, d.batch)
+            let net = &mut *lock(&self.net);
+            let loss = on_pool(|| net.loss_masked(&d.x, &d.y, d.mask.as_deref(), d.steps, d.batch))
                 .map_err(engine)?;
             Ok((loss, net.last_output().to_vec()))
         })
