@@ -3,7 +3,7 @@
 //! loss; rows marked invalid (padding) count for nothing. The gradient is written to `grad`.
 
 use crate::activation::sigmoid;
-use crate::fastmath::exp;
+use crate::fastmath::{exp, flush_subnormal};
 use crate::spec::LossSpec;
 use multiversion::multiversion;
 use rayon::prelude::*;
@@ -106,7 +106,9 @@ fn sparse_softmax_ce_row(o: &[f32], c: usize, g: &mut [f32], scale: f64) -> f64 
     let z: f64 = lanes.iter().sum();
     let lse = m as f64 + z.ln();
     let k = (scale / z) as f32;
-    g.iter_mut().for_each(|gk| *gk *= k);
+    // Flushed below the smallest normal f32: the gradient of an unlikely word would otherwise be
+    // subnormal and slow the two matrix products it enters (see `fastmath::sigmoid`).
+    g.iter_mut().for_each(|gk| *gk = flush_subnormal(*gk * k));
     g[c] -= scale as f32;
     lse - o[c] as f64
 }
@@ -328,5 +330,19 @@ mod tests {
             grad[3 * n..4 * n].iter().all(|&g| g == 0.0),
             "an invalid row has no gradient"
         );
+    }
+
+    #[test]
+    fn an_unlikely_word_gets_a_zero_gradient_not_a_subnormal_one() {
+        // Logits 0, -60, -95, -150 at a 1/700 scale: e^-95/700 and e^-150/700 are below the
+        // smallest normal f32; e^-60/700 (1.2e-29) is not and must stay.
+        let o = [0.0f32, -60.0, -95.0, -150.0];
+        let mut g = [0f32; 4];
+        let loss = sparse_softmax_ce_row(&o, 0, &mut g, 1.0 / 700.0);
+        assert!(g.iter().all(|v| *v == 0.0 || v.is_normal()), "{g:?}");
+        assert_eq!((g[2], g[3]), (0.0, 0.0));
+        let p1 = (-60f64).exp() / 700.0;
+        assert!((g[1] as f64 - p1).abs() <= 1e-5 * p1, "{} vs {p1}", g[1]);
+        assert!(loss.abs() < 1e-20, "{loss}");
     }
 }

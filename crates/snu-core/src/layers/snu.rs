@@ -18,6 +18,7 @@ use super::{ensure_len, SeqShape};
 use crate::activation::{OutputActivation, StateActivation, Surrogate};
 use crate::argmax::argmax;
 use crate::event::for_each_spike;
+use crate::fastmath::flush_subnormal;
 use crate::linalg::{gemm, Mat};
 use crate::params::ParamStore;
 use crate::rng::{glorot_uniform, Rng};
@@ -758,6 +759,8 @@ fn backward_row(
             .zip(dy.iter())
             .for_each(|(s, ds)| *s = ds * g.derivative_from_state(*s)),
     }
+    // da enters the weight-gradient products: no subnormals there (see `fastmath::sigmoid`).
+    cur.iter_mut().for_each(|v| *v = flush_subnormal(*v));
 }
 
 /// `dy *= f(s + b, y)` element by element.
