@@ -45,6 +45,13 @@ export interface EpochEntry {
   val?: Metrics;
 }
 
+/** Where a run was stopped: the epoch (1-based) and the units (samples, tokens) done of it. */
+export interface StopPoint {
+  epoch: number;
+  done: number;
+  of: number;
+}
+
 /** The content of metrics.json. */
 export interface RunMetrics {
   task: TaskName;
@@ -67,10 +74,10 @@ export interface RunMetrics {
   trainingSeconds: number;
   samplesPerSecond?: number;
   tokensPerSecond?: number;
-  /** Where an interrupted run stopped: epoch (1-based) and units done in it. */
-  interruptedAt?: { epoch: number; done: number; of: number };
-  /** Each `snu train --resume` of this run: when, and the first epoch (1-based) it trained. */
-  resumed?: { at: string; fromEpoch: number; after?: { epoch: number; done: number; of: number } }[];
+  /** Where an interrupted run stopped. */
+  interruptedAt?: StopPoint;
+  /** Each `snu train --resume` of this run: when, the first epoch (1-based) it trained, and where the run had stopped. */
+  resumed?: { at: string; fromEpoch: number; after?: StopPoint }[];
   error?: string;
   machine: MachineInfo;
 }
@@ -184,6 +191,7 @@ async function resumeTraining(args: ReturnType<typeof parseTrainArgs> & { help: 
   const { config, files } = run;
   const task = TASKS[config.task];
   const loaded = task.load(config.data, { dataPath: args.data, env: io.env, cwd: io.cwd, train: config.train, evalOnly: false });
+  loaded.checkModel(config.model, `${files.config}: model`);
   let model: Sequential;
   try {
     model = await Sequential.load(files.checkpoint);
