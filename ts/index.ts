@@ -8,6 +8,7 @@ export type { SnuConfig, DenseConfig, EmbeddingConfig } from './layers.js';
 export { sgd, adam, adamW, rmsprop } from './optimizers.js';
 export { sequenceDataset, encodedDataset, oneHot } from './data.js';
 export type { Batch, Dataset, Encoder } from './data.js';
+export { setThreads, threadCount } from './threads.js';
 export { rateEncoder, poissonEncoder, latencyEncoder, directEncoder, deltaEncode } from './encoders.js';
 export { readIdx, parseIdx, loadMnist, loadFashionMnist, defaultMnistDir, FASHION_MNIST_CLASSES, DEBIAN_FASHION_MNIST_DIR } from './datasets/mnist.js';
 export type { MnistSplit, IdxArray } from './datasets/mnist.js';

@@ -15,3 +15,29 @@ pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     // `scope` runs its closure on a worker when called from outside the pool.
     rayon::scope(|_| f())
 }
+
+/// The number of threads the engine's parallel loops run on: rayon's global pool, started on
+/// first use with `RAYON_NUM_THREADS` threads, or one per core.
+pub fn thread_count() -> usize {
+    rayon::current_num_threads()
+}
+
+/// Starts rayon's global pool with `threads` threads. A pool cannot be resized, so this works
+/// only before the first parallel call of the process; afterwards it is an error that names
+/// the running pool's size. (`matrixmultiply` reads its own count, `MATMUL_NUM_THREADS`, at
+/// its first product; the Node binding sets that variable alongside.)
+pub fn start_pool(threads: usize) -> crate::Result<()> {
+    if threads == 0 {
+        crate::bail!("threads: expected at least 1, got 0");
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .map_err(|_| {
+            crate::error::Error(format!(
+                "threads: the engine already runs on {} threads in this process; \
+                 the count can only be set before its first training or prediction call",
+                rayon::current_num_threads()
+            ))
+        })
+}

@@ -6,6 +6,7 @@ mod args;
 mod encoders;
 mod guard;
 mod tasks;
+mod threads;
 
 use guard::{engine, guard, try_lock};
 use napi::bindgen_prelude::*;

@@ -1,0 +1,31 @@
+//! The engine's thread count (snu-core `pool`): read it, or set it once before the first
+//! training or prediction call of the process.
+
+// napi-derive registers the functions only outside `cfg(test)` (see encoders.rs).
+#![cfg_attr(test, allow(dead_code))]
+
+use crate::args;
+use crate::guard::{engine, guard};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use snu_core::pool;
+
+/// Largest thread count accepted: far above any machine, low enough to refuse typos.
+const MAX_THREADS: u64 = 1024;
+
+/// The number of threads the engine computes on. Starts the pool if it is not running yet
+/// (with `RAYON_NUM_THREADS` threads, or one per core).
+#[napi]
+pub fn thread_count() -> u32 {
+    pool::thread_count() as u32
+}
+
+/// Starts the engine's pool with `threads` threads; throws if it is already running (a pool
+/// cannot be resized). The TypeScript `setThreads` also sets `MATMUL_NUM_THREADS`.
+#[napi]
+pub fn start_thread_pool(#[napi(ts_arg_type = "number")] threads: Unknown) -> Result<()> {
+    guard("startThreadPool", || {
+        let n = args::integer(threads, "threads", 1, MAX_THREADS)?;
+        pool::start_pool(n).map_err(engine)
+    })
+}

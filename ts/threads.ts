@@ -1,0 +1,40 @@
+// How many threads the engine computes on. Its two pools (rayon's for the parallel loops,
+// matrixmultiply's for the matrix products) each fix their size when first used, so the count
+// can be set once per process, before the first training or prediction call.
+import { checkInteger } from './checks.js';
+import { native } from './native.js';
+
+/**
+ * Sets the number of threads the engine computes on (default: `RAYON_NUM_THREADS`, or one per
+ * core). Call it before the first training or prediction call of the process: afterwards the
+ * pools are running and cannot be resized, and it throws, naming the running count. Useful to
+ * run two jobs side by side on a small machine without their threads fighting for the cores.
+ *
+ * @example
+ * ```ts
+ * import { setThreads, threadCount } from 'snu';
+ * setThreads(1);
+ * threadCount(); // 1
+ * ```
+ */
+export function setThreads(threads: number): void {
+  const n = checkInteger('threads', threads, 1, 1024);
+  native.startThreadPool(n);
+  // matrixmultiply reads this once, at its first product; every product runs on the pool
+  // started above, so none has run yet.
+  process.env.MATMUL_NUM_THREADS = String(n);
+}
+
+/**
+ * The number of threads the engine computes on. Starts its pool if it is not running yet, so
+ * call `setThreads` first if you mean to.
+ *
+ * @example
+ * ```ts
+ * import { threadCount } from 'snu';
+ * console.log(`computing on ${threadCount()} threads`);
+ * ```
+ */
+export function threadCount(): number {
+  return native.threadCount();
+}
