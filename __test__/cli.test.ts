@@ -18,7 +18,7 @@ import { defaultMnistDir } from '../ts/datasets/mnist.js';
 import { frameNll } from '../ts/datasets/nll.js';
 import { lmBatches, loadPtb } from '../ts/datasets/ptb.js';
 import { Sequential } from '../ts/model.js';
-import { jsbFile, ptbDir, readJson, root, runSnu, testIf, writeConfig } from './cli-helpers.js';
+import { jsbFile, ptbDir, readJson, root, runSnu, testIf, tinyMnist, writeConfig } from './cli-helpers.js';
 
 const bin = join(root, 'bin', 'snu.mjs');
 
@@ -31,22 +31,6 @@ test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
 
 const snu = (argv: string[], env: Record<string, string | undefined> = {}) => runSnu(tmp, argv, env);
 const configFile = (name: string, config: unknown) => writeConfig(tmp, name, config);
-
-const tinyMnist = {
-  task: 'mnist',
-  description: 'a tiny run for the tests',
-  model: {
-    layers: [
-      { type: 'snu', units: 24, output: 'sigmoid', decay: 0.9 },
-      { type: 'snu', units: 10, output: 'sigmoid', decay: 0.9 },
-    ],
-    readout: 'sum',
-    loss: 'softmaxCrossEntropy',
-    optimizer: { kind: 'adam' },
-  },
-  data: { steps: 6, limit: 384, testLimit: 200, validation: 100, evalBatchSize: 64 },
-  train: { epochs: 1, batchSize: 32, lr: 0.005, seed: 1 },
-};
 
 // --- help --------------------------------------------------------------------------------
 

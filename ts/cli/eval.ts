@@ -12,6 +12,7 @@ import { evalHelp } from './help.js';
 import type { CliIo } from './io.js';
 import type { Split } from './task.js';
 import { isTaskName, TASKS, validateTaskData } from './tasks.js';
+import { THREADS_OPTION, useThreadsOption } from './threads.js';
 import { ConfigError } from './validate.js';
 
 /** The options of `snu eval`. */
@@ -21,6 +22,7 @@ export const EVAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'split', type: 'string', choices: ['test', 'valid'] },
   { name: 'config', type: 'string' },
   { name: 'json', type: 'flag' },
+  THREADS_OPTION,
   { name: 'help', type: 'flag', short: 'h' },
 ];
 
@@ -81,6 +83,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
     io.stdout(evalHelp());
     return 0;
   }
+  useThreadsOption(options.threads as number | undefined);
   const [checkpointArg, taskArg, extra] = positionals;
   if (checkpointArg === undefined) throw new UsageError('missing the checkpoint: snu eval <checkpoint> <task>', 'eval');
   if (taskArg === undefined) throw new UsageError(`missing the task: snu eval <checkpoint> <task>, one of ${TASK_NAMES.join(', ')}`, 'eval');

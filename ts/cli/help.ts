@@ -68,7 +68,7 @@ function defaults(): string {
 /** `snu train --help`. */
 export function trainHelp(): string {
   return `Usage: snu train <task> [options]
-       snu train --resume <run folder> [--epochs <n>] [--data <path>]
+       snu train --resume <run folder> [--epochs <n>] [--data <path>] [--threads <n>]
 
 Trains a model on a task (mnist, fashion-mnist, jsb, ptb) and writes a run folder.
 
@@ -85,6 +85,8 @@ Options:
   --resume <dir>         continue the run in <dir> from its checkpoint.snu, with its config.json,
                          from the epoch after the last one metrics.json records (an epoch stopped
                          midway starts again); with --epochs, train a finished run further
+  --threads <n>          threads to compute on (default: $RAYON_NUM_THREADS, else one per core);
+                         give each of two jobs sharing a machine half the cores
   -h, --help             this help
 
 Data:
@@ -132,6 +134,7 @@ Options:
   --split <test|valid>   the split to measure (default test)
   --config <file|name>   take the data options from this config
   --json                 print the result as one JSON object
+  --threads <n>          threads to compute on (default: $RAYON_NUM_THREADS, else one per core)
   -h, --help             this help
 
 Examples:

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { cpus, availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io.js';
+import { threadCount } from '../threads.js';
 import { CliError } from './errors.js';
 import { PACKAGE_ROOT, packageVersion } from './paths.js';
 
@@ -12,6 +13,8 @@ import { PACKAGE_ROOT, packageVersion } from './paths.js';
 export interface MachineInfo {
   cpu: string;
   cores: number;
+  /** The threads the engine computed on (absent from runs before snu recorded it). */
+  threads?: number;
   node: string;
   platform: string;
   snuVersion: string;
@@ -40,13 +43,14 @@ function gitCommit(): string | undefined {
  * The machine and code description stored in metrics.json.
  * @example
  * ```ts
- * machineInfo(); // { cpu: 'AMD EPYC 7B13', cores: 8, node: 'v20.11.0', platform: 'linux-x64', snuVersion: '0.1.0', snuCommit: '1cdf90d…' }
+ * machineInfo(); // { cpu: 'AMD EPYC 7B13', cores: 8, threads: 8, node: 'v20.11.0', platform: 'linux-x64', snuVersion: '0.1.0', snuCommit: '1cdf90d…' }
  * ```
  */
 export function machineInfo(): MachineInfo {
   const info: MachineInfo = {
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     cores: availableParallelism(),
+    threads: threadCount(),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     snuVersion: packageVersion(),

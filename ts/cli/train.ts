@@ -2,6 +2,7 @@
 // line, keep checkpoint.snu / best.snu / config.json / metrics.json up to date, stop cleanly on Ctrl-C.
 import { resolve } from 'node:path';
 import { Sequential, sequential } from '../model.js';
+import { threadCount } from '../threads.js';
 import type { OptimizerSpec } from '../spec.js';
 import { parseArgs, suggest, type OptionSpec } from './args.js';
 import { TASK_NAMES, type ExperimentConfig, type TaskName } from './config.js';
@@ -15,6 +16,7 @@ import { readRunToResume, type ResumedRun } from './resume.js';
 import { defaultOutDir, machineInfo, prepareOutDir, writeJson, type MachineInfo, type RunFiles } from './run-output.js';
 import type { LoadedTask, Metrics, Task } from './task.js';
 import { isTaskName, TASKS } from './tasks.js';
+import { THREADS_OPTION, useThreadsOption } from './threads.js';
 import { ConfigError } from './validate.js';
 
 /** The options of `snu train`. */
@@ -27,6 +29,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'out', type: 'string' },
   { name: 'data', type: 'string' },
   { name: 'resume', type: 'string' },
+  THREADS_OPTION,
   { name: 'help', type: 'flag', short: 'h' },
 ];
 
@@ -127,7 +130,7 @@ function parseTrainArgs(argv: readonly string[]) {
   if (resume !== undefined) {
     const clash = ['config', 'out', 'lr', 'batch-size', 'seed'].filter((n) => options[n] !== undefined);
     if (clash.length > 0) {
-      throw new UsageError(`--resume continues a run with its own config.json and folder: ${clash.map((n) => `--${n}`).join(', ')} cannot go with it (--epochs and --data can)`, 'train');
+      throw new UsageError(`--resume continues a run with its own config.json and folder: ${clash.map((n) => `--${n}`).join(', ')} cannot go with it (--epochs, --data and --threads can)`, 'train');
     }
   }
   if (taskArg === undefined && options.config === undefined && resume === undefined) {
@@ -140,6 +143,7 @@ function parseTrainArgs(argv: readonly string[]) {
     out: options.out as string | undefined,
     data: options.data as string | undefined,
     resume,
+    threads: options.threads as number | undefined,
     overrides: {
       epochs: options.epochs as number | undefined,
       batchSize: options['batch-size'] as number | undefined,
@@ -163,6 +167,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     io.stdout(trainHelp());
     return 0;
   }
+  useThreadsOption(args.threads);
   if (args.resume !== undefined) return resumeTraining(args, io);
   const { config, source } = resolveExperiment({ task: args.task, configFlag: args.config, overrides: args.overrides, cwd: io.cwd });
   const task = TASKS[config.task];
@@ -179,7 +184,8 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
 
   io.stdout(`${loaded.summary}\n`);
   io.stdout(`model ${describeModel(model, config.model)}\n`);
-  io.stdout(`config ${source}; ${config.train.epochs} epochs, batch ${config.train.batchSize}, lr ${config.train.lr}${config.train.lrDecay !== 1 ? ` x ${config.train.lrDecay} per epoch` : ''}, seed ${config.train.seed}\n`);
+  const threads = threadCount();
+  io.stdout(`config ${source}; ${config.train.epochs} epochs, batch ${config.train.batchSize}, lr ${config.train.lr}${config.train.lrDecay !== 1 ? ` x ${config.train.lrDecay} per epoch` : ''}, seed ${config.train.seed}; ${threads} thread${threads === 1 ? '' : 's'}\n`);
   io.stdout(`writing to ${files.dir}\n`);
   await writeJson(files.config, config);
   return runTraining({ io, task, loaded, model, config, source, files });
