@@ -99,6 +99,8 @@ The run folder gets checkpoint.snu (after every epoch), best.snu (best on the va
 for jsb and ptb), config.json (the config as run) and metrics.json (per-epoch metrics, the test
 metric, speed and machine). Ctrl-C stops after the current step and saves; Ctrl-C twice quits;
 --resume then goes on. Resuming after a whole epoch trains exactly as if the run had not stopped.
+While a command trains a folder it holds training.lock there: a second one on the same folder is
+refused (a lock left by a process that no longer runs is taken over).
 
 Config file (JSON; every built-in config is a complete example):
   { "task": "jsb", "description": "…",

@@ -1,5 +1,6 @@
 // `snu train <task>`: resolve the experiment, load the data, train epoch by epoch with a progress
 // line, keep checkpoint.snu / best.snu / config.json / metrics.json up to date, stop cleanly on Ctrl-C.
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Sequential, sequential } from '../model.js';
 import { threadCount } from '../threads.js';
@@ -13,6 +14,7 @@ import { trainHelp } from './help.js';
 import type { CliIo } from './io.js';
 import { Progress } from './progress.js';
 import { readRunToResume, type ResumedRun } from './resume.js';
+import { lockRun } from './run-lock.js';
 import { defaultOutDir, machineInfo, prepareOutDir, writeJson, type MachineInfo, type RunFiles } from './run-output.js';
 import type { LoadedTask, Metrics, Task } from './task.js';
 import { isTaskName, TASKS } from './tasks.js';
@@ -187,12 +189,36 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   const threads = threadCount();
   io.stdout(`config ${source}; ${config.train.epochs} epochs, batch ${config.train.batchSize}, lr ${config.train.lr}${config.train.lrDecay !== 1 ? ` x ${config.train.lrDecay} per epoch` : ''}, seed ${config.train.seed}; ${threads} thread${threads === 1 ? '' : 's'}\n`);
   io.stdout(`writing to ${files.dir}\n`);
-  await writeJson(files.config, config);
-  return runTraining({ io, task, loaded, model, config, source, files });
+  const release = lockRun(files.dir);
+  try {
+    await writeJson(files.config, config);
+    return await runTraining({ io, task, loaded, model, config, source, files });
+  } finally {
+    release();
+  }
 }
 
 /** `snu train --resume <dir>`: the run's checkpoint, config and metrics, trained on from its next epoch. */
 async function resumeTraining(args: ReturnType<typeof parseTrainArgs> & { help: false }, io: CliIo): Promise<number> {
+  // Locked before reading, so that the run read is not one another process is still writing.
+  const dir = resolve(io.cwd, args.resume!);
+  const release = isDirectory(dir) ? lockRun(dir) : () => {};
+  try {
+    return await resumeLocked(args, io);
+  } finally {
+    release();
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function resumeLocked(args: ReturnType<typeof parseTrainArgs> & { help: false }, io: CliIo): Promise<number> {
   const run = readRunToResume({ dir: args.resume!, task: args.task, epochs: args.overrides.epochs, cwd: io.cwd });
   const { config, files } = run;
   const task = TASKS[config.task];
