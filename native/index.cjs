@@ -841,3 +841,5 @@ module.exports.encodeDirect = nativeBinding.encodeDirect
 module.exports.encodeLatency = nativeBinding.encodeLatency
 module.exports.encodePoisson = nativeBinding.encodePoisson
 module.exports.encodeRate = nativeBinding.encodeRate
+module.exports.startThreadPool = nativeBinding.startThreadPool
+module.exports.threadCount = nativeBinding.threadCount

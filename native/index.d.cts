@@ -171,3 +171,15 @@ export interface Prediction {
   /** Each layer's output `[T, B, units]` (spikes for SNU layers), when asked for. */
   layers?: Array<Float32Array>
 }
+
+/**
+ * Starts the engine's pool with `threads` threads; throws if it is already running (a pool
+ * cannot be resized). The TypeScript `setThreads` also sets `MATMUL_NUM_THREADS`.
+ */
+export declare function startThreadPool(threads: number): void
+
+/**
+ * The number of threads the engine computes on. Starts the pool if it is not running yet
+ * (with `RAYON_NUM_THREADS` threads, or one per core).
+ */
+export declare function threadCount(): number
