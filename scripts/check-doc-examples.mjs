@@ -4,7 +4,8 @@
 // 1. Collects the examples:
 //    - every ```ts block in a doc comment (`/** … */`) of ts/**/*.ts, `@example` blocks included.
 //      An `@example` tag without a ```ts block is an error: every example is checked.
-//    - every ```ts block of the guides listed in GUIDES below.
+//    - every ```ts block of the guides listed in GUIDES below (whole programs), and of the pages
+//      listed in FRAGMENTS (README.md, docs/pcm.md: short fragments that assume a context).
 // 2. Checks coverage: every value ts/index.ts exports (function, class, constant) and every
 //    public member of an exported class has a doc comment with an `@example` holding a ```ts
 //    block; every exported type has a doc comment.
@@ -12,8 +13,8 @@
 //    the repository's TypeScript (`tsc --noEmit`, the options of tsconfig.json: strict,
 //    noUncheckedIndexedAccess). In each file:
 //    - imports from 'snu' point at ts/index.ts, and relative imports at the example's own folder;
-//    - a doc-comment example also sees, without importing them, every export of ts/index.ts and
-//      of its own source file, and these names, declared but never defined (the context most
+//    - a doc-comment example or a fragment also sees, without importing them, every export of
+//      ts/index.ts (and of its own source file), and these names, declared but never defined (the context most
 //      examples assume): `model` (a compiled Sequential), `train` and `test` (Datasets), `batch`
 //      (a Batch) and `corpus` (a PtbCorpus). Its code runs in a block of its own, so it may
 //      declare these names again.
@@ -36,6 +37,7 @@ import ts from 'typescript';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const GUIDES = ['docs/getting-started.md', 'docs/encoders-and-datasets.md'];
+const FRAGMENTS = ['README.md', 'docs/pcm.md'];
 const INDEX = join(root, 'ts', 'index.ts');
 /** The context a doc-comment example may assume (see above). */
 const PRELUDE = {
@@ -143,7 +145,8 @@ for (const file of sourceFiles) {
     for (const b of blocks) examples.push({ kind: 'source', file, line: b.line, code: b.code });
   }
 }
-for (const guide of GUIDES) {
+for (const guide of [...GUIDES, ...FRAGMENTS]) {
+  const kind = GUIDES.includes(guide) ? 'guide' : 'fragment';
   const path = join(root, guide);
   let text;
   try {
@@ -154,7 +157,7 @@ for (const guide of GUIDES) {
   }
   const blocks = fencedBlocks(text.split('\n'), 1, guide);
   if (blocks.length === 0) problems.push(`${guide}: no \`\`\`ts blocks found`);
-  for (const b of blocks) examples.push({ kind: 'guide', file: path, line: b.line, code: b.code, shown: b.shown });
+  for (const b of blocks) examples.push({ kind, file: path, line: b.line, code: b.code, shown: b.shown });
 }
 
 // ---------------------------------------------------------------- 2. coverage of the public API
@@ -268,9 +271,9 @@ examples.forEach((ex, i) => {
     const text = ex.code.slice(imp.getStart(), spec.getStart()) + JSON.stringify(rewriteSpecifier(spec.text, fromDir)) + ex.code.slice(spec.getEnd(), imp.getEnd());
     head.push(text.replace(/\s*\n\s*/g, ' '));
   }
-  if (ex.kind === 'source') {
+  if (ex.kind !== 'guide') {
     head.push(`import type * as __snu from '${INDEX.replace(/\.ts$/, '.js')}';`);
-    const own = ex.file === INDEX ? new Set() : (exportCache.get(ex.file) ?? exportCache.set(ex.file, exportsOf(ex.file)).get(ex.file));
+    const own = ex.kind === 'fragment' || ex.file === INDEX ? new Set() : (exportCache.get(ex.file) ?? exportCache.set(ex.file, exportsOf(ex.file)).get(ex.file));
     const fromIndex = [...publicNames].filter((n) => !names.has(n) && !own.has(n));
     const fromOwn = [...own].filter((n) => !names.has(n));
     if (fromIndex.length) head.push(`import { ${fromIndex.join(', ')} } from '${INDEX.replace(/\.ts$/, '.js')}';`);
@@ -347,7 +350,8 @@ if (args.has('--run')) {
 if (args.has('--keep')) console.error(`check-doc-examples: kept ${dir}`);
 else rmSync(dir, { recursive: true, force: true });
 
-const counts = `${examples.filter((e) => e.kind === 'source').length} doc-comment examples and ${examples.filter((e) => e.kind === 'guide').length} guide blocks${ran ? ` (${ran} run)` : ''}`;
+const count = (kind) => examples.filter((e) => e.kind === kind).length;
+const counts = `${count('source')} doc-comment examples, ${count('guide')} guide blocks and ${count('fragment')} README/pcm.md fragments${ran ? ` (${ran} guide blocks run)` : ''}`;
 if (problems.length > 0) {
   console.error(problems.join('\n'));
   console.error(`check-doc-examples: FAILED: ${problems.length} problem${problems.length === 1 ? '' : 's'} (${counts})`);
