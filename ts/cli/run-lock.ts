@@ -2,7 +2,7 @@
 // `<run>/training.lock` (the holder's pid and host) while they write there, so that a second
 // command started on the same folder (a resume while the run still goes, two runs given the same
 // --out) is refused instead of interleaving its checkpoints and metrics with the first's.
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from './errors.js';
@@ -98,4 +98,26 @@ export function lockRun(dir: string): () => void {
   };
   process.on('exit', release);
   return release;
+}
+
+/**
+ * `lockRun` for a folder that may not exist: a missing folder (or a file) is not locked, and
+ * the no-op release returned lets the caller report that folder's own, clearer error.
+ *
+ * @example
+ * ```ts
+ * const release = lockRunIfExists('runs/maybe-missing');
+ * release();
+ * ```
+ */
+export function lockRunIfExists(dir: string): () => void {
+  return isDirectory(dir) ? lockRun(dir) : () => {};
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

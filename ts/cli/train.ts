@@ -1,6 +1,5 @@
 // `snu train <task>`: resolve the experiment, load the data, train epoch by epoch with a progress
 // line, keep checkpoint.snu / best.snu / config.json / metrics.json up to date, stop cleanly on Ctrl-C.
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Sequential, sequential } from '../model.js';
 import { threadCount } from '../threads.js';
@@ -14,7 +13,7 @@ import { trainHelp } from './help.js';
 import type { CliIo } from './io.js';
 import { Progress } from './progress.js';
 import { readRunToResume, type ResumedRun } from './resume.js';
-import { lockRun } from './run-lock.js';
+import { lockRun, lockRunIfExists } from './run-lock.js';
 import { defaultOutDir, machineInfo, prepareOutDir, writeJson, type MachineInfo, type RunFiles } from './run-output.js';
 import type { LoadedTask, Metrics, Task } from './task.js';
 import { isTaskName, TASKS } from './tasks.js';
@@ -202,19 +201,11 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
 async function resumeTraining(args: ReturnType<typeof parseTrainArgs> & { help: false }, io: CliIo): Promise<number> {
   // Locked before reading, so that the run read is not one another process is still writing.
   const dir = resolve(io.cwd, args.resume!);
-  const release = isDirectory(dir) ? lockRun(dir) : () => {};
+  const release = lockRunIfExists(dir);
   try {
     return await resumeLocked(args, io);
   } finally {
     release();
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
   }
 }
 
