@@ -13,7 +13,7 @@ use crate::error::{check_finite, Result};
 use crate::layers::input::{ProductPath, SeqInput};
 use crate::layers::{dense::DenseLayer, embedding::EmbeddingLayer, snu::SnuLayer, Layer, SeqShape};
 use crate::loss::{loss_and_grad, target_width};
-use crate::optim::{clip_global_norm, Optimizer};
+use crate::optim::{global_norm, scale_gradients, Optimizer};
 use crate::params::{Param, ParamStore};
 use crate::readout;
 use crate::rng::Rng;
@@ -478,12 +478,15 @@ impl Network {
         batch: usize,
     ) -> Result<f64> {
         let loss = self.compute_gradients_masked(x, target, mask, steps, batch)?;
-        let bad_grad = self.store.grads.iter().flatten().any(|g| !g.is_finite());
-        if !loss.is_finite() || bad_grad {
+        // One pass over the gradients: their norm is not finite exactly when one of them is not.
+        let norm = global_norm(&self.store);
+        if !loss.is_finite() || !norm.is_finite() {
             bail!("training step: the loss or a gradient is not finite (loss = {loss}); the weights were left unchanged. Lower the learning rate or set clipNorm");
         }
         if let Some(c) = self.spec.clip_norm {
-            clip_global_norm(&mut self.store, c);
+            if norm > c {
+                scale_gradients(&mut self.store, c / norm);
+            }
         }
         self.optimizer.update(&mut self.store);
         for l in &self.layers {

@@ -1,5 +1,8 @@
 //! Optimizers (PyTorch's update rules) and clipping by global norm.
 
+use multiversion::multiversion;
+use rayon::prelude::*;
+
 use crate::params::ParamStore;
 use crate::spec::OptimizerSpec;
 
@@ -25,6 +28,9 @@ impl Optimizer {
     }
 
     /// One update of every parameter from `store.grads`.
+    ///
+    /// Every rule is elementwise, so each tensor is cut into fixed chunks updated in parallel:
+    /// the result is the same on any number of threads.
     pub fn update(&mut self, store: &mut ParamStore) {
         let count = store.params.len();
         if self.m.len() != count {
@@ -36,75 +42,188 @@ impl Optimizer {
             self.v = self.m.clone();
         }
         self.step += 1;
-        let t = self.step as i32;
+        let rule = Rule::new(self.spec, self.step);
         for i in 0..count {
             let (w, g) = (&mut store.params[i].value, &store.grads[i]);
             let (m, v) = (&mut self.m[i], &mut self.v[i]);
-            match self.spec {
-                OptimizerSpec::Sgd {
-                    lr,
-                    momentum,
-                    nesterov,
-                    weight_decay,
-                } => {
-                    // g' = g + wd w;  m = mu m + g';  w -= lr (nesterov ? g' + mu m : m)
-                    for k in 0..w.len() {
-                        let gk = g[k] + weight_decay * w[k];
-                        if momentum > 0.0 {
-                            m[k] = momentum * m[k] + gk;
-                            w[k] -= lr * if nesterov { gk + momentum * m[k] } else { m[k] };
-                        } else {
-                            w[k] -= lr * gk;
-                        }
-                    }
-                }
-                OptimizerSpec::Adam {
-                    lr,
-                    beta1,
-                    beta2,
-                    eps,
-                    weight_decay,
-                } => {
-                    adam(w, g, m, v, lr, beta1, beta2, eps, weight_decay, t);
-                }
-                OptimizerSpec::AdamW {
-                    lr,
-                    beta1,
-                    beta2,
-                    eps,
-                    weight_decay,
-                } => {
-                    // Decoupled decay: w -= lr wd w, then Adam without L2.
-                    w.iter_mut().for_each(|x| *x -= lr * weight_decay * *x);
-                    adam(w, g, m, v, lr, beta1, beta2, eps, 0.0, t);
-                }
-                OptimizerSpec::Rmsprop {
-                    lr,
-                    rho,
-                    eps,
-                    momentum,
-                    weight_decay,
-                } => {
-                    // v = rho v + (1 - rho) g'^2;  step = g' / (sqrt(v) + eps);  with momentum m = mu m + step
-                    for k in 0..w.len() {
-                        let gk = g[k] + weight_decay * w[k];
-                        v[k] = rho * v[k] + (1.0 - rho) * gk * gk;
-                        let s = gk / (v[k].sqrt() + eps);
-                        if momentum > 0.0 {
-                            m[k] = momentum * m[k] + s;
-                            w[k] -= lr * m[k];
-                        } else {
-                            w[k] -= lr * s;
-                        }
-                    }
-                }
+            if w.len() <= CHUNK {
+                rule.apply(w, g, m, v);
+                continue;
             }
+            w.par_chunks_mut(CHUNK)
+                .zip(g.par_chunks(CHUNK))
+                .zip(m.par_chunks_mut(CHUNK))
+                .zip(v.par_chunks_mut(CHUNK))
+                .for_each(|(((w, g), m), v)| rule.apply(w, g, m, v));
         }
     }
 }
 
+/// Elements per parallel task: enough work to outweigh handing it to a thread, and fixed, so
+/// that neither updates nor norms depend on the thread count.
+const CHUNK: usize = 1 << 14;
+
+/// One step of an optimizer with its per-step constants worked out.
+#[derive(Clone, Copy)]
+enum Rule {
+    Sgd {
+        lr: f32,
+        momentum: f32,
+        nesterov: bool,
+        wd: f32,
+    },
+    /// `decoupled`: AdamW's `w -= lr wd w` before the step, else Adam's L2 `g' = g + wd w`.
+    Adam {
+        lr: f32,
+        b1: f32,
+        b2: f32,
+        eps: f32,
+        wd: f32,
+        decoupled: bool,
+        c1: f32,
+        c2: f32,
+    },
+    Rmsprop {
+        lr: f32,
+        rho: f32,
+        eps: f32,
+        momentum: f32,
+        wd: f32,
+    },
+}
+
+impl Rule {
+    fn new(spec: OptimizerSpec, step: u64) -> Rule {
+        let t = step as i32;
+        let adam = |lr, b1: f32, b2: f32, eps, wd, decoupled| Rule::Adam {
+            lr,
+            b1,
+            b2,
+            eps,
+            wd,
+            decoupled,
+            c1: 1.0 - b1.powi(t),
+            c2: 1.0 - b2.powi(t),
+        };
+        match spec {
+            OptimizerSpec::Sgd {
+                lr,
+                momentum,
+                nesterov,
+                weight_decay,
+            } => Rule::Sgd {
+                lr,
+                momentum,
+                nesterov,
+                wd: weight_decay,
+            },
+            OptimizerSpec::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => adam(lr, beta1, beta2, eps, weight_decay, false),
+            OptimizerSpec::AdamW {
+                lr,
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => adam(lr, beta1, beta2, eps, weight_decay, true),
+            OptimizerSpec::Rmsprop {
+                lr,
+                rho,
+                eps,
+                momentum,
+                weight_decay,
+            } => Rule::Rmsprop {
+                lr,
+                rho,
+                eps,
+                momentum,
+                wd: weight_decay,
+            },
+        }
+    }
+
+    fn apply(self, w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+        match self {
+            Rule::Sgd {
+                lr,
+                momentum,
+                nesterov,
+                wd,
+            } => sgd(w, g, m, lr, momentum, nesterov, wd),
+            Rule::Adam {
+                lr,
+                b1,
+                b2,
+                eps,
+                wd,
+                decoupled,
+                c1,
+                c2,
+            } => {
+                if decoupled {
+                    // AdamW: w -= lr wd w, then Adam without L2.
+                    decay(w, lr * wd);
+                    adam(w, g, m, v, lr, b1, b2, eps, 0.0, c1, c2);
+                } else {
+                    adam(w, g, m, v, lr, b1, b2, eps, wd, c1, c2);
+                }
+            }
+            Rule::Rmsprop {
+                lr,
+                rho,
+                eps,
+                momentum,
+                wd,
+            } => rmsprop(w, g, m, v, lr, rho, eps, momentum, wd),
+        }
+    }
+}
+
+/// `g' = g + wd w;  m = mu m + g';  w -= lr (nesterov ? g' + mu m : m)` (no momentum: `w -= lr g'`).
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn sgd(w: &mut [f32], g: &[f32], m: &mut [f32], lr: f32, mu: f32, nesterov: bool, wd: f32) {
+    if mu == 0.0 {
+        w.iter_mut()
+            .zip(g)
+            .for_each(|(w, g)| *w -= lr * (g + wd * *w));
+        return;
+    }
+    for ((w, g), m) in w.iter_mut().zip(g).zip(m.iter_mut()) {
+        let gk = g + wd * *w;
+        *m = mu * *m + gk;
+        *w -= lr * if nesterov { gk + mu * *m } else { *m };
+    }
+}
+
+/// `w -= rate w` (AdamW's decoupled weight decay, `rate = lr wd`).
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn decay(w: &mut [f32], rate: f32) {
+    w.iter_mut().for_each(|x| *x -= rate * *x);
+}
+
 /// `m = b1 m + (1-b1) g'`, `v = b2 v + (1-b2) g'^2`, `w -= lr m^ / (sqrt(v^) + eps)`
-/// with `m^ = m / (1 - b1^t)`, `v^ = v / (1 - b2^t)`, `g' = g + wd w`.
+/// with `m^ = m / c1`, `v^ = v / c2` (`c = 1 - b^t`), `g' = g + wd w`.
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 #[allow(clippy::too_many_arguments)]
 fn adam(
     w: &mut [f32],
@@ -116,15 +235,47 @@ fn adam(
     b2: f32,
     eps: f32,
     wd: f32,
-    t: i32,
+    c1: f32,
+    c2: f32,
 ) {
-    let c1 = 1.0 - b1.powi(t);
-    let c2 = 1.0 - b2.powi(t);
-    for k in 0..w.len() {
-        let gk = g[k] + wd * w[k];
-        m[k] = b1 * m[k] + (1.0 - b1) * gk;
-        v[k] = b2 * v[k] + (1.0 - b2) * gk * gk;
-        w[k] -= lr * (m[k] / c1) / ((v[k] / c2).sqrt() + eps);
+    for (((w, g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        let gk = g + wd * *w;
+        *m = b1 * *m + (1.0 - b1) * gk;
+        *v = b2 * *v + (1.0 - b2) * gk * gk;
+        *w -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+    }
+}
+
+/// `g' = g + wd w;  v = rho v + (1 - rho) g'^2;  step = g' / (sqrt(v) + eps)`; with momentum
+/// `m = mu m + step; w -= lr m`, else `w -= lr step`.
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+#[allow(clippy::too_many_arguments)]
+fn rmsprop(
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    lr: f32,
+    rho: f32,
+    eps: f32,
+    mu: f32,
+    wd: f32,
+) {
+    for (((w, g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        let gk = g + wd * *w;
+        *v = rho * *v + (1.0 - rho) * gk * gk;
+        let step = gk / (v.sqrt() + eps);
+        if mu > 0.0 {
+            *m = mu * *m + step;
+            *w -= lr * *m;
+        } else {
+            *w -= lr * step;
+        }
     }
 }
 
@@ -132,20 +283,65 @@ fn adam(
 pub fn clip_global_norm(store: &mut ParamStore, max_norm: f32) -> f32 {
     let norm = global_norm(store);
     if norm > max_norm {
-        let s = max_norm / norm;
-        store.grads.iter_mut().flatten().for_each(|g| *g *= s);
+        scale_gradients(store, max_norm / norm);
     }
     norm
 }
 
+/// Multiplies every gradient by `s`.
+pub fn scale_gradients(store: &mut ParamStore, s: f32) {
+    for g in &mut store.grads {
+        g.par_chunks_mut(CHUNK).for_each(|c| scale(c, s));
+    }
+}
+
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn scale(x: &mut [f32], s: f32) {
+    x.iter_mut().for_each(|x| *x *= s);
+}
+
+/// The L2 norm of all gradients, summed in f64 chunk by chunk (in parallel, in a fixed order).
+/// Not finite exactly when some gradient is not: f32 squares cannot overflow an f64 sum.
 pub fn global_norm(store: &ParamStore) -> f32 {
     store
         .grads
         .iter()
-        .flatten()
-        .map(|&g| (g as f64) * (g as f64))
+        .map(|g| {
+            g.par_chunks(CHUNK)
+                .map(sum_squares)
+                .collect::<Vec<f64>>()
+                .iter()
+                .sum::<f64>()
+        })
         .sum::<f64>()
         .sqrt() as f32
+}
+
+/// `sum x^2` in f64 over 8 interleaved partial sums (so that it vectorises), added in order.
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn sum_squares(x: &[f32]) -> f64 {
+    let mut acc = [0f64; 8];
+    let lanes = x.chunks_exact(8);
+    let tail = lanes.remainder();
+    for c in lanes {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += (v as f64) * (v as f64);
+        }
+    }
+    for (a, &v) in acc.iter_mut().zip(tail) {
+        *a += (v as f64) * (v as f64);
+    }
+    acc.iter().sum()
 }
 
 #[cfg(test)]
@@ -228,5 +424,62 @@ mod tests {
         s.grads[0] = vec![3.0, 4.0];
         assert_eq!(clip_global_norm(&mut s, 1.0), 5.0);
         assert!((global_norm(&s) - 1.0).abs() < 1e-6);
+    }
+
+    /// A tensor of several chunks and a ragged tail, so that chunking and tails are exercised.
+    fn big_store() -> ParamStore {
+        let n = 3 * CHUNK + 5;
+        let mut s = ParamStore::default();
+        s.add("big".into(), vec![n], 0.0);
+        for k in 0..n {
+            s.params[0].value[k] = ((k * 7919) % 1000) as f32 / 500.0 - 1.0;
+            s.grads[0][k] = ((k * 104729) % 997) as f32 / 300.0 - 1.6;
+        }
+        s
+    }
+
+    #[test]
+    fn chunked_adam_matches_the_scalar_rule_bit_for_bit() {
+        let (lr, b1, b2, eps, wd) = (0.01f32, 0.9f32, 0.999f32, 1e-8f32, 0.001f32);
+        let mut s = big_store();
+        let (mut w, g) = (s.params[0].value.clone(), s.grads[0].clone());
+        let (mut m, mut v) = (vec![0f32; w.len()], vec![0f32; w.len()]);
+        let mut o = Optimizer::new(OptimizerSpec::Adam {
+            lr,
+            beta1: b1,
+            beta2: b2,
+            eps,
+            weight_decay: wd,
+        });
+        for t in 1..=3 {
+            o.update(&mut s);
+            let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
+            for k in 0..w.len() {
+                let gk = g[k] + wd * w[k];
+                m[k] = b1 * m[k] + (1.0 - b1) * gk;
+                v[k] = b2 * v[k] + (1.0 - b2) * gk * gk;
+                w[k] -= lr * (m[k] / c1) / ((v[k] / c2).sqrt() + eps);
+            }
+        }
+        assert!(s.params[0]
+            .value
+            .iter()
+            .zip(&w)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+
+    #[test]
+    fn global_norm_over_chunks_matches_a_plain_sum_and_flags_non_finite_gradients() {
+        let mut s = big_store();
+        let plain = s.grads[0]
+            .iter()
+            .map(|&g| (g as f64) * (g as f64))
+            .sum::<f64>()
+            .sqrt();
+        assert!((global_norm(&s) as f64 - plain).abs() <= 1e-6 * plain);
+        s.grads[0][2 * CHUNK + 3] = f32::INFINITY;
+        assert!(!global_norm(&s).is_finite());
+        s.grads[0][2 * CHUNK + 3] = f32::NAN;
+        assert!(global_norm(&s).is_nan());
     }
 }

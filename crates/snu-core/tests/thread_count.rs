@@ -18,7 +18,10 @@ fn the_pool_starts_with_the_count_asked_for_and_then_refuses_changes() {
             .map(|_| rayon::current_thread_index().unwrap())
             .collect()
     });
-    assert!(workers.iter().all(|&w| w < 3), "a worker index >= 3: {workers:?}");
+    assert!(
+        workers.iter().all(|&w| w < 3),
+        "a worker index >= 3: {workers:?}"
+    );
 
     let err = start_pool(2).expect_err("a running pool was resized");
     assert!(err.0.contains("already runs on 3 threads"), "{err}");
