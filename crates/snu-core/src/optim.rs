@@ -42,19 +42,19 @@ impl Optimizer {
             self.v = self.m.clone();
         }
         self.step += 1;
-        let rule = Rule::new(self.spec, self.step);
+        let (spec, t) = (self.spec, self.step as i32);
         for i in 0..count {
             let (w, g) = (&mut store.params[i].value, &store.grads[i]);
             let (m, v) = (&mut self.m[i], &mut self.v[i]);
             if w.len() <= CHUNK {
-                rule.apply(w, g, m, v);
+                apply(spec, t, w, g, m, v);
                 continue;
             }
             w.par_chunks_mut(CHUNK)
                 .zip(g.par_chunks(CHUNK))
                 .zip(m.par_chunks_mut(CHUNK))
                 .zip(v.par_chunks_mut(CHUNK))
-                .for_each(|(((w, g), m), v)| rule.apply(w, g, m, v));
+                .for_each(|(((w, g), m), v)| apply(spec, t, w, g, m, v));
         }
     }
 }
@@ -63,123 +63,71 @@ impl Optimizer {
 /// that neither updates nor norms depend on the thread count.
 const CHUNK: usize = 1 << 14;
 
-/// One step of an optimizer with its per-step constants worked out.
-#[derive(Clone, Copy)]
-enum Rule {
-    Sgd {
-        lr: f32,
-        momentum: f32,
-        nesterov: bool,
-        wd: f32,
-    },
-    /// `decoupled`: AdamW's `w -= lr wd w` before the step, else Adam's L2 `g' = g + wd w`.
-    Adam {
-        lr: f32,
-        b1: f32,
-        b2: f32,
-        eps: f32,
-        wd: f32,
-        decoupled: bool,
-        c1: f32,
-        c2: f32,
-    },
-    Rmsprop {
-        lr: f32,
-        rho: f32,
-        eps: f32,
-        momentum: f32,
-        wd: f32,
-    },
+/// One step of `spec` on a chunk of a tensor; `t` counts the steps so far (Adam's bias correction).
+fn apply(spec: OptimizerSpec, t: i32, w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+    match spec {
+        OptimizerSpec::Sgd {
+            lr,
+            momentum,
+            nesterov,
+            weight_decay,
+        } => sgd(w, g, m, lr, momentum, nesterov, weight_decay),
+        OptimizerSpec::Adam {
+            lr,
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        } => adam(
+            w,
+            g,
+            m,
+            v,
+            AdamStep::new(lr, beta1, beta2, eps, weight_decay, t),
+        ),
+        OptimizerSpec::AdamW {
+            lr,
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        } => {
+            // Decoupled decay: w -= lr wd w, then Adam without L2.
+            decay(w, lr * weight_decay);
+            adam(w, g, m, v, AdamStep::new(lr, beta1, beta2, eps, 0.0, t));
+        }
+        OptimizerSpec::Rmsprop {
+            lr,
+            rho,
+            eps,
+            momentum,
+            weight_decay,
+        } => rmsprop(w, g, m, v, lr, rho, eps, momentum, weight_decay),
+    }
 }
 
-impl Rule {
-    fn new(spec: OptimizerSpec, step: u64) -> Rule {
-        let t = step as i32;
-        let adam = |lr, b1: f32, b2: f32, eps, wd, decoupled| Rule::Adam {
+/// Adam's constants for step `t`, bias corrections `c = 1 - b^t` included.
+#[derive(Clone, Copy)]
+struct AdamStep {
+    lr: f32,
+    b1: f32,
+    b2: f32,
+    eps: f32,
+    wd: f32,
+    c1: f32,
+    c2: f32,
+}
+
+impl AdamStep {
+    fn new(lr: f32, b1: f32, b2: f32, eps: f32, wd: f32, t: i32) -> AdamStep {
+        AdamStep {
             lr,
             b1,
             b2,
             eps,
             wd,
-            decoupled,
             c1: 1.0 - b1.powi(t),
             c2: 1.0 - b2.powi(t),
-        };
-        match spec {
-            OptimizerSpec::Sgd {
-                lr,
-                momentum,
-                nesterov,
-                weight_decay,
-            } => Rule::Sgd {
-                lr,
-                momentum,
-                nesterov,
-                wd: weight_decay,
-            },
-            OptimizerSpec::Adam {
-                lr,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            } => adam(lr, beta1, beta2, eps, weight_decay, false),
-            OptimizerSpec::AdamW {
-                lr,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            } => adam(lr, beta1, beta2, eps, weight_decay, true),
-            OptimizerSpec::Rmsprop {
-                lr,
-                rho,
-                eps,
-                momentum,
-                weight_decay,
-            } => Rule::Rmsprop {
-                lr,
-                rho,
-                eps,
-                momentum,
-                wd: weight_decay,
-            },
-        }
-    }
-
-    fn apply(self, w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
-        match self {
-            Rule::Sgd {
-                lr,
-                momentum,
-                nesterov,
-                wd,
-            } => sgd(w, g, m, lr, momentum, nesterov, wd),
-            Rule::Adam {
-                lr,
-                b1,
-                b2,
-                eps,
-                wd,
-                decoupled,
-                c1,
-                c2,
-            } => {
-                if decoupled {
-                    // AdamW: w -= lr wd w, then Adam without L2.
-                    decay(w, lr * wd);
-                    adam(w, g, m, v, lr, b1, b2, eps, 0.0, c1, c2);
-                } else {
-                    adam(w, g, m, v, lr, b1, b2, eps, wd, c1, c2);
-                }
-            }
-            Rule::Rmsprop {
-                lr,
-                rho,
-                eps,
-                momentum,
-                wd,
-            } => rmsprop(w, g, m, v, lr, rho, eps, momentum, wd),
         }
     }
 }
@@ -224,20 +172,16 @@ fn decay(w: &mut [f32], rate: f32) {
     "x86_64+sse4.1",
     "aarch64+neon"
 ))]
-#[allow(clippy::too_many_arguments)]
-fn adam(
-    w: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    lr: f32,
-    b1: f32,
-    b2: f32,
-    eps: f32,
-    wd: f32,
-    c1: f32,
-    c2: f32,
-) {
+fn adam(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], s: AdamStep) {
+    let AdamStep {
+        lr,
+        b1,
+        b2,
+        eps,
+        wd,
+        c1,
+        c2,
+    } = s;
     for (((w, g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
         let gk = g + wd * *w;
         *m = b1 * *m + (1.0 - b1) * gk;
