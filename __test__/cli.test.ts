@@ -14,7 +14,9 @@ import { Progress } from '../ts/cli/progress.js';
 import { TASKS } from '../ts/cli/tasks.js';
 import type { RunMetrics } from '../ts/cli/train.js';
 import { jsbDataset, loadJsb } from '../ts/datasets/jsb.js';
-import { defaultMnistDir } from '../ts/datasets/mnist.js';
+import { encodedDataset, oneHot } from '../ts/data.js';
+import { defaultMnistDir, loadMnist } from '../ts/datasets/mnist.js';
+import { rateEncoder } from '../ts/encoders.js';
 import { frameNll } from '../ts/datasets/nll.js';
 import { lmBatches, loadPtb } from '../ts/datasets/ptb.js';
 import { Sequential } from '../ts/model.js';
@@ -158,6 +160,7 @@ test('config errors name the field, exit 2, and suggest the fix', async (t) => {
     [bad('loss', (c) => (c.model.loss = 'mse')), /model\.loss: expected 'softmaxCrossEntropy' for mnist, got 'mse'/],
     [bad('readout', (c) => (c.model.readout = 'sequence')), /model\.readout: expected 'sum' or 'mean' or 'last' for mnist/],
     [bad('steps', (c) => delete c.data.steps), /data\.steps: expected an integer from 1 to 16777216, got nothing/],
+    [bad('evalSteps', (c) => (c.data.evalSteps = 0.5)), /data\.evalSteps: expected an integer from 1 to 16777216, got number 0\.5/],
     [bad('dataTypo', (c) => (c.data.step = 3)), /data\.step: unknown field \(did you mean 'steps'\?\)/],
     [bad('epochs', (c) => (c.train.epochs = '3')), /train\.epochs: expected an integer >= 1, got the string '3'/],
     [bad('task', (c) => (c.task = 'jsb')), /the config is for 'jsb' but the command names 'mnist'/],
@@ -276,6 +279,31 @@ mnistTest('train mnist writes checkpoint, best, config and metrics; eval prints 
   const wrongTask = await snu(['eval', join(out, 'checkpoint.snu'), 'jsb']);
   t.is(wrongTask.code, 1);
   t.regex(wrongTask.err, /does not fit the jsb task/);
+});
+
+mnistTest('data.evalSteps: validation and test are measured over a longer rate code with the training probability per step', async (t) => {
+  const out = join(tmp, 'run-mnist-eval-steps');
+  const data = { ...tinyMnist.data, evalSteps: 18 };
+  const config = configFile('tiny-mnist-eval-steps', { ...tinyMnist, data });
+  const r = await snu(['train', 'mnist', '--config', config, '--out', out]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /rate-coded over 6 steps \(up to 6 spikes per pixel\), measured over 18 steps$/m);
+  const m = readJson<RunMetrics>(join(out, 'metrics.json'));
+
+  // Independently: the checkpoint on the first 200 test images, coded over 18 steps with p = v.
+  const model = await Sequential.load(join(out, 'checkpoint.snu'));
+  const test200 = loadMnist('test');
+  const x = test200.images.subarray(0, 200 * 784);
+  const y = oneHot(test200.labels.subarray(0, 200), 10);
+  const set = encodedDataset({ x, y, features: 784, encoder: rateEncoder({ steps: 18, maxSpikes: 18 }) });
+  const direct = await model.evaluate(set, { batchSize: data.evalBatchSize, seed: 0 });
+  t.is(m.test!.accuracy, direct.accuracy);
+  t.is(m.test!.loss, direct.loss);
+  const sixSteps = await model.evaluate(
+    encodedDataset({ x, y, features: 784, encoder: rateEncoder({ steps: 6 }) }),
+    { batchSize: data.evalBatchSize, seed: 0 },
+  );
+  t.not(m.test!.loss, sixSteps.loss, 'the training code (6 steps) measures otherwise');
 });
 
 jsbTest('train jsb reports the frame NLL that frameNll computes from the model\'s predictions', async (t) => {

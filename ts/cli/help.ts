@@ -107,7 +107,7 @@ Config file (JSON; every built-in config is a complete example):
     "model": { "layers": [ { "type": "snu", "units": 150 }, …, { "type": "snu", "units": 88, "output": "sigmoid" } ],
                "readout": "sequence", "loss": "binaryCrossEntropy", "optimizer": { "kind": "adam" },
                "clipNorm": 5, "tbptt": null },
-    "data": { … task options, e.g. "steps" for mnist, "window" for ptb, "limit" / "testLimit" for quick runs … },
+    "data": { … task options, e.g. "steps" / "evalSteps" for mnist, "window" for ptb, "limit" / "testLimit" for quick runs … },
     "train": { "epochs": 20, "batchSize": 16, "lr": 0.001, "seed": 0, "lrDecay": 1 } }
   Layers take the options of snu(), dense() and embedding() plus "type".
 
