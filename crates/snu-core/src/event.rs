@@ -12,7 +12,7 @@
 //! Every output element is summed in the same order whatever the number of threads.
 
 use crate::spikes::SpikeMatrix;
-use multiversion::multiversion;
+use crate::simd::simd_kernel;
 use rayon::prelude::*;
 
 /// Columns per block: 64 floats are four AVX-512 or eight AVX2 registers.
@@ -43,44 +43,40 @@ pub fn spikes_times(x: &SpikeMatrix, w: &[f32], n: usize, out: &mut [f32]) {
         .for_each(|(c, part)| spikes_times_rows(x, c * per_task, w, n, part));
 }
 
-/// Rows `first..` of `X W` into `out` (as many rows as `out` holds).
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn spikes_times_rows(x: &SpikeMatrix, first: usize, w: &[f32], n: usize, out: &mut [f32]) {
-    let rows = out.len() / n;
-    let k = x.cols();
-    let mut packed = vec![0f32; k * BLOCK];
-    let mut c0 = 0;
-    while c0 < n {
-        let width = BLOCK.min(n - c0);
-        if width == BLOCK {
-            pack_block(w, n, c0, &mut packed);
-            for r in 0..rows {
-                let mut acc = [0f32; BLOCK];
-                for_each_spike(x.row(first + r), |i| {
-                    let src: &[f32; BLOCK] = packed[i * BLOCK..(i + 1) * BLOCK].try_into().unwrap();
-                    for j in 0..BLOCK {
-                        acc[j] += src[j];
-                    }
-                });
-                out[r * n + c0..r * n + c0 + BLOCK].copy_from_slice(&acc);
+simd_kernel! {
+    /// Rows `first..` of `X W` into `out` (as many rows as `out` holds).
+    fn spikes_times_rows(x: &SpikeMatrix, first: usize, w: &[f32], n: usize, out: &mut [f32]) {
+        let rows = out.len() / n;
+        let k = x.cols();
+        let mut packed = vec![0f32; k * BLOCK];
+        let mut c0 = 0;
+        while c0 < n {
+            let width = BLOCK.min(n - c0);
+            if width == BLOCK {
+                pack_block(w, n, c0, &mut packed);
+                for r in 0..rows {
+                    let mut acc = [0f32; BLOCK];
+                    for_each_spike(x.row(first + r), |i| {
+                        let src: &[f32; BLOCK] = packed[i * BLOCK..(i + 1) * BLOCK].try_into().unwrap();
+                        for j in 0..BLOCK {
+                            acc[j] += src[j];
+                        }
+                    });
+                    out[r * n + c0..r * n + c0 + BLOCK].copy_from_slice(&acc);
+                }
+            } else {
+                for r in 0..rows {
+                    let dst = &mut out[r * n + c0..r * n + c0 + width];
+                    dst.fill(0.0);
+                    for_each_spike(x.row(first + r), |i| {
+                        dst.iter_mut()
+                            .zip(&w[i * n + c0..i * n + c0 + width])
+                            .for_each(|(d, s)| *d += s);
+                    });
+                }
             }
-        } else {
-            for r in 0..rows {
-                let dst = &mut out[r * n + c0..r * n + c0 + width];
-                dst.fill(0.0);
-                for_each_spike(x.row(first + r), |i| {
-                    dst.iter_mut()
-                        .zip(&w[i * n + c0..i * n + c0 + width])
-                        .for_each(|(d, s)| *d += s);
-                });
-            }
+            c0 += width;
         }
-        c0 += width;
     }
 }
 
@@ -120,60 +116,56 @@ pub fn spikes_t_times(
         .for_each(|(c, part)| spikes_t_times_words(x, first, rows, c * words_per_task, d, n, part));
 }
 
-/// Rows `word0 * 64..` of `dW` (as many as `dw` holds) for the words starting at `word0`.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn spikes_t_times_words(
-    x: &SpikeMatrix,
-    first: usize,
-    rows: usize,
-    word0: usize,
-    d: &[f32],
-    n: usize,
-    dw: &mut [f32],
-) {
-    let my_inputs = dw.len() / n;
-    let my_words = my_inputs.div_ceil(64);
-    // The block of dW being summed, contiguous (see `pack_block`).
-    let mut packed = vec![0f32; my_inputs * BLOCK];
-    let mut c0 = 0;
-    while c0 < n {
-        let width = BLOCK.min(n - c0);
-        if width == BLOCK {
-            packed.fill(0.0);
-            for r in 0..rows {
-                let src: &[f32; BLOCK] = d[r * n + c0..r * n + c0 + BLOCK].try_into().unwrap();
-                for_each_spike(&x.row(first + r)[word0..word0 + my_words], |i| {
-                    let dst: &mut [f32; BLOCK] = (&mut packed[i * BLOCK..(i + 1) * BLOCK])
-                        .try_into()
-                        .unwrap();
-                    for j in 0..BLOCK {
-                        dst[j] += src[j];
-                    }
-                });
-            }
-            for (i, block) in packed.chunks_exact(BLOCK).enumerate() {
-                dw[i * n + c0..i * n + c0 + BLOCK]
-                    .iter_mut()
-                    .zip(block)
-                    .for_each(|(g, v)| *g += v);
-            }
-        } else {
-            for r in 0..rows {
-                let src = &d[r * n + c0..r * n + c0 + width];
-                for_each_spike(&x.row(first + r)[word0..word0 + my_words], |i| {
-                    dw[i * n + c0..i * n + c0 + width]
+simd_kernel! {
+    /// Rows `word0 * 64..` of `dW` (as many as `dw` holds) for the words starting at `word0`.
+    fn spikes_t_times_words(
+        x: &SpikeMatrix,
+        first: usize,
+        rows: usize,
+        word0: usize,
+        d: &[f32],
+        n: usize,
+        dw: &mut [f32],
+    ) {
+        let my_inputs = dw.len() / n;
+        let my_words = my_inputs.div_ceil(64);
+        // The block of dW being summed, contiguous (see `pack_block`).
+        let mut packed = vec![0f32; my_inputs * BLOCK];
+        let mut c0 = 0;
+        while c0 < n {
+            let width = BLOCK.min(n - c0);
+            if width == BLOCK {
+                packed.fill(0.0);
+                for r in 0..rows {
+                    let src: &[f32; BLOCK] = d[r * n + c0..r * n + c0 + BLOCK].try_into().unwrap();
+                    for_each_spike(&x.row(first + r)[word0..word0 + my_words], |i| {
+                        let dst: &mut [f32; BLOCK] = (&mut packed[i * BLOCK..(i + 1) * BLOCK])
+                            .try_into()
+                            .unwrap();
+                        for j in 0..BLOCK {
+                            dst[j] += src[j];
+                        }
+                    });
+                }
+                for (i, block) in packed.chunks_exact(BLOCK).enumerate() {
+                    dw[i * n + c0..i * n + c0 + BLOCK]
                         .iter_mut()
-                        .zip(src)
-                        .for_each(|(g, s)| *g += s);
-                });
+                        .zip(block)
+                        .for_each(|(g, v)| *g += v);
+                }
+            } else {
+                for r in 0..rows {
+                    let src = &d[r * n + c0..r * n + c0 + width];
+                    for_each_spike(&x.row(first + r)[word0..word0 + my_words], |i| {
+                        dw[i * n + c0..i * n + c0 + width]
+                            .iter_mut()
+                            .zip(src)
+                            .for_each(|(g, s)| *g += s);
+                    });
+                }
             }
+            c0 += width;
         }
-        c0 += width;
     }
 }
 

@@ -23,6 +23,7 @@ pub mod pool;
 pub mod readout;
 pub mod rng;
 pub mod shared_rows;
+mod simd;
 pub mod spec;
 pub mod spikes;
 

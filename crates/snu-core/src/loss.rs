@@ -5,7 +5,7 @@
 use crate::activation::sigmoid;
 use crate::fastmath::{exp, flush_subnormal};
 use crate::spec::LossSpec;
-use multiversion::multiversion;
+use crate::simd::simd_kernel;
 use rayon::prelude::*;
 
 /// Probabilities are clamped to [EPS, 1 - EPS] before a log.
@@ -79,38 +79,34 @@ pub fn loss_and_grad(
 /// Below this many output elements the loss runs on the calling thread.
 const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 
-/// `L = lse(o) - o_c`;  `dL/do_k = p_k - [k = c]`,  `p = softmax(o)`. The class `c` is
-/// checked to lie in `0..n` before any loss is computed.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn sparse_softmax_ce_row(o: &[f32], c: usize, g: &mut [f32], scale: f64) -> f64 {
-    let m = o.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    // e^(o_k - m) in f32 into g (vectorised over a 10k-word vocabulary), summed in f64
-    // in 8 lanes (a plain f64 fold would serialise the loop).
-    let mut lanes = [0f64; 8];
-    let (mut gc, mut oc) = (g.chunks_exact_mut(8), o.chunks_exact(8));
-    for (gs, os) in (&mut gc).zip(&mut oc) {
-        for j in 0..8 {
-            gs[j] = exp(os[j] - m);
-            lanes[j] += gs[j] as f64;
+simd_kernel! {
+    /// `L = lse(o) - o_c`;  `dL/do_k = p_k - [k = c]`,  `p = softmax(o)`. The class `c` is
+    /// checked to lie in `0..n` before any loss is computed.
+    fn sparse_softmax_ce_row(o: &[f32], c: usize, g: &mut [f32], scale: f64) -> f64 {
+        let m = o.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        // e^(o_k - m) in f32 into g (vectorised over a 10k-word vocabulary), summed in f64
+        // in 8 lanes (a plain f64 fold would serialise the loop).
+        let mut lanes = [0f64; 8];
+        let (mut gc, mut oc) = (g.chunks_exact_mut(8), o.chunks_exact(8));
+        for (gs, os) in (&mut gc).zip(&mut oc) {
+            for j in 0..8 {
+                gs[j] = exp(os[j] - m);
+                lanes[j] += gs[j] as f64;
+            }
         }
+        for (gk, &v) in gc.into_remainder().iter_mut().zip(oc.remainder()) {
+            *gk = exp(v - m);
+            lanes[0] += *gk as f64;
+        }
+        let z: f64 = lanes.iter().sum();
+        let lse = m as f64 + z.ln();
+        let k = (scale / z) as f32;
+        // Flushed below the smallest normal f32: the gradient of an unlikely word would otherwise be
+        // subnormal and slow the two matrix products it enters (see `fastmath::sigmoid`).
+        g.iter_mut().for_each(|gk| *gk = flush_subnormal(*gk * k));
+        g[c] -= scale as f32;
+        lse - o[c] as f64
     }
-    for (gk, &v) in gc.into_remainder().iter_mut().zip(oc.remainder()) {
-        *gk = exp(v - m);
-        lanes[0] += *gk as f64;
-    }
-    let z: f64 = lanes.iter().sum();
-    let lse = m as f64 + z.ln();
-    let k = (scale / z) as f32;
-    // Flushed below the smallest normal f32: the gradient of an unlikely word would otherwise be
-    // subnormal and slow the two matrix products it enters (see `fastmath::sigmoid`).
-    g.iter_mut().for_each(|gk| *gk = flush_subnormal(*gk * k));
-    g[c] -= scale as f32;
-    lse - o[c] as f64
 }
 
 /// `L = sum_k t_k (lse(o) - o_k)`;  `dL/do_k = p_k sum_j t_j - t_k`,  `p = softmax(o)`.

@@ -1,6 +1,6 @@
 //! Optimizers (PyTorch's update rules) and clipping by global norm.
 
-use multiversion::multiversion;
+use crate::simd::simd_kernel;
 use rayon::prelude::*;
 
 use crate::params::ParamStore;
@@ -132,93 +132,77 @@ impl AdamStep {
     }
 }
 
-/// `g' = g + wd w;  m = mu m + g';  w -= lr (nesterov ? g' + mu m : m)` (no momentum: `w -= lr g'`).
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn sgd(w: &mut [f32], g: &[f32], m: &mut [f32], lr: f32, mu: f32, nesterov: bool, wd: f32) {
-    if mu == 0.0 {
-        w.iter_mut()
-            .zip(g)
-            .for_each(|(w, g)| *w -= lr * (g + wd * *w));
-        return;
-    }
-    for ((w, g), m) in w.iter_mut().zip(g).zip(m.iter_mut()) {
-        let gk = g + wd * *w;
-        *m = mu * *m + gk;
-        *w -= lr * if nesterov { gk + mu * *m } else { *m };
+simd_kernel! {
+    /// `g' = g + wd w;  m = mu m + g';  w -= lr (nesterov ? g' + mu m : m)` (no momentum: `w -= lr g'`).
+    fn sgd(w: &mut [f32], g: &[f32], m: &mut [f32], lr: f32, mu: f32, nesterov: bool, wd: f32) {
+        if mu == 0.0 {
+            w.iter_mut()
+                .zip(g)
+                .for_each(|(w, g)| *w -= lr * (g + wd * *w));
+            return;
+        }
+        for ((w, g), m) in w.iter_mut().zip(g).zip(m.iter_mut()) {
+            let gk = g + wd * *w;
+            *m = mu * *m + gk;
+            *w -= lr * if nesterov { gk + mu * *m } else { *m };
+        }
     }
 }
 
-/// `w -= rate w` (AdamW's decoupled weight decay, `rate = lr wd`).
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn decay(w: &mut [f32], rate: f32) {
-    w.iter_mut().for_each(|x| *x -= rate * *x);
-}
-
-/// `m = b1 m + (1-b1) g'`, `v = b2 v + (1-b2) g'^2`, `w -= lr m^ / (sqrt(v^) + eps)`
-/// with `m^ = m / c1`, `v^ = v / c2` (`c = 1 - b^t`), `g' = g + wd w`.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn adam(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], s: AdamStep) {
-    let AdamStep {
-        lr,
-        b1,
-        b2,
-        eps,
-        wd,
-        c1,
-        c2,
-    } = s;
-    for (((w, g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-        let gk = g + wd * *w;
-        *m = b1 * *m + (1.0 - b1) * gk;
-        *v = b2 * *v + (1.0 - b2) * gk * gk;
-        *w -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+simd_kernel! {
+    /// `w -= rate w` (AdamW's decoupled weight decay, `rate = lr wd`).
+    fn decay(w: &mut [f32], rate: f32) {
+        w.iter_mut().for_each(|x| *x -= rate * *x);
     }
 }
 
-/// `g' = g + wd w;  v = rho v + (1 - rho) g'^2;  step = g' / (sqrt(v) + eps)`; with momentum
-/// `m = mu m + step; w -= lr m`, else `w -= lr step`.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-#[allow(clippy::too_many_arguments)]
-fn rmsprop(
-    w: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    lr: f32,
-    rho: f32,
-    eps: f32,
-    mu: f32,
-    wd: f32,
-) {
-    for (((w, g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-        let gk = g + wd * *w;
-        *v = rho * *v + (1.0 - rho) * gk * gk;
-        let step = gk / (v.sqrt() + eps);
-        if mu > 0.0 {
-            *m = mu * *m + step;
-            *w -= lr * *m;
-        } else {
-            *w -= lr * step;
+simd_kernel! {
+    /// `m = b1 m + (1-b1) g'`, `v = b2 v + (1-b2) g'^2`, `w -= lr m^ / (sqrt(v^) + eps)`
+    /// with `m^ = m / c1`, `v^ = v / c2` (`c = 1 - b^t`), `g' = g + wd w`.
+    fn adam(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], s: AdamStep) {
+        let AdamStep {
+            lr,
+            b1,
+            b2,
+            eps,
+            wd,
+            c1,
+            c2,
+        } = s;
+        for (((w, g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            let gk = g + wd * *w;
+            *m = b1 * *m + (1.0 - b1) * gk;
+            *v = b2 * *v + (1.0 - b2) * gk * gk;
+            *w -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+        }
+    }
+}
+
+simd_kernel! {
+    /// `g' = g + wd w;  v = rho v + (1 - rho) g'^2;  step = g' / (sqrt(v) + eps)`; with momentum
+    /// `m = mu m + step; w -= lr m`, else `w -= lr step`.
+    #[allow(clippy::too_many_arguments)]
+    fn rmsprop(
+        w: &mut [f32],
+        g: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        lr: f32,
+        rho: f32,
+        eps: f32,
+        mu: f32,
+        wd: f32,
+    ) {
+        for (((w, g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            let gk = g + wd * *w;
+            *v = rho * *v + (1.0 - rho) * gk * gk;
+            let step = gk / (v.sqrt() + eps);
+            if mu > 0.0 {
+                *m = mu * *m + step;
+                *w -= lr * *m;
+            } else {
+                *w -= lr * step;
+            }
         }
     }
 }
@@ -239,14 +223,10 @@ pub fn scale_gradients(store: &mut ParamStore, s: f32) {
     }
 }
 
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn scale(x: &mut [f32], s: f32) {
-    x.iter_mut().for_each(|x| *x *= s);
+simd_kernel! {
+    fn scale(x: &mut [f32], s: f32) {
+        x.iter_mut().for_each(|x| *x *= s);
+    }
 }
 
 /// The L2 norm of all gradients, summed in f64 chunk by chunk (in parallel, in a fixed order).
@@ -266,26 +246,22 @@ pub fn global_norm(store: &ParamStore) -> f32 {
         .sqrt() as f32
 }
 
-/// `sum x^2` in f64 over 8 interleaved partial sums (so that it vectorises), added in order.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn sum_squares(x: &[f32]) -> f64 {
-    let mut acc = [0f64; 8];
-    let lanes = x.chunks_exact(8);
-    let tail = lanes.remainder();
-    for c in lanes {
-        for (a, &v) in acc.iter_mut().zip(c) {
+simd_kernel! {
+    /// `sum x^2` in f64 over 8 interleaved partial sums (so that it vectorises), added in order.
+    fn sum_squares(x: &[f32]) -> f64 {
+        let mut acc = [0f64; 8];
+        let lanes = x.chunks_exact(8);
+        let tail = lanes.remainder();
+        for c in lanes {
+            for (a, &v) in acc.iter_mut().zip(c) {
+                *a += (v as f64) * (v as f64);
+            }
+        }
+        for (a, &v) in acc.iter_mut().zip(tail) {
             *a += (v as f64) * (v as f64);
         }
+        acc.iter().sum()
     }
-    for (a, &v) in acc.iter_mut().zip(tail) {
-        *a += (v as f64) * (v as f64);
-    }
-    acc.iter().sum()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! word so that rows can be written from different threads. 32 times smaller than `f32`, and
 //! the set bits are exactly the events the event-driven products iterate over.
 
-use multiversion::multiversion;
+use crate::simd::simd_kernel;
 use rayon::prelude::*;
 
 /// Below this many values a matrix is packed on the calling thread.
@@ -98,56 +98,48 @@ impl SpikeMatrix {
     }
 }
 
-/// Packs whole rows of `values` (`cols` each) into `words`; false if a value is not 0 or 1.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn pack_rows(values: &[f32], cols: usize, words: &mut [u64]) -> bool {
-    let wpr = cols.div_ceil(64);
-    let mut other = false;
-    for (row, words) in values.chunks_exact(cols).zip(words.chunks_exact_mut(wpr)) {
-        let mut full = row.chunks_exact(64);
-        for (w, chunk) in words.iter_mut().zip(&mut full) {
-            // Branch-free over a fixed 64 so it becomes vector compares into a bit mask.
-            let chunk: &[f32; 64] = chunk.try_into().unwrap();
-            let mut word = 0u64;
-            for (j, &v) in chunk.iter().enumerate() {
-                word |= ((v == 1.0) as u64) << j;
-                other |= (v != 0.0) & (v != 1.0);
+simd_kernel! {
+    /// Packs whole rows of `values` (`cols` each) into `words`; false if a value is not 0 or 1.
+    fn pack_rows(values: &[f32], cols: usize, words: &mut [u64]) -> bool {
+        let wpr = cols.div_ceil(64);
+        let mut other = false;
+        for (row, words) in values.chunks_exact(cols).zip(words.chunks_exact_mut(wpr)) {
+            let mut full = row.chunks_exact(64);
+            for (w, chunk) in words.iter_mut().zip(&mut full) {
+                // Branch-free over a fixed 64 so it becomes vector compares into a bit mask.
+                let chunk: &[f32; 64] = chunk.try_into().unwrap();
+                let mut word = 0u64;
+                for (j, &v) in chunk.iter().enumerate() {
+                    word |= ((v == 1.0) as u64) << j;
+                    other |= (v != 0.0) & (v != 1.0);
+                }
+                *w = word;
             }
-            *w = word;
-        }
-        if let Some(w) = words.last_mut().filter(|_| !full.remainder().is_empty()) {
-            let mut word = 0u64;
-            for (j, &v) in full.remainder().iter().enumerate() {
-                word |= ((v == 1.0) as u64) << j;
-                other |= (v != 0.0) & (v != 1.0);
+            if let Some(w) = words.last_mut().filter(|_| !full.remainder().is_empty()) {
+                let mut word = 0u64;
+                for (j, &v) in full.remainder().iter().enumerate() {
+                    word |= ((v == 1.0) as u64) << j;
+                    other |= (v != 0.0) & (v != 1.0);
+                }
+                *w = word;
             }
-            *w = word;
+            if other {
+                return false;
+            }
         }
-        if other {
-            return false;
-        }
+        true
     }
-    true
 }
 
-/// Writes whole rows of bits (`cols` each) as 0.0/1.0 values.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn unpack_rows(words: &[u64], cols: usize, out: &mut [f32]) {
-    let wpr = cols.div_ceil(64);
-    for (row, words) in out.chunks_exact_mut(cols).zip(words.chunks_exact(wpr)) {
-        for (chunk, &word) in row.chunks_mut(64).zip(words) {
-            for (j, v) in chunk.iter_mut().enumerate() {
-                *v = (word >> j & 1) as f32;
+simd_kernel! {
+    /// Writes whole rows of bits (`cols` each) as 0.0/1.0 values.
+    fn unpack_rows(words: &[u64], cols: usize, out: &mut [f32]) {
+        let wpr = cols.div_ceil(64);
+        for (row, words) in out.chunks_exact_mut(cols).zip(words.chunks_exact(wpr)) {
+            for (chunk, &word) in row.chunks_mut(64).zip(words) {
+                for (j, v) in chunk.iter_mut().enumerate() {
+                    *v = (word >> j & 1) as f32;
+                }
             }
         }
     }

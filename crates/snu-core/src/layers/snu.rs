@@ -25,7 +25,7 @@ use crate::rng::{glorot_uniform, Rng};
 use crate::shared_rows::SharedRows;
 use crate::spec::SnuSpec;
 use crate::spikes::SpikeMatrix;
-use multiversion::multiversion;
+use crate::simd::simd_kernel;
 use rayon::prelude::*;
 
 /// Largest value the trainable decay is projected to, keeping `l < 1`.
@@ -641,126 +641,114 @@ fn add_value_rows(y_row: &[f32], h: &[f32], a_row: &mut [f32]) {
     }
 }
 
-/// `a += l ⊙ s_{t-1} ⊙ r_{t-1}`, `r = 1 - y` (lateral: `1 - max_j y_j`).
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn add_decay_term(a: &mut [f32], decay: &[f32], s_prev: &[f32], y_prev: &[f32], lateral: bool) {
-    if lateral {
-        let r = 1.0 - row_max(y_prev);
-        a.iter_mut()
-            .zip(decay)
-            .zip(s_prev)
-            .for_each(|((a, l), s)| *a += l * s * r);
-    } else {
-        a.iter_mut()
-            .zip(decay)
-            .zip(s_prev)
-            .zip(y_prev)
-            .for_each(|(((a, l), s), y)| *a += l * s * (1.0 - y));
+simd_kernel! {
+    /// `a += l ⊙ s_{t-1} ⊙ r_{t-1}`, `r = 1 - y` (lateral: `1 - max_j y_j`).
+    fn add_decay_term(a: &mut [f32], decay: &[f32], s_prev: &[f32], y_prev: &[f32], lateral: bool) {
+        if lateral {
+            let r = 1.0 - row_max(y_prev);
+            a.iter_mut()
+                .zip(decay)
+                .zip(s_prev)
+                .for_each(|((a, l), s)| *a += l * s * r);
+        } else {
+            a.iter_mut()
+                .zip(decay)
+                .zip(s_prev)
+                .zip(y_prev)
+                .for_each(|(((a, l), s), y)| *a += l * s * (1.0 - y));
+        }
     }
 }
 
-/// `s = g(a)` in place and `y = h(s + b)`.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn state_and_output(
-    a: &mut [f32],
-    bias: &[f32],
-    y: &mut [f32],
-    g: StateActivation,
-    h: OutputActivation,
-) {
-    for ((a, b), y) in a.iter_mut().zip(bias).zip(y.iter_mut()) {
-        let s = g.value(*a);
-        *a = s;
-        *y = h.value(s + b);
+simd_kernel! {
+    /// `s = g(a)` in place and `y = h(s + b)`.
+    fn state_and_output(
+        a: &mut [f32],
+        bias: &[f32],
+        y: &mut [f32],
+        g: StateActivation,
+        h: OutputActivation,
+    ) {
+        for ((a, b), y) in a.iter_mut().zip(bias).zip(y.iter_mut()) {
+            let s = g.value(*a);
+            *a = s;
+            *y = h.value(s + b);
+        }
     }
 }
 
-/// One row of BPTT at step `t`; `cur` holds `s_t` on entry and `dL/da_t` on return. Written
-/// as separate passes, each with its variant chosen outside the loop, so that every pass
-/// vectorises.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-#[allow(clippy::too_many_arguments)]
-fn backward_row(
-    dy: &mut [f32],
-    da_next: Option<&[f32]>,
-    cur: &mut [f32],
-    y: &[f32],
-    decay: &[f32],
-    bias: &[f32],
-    db: &mut [f32],
-    unit: &Unit,
-) {
-    if let (Some(da_next), false) = (da_next, unit.detach_reset) {
-        if unit.lateral {
-            // r = 1 - max_j y_j: the whole row's term flows to the (first) argmax.
-            let dr: f32 = da_next
-                .iter()
-                .zip(decay)
-                .zip(cur.iter())
-                .map(|((d, l), s)| d * l * s)
-                .sum();
-            dy[argmax(y)] -= dr;
-        } else {
-            dy.iter_mut()
-                .zip(da_next)
-                .zip(decay)
-                .zip(cur.iter())
-                .for_each(|(((g, d), l), s)| *g -= d * l * s);
+simd_kernel! {
+    /// One row of BPTT at step `t`; `cur` holds `s_t` on entry and `dL/da_t` on return. Written
+    /// as separate passes, each with its variant chosen outside the loop, so that every pass
+    /// vectorises.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_row(
+        dy: &mut [f32],
+        da_next: Option<&[f32]>,
+        cur: &mut [f32],
+        y: &[f32],
+        decay: &[f32],
+        bias: &[f32],
+        db: &mut [f32],
+        unit: &Unit,
+    ) {
+        if let (Some(da_next), false) = (da_next, unit.detach_reset) {
+            if unit.lateral {
+                // r = 1 - max_j y_j: the whole row's term flows to the (first) argmax.
+                let dr: f32 = da_next
+                    .iter()
+                    .zip(decay)
+                    .zip(cur.iter())
+                    .map(|((d, l), s)| d * l * s)
+                    .sum();
+                dy[argmax(y)] -= dr;
+            } else {
+                dy.iter_mut()
+                    .zip(da_next)
+                    .zip(decay)
+                    .zip(cur.iter())
+                    .for_each(|(((g, d), l), s)| *g -= d * l * s);
+            }
         }
-    }
-    // dz = dy ⊙ h'(s + b), kept in dy.
-    match (unit.h, unit.surrogate) {
-        (OutputActivation::Sigmoid, _) => scale_by(dy, cur, bias, y, |_, y| y * (1.0 - y)),
-        (OutputActivation::Step, Surrogate::Tanh) => {
-            scale_by(dy, cur, bias, y, |z, _| crate::fastmath::sech2(z))
+        // dz = dy ⊙ h'(s + b), kept in dy.
+        match (unit.h, unit.surrogate) {
+            (OutputActivation::Sigmoid, _) => scale_by(dy, cur, bias, y, |_, y| y * (1.0 - y)),
+            (OutputActivation::Step, Surrogate::Tanh) => {
+                scale_by(dy, cur, bias, y, |z, _| crate::fastmath::sech2(z))
+            }
+            (OutputActivation::Step, sur) => scale_by(dy, cur, bias, y, |z, _| sur.derivative(z)),
         }
-        (OutputActivation::Step, sur) => scale_by(dy, cur, bias, y, |z, _| sur.derivative(z)),
-    }
-    db.iter_mut().zip(dy.iter()).for_each(|(b, dz)| *b += dz);
-    // ds = dz + da_{t+1} ⊙ l ⊙ r, then da = ds ⊙ g'(s) in place of s.
-    if let Some(da_next) = da_next {
-        if unit.lateral {
-            let r = 1.0 - row_max(y);
-            dy.iter_mut()
-                .zip(da_next)
-                .zip(decay)
-                .for_each(|((g, d), l)| *g += d * l * r);
-        } else {
-            dy.iter_mut()
-                .zip(da_next)
-                .zip(decay)
-                .zip(y)
-                .for_each(|(((g, d), l), y)| *g += d * l * (1.0 - y));
+        db.iter_mut().zip(dy.iter()).for_each(|(b, dz)| *b += dz);
+        // ds = dz + da_{t+1} ⊙ l ⊙ r, then da = ds ⊙ g'(s) in place of s.
+        if let Some(da_next) = da_next {
+            if unit.lateral {
+                let r = 1.0 - row_max(y);
+                dy.iter_mut()
+                    .zip(da_next)
+                    .zip(decay)
+                    .for_each(|((g, d), l)| *g += d * l * r);
+            } else {
+                dy.iter_mut()
+                    .zip(da_next)
+                    .zip(decay)
+                    .zip(y)
+                    .for_each(|(((g, d), l), y)| *g += d * l * (1.0 - y));
+            }
         }
+        match unit.g {
+            StateActivation::Relu => cur
+                .iter_mut()
+                .zip(dy.iter())
+                .for_each(|(s, ds)| *s = if *s > 0.0 { *ds } else { 0.0 }),
+            StateActivation::Identity => cur.copy_from_slice(dy),
+            g => cur
+                .iter_mut()
+                .zip(dy.iter())
+                .for_each(|(s, ds)| *s = ds * g.derivative_from_state(*s)),
+        }
+        // da enters the weight-gradient products: no subnormals there (see `fastmath::sigmoid`).
+        cur.iter_mut().for_each(|v| *v = flush_subnormal(*v));
     }
-    match unit.g {
-        StateActivation::Relu => cur
-            .iter_mut()
-            .zip(dy.iter())
-            .for_each(|(s, ds)| *s = if *s > 0.0 { *ds } else { 0.0 }),
-        StateActivation::Identity => cur.copy_from_slice(dy),
-        g => cur
-            .iter_mut()
-            .zip(dy.iter())
-            .for_each(|(s, ds)| *s = ds * g.derivative_from_state(*s)),
-    }
-    // da enters the weight-gradient products: no subnormals there (see `fastmath::sigmoid`).
-    cur.iter_mut().for_each(|v| *v = flush_subnormal(*v));
 }
 
 /// `dy *= f(s + b, y)` element by element.
@@ -771,18 +759,14 @@ fn scale_by(dy: &mut [f32], s: &[f32], bias: &[f32], y: &[f32], f: impl Fn(f32, 
     }
 }
 
-/// `dl += da_t ⊙ s_{t-1} ⊙ r_{t-1}`.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn decay_gradient_row(dl: &mut [f32], da: &[f32], s_prev: &[f32], y_prev: &[f32], lateral: bool) {
-    let lateral_r = if lateral { 1.0 - row_max(y_prev) } else { 0.0 };
-    for k in 0..dl.len() {
-        let r = if lateral { lateral_r } else { 1.0 - y_prev[k] };
-        dl[k] += da[k] * s_prev[k] * r;
+simd_kernel! {
+    /// `dl += da_t ⊙ s_{t-1} ⊙ r_{t-1}`.
+    fn decay_gradient_row(dl: &mut [f32], da: &[f32], s_prev: &[f32], y_prev: &[f32], lateral: bool) {
+        let lateral_r = if lateral { 1.0 - row_max(y_prev) } else { 0.0 };
+        for k in 0..dl.len() {
+            let r = if lateral { lateral_r } else { 1.0 - y_prev[k] };
+            dl[k] += da[k] * s_prev[k] * r;
+        }
     }
 }
 

@@ -20,7 +20,7 @@
 
 use super::config::{InputRange, Periphery};
 use super::gaussian::{self, NoiseKey, Stream};
-use multiversion::multiversion;
+use crate::simd::simd_kernel;
 use rayon::prelude::*;
 
 /// Below this many elements a pass runs on the calling thread.
@@ -120,42 +120,38 @@ fn copy_if_binary(x: &[f32], out: &mut [f32]) -> bool {
     }
 }
 
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn dac_rows(dac: Dac, x: &[f32], cols: usize, out: &mut [f32], scales: &mut [f32]) {
-    for ((row, o), s) in x
-        .chunks_exact(cols)
-        .zip(out.chunks_exact_mut(cols))
-        .zip(scales.iter_mut())
-    {
-        let range = match dac.range {
-            InputRange::RowAbsMax => {
-                let m = abs_max(row);
-                if m > 0.0 {
-                    m
-                } else {
-                    1.0
+simd_kernel! {
+    fn dac_rows(dac: Dac, x: &[f32], cols: usize, out: &mut [f32], scales: &mut [f32]) {
+        for ((row, o), s) in x
+            .chunks_exact(cols)
+            .zip(out.chunks_exact_mut(cols))
+            .zip(scales.iter_mut())
+        {
+            let range = match dac.range {
+                InputRange::RowAbsMax => {
+                    let m = abs_max(row);
+                    if m > 0.0 {
+                        m
+                    } else {
+                        1.0
+                    }
                 }
-            }
-            InputRange::Fixed(r) => r as f32,
-        };
-        *s = range;
-        let inv = 1.0 / range;
-        match dac.levels {
-            Some(l) => {
-                // x_q = s · round(clamp(x/s, -1, 1) · L) / L
-                let back = range / l;
-                for (o, &v) in o.iter_mut().zip(row) {
-                    *o = round_even((v * inv).clamp(-1.0, 1.0) * l) * back;
+                InputRange::Fixed(r) => r as f32,
+            };
+            *s = range;
+            let inv = 1.0 / range;
+            match dac.levels {
+                Some(l) => {
+                    // x_q = s · round(clamp(x/s, -1, 1) · L) / L
+                    let back = range / l;
+                    for (o, &v) in o.iter_mut().zip(row) {
+                        *o = round_even((v * inv).clamp(-1.0, 1.0) * l) * back;
+                    }
                 }
-            }
-            None => {
-                for (o, &v) in o.iter_mut().zip(row) {
-                    *o = (v * inv).clamp(-1.0, 1.0) * range;
+                None => {
+                    for (o, &v) in o.iter_mut().zip(row) {
+                        *o = (v * inv).clamp(-1.0, 1.0) * range;
+                    }
                 }
             }
         }
@@ -237,57 +233,53 @@ impl Adc {
     }
 }
 
-/// Rows `first..` of the output stage (as many as `y` holds).
-#[allow(clippy::too_many_arguments)]
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn adc_rows(
-    adc: Adc,
-    y: &mut [f32],
-    first: usize,
-    n: usize,
-    row_scales: &[f32],
-    w_max: f32,
-    alpha: f32,
-    key: NoiseKey,
-    call: u64,
-) {
-    let mut noise = vec![0f32; if adc.noise > 0.0 { n } else { 0 }];
-    let (b, sigma) = (adc.bound, adc.noise);
-    for (r, (row, &s)) in y.chunks_exact_mut(n).zip(row_scales).enumerate() {
-        let full = s * w_max;
-        let (to_norm, back) = (1.0 / full, full * alpha);
-        if sigma > 0.0 {
-            let stream = Stream::row(key, first + r, call);
-            if multiversion::target::target_cfg_f!(any(
-                target_feature = "fma",
-                target_arch = "aarch64"
-            )) {
-                gaussian::fill::<true>(stream, &mut noise);
+simd_kernel! {
+    /// Rows `first..` of the output stage (as many as `y` holds).
+    #[allow(clippy::too_many_arguments)]
+    fn adc_rows(
+        adc: Adc,
+        y: &mut [f32],
+        first: usize,
+        n: usize,
+        row_scales: &[f32],
+        w_max: f32,
+        alpha: f32,
+        key: NoiseKey,
+        call: u64,
+    ) {
+        let mut noise = vec![0f32; if adc.noise > 0.0 { n } else { 0 }];
+        let (b, sigma) = (adc.bound, adc.noise);
+        for (r, (row, &s)) in y.chunks_exact_mut(n).zip(row_scales).enumerate() {
+            let full = s * w_max;
+            let (to_norm, back) = (1.0 / full, full * alpha);
+            if sigma > 0.0 {
+                let stream = Stream::row(key, first + r, call);
+                if multiversion::target::target_cfg_f!(any(
+                    target_feature = "fma",
+                    target_arch = "aarch64"
+                )) {
+                    gaussian::fill::<true>(stream, &mut noise);
+                } else {
+                    gaussian::fill::<false>(stream, &mut noise);
+                }
+                for (v, z) in row.iter_mut().zip(&noise) {
+                    *v = (*v * to_norm + sigma * z).clamp(-b, b);
+                }
             } else {
-                gaussian::fill::<false>(stream, &mut noise);
-            }
-            for (v, z) in row.iter_mut().zip(&noise) {
-                *v = (*v * to_norm + sigma * z).clamp(-b, b);
-            }
-        } else {
-            for v in row.iter_mut() {
-                *v = (*v * to_norm).clamp(-b, b);
-            }
-        }
-        match adc.step {
-            Some(d) => {
-                let inv = 1.0 / d;
-                let back = back * d;
                 for v in row.iter_mut() {
-                    *v = round_even(*v * inv) * back;
+                    *v = (*v * to_norm).clamp(-b, b);
                 }
             }
-            None => row.iter_mut().for_each(|v| *v *= back),
+            match adc.step {
+                Some(d) => {
+                    let inv = 1.0 / d;
+                    let back = back * d;
+                    for v in row.iter_mut() {
+                        *v = round_even(*v * inv) * back;
+                    }
+                }
+                None => row.iter_mut().for_each(|v| *v *= back),
+            }
         }
     }
 }
