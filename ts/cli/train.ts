@@ -171,20 +171,13 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   useThreadsOption(args.threads);
   if (args.resume !== undefined) return resumeTraining(args, io);
   const { config, source } = resolveExperiment({ task: args.task, configFlag: args.config, overrides: args.overrides, cwd: io.cwd });
-  const task = TASKS[config.task];
-  const loaded = task.load(config.data, { dataPath: args.data, env: io.env, cwd: io.cwd, train: config.train, evalOnly: false });
-  try {
-    loaded.checkModel(config.model, 'model');
-  } catch (e) {
-    throw e instanceof ConfigError ? new ConfigError(`${source}: ${e.message}`) : e;
-  }
+  const { task, loaded } = loadForTraining(config, source, args.data, io);
   // config.json records what was run, the data actually read included.
   if (loaded.dataPath !== undefined) config.data.path = loaded.dataPath;
   const model = buildModel(config, task.inputSize);
   const files = prepareOutDir(args.out !== undefined ? resolve(io.cwd, args.out) : defaultOutDir(task.name, io.cwd));
 
-  io.stdout(`${loaded.summary}\n`);
-  io.stdout(`model ${describeModel(model, config.model)}\n`);
+  printHeader(io, loaded, model, config);
   const threads = threadCount();
   io.stdout(`config ${source}; ${config.train.epochs} epochs, batch ${config.train.batchSize}, lr ${config.train.lr}${config.train.lrDecay !== 1 ? ` x ${config.train.lrDecay} per epoch` : ''}, seed ${config.train.seed}; ${threads} thread${threads === 1 ? '' : 's'}\n`);
   io.stdout(`writing to ${files.dir}\n`);
@@ -195,6 +188,24 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   } finally {
     release();
   }
+}
+
+/** The task of `config` with its data loaded for training; a model the task cannot train is a ConfigError naming `source`. */
+function loadForTraining(config: ExperimentConfig, source: string, dataPath: string | undefined, io: CliIo): { task: Task; loaded: LoadedTask } {
+  const task = TASKS[config.task];
+  const loaded = task.load(config.data, { dataPath, env: io.env, cwd: io.cwd, train: config.train, evalOnly: false });
+  try {
+    loaded.checkModel(config.model, 'model');
+  } catch (e) {
+    throw e instanceof ConfigError ? new ConfigError(`${source}: ${e.message}`) : e;
+  }
+  return { task, loaded };
+}
+
+/** The first lines of a run, new or resumed: the data and the network. */
+function printHeader(io: CliIo, loaded: LoadedTask, model: Sequential, config: ExperimentConfig): void {
+  io.stdout(`${loaded.summary}\n`);
+  io.stdout(`model ${describeModel(model, config.model)}\n`);
 }
 
 /** `snu train --resume <dir>`: the run's checkpoint, config and metrics, trained on from its next epoch. */
@@ -212,9 +223,7 @@ async function resumeTraining(args: ReturnType<typeof parseTrainArgs> & { help: 
 async function resumeLocked(args: ReturnType<typeof parseTrainArgs> & { help: false }, io: CliIo): Promise<number> {
   const run = readRunToResume({ dir: args.resume!, task: args.task, epochs: args.overrides.epochs, cwd: io.cwd });
   const { config, files } = run;
-  const task = TASKS[config.task];
-  const loaded = task.load(config.data, { dataPath: args.data, env: io.env, cwd: io.cwd, train: config.train, evalOnly: false });
-  loaded.checkModel(config.model, `${files.config}: model`);
+  const { task, loaded } = loadForTraining(config, files.config, args.data, io);
   let model: Sequential;
   try {
     model = await Sequential.load(files.checkpoint);
@@ -228,8 +237,7 @@ async function resumeLocked(args: ReturnType<typeof parseTrainArgs> & { help: fa
     throw new CliError(`cannot resume ${files.dir}: config.json's model is not the network in checkpoint.snu (was config.json edited?)`);
   }
   const after = run.metrics.interruptedAt;
-  io.stdout(`${loaded.summary}\n`);
-  io.stdout(`model ${describeModel(model, config.model)}\n`);
+  printHeader(io, loaded, model, config);
   io.stdout(`resuming ${files.dir} at epoch ${run.startEpoch + 1} of ${config.train.epochs}${after ? ` (epoch ${after.epoch} was stopped at ${after.done}/${after.of} ${task.unit}: it starts again from its beginning)` : ''}\n`);
   await writeJson(files.config, config);
   return runTraining({ io, task, loaded, model, config, source: run.metrics.configSource, files, resumeFrom: run });
