@@ -41,7 +41,7 @@ mnistTest('snu train --threads n computes on n threads, records them in metrics.
   const n = availableParallelism() + 1;
   const out = join(tmp, 'run');
   const config = writeConfig(tmp, 'tiny', tinyMnist);
-  const env = { ...process.env, RAYON_NUM_THREADS: '1', MATMUL_NUM_THREADS: '1' };
+  const env = { ...process.env, RAYON_NUM_THREADS: '1' };
   const r = spawnSync(process.execPath, [join(root, 'bin', 'snu.mjs'), 'train', 'mnist', '--config', config, '--out', out, '--threads', String(n)], { cwd: tmp, env, encoding: 'utf8', timeout: 150_000 });
   t.is(r.status, 0, r.stderr);
   t.regex(r.stdout, new RegExp(`; ${n} threads\\n`));

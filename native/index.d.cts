@@ -174,7 +174,7 @@ export interface Prediction {
 
 /**
  * Starts the engine's pool with `threads` threads; throws if it is already running (a pool
- * cannot be resized). The TypeScript `setThreads` also sets `MATMUL_NUM_THREADS`.
+ * cannot be resized).
  */
 export declare function startThreadPool(threads: number): void
 

@@ -1,6 +1,6 @@
-// How many threads the engine computes on. Its two pools (rayon's for the parallel loops,
-// matrixmultiply's for the matrix products) each fix their size when first used, so the count
-// can be set once per process, before the first training or prediction call.
+// How many threads the engine computes on. Its pool (rayon's, which also runs the matrix
+// products) fixes its size when first used, so the count can be set once per process, before
+// the first training or prediction call.
 import { checkInteger } from './checks.js';
 import { native } from './native.js';
 
@@ -20,9 +20,6 @@ import { native } from './native.js';
 export function setThreads(threads: number): void {
   const n = checkInteger('threads', threads, 1, 1024);
   native.startThreadPool(n);
-  // matrixmultiply reads this once, at its first product; every product runs on the pool
-  // started above, so none has run yet.
-  process.env.MATMUL_NUM_THREADS = String(n);
 }
 
 /**

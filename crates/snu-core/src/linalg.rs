@@ -1,7 +1,16 @@
-//! Matrix products through `matrixmultiply` (SIMD chosen at run time, threaded).
+//! Matrix products: `matrixmultiply`'s kernels (SIMD chosen at run time), one thread per call,
+//! with large products split into blocks across rayon's pool.
 //!
 //! All matrices are row-major `f32` slices. Transposes are expressed through strides,
 //! so no product ever copies its operands.
+//!
+//! Why not matrixmultiply's own threading: it keeps a second pool beside rayon's (on 2 cores, 3
+//! busy threads and an idle rayon worker yielding against them), and it stops at 4 threads.
+//! Splitting here runs every product on the engine's pool, on all its threads. The blocks cut C
+//! along rows or columns, never along `k`, so each element is the same sum of the same products
+//! in the same order whatever the split: results do not depend on the thread count.
+
+use rayon::prelude::*;
 
 /// A row-major matrix view: `rows x cols`, element (i, j) at `i * cols + j`.
 #[derive(Clone, Copy)]
@@ -17,6 +26,34 @@ impl<'a> Mat<'a> {
         Mat { data, rows, cols }
     }
 }
+
+/// Products of fewer multiply-adds than this run on one thread (a split costs microseconds; this
+/// is about 30 µs of work).
+const PARALLEL_MIN_MULADDS: usize = 1 << 20;
+/// Blocks are multiples of this many rows or columns: whole tiles of every micro-kernel (4 to 16).
+const BLOCK_ALIGN: usize = 64;
+
+/// An operand as `matrixmultiply` takes it: a pointer and the strides of rows and columns.
+#[derive(Clone, Copy)]
+struct Strided {
+    ptr: *const f32,
+    rs: isize,
+    cs: isize,
+}
+
+/// The output: row-major, `rs` floats between rows.
+#[derive(Clone, Copy)]
+struct Out {
+    ptr: *mut f32,
+    rs: isize,
+}
+
+// SAFETY: the blocks of one product read shared operands and write disjoint parts of C (see
+// `gemm`); the pointers are not used after it returns.
+unsafe impl Send for Strided {}
+unsafe impl Sync for Strided {}
+unsafe impl Send for Out {}
+unsafe impl Sync for Out {}
 
 /// `C = alpha * op(A) op(B) + beta * C` where `op` optionally transposes.
 /// `c` is row-major with `op(A).rows` rows and `op(B).cols` columns.
@@ -40,26 +77,46 @@ pub fn gemm(alpha: f32, a: Mat, trans_a: bool, b: Mat, trans_b: bool, beta: f32,
         c[..m * n].iter_mut().for_each(|x| *x *= beta);
         return;
     }
-    // SAFETY: the shapes and strides above describe memory inside the slices
-    // (asserted lengths), and `c` does not alias `a` or `b` (borrow rules).
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            alpha,
-            a.data.as_ptr(),
-            rsa,
-            csa,
-            b.data.as_ptr(),
-            rsb,
-            csb,
-            beta,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
+    let a = Strided { ptr: a.data.as_ptr(), rs: rsa, cs: csa };
+    let b = Strided { ptr: b.data.as_ptr(), rs: rsb, cs: csb };
+    let out = Out { ptr: c.as_mut_ptr(), rs: n as isize };
+    let parts = if m * k * n >= PARALLEL_MIN_MULADDS { rayon::current_num_threads() } else { 1 };
+    // Cut the longer side of C: a row block packs all of B again, a column block all of A.
+    let (long, by_rows) = if m >= n { (m, true) } else { (n, false) };
+    let block = long.div_ceil(parts).next_multiple_of(BLOCK_ALIGN);
+    if parts == 1 || block >= long {
+        // SAFETY: the shapes and strides above describe memory inside the slices
+        // (asserted lengths), and `c` does not alias `a` or `b` (borrow rules).
+        return unsafe { sgemm(m, k, n, alpha, a, b, beta, out) };
     }
+    (0..long.div_ceil(block)).into_par_iter().for_each(|i| {
+        // Whole structs, so that the closure captures them (Send) rather than their raw pointers.
+        let (a, b, out) = (a, b, out);
+        let (start, len) = (i * block, block.min(long - i * block));
+        // SAFETY: as above; block i covers rows (or columns) start..start + len of C, which no
+        // other block writes, and reads only the matching rows of A (or columns of B).
+        unsafe {
+            if by_rows {
+                let a = Strided { ptr: a.ptr.offset(start as isize * a.rs), ..a };
+                let out = Out { ptr: out.ptr.offset(start as isize * out.rs), ..out };
+                sgemm(len, k, n, alpha, a, b, beta, out)
+            } else {
+                let b = Strided { ptr: b.ptr.offset(start as isize * b.cs), ..b };
+                let out = Out { ptr: out.ptr.add(start), ..out };
+                sgemm(m, k, len, alpha, a, b, beta, out)
+            }
+        }
+    });
+}
+
+/// One single-threaded `matrixmultiply` call on `m x k` by `k x n` into `m x n`.
+///
+/// # Safety
+/// The pointers and strides must describe memory valid for those shapes, and `out` must not
+/// overlap `a` or `b`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn sgemm(m: usize, k: usize, n: usize, alpha: f32, a: Strided, b: Strided, beta: f32, out: Out) {
+    unsafe { matrixmultiply::sgemm(m, k, n, alpha, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, out.ptr, out.rs, 1) }
 }
 
 #[cfg(test)]
@@ -84,6 +141,37 @@ mod tests {
             }
         }
         t
+    }
+
+    /// Products big enough to be split, on a pool of 3 threads, against the same products on
+    /// one thread: equal bit for bit, whether C is cut by rows or by columns, for every transpose.
+    #[test]
+    fn split_products_equal_the_one_thread_product_bit_for_bit() {
+        let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+        let (one, three) = (pool(1), pool(3));
+        // (m, k, n): rows cut (m >= n), columns cut, and sizes that leave a short last block.
+        for (m, k, n) in [(300, 64, 70), (20, 200, 700), (257, 129, 193)] {
+            assert!(m * k * n >= PARALLEL_MIN_MULADDS);
+            let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let (at, bt) = (transpose(&a, m, k), transpose(&b, k, n));
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let am = if ta { Mat::new(&at, k, m) } else { Mat::new(&a, m, k) };
+                let bm = if tb { Mat::new(&bt, n, k) } else { Mat::new(&b, k, n) };
+                let run = |p: &rayon::ThreadPool| {
+                    let mut c: Vec<f32> = (0..m * n).map(|i| (i % 7) as f32).collect();
+                    p.install(|| gemm(0.5, am, ta, bm, tb, 0.25, &mut c));
+                    c
+                };
+                let (c1, c3) = (run(&one), run(&three));
+                assert!(c1.iter().zip(&c3).all(|(x, y)| x.to_bits() == y.to_bits()), "{m}x{k}x{n} {ta} {tb}");
+                let want = naive(&a, &b, m, k, n);
+                for (i, (x, w)) in c3.iter().zip(&want).enumerate() {
+                    let expect = 0.5 * w + 0.25 * (i % 7) as f32;
+                    assert!((x - expect).abs() < 1e-3 * (1.0 + expect.abs()), "{m}x{k}x{n} {ta} {tb} at {i}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -24,8 +24,7 @@ pub fn thread_count() -> usize {
 
 /// Starts rayon's global pool with `threads` threads. A pool cannot be resized, so this works
 /// only before the first parallel call of the process; afterwards it is an error that names
-/// the running pool's size. (`matrixmultiply` reads its own count, `MATMUL_NUM_THREADS`, at
-/// its first product; the Node binding sets that variable alongside.)
+/// the running pool's size. The matrix products run on this pool too (`linalg`).
 pub fn start_pool(threads: usize) -> crate::Result<()> {
     if threads == 0 {
         crate::bail!("threads: expected at least 1, got 0");

@@ -21,7 +21,7 @@ pub fn thread_count() -> u32 {
 }
 
 /// Starts the engine's pool with `threads` threads; throws if it is already running (a pool
-/// cannot be resized). The TypeScript `setThreads` also sets `MATMUL_NUM_THREADS`.
+/// cannot be resized).
 #[napi]
 pub fn start_thread_pool(#[napi(ts_arg_type = "number")] threads: Unknown) -> Result<()> {
     guard("startThreadPool", || {
