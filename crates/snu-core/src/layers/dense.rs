@@ -8,6 +8,12 @@ use crate::linalg::{gemm, Mat};
 use crate::params::ParamStore;
 use crate::rng::{glorot_uniform, Rng};
 use crate::spec::DenseSpec;
+use rayon::prelude::*;
+
+/// Elements per parallel task of the element-wise backward pass.
+const ELEMENTS_PER_TASK: usize = 1 << 14;
+/// Columns per parallel task of the bias gradient.
+const COLUMNS_PER_TASK: usize = 1024;
 
 pub struct DenseLayer {
     pub in_size: usize,
@@ -99,15 +105,31 @@ impl DenseLayer {
     ) {
         let (rows, n, m) = (shape.rows(), self.units, self.in_size);
         ensure_len(&mut self.dpre, rows * n);
-        // dpre = dy ⊙ act'(pre), through the output.
-        for ((d, &g), &y) in self.dpre.iter_mut().zip(dy).zip(&self.y) {
-            *d = g * self.activation.derivative_from_output(y);
-        }
+        // dpre = dy ⊙ act'(pre), through the output. (On a 10,000-word softmax these two passes
+        // read 7M values per step; on one thread they were 4 % of a 2-thread PTB step.)
+        let act = self.activation;
+        self.dpre[..rows * n]
+            .par_chunks_mut(ELEMENTS_PER_TASK)
+            .zip(dy.par_chunks(ELEMENTS_PER_TASK))
+            .zip(self.y.par_chunks(ELEMENTS_PER_TASK))
+            .for_each(|((d, g), y)| {
+                for ((d, &g), &y) in d.iter_mut().zip(g).zip(y) {
+                    *d = g * act.derivative_from_output(y);
+                }
+            });
         if let Some(b) = self.b {
-            let db = &mut p.grads[b];
-            for row in self.dpre.chunks_exact(n) {
-                db.iter_mut().zip(row).for_each(|(a, v)| *a += v);
-            }
+            // db = sum over rows of dpre, split by columns: each column still sums its rows in
+            // order, so the result does not depend on the thread count.
+            let dpre = &self.dpre[..rows * n];
+            p.grads[b]
+                .par_chunks_mut(COLUMNS_PER_TASK)
+                .enumerate()
+                .for_each(|(i, db)| {
+                    let first = i * COLUMNS_PER_TASK;
+                    for row in dpre.chunks_exact(n) {
+                        db.iter_mut().zip(&row[first..]).for_each(|(a, v)| *a += v);
+                    }
+                });
         }
         if self.tied {
             // dE += dpre^T X;  dX = dpre E
