@@ -30,8 +30,10 @@ impl<'a> Mat<'a> {
 /// Products of fewer multiply-adds than this run on one thread (a split costs microseconds; this
 /// is about 30 µs of work).
 const PARALLEL_MIN_MULADDS: usize = 1 << 20;
-/// Blocks are multiples of this many rows or columns: whole tiles of every micro-kernel (4 to 16).
-const BLOCK_ALIGN: usize = 64;
+/// Blocks start at multiples of this many rows or columns, so that they cut C along the tile
+/// grid of every micro-kernel (tiles of 4 to 16, inside row panels of 64): each element falls in
+/// the same kind of tile, full or edge, as without the split, and is rounded the same way.
+const BLOCK_ALIGN: usize = 16;
 
 /// An operand as `matrixmultiply` takes it: a pointer and the strides of rows and columns.
 #[derive(Clone, Copy)]
@@ -69,6 +71,7 @@ pub fn gemm(alpha: f32, a: Mat, trans_a: bool, b: Mat, trans_b: bool, beta: f32,
         (b.rows, b.cols, b.cols as isize, 1)
     };
     assert_eq!(k, kb, "inner dimensions differ");
+    assert!(a.data.len() >= a.rows * a.cols && b.data.len() >= b.rows * b.cols, "operand too small");
     assert!(c.len() >= m * n, "output too small");
     if m == 0 || n == 0 {
         return;
@@ -145,13 +148,18 @@ mod tests {
 
     /// Products big enough to be split, on a pool of 3 threads, against the same products on
     /// one thread: equal bit for bit, whether C is cut by rows or by columns, for every transpose.
+    /// alpha and beta are not powers of two, so that full and edge tiles (which round
+    /// `alpha ab + beta c` differently) would differ if a block boundary moved the tile grid.
     #[test]
     fn split_products_equal_the_one_thread_product_bit_for_bit() {
         let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
         let (one, three) = (pool(1), pool(3));
-        // (m, k, n): rows cut (m >= n), columns cut, and sizes that leave a short last block.
-        for (m, k, n) in [(300, 64, 70), (20, 200, 700), (257, 129, 193)] {
+        // (m, k, n): rows cut (m >= n), columns cut, short last blocks, and k beyond one
+        // 256-deep panel (the second panel adds to C with beta 1).
+        for (m, k, n) in [(300, 64, 70), (20, 200, 700), (257, 129, 193), (150, 300, 37)] {
+            let long = m.max(n);
             assert!(m * k * n >= PARALLEL_MIN_MULADDS);
+            assert!(long.div_ceil(3).next_multiple_of(BLOCK_ALIGN) < long, "{m}x{k}x{n} is split");
             let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
             let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
             let (at, bt) = (transpose(&a, m, k), transpose(&b, k, n));
@@ -160,14 +168,14 @@ mod tests {
                 let bm = if tb { Mat::new(&bt, n, k) } else { Mat::new(&b, k, n) };
                 let run = |p: &rayon::ThreadPool| {
                     let mut c: Vec<f32> = (0..m * n).map(|i| (i % 7) as f32).collect();
-                    p.install(|| gemm(0.5, am, ta, bm, tb, 0.25, &mut c));
+                    p.install(|| gemm(0.7, am, ta, bm, tb, 0.3, &mut c));
                     c
                 };
                 let (c1, c3) = (run(&one), run(&three));
                 assert!(c1.iter().zip(&c3).all(|(x, y)| x.to_bits() == y.to_bits()), "{m}x{k}x{n} {ta} {tb}");
                 let want = naive(&a, &b, m, k, n);
                 for (i, (x, w)) in c3.iter().zip(&want).enumerate() {
-                    let expect = 0.5 * w + 0.25 * (i % 7) as f32;
+                    let expect = 0.7 * w + 0.3 * (i % 7) as f32;
                     assert!((x - expect).abs() < 1e-3 * (1.0 + expect.abs()), "{m}x{k}x{n} {ta} {tb} at {i}");
                 }
             }
