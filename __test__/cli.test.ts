@@ -14,8 +14,8 @@ import { Progress } from '../ts/cli/progress.js';
 import { TASKS } from '../ts/cli/tasks.js';
 import type { RunMetrics } from '../ts/cli/train.js';
 import { jsbDataset, loadJsb } from '../ts/datasets/jsb.js';
-import { encodedDataset, oneHot } from '../ts/data.js';
-import { defaultMnistDir, loadMnist } from '../ts/datasets/mnist.js';
+import { encodedDataset, oneHot, type Encoder } from '../ts/data.js';
+import { defaultMnistDir, loadMnist, type MnistSplit } from '../ts/datasets/mnist.js';
 import { rateEncoder } from '../ts/encoders.js';
 import { frameNll } from '../ts/datasets/nll.js';
 import { lmBatches, loadPtb } from '../ts/datasets/ptb.js';
@@ -161,6 +161,10 @@ test('config errors name the field, exit 2, and suggest the fix', async (t) => {
     [bad('readout', (c) => (c.model.readout = 'sequence')), /model\.readout: expected 'sum' or 'mean' or 'last' for mnist/],
     [bad('steps', (c) => delete c.data.steps), /data\.steps: expected an integer from 1 to 16777216, got nothing/],
     [bad('evalSteps', (c) => (c.data.evalSteps = 0.5)), /data\.evalSteps: expected an integer from 1 to 16777216, got number 0\.5/],
+    [
+      bad('evalSize', (c) => (c.data.evalSteps = 50_000)),
+      /data\.evalSteps x data\.evalBatchSize: 50000 steps x 64 images x 784 pixels = 2508800000 values per evaluation batch, above the 2147483647 the engine takes; lower evalBatchSize/,
+    ],
     [bad('dataTypo', (c) => (c.data.step = 3)), /data\.step: unknown field \(did you mean 'steps'\?\)/],
     [bad('epochs', (c) => (c.train.epochs = '3')), /train\.epochs: expected an integer >= 1, got the string '3'/],
     [bad('task', (c) => (c.task = 'jsb')), /the config is for 'jsb' but the command names 'mnist'/],
@@ -283,27 +287,32 @@ mnistTest('train mnist writes checkpoint, best, config and metrics; eval prints 
 
 mnistTest('data.evalSteps: validation and test are measured over a longer rate code with the training probability per step', async (t) => {
   const out = join(tmp, 'run-mnist-eval-steps');
-  const data = { ...tinyMnist.data, evalSteps: 18 };
+  // maxSpikes 3 over 6 steps: p = v / 2 per step, so over 18 steps up to 9 spikes.
+  const data = { ...tinyMnist.data, maxSpikes: 3, evalSteps: 18 };
   const config = configFile('tiny-mnist-eval-steps', { ...tinyMnist, data });
   const r = await snu(['train', 'mnist', '--config', config, '--out', out]);
   t.is(r.code, 0, r.err);
-  t.regex(r.out, /rate-coded over 6 steps \(up to 6 spikes per pixel\), measured over 18 steps$/m);
+  t.regex(r.out, /rate-coded over 6 steps \(up to 3 spikes per pixel\), measured over 18 steps$/m);
   const m = readJson<RunMetrics>(join(out, 'metrics.json'));
 
-  // Independently: the checkpoint on the first 200 test images, coded over 18 steps with p = v.
+  // Independently: the checkpoint (one epoch, so also the model validation saw) on the first 200
+  // test images and on the 100 held-out training images, coded over 18 steps with p = v / 2.
   const model = await Sequential.load(join(out, 'checkpoint.snu'));
-  const test200 = loadMnist('test');
-  const x = test200.images.subarray(0, 200 * 784);
-  const y = oneHot(test200.labels.subarray(0, 200), 10);
-  const set = encodedDataset({ x, y, features: 784, encoder: rateEncoder({ steps: 18, maxSpikes: 18 }) });
-  const direct = await model.evaluate(set, { batchSize: data.evalBatchSize, seed: 0 });
-  t.is(m.test!.accuracy, direct.accuracy);
-  t.is(m.test!.loss, direct.loss);
-  const sixSteps = await model.evaluate(
-    encodedDataset({ x, y, features: 784, encoder: rateEncoder({ steps: 6 }) }),
-    { batchSize: data.evalBatchSize, seed: 0 },
-  );
-  t.not(m.test!.loss, sixSteps.loss, 'the training code (6 steps) measures otherwise');
+  const measure = async (split: MnistSplit, first: number, count: number, encoder: Encoder) => {
+    const x = split.images.subarray(first * 784, (first + count) * 784);
+    const y = oneHot(split.labels.subarray(first, first + count), 10);
+    return model.evaluate(encodedDataset({ x, y, features: 784, encoder }), { batchSize: data.evalBatchSize, seed: 0 });
+  };
+  const evalCode = rateEncoder({ steps: 18, maxSpikes: 9 });
+  const test = await measure(loadMnist('test'), 0, 200, evalCode);
+  t.is(m.test!.accuracy, test.accuracy);
+  t.is(m.test!.loss, test.loss);
+  const train = loadMnist('train');
+  const valid = await measure(train, train.count - 100, 100, evalCode);
+  t.is(m.epochs[0]!.val!.accuracy, valid.accuracy);
+  t.is(m.epochs[0]!.val!.loss, valid.loss);
+  const trainCode = await measure(loadMnist('test'), 0, 200, rateEncoder({ steps: 6, maxSpikes: 3 }));
+  t.not(m.test!.loss, trainCode.loss, 'the training code (6 steps) measures otherwise');
 });
 
 jsbTest('train jsb reports the frame NLL that frameNll computes from the model\'s predictions', async (t) => {

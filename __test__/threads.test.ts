@@ -1,4 +1,4 @@
-// The engine's thread count: `setThreads` before the pools start, `--threads` of the CLI, and
+// The engine's thread count: `setThreads` before the pool starts, `--threads` of the CLI, and
 // the count recorded in metrics.json. A fresh process is the only place a count can be set,
 // so the effect is checked in a spawned `snu`; in this process the pool is already running.
 import test from 'ava';

@@ -7,7 +7,7 @@ import { native } from './native.js';
 /**
  * Sets the number of threads the engine computes on (default: `RAYON_NUM_THREADS`, or one per
  * core). Call it before the first training or prediction call of the process: afterwards the
- * pools are running and cannot be resized, and it throws, naming the running count. Useful to
+ * pool is running and cannot be resized, and it throws, naming the running count. Useful to
  * run two jobs side by side on a small machine without their threads fighting for the cores.
  *
  * @example

@@ -35,6 +35,8 @@ export interface ImageData {
 }
 
 const PIXELS = 784;
+/** The most values one array handed to the engine may hold. */
+const MAX_VALUES = 2 ** 31 - 1;
 const CLASSES = 10;
 /** Seed of the test set's rate code: fixed, so that `snu eval` measures exactly what training reported. */
 const EVAL_SEED = 0;
@@ -50,6 +52,14 @@ function validateData(raw: unknown, path: string): ImageData {
     evalBatchSize: optional(o.evalBatchSize, (v) => integer(`${path}.evalBatchSize`, v, 1), 500),
     verify: optional(o.verify, (v) => boolean(`${path}.verify`, v), true),
   };
+  // Each evaluation batch is one dense [evalSteps, evalBatchSize, 784] array; say so before
+  // training rather than at the first validation.
+  const values = data.evalSteps * data.evalBatchSize * PIXELS;
+  if (values > MAX_VALUES) {
+    throw new ConfigError(
+      `${path}.evalSteps x ${path}.evalBatchSize: ${data.evalSteps} steps x ${data.evalBatchSize} images x ${PIXELS} pixels = ${values} values per evaluation batch, above the ${MAX_VALUES} the engine takes; lower evalBatchSize`,
+    );
+  }
   const limit = optional(o.limit, (v) => integer(`${path}.limit`, v, 1));
   const testLimit = optional(o.testLimit, (v) => integer(`${path}.testLimit`, v, 1));
   const dir = optional(o.path, (v) => string(`${path}.path`, v));

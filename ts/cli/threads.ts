@@ -1,5 +1,5 @@
 // `--threads <n>` of `snu train` and `snu eval`: the engine's thread count, set before any
-// engine work of the command (the pools fix their size when first used).
+// engine work of the command (the pool fixes its size when first used).
 import { setThreads } from '../threads.js';
 import type { OptionSpec } from './args.js';
 import { CliError } from './errors.js';
