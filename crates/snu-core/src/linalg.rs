@@ -86,8 +86,8 @@ pub fn gemm(alpha: f32, a: Mat, trans_a: bool, b: Mat, trans_b: bool, beta: f32,
     let parts = if m * k * n >= PARALLEL_MIN_MULADDS { rayon::current_num_threads() } else { 1 };
     // Cut the longer side of C: a row block packs all of B again, a column block all of A.
     let (long, by_rows) = if m >= n { (m, true) } else { (n, false) };
-    let block = long.div_ceil(parts).next_multiple_of(BLOCK_ALIGN);
-    if parts == 1 || block >= long {
+    let block = block_len(long, parts);
+    if block >= long {
         // SAFETY: the shapes and strides above describe memory inside the slices
         // (asserted lengths), and `c` does not alias `a` or `b` (borrow rules).
         return unsafe { sgemm(m, k, n, alpha, a, b, beta, out) };
@@ -110,6 +110,11 @@ pub fn gemm(alpha: f32, a: Mat, trans_a: bool, b: Mat, trans_b: bool, beta: f32,
             }
         }
     });
+}
+
+/// The rows (or columns) of each block when `long` of them are shared among `parts` threads.
+fn block_len(long: usize, parts: usize) -> usize {
+    long.div_ceil(parts).next_multiple_of(BLOCK_ALIGN)
 }
 
 /// One single-threaded `matrixmultiply` call on `m x k` by `k x n` into `m x n`.
@@ -136,6 +141,15 @@ mod tests {
         c
     }
 
+    /// `x` (`rows x cols`) as `gemm` takes it: itself, or its transpose `xt` marked transposed.
+    fn operand<'a>(x: &'a [f32], xt: &'a [f32], rows: usize, cols: usize, trans: bool) -> Mat<'a> {
+        if trans {
+            Mat::new(xt, cols, rows)
+        } else {
+            Mat::new(x, rows, cols)
+        }
+    }
+
     fn transpose(a: &[f32], r: usize, c: usize) -> Vec<f32> {
         let mut t = vec![0f32; r * c];
         for i in 0..r {
@@ -159,13 +173,12 @@ mod tests {
         for (m, k, n) in [(300, 64, 70), (20, 200, 700), (257, 129, 193), (150, 300, 37)] {
             let long = m.max(n);
             assert!(m * k * n >= PARALLEL_MIN_MULADDS);
-            assert!(long.div_ceil(3).next_multiple_of(BLOCK_ALIGN) < long, "{m}x{k}x{n} is split");
+            assert!(block_len(long, 3) < long, "{m}x{k}x{n} is split");
             let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
             let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
             let (at, bt) = (transpose(&a, m, k), transpose(&b, k, n));
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-                let am = if ta { Mat::new(&at, k, m) } else { Mat::new(&a, m, k) };
-                let bm = if tb { Mat::new(&bt, n, k) } else { Mat::new(&b, k, n) };
+                let (am, bm) = (operand(&a, &at, m, k, ta), operand(&b, &bt, k, n, tb));
                 let run = |p: &rayon::ThreadPool| {
                     let mut c: Vec<f32> = (0..m * n).map(|i| (i % 7) as f32).collect();
                     p.install(|| gemm(0.7, am, ta, bm, tb, 0.3, &mut c));
@@ -191,16 +204,7 @@ mod tests {
         let at = transpose(&a, m, k);
         let bt = transpose(&b, k, n);
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-            let am = if ta {
-                Mat::new(&at, k, m)
-            } else {
-                Mat::new(&a, m, k)
-            };
-            let bm = if tb {
-                Mat::new(&bt, n, k)
-            } else {
-                Mat::new(&b, k, n)
-            };
+            let (am, bm) = (operand(&a, &at, m, k, ta), operand(&b, &bt, k, n, tb));
             let mut c = vec![1f32; m * n];
             gemm(1.0, am, ta, bm, tb, 0.0, &mut c);
             for (x, y) in c.iter().zip(&want) {
