@@ -12,7 +12,9 @@ import { resolveExperiment } from '../ts/cli/experiment.js';
 import { builtinConfigs, CONFIG_DIR } from '../ts/cli/paths.js';
 import { Progress } from '../ts/cli/progress.js';
 import { TASKS } from '../ts/cli/tasks.js';
-import type { RunMetrics } from '../ts/cli/train.js';
+import { buildModel, type RunMetrics } from '../ts/cli/train.js';
+import { epochLr } from '../ts/cli/schedule.js';
+import { epochSeed } from '../ts/cli/task.js';
 import { jsbDataset, loadJsb } from '../ts/datasets/jsb.js';
 import { encodedDataset, oneHot, type Encoder } from '../ts/data.js';
 import { defaultMnistDir, loadMnist, type MnistSplit } from '../ts/datasets/mnist.js';
@@ -160,12 +162,18 @@ test('config errors name the field, exit 2, and suggest the fix', async (t) => {
     [bad('loss', (c) => (c.model.loss = 'mse')), /model\.loss: expected 'softmaxCrossEntropy' for mnist, got 'mse'/],
     [bad('readout', (c) => (c.model.readout = 'sequence')), /model\.readout: expected 'sum' or 'mean' or 'last' for mnist/],
     [bad('steps', (c) => delete c.data.steps), /data\.steps: expected an integer from 1 to 16777216, got nothing/],
+    [bad('smoothing', (c) => (c.data.labelSmoothing = 1)), /data\.labelSmoothing: expected a number >= 0 and < 1, got number 1/],
     [bad('evalSteps', (c) => (c.data.evalSteps = 0.5)), /data\.evalSteps: expected an integer from 1 to 16777216, got number 0\.5/],
     [
       bad('evalSize', (c) => (c.data.evalSteps = 50_000)),
       /data\.evalSteps x data\.evalBatchSize: 50000 steps x 64 images x 784 pixels = 2508800000 values per evaluation batch, above the 2147483647 the engine takes; lower evalBatchSize/,
     ],
     [bad('dataTypo', (c) => (c.data.step = 3)), /data\.step: unknown field \(did you mean 'steps'\?\)/],
+    [bad('schedule', (c) => (c.train.lrSchedule = 'linear')), /train\.lrSchedule: expected one of 'exponential', 'cosine', got the string 'linear'/],
+    [
+      bad('cosineDecay', (c) => Object.assign(c.train, { lrSchedule: 'cosine', lrDecay: 0.9 })),
+      /train\.lrDecay: applies to the 'exponential' schedule only, not to 'cosine' \(remove it\)/,
+    ],
     [bad('epochs', (c) => (c.train.epochs = '3')), /train\.epochs: expected an integer >= 1, got the string '3'/],
     [bad('task', (c) => (c.task = 'jsb')), /the config is for 'jsb' but the command names 'mnist'/],
     [bad('topTypo', (c) => (c.trian = c.train)), /config\.trian: unknown field \(did you mean 'train'\?\)/],
@@ -249,6 +257,7 @@ mnistTest('train mnist writes checkpoint, best, config and metrics; eval prints 
   t.is(resolved.train.epochs, 2, '--epochs applied');
   t.is(resolved.train.seed, 3, '--seed applied');
   t.is(resolved.train.lrDecay, 1, 'defaults filled in');
+  t.is(resolved.train.lrSchedule, 'exponential');
   t.is(resolved.model.layers[0].surrogate.kind, 'tanh', 'canonical layer specs');
 
   const m = readJson<RunMetrics>(join(out, 'metrics.json'));
@@ -285,6 +294,25 @@ mnistTest('train mnist writes checkpoint, best, config and metrics; eval prints 
   t.regex(wrongTask.err, /does not fit the jsb task/);
 });
 
+test('epochLr: the exponential and cosine schedules at their closed-form points', (t) => {
+  const train = { epochs: 3, batchSize: 1, lr: 0.004, seed: 0, lrDecay: 1, lrSchedule: 'cosine' as const };
+  // cos(0) = 1, cos(pi/3) = 1/2, cos(2 pi/3) = -1/2.
+  const close = (a: number, b: number) => t.true(Math.abs(a - b) <= 1e-15, `${a} vs ${b}`);
+  [0.004, 0.003, 0.001].forEach((lr, epoch) => close(epochLr(train, epoch), lr));
+  const exponential = { ...train, lr: 0.01, lrDecay: 0.5, lrSchedule: 'exponential' as const };
+  [0.01, 0.005, 0.0025].forEach((lr, epoch) => close(epochLr(exponential, epoch), lr));
+});
+
+mnistTest('train.lrSchedule cosine: each epoch trains at its point on the cosine and the header says so', async (t) => {
+  const out = join(tmp, 'run-mnist-cosine');
+  const config = configFile('tiny-mnist-cosine', { ...tinyMnist, train: { ...tinyMnist.train, epochs: 2, lr: 0.004, lrSchedule: 'cosine' } });
+  const r = await snu(['train', 'mnist', '--config', config, '--out', out]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /2 epochs, batch 32, lr 0\.004 on a cosine to 0 over 2 epochs, seed 1/);
+  // cos(pi/2) = 0: the second epoch at half the rate.
+  t.deepEqual(readJson<RunMetrics>(join(out, 'metrics.json')).epochs.map((e) => e.lr), [0.004, 0.002]);
+});
+
 mnistTest('data.evalSteps: validation and test are measured over a longer rate code with the training probability per step', async (t) => {
   const out = join(tmp, 'run-mnist-eval-steps');
   // maxSpikes 3 over 6 steps: p = v / 2 per step, so over 18 steps up to 9 spikes.
@@ -313,6 +341,50 @@ mnistTest('data.evalSteps: validation and test are measured over a longer rate c
   t.is(m.epochs[0]!.val!.loss, valid.loss);
   const trainCode = await measure(loadMnist('test'), 0, 200, rateEncoder({ steps: 6, maxSpikes: 3 }));
   t.not(m.test!.loss, trainCode.loss, 'the training code (6 steps) measures otherwise');
+});
+
+mnistTest('data.labelSmoothing: training targets are (1 - e) one-hot + e / 10, validation stays one-hot', async (t) => {
+  const e = 0.2;
+  const config = resolveExperiment({
+    task: 'mnist',
+    configFlag: configFile('tiny-mnist-smoothing', { ...tinyMnist, data: { ...tinyMnist.data, labelSmoothing: e } }),
+    overrides: {},
+    cwd: tmp,
+  }).config;
+  const loaded = TASKS.mnist.load(config.data, { dataPath: undefined, env: process.env, cwd: tmp, train: config.train, evalOnly: false });
+  t.regex(loaded.summary, /training labels smoothed by 0\.2$/);
+  const model = buildModel(config, 784);
+  const signal = new AbortController().signal;
+  await loaded.trainEpoch(model, { epoch: 0, train: config.train, signal, onStep: () => {} });
+
+  // Independently: the same start trained by fit on the first 384 training images (data.limit)
+  // with targets smoothed here, and with one-hot targets.
+  const train = loadMnist('train');
+  const trainOn = async (y: Float32Array) => {
+    const m = buildModel(config, 784);
+    const x = train.images.subarray(0, 384 * 784);
+    await m.fit(encodedDataset({ x, y, features: 784, encoder: rateEncoder({ steps: 6, maxSpikes: 6 }) }), {
+      epochs: 1,
+      batchSize: config.train.batchSize,
+      seed: epochSeed(config.train.seed, 0),
+    });
+    return m.getWeights();
+  };
+  const oneHotY = oneHot(train.labels.subarray(0, 384), 10);
+  const smoothedY = oneHotY.map((v) => (1 - e) * v + e / 10);
+  t.deepEqual(model.getWeights(), await trainOn(smoothedY));
+  t.notDeepEqual(model.getWeights(), await trainOn(oneHotY), 'smoothing changes training');
+
+  const valid = encodedDataset({
+    x: train.images.subarray((train.count - 100) * 784, train.count * 784),
+    y: oneHot(train.labels.subarray(train.count - 100), 10),
+    features: 784,
+    encoder: rateEncoder({ steps: 6, maxSpikes: 6 }),
+  });
+  const direct = await model.evaluate(valid, { batchSize: config.data.evalBatchSize as number, seed: 0 });
+  const reported = await loaded.evaluate(model, 'valid');
+  t.is(reported.loss, direct.loss, 'validation loss against one-hot targets');
+  t.is(reported.accuracy, direct.accuracy);
 });
 
 jsbTest('train jsb reports the frame NLL that frameNll computes from the model\'s predictions', async (t) => {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dense, embedding, snu } from '../layers.js';
 import type { LayerSpec, LossSpec, OptimizerSpec, Readout } from '../spec.js';
+import { LR_SCHEDULES, type LrSchedule } from './schedule.js';
 import { boolean, ConfigError, integer, number, object, oneOf, optional, show, string } from './validate.js';
 
 /** The tasks `snu train` knows. */
@@ -28,8 +29,10 @@ export interface TrainConfig {
   batchSize: number;
   lr: number;
   seed: number;
-  /** The learning rate is multiplied by this after every epoch. */
+  /** The learning rate is multiplied by this after every epoch (`exponential` schedule only). */
   lrDecay: number;
+  /** How the learning rate moves from epoch to epoch (see `epochLr`); default `exponential`. */
+  lrSchedule: LrSchedule;
 }
 
 /** A whole experiment; `D` is the task's data options. */
@@ -208,14 +211,20 @@ export function validateModel(raw: unknown, path = 'model'): ModelConfig {
 
 /** Validates the `train` section. */
 export function validateTrain(raw: unknown, path = 'train'): TrainConfig {
-  const o = object(path, raw, ['epochs', 'batchSize', 'lr', 'seed', 'lrDecay']);
-  return {
+  const o = object(path, raw, ['epochs', 'batchSize', 'lr', 'seed', 'lrDecay', 'lrSchedule']);
+  const train: TrainConfig = {
     epochs: integer(`${path}.epochs`, o.epochs, 1),
     batchSize: integer(`${path}.batchSize`, o.batchSize, 1),
     lr: number(`${path}.lr`, o.lr, { min: 0, exclusiveMin: true }),
     seed: optional(o.seed, (v) => integer(`${path}.seed`, v, 0, 2 ** 32 - 1), 0),
     lrDecay: optional(o.lrDecay, (v) => number(`${path}.lrDecay`, v, { min: 0, exclusiveMin: true }), 1),
+    lrSchedule: optional(o.lrSchedule, (v) => oneOf(`${path}.lrSchedule`, v, LR_SCHEDULES), 'exponential'),
   };
+  // A decay the schedule would ignore is a mistake worth naming.
+  if (train.lrSchedule !== 'exponential' && train.lrDecay !== 1) {
+    throw new ConfigError(`${path}.lrDecay: applies to the 'exponential' schedule only, not to '${train.lrSchedule}' (remove it)`);
+  }
+  return train;
 }
 
 /**

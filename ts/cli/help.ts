@@ -85,6 +85,7 @@ Options:
   --resume <dir>         continue the run in <dir> from its checkpoint.snu, with its config.json,
                          from the epoch after the last one metrics.json records (an epoch stopped
                          midway starts again); with --epochs, train a finished run further
+                         (a cosine schedule then stretches over the new number of epochs)
   --threads <n>          threads to compute on (default: $RAYON_NUM_THREADS, else one per core);
                          give each of two jobs sharing a machine half the cores
   -h, --help             this help
@@ -108,7 +109,8 @@ Config file (JSON; every built-in config is a complete example):
                "readout": "sequence", "loss": "binaryCrossEntropy", "optimizer": { "kind": "adam" },
                "clipNorm": 5, "tbptt": null },
     "data": { … task options, e.g. "steps" / "evalSteps" for mnist, "window" for ptb, "limit" / "testLimit" for quick runs … },
-    "train": { "epochs": 20, "batchSize": 16, "lr": 0.001, "seed": 0, "lrDecay": 1 } }
+    "train": { "epochs": 20, "batchSize": 16, "lr": 0.001, "seed": 0, "lrDecay": 1,
+               "lrSchedule": "exponential" (lr x lrDecay^epoch) or "cosine" (lr x (1 + cos(pi epoch / epochs)) / 2) } }
   Layers take the options of snu(), dense() and embedding() plus "type".
 
 Built-in configs (configs/):

@@ -20,6 +20,11 @@ export interface ImageData {
    * over 300 steps after training it over 30.
    */
   evalSteps: number;
+  /**
+   * Label smoothing of the training targets (default 0: one-hot): `1 - labelSmoothing` on the
+   * image's class plus `labelSmoothing / 10` on every class. Validation and test stay one-hot.
+   */
+  labelSmoothing: number;
   /** Train on the first `limit` training images only. */
   limit?: number;
   /** Measure on the first `testLimit` test images only. */
@@ -42,12 +47,13 @@ const CLASSES = 10;
 const EVAL_SEED = 0;
 
 function validateData(raw: unknown, path: string): ImageData {
-  const o = object(path, raw, ['steps', 'maxSpikes', 'evalSteps', 'limit', 'testLimit', 'validation', 'evalBatchSize', 'path', 'verify']);
+  const o = object(path, raw, ['steps', 'maxSpikes', 'evalSteps', 'labelSmoothing', 'limit', 'testLimit', 'validation', 'evalBatchSize', 'path', 'verify']);
   const steps = integer(`${path}.steps`, o.steps, 1, 2 ** 24);
   const data: ImageData = {
     steps,
     maxSpikes: optional(o.maxSpikes, (v) => number(`${path}.maxSpikes`, v, { min: 0 }), steps),
     evalSteps: optional(o.evalSteps, (v) => integer(`${path}.evalSteps`, v, 1, 2 ** 24), steps),
+    labelSmoothing: optional(o.labelSmoothing, (v) => number(`${path}.labelSmoothing`, v, { min: 0, max: 1, exclusiveMax: true }), 0),
     validation: optional(o.validation, (v) => integer(`${path}.validation`, v, 0), 0),
     evalBatchSize: optional(o.evalBatchSize, (v) => integer(`${path}.evalBatchSize`, v, 1), 500),
     verify: optional(o.verify, (v) => boolean(`${path}.verify`, v), true),
@@ -72,6 +78,12 @@ function validateData(raw: unknown, path: string): ImageData {
 /** The summary's note on a longer (or shorter) code at evaluation, if any. */
 function measuredOver(data: ImageData): string {
   return data.evalSteps === data.steps ? '' : `, measured over ${data.evalSteps} steps`;
+}
+
+/** Smoothed targets, in place: `t = (1 - e) t + e / classes` (e = 0 leaves them one-hot). */
+function smoothed(targets: Float32Array, e: number): Float32Array {
+  if (e > 0) for (let i = 0; i < targets.length; i++) targets[i] = (1 - e) * targets[i]! + e / CLASSES;
+  return targets;
 }
 
 /** The first `n` images of a split (all if `n` is undefined or larger). */
@@ -108,8 +120,8 @@ function imageTask(name: TaskName, title: string, defaultConfig: string, loader:
       const trainCode = rateEncoder({ steps: data.steps, maxSpikes: data.maxSpikes });
       // Same probability per step: p = v * maxSpikes / steps.
       const evalCode = rateEncoder({ steps: data.evalSteps, maxSpikes: (data.maxSpikes * data.evalSteps) / data.steps });
-      const dataset = (s: MnistSplit, encoder: Encoder): Dataset =>
-        encodedDataset({ x: s.images, y: oneHot(s.labels, CLASSES), features: PIXELS, encoder });
+      const dataset = (s: MnistSplit, encoder: Encoder, smoothing = 0): Dataset =>
+        encodedDataset({ x: s.images, y: smoothed(oneHot(s.labels, CLASSES), smoothing), features: PIXELS, encoder });
       const test = loader('test', dir, options);
       const testPart = head(test, 0, data.testLimit ?? test.count);
       let train: MnistSplit | undefined;
@@ -123,12 +135,12 @@ function imageTask(name: TaskName, title: string, defaultConfig: string, loader:
         train = head(full, 0, Math.min(trainCount, data.limit ?? trainCount));
         if (data.validation > 0) valid = head(full, trainCount, data.validation);
       }
-      const trainSet = train && dataset(train, trainCode);
+      const trainSet = train && dataset(train, trainCode, data.labelSmoothing);
       const validSet = valid && dataset(valid, evalCode);
       const testSet = dataset(testPart, evalCode);
       const counts = [train && `${train.count} train`, valid && `${valid.count} validation`, `${testPart.count} test`].filter(Boolean);
       return {
-        summary: `${title}: ${counts.join(' / ')} images, rate-coded over ${data.steps} steps (up to ${data.maxSpikes} spikes per pixel)${measuredOver(data)}`,
+        summary: `${title}: ${counts.join(' / ')} images, rate-coded over ${data.steps} steps (up to ${data.maxSpikes} spikes per pixel)${measuredOver(data)}${data.labelSmoothing > 0 ? `, training labels smoothed by ${data.labelSmoothing}` : ''}`,
         dataPath: dir,
         hasValidation: validSet !== undefined,
         epochSize: train?.count ?? 0,

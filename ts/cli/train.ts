@@ -18,6 +18,7 @@ import { defaultOutDir, machineInfo, prepareOutDir, writeJson, type MachineInfo,
 import type { LoadedTask, Metrics, Task } from './task.js';
 import { isTaskName, TASKS } from './tasks.js';
 import { THREADS_OPTION, useThreadsOption } from './threads.js';
+import { describeSchedule, epochLr } from './schedule.js';
 import { ConfigError } from './validate.js';
 
 /** The options of `snu train`. */
@@ -179,7 +180,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
 
   printHeader(io, loaded, model, config);
   const threads = threadCount();
-  io.stdout(`config ${source}; ${config.train.epochs} epochs, batch ${config.train.batchSize}, lr ${config.train.lr}${config.train.lrDecay !== 1 ? ` x ${config.train.lrDecay} per epoch` : ''}, seed ${config.train.seed}; ${threads} thread${threads === 1 ? '' : 's'}\n`);
+  io.stdout(`config ${source}; ${config.train.epochs} epochs, batch ${config.train.batchSize}, lr ${config.train.lr}${describeSchedule(config.train)}, seed ${config.train.seed}; ${threads} thread${threads === 1 ? '' : 's'}\n`);
   io.stdout(`writing to ${files.dir}\n`);
   const release = lockRun(files.dir);
   try {
@@ -287,7 +288,7 @@ async function runTraining(o: {
   let unitsTotal = (metrics[rateKey] ?? 0) * metrics.trainingSeconds;
   try {
     for (let epoch = o.resumeFrom?.startEpoch ?? 0; epoch < epochs; epoch++) {
-      const lr = config.train.lr * config.train.lrDecay ** epoch;
+      const lr = epochLr(config.train, epoch);
       model.setLearningRate(lr);
       const progress = new Progress({
         label: `epoch ${epoch + 1}/${epochs}`,
