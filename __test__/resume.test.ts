@@ -63,6 +63,20 @@ jsbTest('a run resumed after each epoch ends exactly where the uninterrupted run
   t.true(Math.abs(b.trainingSeconds - epochSeconds) <= 1e-9 * epochSeconds, 'training time adds up over the pieces');
 });
 
+jsbTest('a cosine schedule resumed with --epochs follows the cosine of the new length, as the whole run does', async (t) => {
+  const cosine = writeConfig(tmp, 'tiny-jsb-cosine', { ...readJson<any>(config), train: { epochs: 3, batchSize: 2, lr: 0.01, seed: 4, lrSchedule: 'cosine' } });
+  const run = (out: string, ...more: string[]) => snu(['train', 'jsb', '--config', cosine, '--out', join(tmp, out), '--data', jsbFile, ...more]);
+  t.is((await run('cosine-whole')).code, 0);
+  // Epoch 1 trains at lr whatever the length; --epochs 3 then puts epochs 2 and 3 on the 3-epoch cosine.
+  t.is((await run('cosine-pieces', '--epochs', '1')).code, 0);
+  const r = await resume('cosine-pieces', '--epochs', '3');
+  t.is(r.code, 0, r.err);
+  t.deepEqual(bytes('cosine-pieces', 'checkpoint.snu'), bytes('cosine-whole', 'checkpoint.snu'));
+  t.deepEqual(learned(metrics('cosine-pieces')), learned(metrics('cosine-whole')));
+  // cos(pi/3) = 1/2, cos(2 pi/3) = -1/2.
+  metrics('cosine-whole').epochs.forEach((e, i) => t.true(Math.abs(e.lr - [0.01, 0.0075, 0.0025][i]!) <= 1e-15, `epoch ${i + 1}: lr ${e.lr}`));
+});
+
 jsbTest('an epoch stopped midway starts again, and the resume says so', async (t) => {
   t.is((await train('stopped', '--epochs', '2')).code, 0);
   // As Ctrl-C in epoch 2 leaves it: one epoch recorded, the second stopped at 3 of 6 chorales.

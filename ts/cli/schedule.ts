@@ -21,7 +21,7 @@ export function epochLr(train: TrainConfig, epoch: number): number {
   return train.lr * train.lrDecay ** epoch;
 }
 
-/** The schedule for the run's header line, e.g. ` x 0.88 per epoch`, ` cosine to 0 over 24 epochs`. */
+/** The schedule for the run's header line, e.g. ` x 0.88 per epoch`, ` on a cosine to 0 over 24 epochs`. */
 export function describeSchedule(train: TrainConfig): string {
   if (train.lrSchedule === 'cosine') return ` on a cosine to 0 over ${train.epochs} epochs`;
   return train.lrDecay !== 1 ? ` x ${train.lrDecay} per epoch` : '';
