@@ -35,6 +35,11 @@ test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
 
 const snu = (argv: string[], env: Record<string, string | undefined> = {}) => runSnu(tmp, argv, env);
 const configFile = (name: string, config: unknown) => writeConfig(tmp, name, config);
+/** Images `first` to `first + count - 1` of an MNIST split as pixels `x` and one-hot labels `y`. */
+const mnistRows = (split: MnistSplit, first: number, count: number) => ({
+  x: split.images.subarray(first * 784, (first + count) * 784),
+  y: oneHot(split.labels.subarray(first, first + count), 10),
+});
 
 // --- help --------------------------------------------------------------------------------
 
@@ -326,11 +331,8 @@ mnistTest('data.evalSteps: validation and test are measured over a longer rate c
   // Independently: the checkpoint (one epoch, so also the model validation saw) on the first 200
   // test images and on the 100 held-out training images, coded over 18 steps with p = v / 2.
   const model = await Sequential.load(join(out, 'checkpoint.snu'));
-  const measure = async (split: MnistSplit, first: number, count: number, encoder: Encoder) => {
-    const x = split.images.subarray(first * 784, (first + count) * 784);
-    const y = oneHot(split.labels.subarray(first, first + count), 10);
-    return model.evaluate(encodedDataset({ x, y, features: 784, encoder }), { batchSize: data.evalBatchSize, seed: 0 });
-  };
+  const measure = async (split: MnistSplit, first: number, count: number, encoder: Encoder) =>
+    model.evaluate(encodedDataset({ ...mnistRows(split, first, count), features: 784, encoder }), { batchSize: data.evalBatchSize, seed: 0 });
   const evalCode = rateEncoder({ steps: 18, maxSpikes: 9 });
   const test = await measure(loadMnist('test'), 0, 200, evalCode);
   t.is(m.test!.accuracy, test.accuracy);
@@ -360,27 +362,21 @@ mnistTest('data.labelSmoothing: training targets are (1 - e) one-hot + e / 10, v
   // Independently: the same start trained by fit on the first 384 training images (data.limit)
   // with targets smoothed here, and with one-hot targets.
   const train = loadMnist('train');
+  const first384 = mnistRows(train, 0, 384);
   const trainOn = async (y: Float32Array) => {
     const m = buildModel(config, 784);
-    const x = train.images.subarray(0, 384 * 784);
-    await m.fit(encodedDataset({ x, y, features: 784, encoder: rateEncoder({ steps: 6, maxSpikes: 6 }) }), {
+    await m.fit(encodedDataset({ x: first384.x, y, features: 784, encoder: rateEncoder({ steps: 6, maxSpikes: 6 }) }), {
       epochs: 1,
       batchSize: config.train.batchSize,
       seed: epochSeed(config.train.seed, 0),
     });
     return m.getWeights();
   };
-  const oneHotY = oneHot(train.labels.subarray(0, 384), 10);
-  const smoothedY = oneHotY.map((v) => (1 - e) * v + e / 10);
+  const smoothedY = first384.y.map((v) => (1 - e) * v + e / 10);
   t.deepEqual(model.getWeights(), await trainOn(smoothedY));
-  t.notDeepEqual(model.getWeights(), await trainOn(oneHotY), 'smoothing changes training');
+  t.notDeepEqual(model.getWeights(), await trainOn(first384.y), 'smoothing changes training');
 
-  const valid = encodedDataset({
-    x: train.images.subarray((train.count - 100) * 784, train.count * 784),
-    y: oneHot(train.labels.subarray(train.count - 100), 10),
-    features: 784,
-    encoder: rateEncoder({ steps: 6, maxSpikes: 6 }),
-  });
+  const valid = encodedDataset({ ...mnistRows(train, train.count - 100, 100), features: 784, encoder: rateEncoder({ steps: 6, maxSpikes: 6 }) });
   const direct = await model.evaluate(valid, { batchSize: config.data.evalBatchSize as number, seed: 0 });
   const reported = await loaded.evaluate(model, 'valid');
   t.is(reported.loss, direct.loss, 'validation loss against one-hot targets');
