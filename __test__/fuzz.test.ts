@@ -33,6 +33,7 @@ const common = [undefined, null, {}, [], 'text', true, Symbol('s'), () => 0, 10n
 const BAD: Record<string, () => unknown[]> = {
   x: () => [...common, 3, new Float32Array(7), new Float32Array(0), nanArray(X.length), Float64Array.from(X), Uint8Array.from(X), detached(), Float32Array.from(X, () => Infinity)],
   y: () => [...common, 1, new Float32Array(3), nanArray(4), Float32Array.from([2, -1, 0, 0]), detached(), Float64Array.from(Y)],
+  batch: () => [...common, 3, { x: X }, { x: X, y: Y, steps: STEPS }, { x: Y, y: X, steps: STEPS, batch: BATCH }, { x: X, y: Y, steps: '5', batch: BATCH }],
   int: () => [...common, 0, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 40, 1e300, '5'],
   mask: () => [{}, 'text', 3, true, new Float32Array(3), Float32Array.from({ length: STEPS * BATCH }, () => 2), nanArray(STEPS * BATCH), detached(), Float32Array.from({ length: STEPS * BATCH }, (_, i) => (i < BATCH ? 0 : 1))],
   flag: () => [{}, 'yes', 1, [], Symbol('s')],
@@ -66,14 +67,37 @@ const m = (name: string, kinds: string[], valid: unknown[]): Method => ({
   valid,
   call: (net, args) => (net as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(...args),
 });
+/** A method taking one batch object (with targets unless `inputsOnly`); its fields are the arguments corrupted. */
+const batchMethod = (name: string, o: { inputsOnly?: boolean; withLayers?: boolean } = {}): Method => {
+  const fields = o.inputsOnly ? ['x', 'steps', 'batch', 'mask'] : ['x', 'y', 'steps', 'batch', 'mask'];
+  const kinds = fields.map((f) => ({ x: 'x', y: 'y', steps: 'int', batch: 'int', mask: 'mask?' })[f]!);
+  const valid: unknown[] = fields.map((f) => ({ x: X, y: Y, steps: STEPS, batch: BATCH, mask: undefined })[f as 'x']);
+  if (o.withLayers) {
+    kinds.push('flag?');
+    valid.push(false);
+  }
+  return {
+    name,
+    kinds,
+    valid,
+    call: (net, args) => {
+      const batch = Object.fromEntries(fields.map((f, i) => [f, args[i]]));
+      return (net as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(batch, ...args.slice(fields.length));
+    },
+  };
+};
 const METHODS: Method[] = [
-  m('predict', ['x', 'int', 'int', 'flag?', 'mask?'], [X, STEPS, BATCH, false, undefined]),
-  m('predictAsync', ['x', 'int', 'int', 'mask?'], [X, STEPS, BATCH, undefined]),
-  m('loss', ['x', 'y', 'int', 'int', 'mask?'], [X, Y, STEPS, BATCH, undefined]),
-  m('evaluateAsync', ['x', 'y', 'int', 'int', 'mask?'], [X, Y, STEPS, BATCH, undefined]),
-  m('gradients', ['x', 'y', 'int', 'int', 'mask?'], [X, Y, STEPS, BATCH, undefined]),
-  m('trainStep', ['x', 'y', 'int', 'int', 'mask?'], [X, Y, STEPS, BATCH, undefined]),
-  m('trainStepAsync', ['x', 'y', 'int', 'int', 'mask?'], [X, Y, STEPS, BATCH, undefined]),
+  batchMethod('predict', { inputsOnly: true, withLayers: true }),
+  batchMethod('predictAsync', { inputsOnly: true }),
+  batchMethod('loss'),
+  batchMethod('evaluate'),
+  batchMethod('evaluateAsync'),
+  batchMethod('gradients'),
+  batchMethod('trainStep'),
+  batchMethod('trainStepAsync'),
+  // The batch itself as a bad value.
+  { name: 'trainStep', kinds: ['batch'], valid: [{ x: X, y: Y, steps: STEPS, batch: BATCH }], call: (net, [b]) => net.trainStep(b as never) },
+  { name: 'evaluateAsync', kinds: ['batch'], valid: [{ x: X, y: Y, steps: STEPS, batch: BATCH }], call: (net, [b]) => net.evaluateAsync(b as never) },
   m('paramShape', ['name'], ['hidden.W']),
   m('getParam', ['name'], ['hidden.W']),
   m('setParam', ['name', 'value'], ['out.b', new Float32Array(2)]),
@@ -136,11 +160,11 @@ test('thousands of malformed calls to the network methods each end in a JS error
   // A shared buffer holding a valid input is not malformed: it is read, or refused with an error.
   const shared = new Float32Array(new SharedArrayBuffer(X.byteLength));
   shared.set(X);
-  const sharedErr = await errorOf(() => net.predict(shared, STEPS, BATCH));
+  const sharedErr = await errorOf(() => net.predict({ x: shared, steps: STEPS, batch: BATCH }));
   t.true(sharedErr === undefined || sharedErr instanceof Error);
   // Still usable: a valid step and prediction, finite results.
-  t.true(Number.isFinite(net.trainStep(X, Y, STEPS, BATCH)));
-  t.true(net.predict(X, STEPS, BATCH).output.every(Number.isFinite));
+  t.true(Number.isFinite(net.trainStep({ x: X, y: Y, steps: STEPS, batch: BATCH }).loss));
+  t.true(net.predict({ x: X, steps: STEPS, batch: BATCH }).output.every(Number.isFinite));
 });
 
 test('malformed encoder calls, specs and checkpoints each end in a JS error', (t) => {

@@ -54,27 +54,24 @@ export declare class Network {
   /** Forgets the carried state: the next call starts its sequences from zero. */
   resetState(): void
   /**
-   * Runs the network on `x` (`[T, B, inputSize]`) and returns the readout;
-   * with `withLayers`, also every layer's output sequence.
+   * Runs the network on the batch's `x` and returns the readout; with `withLayers`, also
+   * every layer's output sequence.
    */
-  predict(x: Float32Array, steps: number, batch: number, withLayers?: boolean | undefined, mask?: Float32Array | undefined): Prediction
-  /** `predict` off the main thread; resolves with the readout. */
-  predictAsync(x: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): Promise<Float32Array>
+  predict(batch: BatchArg, withLayers?: boolean | undefined): Prediction
+  /** `predict` off the main thread. */
+  predictAsync(batch: BatchArg): Promise<Prediction>
   /** The loss on a batch, without gradients or updates. */
-  loss(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): number
-  /**
-   * Accuracy counts of the last forward pass (of a training step: before the update) against
-   * `y`, that call's target; null unless the loss is a softmax cross-entropy.
-   */
-  lastCorrect(y: Float32Array): CorrectCounts | null
-  /** Loss and readout on a batch in one forward pass, off the main thread. */
-  evaluateAsync(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): Promise<Evaluation>
+  loss(batch: BatchArg): number
+  /** Loss and accuracy counts on a batch in one forward pass, without gradients. */
+  evaluate(batch: BatchArg): Evaluation
+  /** `evaluate` off the main thread. */
+  evaluateAsync(batch: BatchArg): Promise<Evaluation>
   /** Loss and gradients of every parameter, without updating. */
-  gradients(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): Gradients
-  /** One training step (forward, BPTT, optimizer update) on a batch; returns the loss. */
-  trainStep(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): number
-  /** `trainStep` off the main thread; resolves with the loss. */
-  trainStepAsync(x: Float32Array, y: Float32Array, steps: number, batch: number, mask?: Float32Array | undefined): Promise<number>
+  gradients(batch: BatchArg): Gradients
+  /** One training step (forward, BPTT, optimizer update) on a batch. */
+  trainStep(batch: BatchArg): StepReport
+  /** `trainStep` off the main thread. */
+  trainStepAsync(batch: BatchArg): Promise<StepReport>
 }
 
 /** Device statistics of one crossbar. */
@@ -89,6 +86,18 @@ export interface AnalogStats {
   pulsesMinus: Uint32Array
   /** Pairs refreshed since the tile was made. */
   refreshes: number
+}
+
+/**
+ * One batch: time-major inputs `x` `[steps, batch, inputSize]`, targets `y` where the
+ * operation needs them, and an optional `mask` `[steps, batch]` (1 real step, 0 padding).
+ */
+export interface BatchArg {
+  x: Float32Array
+  y?: Float32Array
+  mask?: Float32Array
+  steps: number
+  batch: number
 }
 
 /** Conductance counts over `bins` equal bins of `[lo, hi]` µS. */
@@ -151,10 +160,10 @@ export declare function encodePoisson(x: Float32Array, batch: number, steps: num
  */
 export declare function encodeRate(x: Float32Array, batch: number, steps: number, maxSpikes: number, seed: number): Float32Array
 
-/** Output of `evaluate`: the loss and the readout. */
+/** Loss and accuracy counts of a batch (softmax cross-entropy losses only for the counts). */
 export interface Evaluation {
   loss: number
-  output: Float32Array
+  correct?: CorrectCounts
 }
 
 /** Output of `gradients`: the loss and one gradient per parameter, in `paramNames()` order. */
@@ -177,6 +186,16 @@ export interface Prediction {
  * cannot be resized).
  */
 export declare function startThreadPool(threads: number): void
+
+/**
+ * What one training step did: the loss before the update, the accuracy counts of the
+ * output before the update (softmax cross-entropy losses only) and what went to the crossbars.
+ */
+export interface StepReport {
+  loss: number
+  correct?: CorrectCounts
+  devices: DeviceUpdate
+}
 
 /**
  * The number of threads the engine computes on. Starts the pool if it is not running yet

@@ -1,10 +1,11 @@
 // The Sequential model: a list of layers compiled into a native network that owns the weights.
 import { readFile } from 'node:fs/promises';
 import { AnalogControl } from './analog.js';
-import { checkInteger, checkOneOf, describe } from './checks.js';
+import { checkFloat32, checkInteger, checkOneOf, describe } from './checks.js';
+import { MAX_DIM } from './generated/limits.js';
 import type { Batch, Dataset } from './data.js';
 import { writeFileAtomic } from './io.js';
-import { native, type NativeNetwork } from './native.js';
+import { native, type NativeBatch, type NativeNetwork } from './native.js';
 import { shuffledIndices } from './random.js';
 import type { LayerSpec, LossSpec, ModelSpec, OptimizerSpec, Readout } from './spec.js';
 
@@ -148,6 +149,44 @@ function lossRows(batch: Batch, perStep: boolean): number {
   return real;
 }
 
+/**
+ * Adds a step's accuracy counts (rows whose arg-max output is the target class; padded steps of
+ * a masked `sequence` readout count for nothing) to `counts`. The engine gives counts for
+ * softmax cross-entropy losses only; returns whether it gave any.
+ */
+function addCorrect(counts: { correct: number; rows: number }, c: { correct: number; rows: number } | undefined | null): boolean {
+  if (!c) return false;
+  counts.correct += c.correct;
+  counts.rows += c.rows;
+  return true;
+}
+
+/** The shape argument of `predict`: `{ steps, batch, mask? }`. */
+function checkShape(what: string, shape: unknown): { steps: number; batch: number; mask?: Float32Array } {
+  if (typeof shape !== 'object' || shape === null) {
+    throw new TypeError(`${what}: expected the shape { steps, batch, mask? } as the second argument, got ${describe(shape)}`);
+  }
+  const s = shape as { steps?: unknown; batch?: unknown; mask?: unknown };
+  return { steps: s.steps as number, batch: s.batch as number, ...(s.mask !== undefined ? { mask: s.mask as Float32Array } : {}) };
+}
+
+/**
+ * The batch as the engine takes it, its JS types checked here (the engine checks lengths and
+ * values): `x`, `y` (unless `needsTarget` is false), optional `mask`, integer `steps` and `batch`.
+ */
+function nativeBatch(what: string, batch: unknown, needsTarget = true): NativeBatch {
+  if (typeof batch !== 'object' || batch === null) {
+    throw new TypeError(`${what}: expected a batch { x, y, steps, batch, mask? }, got ${describe(batch)}`);
+  }
+  const b = batch as Record<string, unknown>;
+  const x = checkFloat32(`${what}: x`, b.x);
+  const y = needsTarget || b.y !== undefined ? checkFloat32(`${what}: y`, b.y) : undefined;
+  const mask = b.mask === undefined || b.mask === null ? undefined : checkFloat32(`${what}: mask`, b.mask);
+  const steps = checkInteger(`${what}: steps`, b.steps, 1, MAX_DIM);
+  const size = checkInteger(`${what}: batch`, b.batch, 1, MAX_DIM);
+  return { x, ...(y ? { y } : {}), ...(mask ? { mask } : {}), steps, batch: size };
+}
+
 function lossSpec(loss: CompileOptions['loss']): LossSpec {
   if (typeof loss === 'object' && loss !== null) return loss;
   const kind = checkOneOf('loss', loss, ['softmaxCrossEntropy', 'sparseSoftmaxCrossEntropy', 'binaryCrossEntropy', 'mse'] as const);
@@ -184,6 +223,8 @@ export class Sequential {
    */
   readonly inputSize: number;
   #net: NativeNetwork | undefined;
+  #readoutKind: Readout | undefined;
+  #readoutOf: NativeNetwork | undefined;
 
   /**
    * A model of `layers`; `sequential(layers, options)` does the same. Call `compile` before use.
@@ -374,7 +415,7 @@ export class Sequential {
    * ```
    */
   predict(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): Float32Array {
-    return this.net.predict(x, shape.steps, shape.batch, false, shape.mask).output;
+    return this.net.predict(nativeBatch('predict', { x, ...checkShape('predict', shape) }, false)).output;
   }
 
   /**
@@ -387,7 +428,7 @@ export class Sequential {
    * ```
    */
   predictWithLayers(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): { output: Float32Array; layers: Float32Array[] } {
-    const p = this.net.predict(x, shape.steps, shape.batch, true, shape.mask);
+    const p = this.net.predict(nativeBatch('predictWithLayers', { x, ...checkShape('predictWithLayers', shape) }, false), true);
     return { output: p.output, layers: p.layers ?? [] };
   }
 
@@ -400,7 +441,7 @@ export class Sequential {
    * ```
    */
   predictAsync(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): Promise<Float32Array> {
-    return this.net.predictAsync(x, shape.steps, shape.batch, shape.mask);
+    return this.net.predictAsync(nativeBatch('predictAsync', { x, ...checkShape('predictAsync', shape) }, false)).then((p) => p.output);
   }
 
   /**
@@ -414,7 +455,7 @@ export class Sequential {
    * ```
    */
   loss(batch: Batch): number {
-    return this.net.loss(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
+    return this.net.loss(nativeBatch('loss', batch));
   }
 
   /**
@@ -427,7 +468,7 @@ export class Sequential {
    * ```
    */
   gradients(batch: Batch): { loss: number; gradients: Record<string, Float32Array> } {
-    const g = this.net.gradients(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
+    const g = this.net.gradients(nativeBatch('gradients', batch));
     return { loss: g.loss, gradients: Object.fromEntries(g.names.map((n, i) => [n, g.gradients[i]!])) };
   }
 
@@ -441,7 +482,7 @@ export class Sequential {
    * ```
    */
   trainOnBatch(batch: Batch): number {
-    return this.net.trainStep(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
+    return this.net.trainStep(nativeBatch('trainOnBatch', batch)).loss;
   }
 
   /**
@@ -453,11 +494,7 @@ export class Sequential {
    * ```
    */
   trainOnBatchAsync(batch: Batch): Promise<number> {
-    return this.net.trainStepAsync(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
-  }
-
-  private get tracksAccuracy(): boolean {
-    return this.spec.loss.kind === 'softmaxCrossEntropy' || this.spec.loss.kind === 'sparseSoftmaxCrossEntropy';
+    return this.net.trainStepAsync(nativeBatch('trainOnBatchAsync', batch)).then((r) => r.loss);
   }
 
   /**
@@ -482,7 +519,7 @@ export class Sequential {
     const batchSize = checkInteger('batchSize', options.batchSize, 1);
     const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
     const batches = Math.ceil(data.size / batchSize);
-    const perStep = this.spec.readout === 'sequence';
+    const perStep = this.#readout() === 'sequence';
     const history: History = { epochs: [], aborted: false };
     for (let epoch = 0; epoch < epochs; epoch++) {
       const order = options.shuffle === false ? Uint32Array.from({ length: data.size }, (_, i) => i) : shuffledIndices(data.size, batchSeed(seed, epoch, -1));
@@ -497,8 +534,9 @@ export class Sequential {
           return history;
         }
         const batch = data.batch(order.subarray(b * batchSize, (b + 1) * batchSize), batchSeed(seed, epoch, b));
-        const loss = await this.trainOnBatchAsync(batch);
-        this.addCorrect(counts, batch);
+        const report = await this.net.trainStepAsync(nativeBatch('fit: data.batch()', batch));
+        const loss = report.loss;
+        addCorrect(counts, report.correct);
         const rows = lossRows(batch, perStep);
         lossSum += loss * rows;
         lossRowsSeen += rows;
@@ -531,35 +569,31 @@ export class Sequential {
   async evaluate(data: Dataset, options: { batchSize?: number; seed?: number } = {}): Promise<Evaluation> {
     const batchSize = checkInteger('batchSize', options.batchSize ?? 256, 1);
     const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
-    const perStep = this.spec.readout === 'sequence';
+    const perStep = this.#readout() === 'sequence';
+    let tracksAccuracy = false;
     let lossSum = 0;
     let lossRowsSeen = 0;
     const counts = { correct: 0, rows: 0 };
     for (let start = 0, b = 0; start < data.size; start += batchSize, b++) {
       const idx = Uint32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
       const batch = data.batch(idx, batchSeed(seed, -1, b));
-      const r = await this.net.evaluateAsync(batch.x, batch.y, batch.steps, batch.batch, batch.mask);
+      const r = await this.net.evaluateAsync(nativeBatch('evaluate: data.batch()', batch));
       const counted = lossRows(batch, perStep);
       lossSum += r.loss * counted;
       lossRowsSeen += counted;
-      this.addCorrect(counts, batch);
+      tracksAccuracy ||= addCorrect(counts, r.correct);
     }
     const loss = lossSum / lossRowsSeen;
-    return this.tracksAccuracy ? { loss, accuracy: counts.correct / counts.rows } : { loss };
+    return tracksAccuracy ? { loss, accuracy: counts.correct / counts.rows } : { loss };
   }
 
-  /**
-   * Adds the accuracy counts of the last engine call on `batch` (a training step's output
-   * before its update) to `counts`: rows whose arg-max output is the target class. Padded steps
-   * of a masked `sequence` readout count for nothing. Softmax cross-entropy losses only.
-   */
-  private addCorrect(counts: { correct: number; rows: number }, batch: Batch): void {
-    // The engine answers null for other losses; asking it avoids parsing the spec every step.
-    const c = this.net.lastCorrect(batch.y);
-    if (c) {
-      counts.correct += c.correct;
-      counts.rows += c.rows;
+  /** The readout, read once per network (the spec does not change but for the learning rate). */
+  #readout(): Readout {
+    if (this.#readoutOf !== this.#net) {
+      this.#readoutKind = this.spec.readout;
+      this.#readoutOf = this.#net;
     }
+    return this.#readoutKind!;
   }
 
   /**

@@ -92,3 +92,4 @@ export const native: typeof Binding = new Proxy({} as typeof Binding, {
   has: (_target, key) => Reflect.has(loadBinding(), key),
 });
 export type NativeNetwork = Binding.Network;
+export type NativeBatch = Binding.BatchArg;

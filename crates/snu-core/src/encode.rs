@@ -23,7 +23,7 @@
 
 use crate::bail;
 use crate::error::Result;
-use crate::network::MAX_VALUES;
+use crate::limits::MAX_VALUES;
 use crate::rng::Rng;
 use rayon::prelude::*;
 

@@ -6,6 +6,7 @@
 
 pub mod activation;
 pub mod argmax;
+pub mod batch;
 pub mod checkpoint;
 pub mod dropout;
 pub mod encode;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod event;
 pub mod fastmath;
 pub mod layers;
+pub mod limits;
 pub mod linalg;
 pub mod loss;
 pub mod network;
@@ -28,5 +30,6 @@ pub mod spec;
 pub mod spikes;
 
 pub use error::{Error, Result};
-pub use network::Network;
+pub use batch::Batch;
+pub use network::{Evaluation, Network, StepReport};
 pub use spec::ModelSpec;

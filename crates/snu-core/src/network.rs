@@ -8,6 +8,7 @@ mod analog;
 pub use accuracy::Correct;
 
 use crate::bail;
+use crate::batch::{check_target, check_token_ids, Batch};
 use crate::dropout::InputDropout;
 use crate::error::{check_finite, Result};
 use crate::layers::input::{ProductPath, SeqInput};
@@ -17,11 +18,25 @@ use crate::optim::{global_norm, scale_gradients, Optimizer};
 use crate::params::{Param, ParamStore};
 use crate::readout;
 use crate::rng::Rng;
-use crate::spec::{LayerSpec, LossSpec, ModelSpec};
+use crate::spec::{LayerSpec, ModelSpec};
 use crate::spikes::SpikeMatrix;
 
-/// Largest number of values one input or target array may hold (2^31 - 1, as a JS typed array).
-pub const MAX_VALUES: usize = i32::MAX as usize;
+/// What one training step did: the loss before the update, the accuracy counts of the
+/// output before the update (`None` unless the loss is a softmax cross-entropy), and the pulses
+/// and refreshes sent to the crossbars (all zero without any).
+#[derive(Clone, Debug)]
+pub struct StepReport {
+    pub loss: f64,
+    pub correct: Option<Correct>,
+    pub devices: crate::pcm::UpdateReport,
+}
+
+/// The loss and accuracy counts of a batch, without gradients.
+#[derive(Clone, Copy, Debug)]
+pub struct Evaluation {
+    pub loss: f64,
+    pub correct: Option<Correct>,
+}
 
 pub struct Network {
     pub spec: ModelSpec,
@@ -131,14 +146,10 @@ impl Network {
         readout::rows(self.spec.readout, SeqShape { steps, batch })
     }
 
-    /// Checks the input and its shape; packs a spike input (only 0s and 1s) to bits on the
-    /// way, which also proves it finite, so only other inputs need the finiteness scan.
-    fn check_shape(&mut self, x: &[f32], steps: usize, batch: usize) -> Result<SeqShape> {
-        if steps == 0 || batch == 0 {
-            bail!(
-                "steps and batch: expected positive integers, got steps = {steps}, batch = {batch}"
-            );
-        }
+    /// Checks a batch's inputs, shape and mask (not its targets); packs a spike input (only 0s
+    /// and 1s) to bits on the way, which also proves it finite, so only other inputs need the
+    /// finiteness scan.
+    fn check_inputs(&mut self, b: &Batch) -> Result<SeqShape> {
         let width = self
             .layers
             .iter()
@@ -146,21 +157,17 @@ impl Network {
             .chain([self.spec.input_size])
             .max()
             .unwrap_or(1);
-        match steps.checked_mul(batch).and_then(|r| r.checked_mul(width)) {
-            Some(v) if v <= MAX_VALUES => {}
-            _ => bail!(
-                "steps x batch x width = {steps} x {batch} x {width} exceeds {MAX_VALUES} values"
-            ),
-        }
-        if let Some(b) = self
+        let shape = b.shape(width)?;
+        let (steps, batch) = (shape.steps, shape.batch);
+        if let Some(c) = self
             .layers
             .iter()
             .find_map(|l| l.carried_batch())
-            .filter(|&b| b != batch)
+            .filter(|&c| c != batch)
         {
-            bail!("batch: the network carries the state of a batch of {b} sequences from the previous call, got a batch of {batch}; call resetState() before starting other sequences");
+            bail!("batch: the network carries the state of a batch of {c} sequences from the previous call, got a batch of {batch}; call resetState() before starting other sequences");
         }
-        let shape = SeqShape { steps, batch };
+        let x = b.x;
         let (len, what) = (
             shape.rows() * self.spec.input_size,
             format!(
@@ -178,17 +185,17 @@ impl Network {
             check_finite("x", x, len, &what)?;
         }
         if let Some(LayerSpec::Embedding(e)) = self.spec.layers.first() {
-            if let Some(i) = x
-                .iter()
-                .position(|&v| !(v >= 0.0 && v < e.vocab_size as f32 && v.fract() == 0.0))
-            {
-                bail!("x: value at index {i} is {}, but the embedding reads token ids, integers from 0 to {}", x[i], e.vocab_size - 1);
-            }
+            check_token_ids(x, e.vocab_size)?;
         }
+        let lengths = b.lengths()?;
+        self.masked = lengths.is_some();
+        self.lengths = lengths.unwrap_or_default();
         Ok(shape)
     }
 
-    fn check_target(&self, target: &[f32], shape: SeqShape) -> Result<()> {
+    /// The batch's targets, checked against the loss and the readout's rows.
+    fn check_target<'b>(&self, b: &Batch<'b>, shape: SeqShape) -> Result<&'b [f32]> {
+        let target = b.target()?;
         let rows = readout::rows(self.spec.readout, shape);
         let n = self.output_size();
         let width = target_width(self.spec.loss, n);
@@ -202,56 +209,8 @@ impl Network {
         } else {
             format!("[steps={}, batch={}{per_row}]", shape.steps, shape.batch)
         };
-        check_finite("y", target, rows * width, &what)?;
-        match self.spec.loss {
-            LossSpec::Mse => {}
-            LossSpec::SparseSoftmaxCrossEntropy => {
-                if let Some(i) = target
-                    .iter()
-                    .position(|&v| !(v >= 0.0 && v < n as f32 && v.fract() == 0.0))
-                {
-                    bail!("y: value at index {i} is {}, but sparseSoftmaxCrossEntropy targets are class ids, integers from 0 to {}", target[i], n - 1);
-                }
-            }
-            _ => {
-                if let Some(i) = target.iter().position(|v| !(0.0..=1.0).contains(v)) {
-                    bail!(
-                        "y: value at index {i} is {}, but cross-entropy targets must lie in [0, 1]",
-                        target[i]
-                    );
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads a `[T, B]` mask (1 real step, 0 padding after the real steps) into `lengths`.
-    fn set_mask(&mut self, mask: Option<&[f32]>, shape: SeqShape) -> Result<()> {
-        self.masked = mask.is_some();
-        let Some(mask) = mask else { return Ok(()) };
-        let (steps, batch) = (shape.steps, shape.batch);
-        check_finite(
-            "mask",
-            mask,
-            steps * batch,
-            &format!("[steps={steps}, batch={batch}]"),
-        )?;
-        self.lengths.clear();
-        for b in 0..batch {
-            let at = |t: usize| mask[t * batch + b];
-            if let Some(t) = (0..steps).find(|&t| at(t) != 0.0 && at(t) != 1.0) {
-                bail!("mask: value at step {t}, sample {b} is {}; expected 1 (a real step) or 0 (padding)", at(t));
-            }
-            let len = (0..steps).take_while(|&t| at(t) == 1.0).count();
-            if let Some(t) = (len..steps).find(|&t| at(t) == 1.0) {
-                bail!("mask: sample {b} has padding at step {len} but a real step at step {t}; padding must come after a sample's real steps");
-            }
-            if len == 0 {
-                bail!("mask: sample {b} has no real step; every sample needs at least one");
-            }
-            self.lengths.push(len);
-        }
-        Ok(())
+        check_target(target, self.spec.loss, n, width, rows, &what)?;
+        Ok(target)
     }
 
     /// Marks which readout rows the loss counts in `valid_rows`: all but the padded steps of a
@@ -267,22 +226,11 @@ impl Network {
         true
     }
 
-    /// Runs every layer over the sequence and returns the readout (`rows x outputs`).
-    pub fn forward(&mut self, x: &[f32], steps: usize, batch: usize) -> Result<&[f32]> {
-        self.forward_masked(x, None, steps, batch)
-    }
-
-    /// `forward` for a batch of sequences of different length (`mask`: `[T, B]`, see `set_mask`).
-    pub fn forward_masked(
-        &mut self,
-        x: &[f32],
-        mask: Option<&[f32]>,
-        steps: usize,
-        batch: usize,
-    ) -> Result<&[f32]> {
-        let shape = self.check_shape(x, steps, batch)?;
-        self.set_mask(mask, shape)?;
-        self.run_forward(x, shape, false);
+    /// Runs every layer over the batch's inputs and returns the readout (`rows x outputs`);
+    /// the targets, if any, are not read.
+    pub fn forward(&mut self, b: &Batch) -> Result<&[f32]> {
+        let shape = self.check_inputs(b)?;
+        self.run_forward(b.x, shape, false);
         Ok(&self.out)
     }
 
@@ -352,37 +300,24 @@ impl Network {
     }
 
     /// The loss on a batch, without gradients.
-    pub fn loss(&mut self, x: &[f32], target: &[f32], steps: usize, batch: usize) -> Result<f64> {
-        self.loss_masked(x, target, None, steps, batch)
+    pub fn loss(&mut self, b: &Batch) -> Result<f64> {
+        self.forward_and_loss(b, false)
     }
 
-    /// `loss` for a batch of sequences of different length (`mask`: `[T, B]`).
-    pub fn loss_masked(
-        &mut self,
-        x: &[f32],
-        target: &[f32],
-        mask: Option<&[f32]>,
-        steps: usize,
-        batch: usize,
-    ) -> Result<f64> {
-        self.forward_and_loss(x, target, mask, steps, batch, false)
+    /// Loss and accuracy counts on a batch in one forward pass, without gradients; the readout
+    /// stays in the network (`last_output`) for a caller who wants it.
+    pub fn evaluate(&mut self, b: &Batch) -> Result<Evaluation> {
+        let loss = self.forward_and_loss(b, false)?;
+        let correct = self.last_correct(b.target()?)?;
+        Ok(Evaluation { loss, correct })
     }
 
     /// Checks the batch, runs the layers (with dropout when `training`) and the loss; `d_out`
     /// receives `dL/d readout`.
-    fn forward_and_loss(
-        &mut self,
-        x: &[f32],
-        target: &[f32],
-        mask: Option<&[f32]>,
-        steps: usize,
-        batch: usize,
-        training: bool,
-    ) -> Result<f64> {
-        let shape = self.check_shape(x, steps, batch)?;
-        self.check_target(target, shape)?;
-        self.set_mask(mask, shape)?;
-        self.run_forward(x, shape, training);
+    fn forward_and_loss(&mut self, b: &Batch, training: bool) -> Result<f64> {
+        let shape = self.check_inputs(b)?;
+        let target = self.check_target(b, shape)?;
+        self.run_forward(b.x, shape, training);
         let n = self.output_size();
         let valid = self
             .mark_valid_rows(shape)
@@ -398,26 +333,9 @@ impl Network {
     }
 
     /// Forward, loss and BPTT: returns the loss; gradients are in `store.grads`.
-    pub fn compute_gradients(
-        &mut self,
-        x: &[f32],
-        target: &[f32],
-        steps: usize,
-        batch: usize,
-    ) -> Result<f64> {
-        self.compute_gradients_masked(x, target, None, steps, batch)
-    }
-
-    /// `compute_gradients` for a batch of sequences of different length (`mask`: `[T, B]`).
-    pub fn compute_gradients_masked(
-        &mut self,
-        x: &[f32],
-        target: &[f32],
-        mask: Option<&[f32]>,
-        steps: usize,
-        batch: usize,
-    ) -> Result<f64> {
-        let loss = self.forward_and_loss(x, target, mask, steps, batch, true)?;
+    pub fn compute_gradients(&mut self, b: &Batch) -> Result<f64> {
+        let loss = self.forward_and_loss(b, true)?;
+        let x = b.x;
         let shape = self.shape.unwrap();
         self.store.zero_grads();
         let n = self.output_size();
@@ -456,28 +374,12 @@ impl Network {
         Ok(loss)
     }
 
-    /// One optimisation step on a batch; returns the loss before the update.
+    /// One optimisation step on a batch: the loss before the update, the accuracy counts of
+    /// the output before the update, and what went to the crossbars.
     /// A non-finite loss or gradient leaves the weights untouched and is an error.
-    pub fn train_step(
-        &mut self,
-        x: &[f32],
-        target: &[f32],
-        steps: usize,
-        batch: usize,
-    ) -> Result<f64> {
-        self.train_step_masked(x, target, None, steps, batch)
-    }
-
-    /// `train_step` for a batch of sequences of different length (`mask`: `[T, B]`).
-    pub fn train_step_masked(
-        &mut self,
-        x: &[f32],
-        target: &[f32],
-        mask: Option<&[f32]>,
-        steps: usize,
-        batch: usize,
-    ) -> Result<f64> {
-        let loss = self.compute_gradients_masked(x, target, mask, steps, batch)?;
+    pub fn train_step(&mut self, b: &Batch) -> Result<StepReport> {
+        let loss = self.compute_gradients(b)?;
+        let correct = self.last_correct(b.target()?)?;
         // One pass over the gradients: their norm is not finite exactly when one of them is not.
         let norm = global_norm(&self.store);
         if !loss.is_finite() || !norm.is_finite() {
@@ -493,8 +395,12 @@ impl Network {
             l.project(&mut self.store);
         }
         let report = self.transfer_updates_to_devices()?;
-        self.last_update = report;
-        Ok(loss)
+        self.last_update = report.clone();
+        Ok(StepReport {
+            loss,
+            correct,
+            devices: report,
+        })
     }
 
     pub fn params(&self) -> &[Param] {

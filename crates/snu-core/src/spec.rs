@@ -309,8 +309,7 @@ impl LayerSpec {
     }
 }
 
-/// Largest number of units or inputs a layer may have: guards against absurd allocations.
-pub const MAX_WIDTH: usize = 1 << 20;
+pub use crate::limits::MAX_WIDTH;
 
 fn check_range(path: &str, v: f32, lo: f32, hi: f32, hi_inclusive: bool) -> Result<()> {
     let ok = v.is_finite() && v >= lo && if hi_inclusive { v <= hi } else { v < hi };

@@ -3,6 +3,7 @@
 //! training step against the output before the update.
 mod common;
 
+use snu_core::Batch;
 use common::Rng;
 use snu_core::network::Correct;
 use snu_core::Network;
@@ -57,7 +58,7 @@ fn sparse_targets_per_step_with_padding() {
         .collect();
     let mut net = Network::from_json(&spec("sparseSoftmaxCrossEntropy", "sequence")).unwrap();
     let out = net
-        .forward_masked(&x, Some(&mask), steps, batch)
+        .forward(&Batch::inputs(&x, steps, batch).with_mask(Some(&mask)))
         .unwrap()
         .to_vec();
     let want = expected(&out, |r| y[r] as usize, Some(&lengths));
@@ -82,9 +83,9 @@ fn one_hot_targets_after_a_training_step_count_the_output_before_the_update() {
         .for_each(|(b, &k)| y[b * N + k] = 1.0);
     // Two nets with the same seed: one shows the output before the step, the other steps.
     let mut net = Network::from_json(&spec("softmaxCrossEntropy", "sum")).unwrap();
-    let before = net.forward(&x, steps, batch).unwrap().to_vec();
+    let before = net.forward(&Batch::inputs(&x, steps, batch)).unwrap().to_vec();
     let mut stepped = Network::from_json(&spec("softmaxCrossEntropy", "sum")).unwrap();
-    stepped.train_step(&x, &y, steps, batch).unwrap();
+    stepped.train_step(&Batch::new(&x, &y, steps, batch)).map(|r| r.loss).unwrap();
     let want = expected(&before, |b| classes[b], None);
     assert!(
         want.correct > 0 && want.correct < want.rows,
@@ -93,7 +94,7 @@ fn one_hot_targets_after_a_training_step_count_the_output_before_the_update() {
     assert_eq!(stepped.last_correct(&y).unwrap(), Some(want));
     // The step changed the output, so counting after it would be a different figure.
     assert_ne!(
-        stepped.forward(&x, steps, batch).unwrap(),
+        stepped.forward(&Batch::inputs(&x, steps, batch)).unwrap(),
         before.as_slice()
     );
 }
@@ -104,11 +105,11 @@ fn other_losses_count_nothing_and_bad_targets_are_refused() {
     let err = fresh.last_correct(&[0.0; N]).unwrap_err().to_string();
     assert!(err.contains("no forward pass yet"), "{err}");
     let mut net = Network::from_json(&spec("mse", "sum")).unwrap();
-    net.forward(&[0.5; 6], 2, 1).unwrap();
+    net.forward(&Batch::inputs(&[0.5; 6], 2, 1)).unwrap();
     assert_eq!(net.last_correct(&[0.0; N]).unwrap(), None);
 
     let mut net = Network::from_json(&spec("sparseSoftmaxCrossEntropy", "sequence")).unwrap();
-    net.forward(&[0.5; 6], 2, 1).unwrap();
+    net.forward(&Batch::inputs(&[0.5; 6], 2, 1)).unwrap();
     for (y, want) in [
         (vec![1.0], "expected 2 values"),
         (vec![1.0, 4.0], "value at index 1 is 4"),

@@ -4,6 +4,7 @@
 //! the loop learns through mixed-precision pulses.
 mod common;
 
+use snu_core::Batch;
 use common::Rng;
 use snu_core::pcm::PcmConfig;
 use snu_core::Network;
@@ -45,7 +46,7 @@ fn an_ideal_crossbar_computes_what_the_digital_network_computes() {
     let mut rng = Rng::new(1);
     let (x, _) = task(&mut rng, 8, 16);
     let mut digital = Network::from_json(&spec(2)).unwrap();
-    let want = digital.forward(&x, 8, 16).unwrap().to_vec();
+    let want = digital.forward(&Batch::inputs(&x, 8, 16)).unwrap().to_vec();
     let mut analog = Network::from_json(&spec(2)).unwrap();
     analog
         .set_analog("out", Some(PcmConfig::ideal()), 7)
@@ -57,7 +58,7 @@ fn an_ideal_crossbar_computes_what_the_digital_network_computes() {
         analog.analog_layers(),
         vec!["hidden".to_string(), "out".to_string()]
     );
-    let got = analog.forward(&x, 8, 16).unwrap();
+    let got = analog.forward(&Batch::inputs(&x, 8, 16)).unwrap();
     for (a, b) in got.iter().zip(&want) {
         assert!((a - b).abs() < 1e-3 * (1.0 + b.abs()), "{a} vs {b}");
     }
@@ -105,11 +106,11 @@ fn programming_noise_and_drift_move_the_weights_and_compensation_restores_the_ou
     reference
         .set_analog("out", Some(PcmConfig::default()), 11)
         .unwrap();
-    let ref_out = mean_abs(reference.forward(&x, 10, 64).unwrap());
-    let drifted = mean_abs(net.forward(&x, 10, 64).unwrap());
+    let ref_out = mean_abs(reference.forward(&Batch::inputs(&x, 10, 64)).unwrap());
+    let drifted = mean_abs(net.forward(&Batch::inputs(&x, 10, 64)).unwrap());
     net.set_drift_compensation(true).unwrap();
     net.set_analog_time(86_400.0).unwrap();
-    let compensated = mean_abs(net.forward(&x, 10, 64).unwrap());
+    let compensated = mean_abs(net.forward(&Batch::inputs(&x, 10, 64)).unwrap());
     assert!(drifted < 0.95 * ref_out, "drifted {drifted} vs {ref_out}");
     assert!(
         (compensated / ref_out - 1.0).abs() < 0.1,
@@ -126,17 +127,17 @@ fn training_with_the_devices_in_the_loop_learns_by_pulses() {
         .unwrap();
     let mut rng = Rng::new(6);
     let (xt, yt) = task(&mut rng, 10, 200);
-    let before = net.loss(&xt, &yt, 10, 200).unwrap();
+    let before = net.loss(&Batch::new(&xt, &yt, 10, 200)).unwrap();
     let mut pulses = 0;
     for _ in 0..150 {
         let (x, y) = task(&mut rng, 10, 32);
-        net.train_step(&x, &y, 10, 32).unwrap();
+        net.train_step(&Batch::new(&x, &y, 10, 32)).map(|r| r.loss).unwrap();
         pulses += net.last_update.pulses_plus + net.last_update.pulses_minus;
     }
-    let after = net.loss(&xt, &yt, 10, 200).unwrap();
+    let after = net.loss(&Batch::new(&xt, &yt, 10, 200)).unwrap();
     assert!(after < 0.6 * before, "loss {before} -> {after}");
     assert!(pulses > 0);
-    let stats = net.analog_stats("out", 10).unwrap();
+    let stats = net.analog_stats("out", Some(10)).unwrap();
     assert_eq!(stats.devices, 2 * 30 * 2);
     assert_eq!(
         stats.total_pulses,
@@ -162,7 +163,7 @@ fn bad_crossbar_requests_are_refused_with_the_reason() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("unknown layer \"nope\""), "{err}");
-    let err = net.analog_stats("out", 10).unwrap_err().to_string();
+    let err = net.analog_stats("out", Some(10)).unwrap_err().to_string();
     assert!(err.contains("not on a crossbar"), "{err}");
     let mut bad = PcmConfig::default();
     bad.device.g_max = -1.0;

@@ -3,6 +3,7 @@
 //! TypeScript API (through the binding) returns the same numbers; this test checks that
 //! the file is what the core computes now. Regenerate with `SNU_UPDATE_FIXTURES=1 cargo test`.
 
+use snu_core::Batch;
 use serde_json::{json, Value};
 use snu_core::Network;
 
@@ -38,7 +39,7 @@ fn compute() -> Value {
             let x = data(steps * batch * net.spec.input_size, 0.3);
             let rows = net.output_rows(steps, batch);
             let y: Vec<f32> = data(rows * net.output_size(), 1.7).iter().map(|v| (*v > 0.5) as u8 as f32).collect();
-            let loss = net.compute_gradients(&x, &y, steps, batch).unwrap();
+            let loss = net.compute_gradients(&Batch::new(&x, &y, steps, batch)).unwrap();
             let grads: serde_json::Map<String, Value> =
                 net.param_names().into_iter().map(|n| (n.clone(), json!(net.grad(&n).unwrap()))).collect();
             json!({"spec": canonical, "steps": steps, "batch": batch, "x": x, "y": y, "loss": loss, "gradients": grads})

@@ -3,6 +3,7 @@
 //! that of its own loss with the carried state held fixed.
 mod common;
 
+use snu_core::Batch;
 use common::*;
 use snu_core::Network;
 
@@ -43,7 +44,7 @@ fn consecutive_windows_continue_one_long_sequence() {
         .into_iter()
         .map(|n| (n.clone(), whole.param(&n).unwrap().value.clone()))
         .collect();
-    let full = whole.forward(&x, steps, batch).unwrap().to_vec();
+    let full = whole.forward(&Batch::inputs(&x, steps, batch)).unwrap().to_vec();
     let full_layers = whole.layer_outputs();
 
     let mut windowed = cfg().build();
@@ -54,7 +55,7 @@ fn consecutive_windows_continue_one_long_sequence() {
     let n_out = 3;
     for (t0, t1) in [(0, 4), (4, 9), (9, 12)] {
         let out = windowed
-            .forward(&steps_of(&x, t0, t1, batch, w), t1 - t0, batch)
+            .forward(&Batch::inputs(&steps_of(&x, t0, t1, batch, w), t1 - t0, batch))
             .unwrap()
             .to_vec();
         let want = steps_of(&full, t0, t1, batch, n_out);
@@ -79,10 +80,10 @@ fn consecutive_windows_continue_one_long_sequence() {
     // Without carrying, the second window starts from zero and differs.
     windowed.set_carry_state(false);
     windowed
-        .forward(&steps_of(&x, 0, 4, batch, w), 4, batch)
+        .forward(&Batch::inputs(&steps_of(&x, 0, 4, batch, w), 4, batch))
         .unwrap();
     let fresh = windowed
-        .forward(&steps_of(&x, 4, 9, batch, w), 5, batch)
+        .forward(&Batch::inputs(&steps_of(&x, 4, 9, batch, w), 5, batch))
         .unwrap()
         .to_vec();
     assert!(fresh
@@ -125,12 +126,12 @@ fn a_windows_gradient_holds_the_carried_state_fixed() {
      -> f64 {
         net.reset_state();
         first.iter().for_each(|(n, v)| net.set_param(n, v).unwrap());
-        net.forward(&x1, 5, batch).unwrap();
+        net.forward(&Batch::inputs(&x1, 5, batch)).unwrap();
         net.set_param(name, value).unwrap();
         if grads {
-            net.compute_gradients(&x2, &y2, 4, batch).unwrap()
+            net.compute_gradients(&Batch::new(&x2, &y2, 4, batch)).unwrap()
         } else {
-            net.loss(&x2, &y2, 4, batch).unwrap()
+            net.loss(&Batch::new(&x2, &y2, 4, batch)).unwrap()
         }
     };
     let first: Vec<(String, Vec<f32>)> = net
@@ -166,9 +167,9 @@ fn a_windows_gradient_holds_the_carried_state_fixed() {
 fn a_different_batch_size_needs_a_reset() {
     let mut net = cfg().build();
     net.set_carry_state(true);
-    net.forward(&[0.5; 4 * 3 * 5], 4, 3).unwrap();
+    net.forward(&Batch::inputs(&[0.5; 4 * 3 * 5], 4, 3)).unwrap();
     let err = net
-        .forward(&[0.5; 4 * 2 * 5], 4, 2)
+        .forward(&Batch::inputs(&[0.5; 4 * 2 * 5], 4, 2))
         .unwrap_err()
         .to_string();
     assert!(
@@ -176,5 +177,5 @@ fn a_different_batch_size_needs_a_reset() {
         "{err}"
     );
     net.reset_state();
-    net.forward(&[0.5; 4 * 2 * 5], 4, 2).unwrap();
+    net.forward(&Batch::inputs(&[0.5; 4 * 2 * 5], 4, 2)).unwrap();
 }

@@ -3,6 +3,7 @@
 //! the seed.
 mod common;
 
+use snu_core::Batch;
 use common::Rng;
 use snu_core::Network;
 
@@ -35,7 +36,7 @@ fn training_loss(
     b: usize,
 ) -> f64 {
     net.set_dropout_seed(seed);
-    net.compute_gradients(x, y, steps, b).unwrap()
+    net.compute_gradients(&Batch::new(x, y, steps, b)).unwrap()
 }
 
 #[test]
@@ -91,15 +92,15 @@ fn dropout_applies_only_while_training_and_follows_the_seed() {
     let mut without = Network::from_json(&spec(0.0)).unwrap();
     // Same seed, same weights: prediction and evaluation ignore dropout.
     assert_eq!(
-        with.forward(&x, steps, b).unwrap(),
-        without.forward(&x, steps, b).unwrap()
+        with.forward(&Batch::inputs(&x, steps, b)).unwrap(),
+        without.forward(&Batch::inputs(&x, steps, b)).unwrap()
     );
     assert_eq!(
-        with.loss(&x, &y, steps, b).unwrap(),
-        without.loss(&x, &y, steps, b).unwrap()
+        with.loss(&Batch::new(&x, &y, steps, b)).unwrap(),
+        without.loss(&Batch::new(&x, &y, steps, b)).unwrap()
     );
     // A training pass drops inputs: its loss differs; the same seed repeats it, another does not.
-    let clean = without.compute_gradients(&x, &y, steps, b).unwrap();
+    let clean = without.compute_gradients(&Batch::new(&x, &y, steps, b)).unwrap();
     let a = training_loss(&mut with, 1, &x, &y, steps, b);
     let again = training_loss(&mut with, 1, &x, &y, steps, b);
     let other = training_loss(&mut with, 2, &x, &y, steps, b);

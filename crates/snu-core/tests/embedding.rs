@@ -2,6 +2,7 @@
 //! (sparse class-id targets) and weight tying, checked against finite differences.
 mod common;
 
+use snu_core::Batch;
 use common::Rng;
 use snu_core::Network;
 
@@ -37,7 +38,7 @@ fn check_against_finite_differences(
     steps: usize,
     batch: usize,
 ) -> usize {
-    net.compute_gradients(x, y, steps, batch).unwrap();
+    net.compute_gradients(&Batch::new(x, y, steps, batch)).unwrap();
     let h = 1e-2f32;
     let mut checked = 0;
     for name in net.param_names() {
@@ -48,10 +49,10 @@ fn check_against_finite_differences(
             let mut v = value.clone();
             v[i] = value[i] + h;
             net.set_param(&name, &v).unwrap();
-            let up = net.loss(x, y, steps, batch).unwrap();
+            let up = net.loss(&Batch::new(x, y, steps, batch)).unwrap();
             v[i] = value[i] - h;
             net.set_param(&name, &v).unwrap();
-            let down = net.loss(x, y, steps, batch).unwrap();
+            let down = net.loss(&Batch::new(x, y, steps, batch)).unwrap();
             fds.push((up - down) / (2.0 * h as f64));
         }
         net.set_param(&name, &value).unwrap();
@@ -103,13 +104,13 @@ fn a_tied_layer_reads_the_embedding_matrix_transposed() {
     let mut net = Network::from_json(&spec(true)).unwrap();
     let mut rng = Rng::new(2);
     let x = ids(&mut rng, 4);
-    let before = net.forward(&x, 4, 1).unwrap().to_vec();
+    let before = net.forward(&Batch::inputs(&x, 4, 1)).unwrap().to_vec();
     // Zero the embedding row of word 3: the tied output for word 3 loses its input term,
     // so logit 3 becomes the bias (0 at initialisation) at every step.
     let mut e = net.param("words.E").unwrap().value.clone();
     e[3 * 5..4 * 5].fill(0.0);
     net.set_param("words.E", &e).unwrap();
-    let after = net.forward(&x, 4, 1).unwrap().to_vec();
+    let after = net.forward(&Batch::inputs(&x, 4, 1)).unwrap().to_vec();
     for t in 0..4 {
         assert_eq!(after[t * VOCAB + 3], 0.0, "step {t}");
         assert_ne!(before[t * VOCAB + 3], 0.0, "step {t}");
@@ -128,18 +129,18 @@ fn a_tied_layer_after_spikes_reads_each_new_input() {
     net.set_param("words.E", &rng.vec(VOCAB * 5, -1.5, 1.5))
         .unwrap();
     let (a, b) = (ids(&mut rng, 6), ids(&mut rng, 6));
-    let first = net.forward(&a, 3, 2).unwrap().to_vec();
-    let second = net.forward(&b, 3, 2).unwrap().to_vec();
+    let first = net.forward(&Batch::inputs(&a, 3, 2)).unwrap().to_vec();
+    let second = net.forward(&Batch::inputs(&b, 3, 2)).unwrap().to_vec();
     assert!(
         net.layer_outputs()[1].contains(&1.0),
         "the spiking layer never spiked; the case tests little"
     );
-    assert_eq!(net.forward(&a, 3, 2).unwrap(), first.as_slice());
+    assert_eq!(net.forward(&Batch::inputs(&a, 3, 2)).unwrap(), first.as_slice());
     let mut fresh = Network::from_json(&spec).unwrap();
     fresh
         .set_param("words.E", &net.param("words.E").unwrap().value.clone())
         .unwrap();
-    assert_eq!(fresh.forward(&b, 3, 2).unwrap(), second.as_slice());
+    assert_eq!(fresh.forward(&Batch::inputs(&b, 3, 2)).unwrap(), second.as_slice());
 }
 
 #[test]
@@ -150,12 +151,12 @@ fn bad_token_ids_and_bad_tying_are_refused() {
         (vec![0.5, 1.0], "value at index 0 is 0.5"),
         (vec![-1.0, 1.0], "value at index 0 is -1"),
     ] {
-        let err = net.forward(&x, 2, 1).unwrap_err().to_string();
+        let err = net.forward(&Batch::inputs(&x, 2, 1)).unwrap_err().to_string();
         assert!(err.contains(want) && err.contains("token ids"), "{err}");
     }
     let y = vec![0.0, 9.0];
     let err = net
-        .train_step(&[1.0, 2.0], &y, 2, 1)
+        .train_step(&Batch::new(&[1.0, 2.0], &y, 2, 1)).map(|r| r.loss)
         .unwrap_err()
         .to_string();
     assert!(

@@ -2,6 +2,7 @@
 //! products, and the parallel time loop over batch chunks against one sample at a time.
 mod common;
 
+use snu_core::Batch;
 use common::*;
 use snu_core::layers::input::ProductPath;
 use snu_core::Network;
@@ -95,7 +96,7 @@ fn run(
     batch: usize,
 ) -> Result {
     net.set_product_path(path);
-    let loss = net.compute_gradients(x, target, steps, batch).unwrap();
+    let loss = net.compute_gradients(&Batch::new(x, target, steps, batch)).unwrap();
     Result {
         loss,
         outputs: net.layer_outputs(),

@@ -11,6 +11,7 @@
 //! a_t = x_t W + y_{t-1} H + l s_{t-1} (1 - y_{t-1}),  s_t = relu(a_t),  y_t = h(s_t + b)
 //! ```
 
+use snu_core::Batch;
 use snu_core::Network;
 
 fn layer(output: &str) -> Network {
@@ -50,7 +51,7 @@ fn spiking_snu_by_hand() {
     // The sequence readout returns y itself. All numbers are dyadic, so exact in f32; every
     // |s + b| >= 0.0625, far from the threshold. (The state s is not observable for the step
     // output; the spikes above depend on it through every term, reset and recurrence included.)
-    let out = net.forward(&X, 3, 1).unwrap().to_vec();
+    let out = net.forward(&Batch::inputs(&X, 3, 1)).unwrap().to_vec();
     assert_eq!(out, y);
     assert_eq!(net.layer_outputs()[0], &y[..]);
 }
@@ -89,7 +90,7 @@ fn soft_snu_by_hand() {
         0.501897585,
     ];
     let mut net = layer("sigmoid");
-    let out = net.forward(&X, 3, 1).unwrap().to_vec();
+    let out = net.forward(&Batch::inputs(&X, 3, 1)).unwrap().to_vec();
     for k in 0..6 {
         // f32 arithmetic on O(1) numbers: ~1e-7; the literals carry 9 decimals.
         assert!(

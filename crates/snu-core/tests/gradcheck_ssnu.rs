@@ -18,6 +18,7 @@
 
 mod common;
 
+use snu_core::Batch;
 use common::reference::RefNet;
 use common::*;
 
@@ -240,7 +241,7 @@ fn check(case: &Case) -> Stats {
     let target = cfg.random_target(&mut rng, steps, batch);
     let mut net = cfg.build();
     randomize_biases_and_decays(&mut net, &mut rng);
-    net.compute_gradients(&x, &target, steps, batch).unwrap();
+    net.compute_gradients(&Batch::new(&x, &target, steps, batch)).unwrap();
     let analytic = engine_grads(&net);
     let reference = RefNet::from_engine(cfg, &net);
     let pattern = reference.kink_pattern(&reference.forward(&x, steps, batch));
@@ -259,7 +260,7 @@ fn check(case: &Case) -> Stats {
                 v[k] = (orig[k] as f64 + sign * H) as f32;
                 at[i] = v[k];
                 net.set_param(&name, &v).unwrap();
-                loss[i] = net.loss(&x, &target, steps, batch).unwrap();
+                loss[i] = net.loss(&Batch::new(&x, &target, steps, batch)).unwrap();
                 let mut r = reference.clone();
                 r.param_mut(&name)[k] = v[k] as f64;
                 crossed |= r.kink_pattern(&r.forward(&x, steps, batch)) != pattern;

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use snu_core::Network;
+use snu_core::{Batch, Network};
 
 const LENGTHS: [usize; 3] = [5, 2, 7];
 const STEPS: usize = 7;
@@ -67,7 +67,7 @@ fn grads_of(
     batch: usize,
 ) -> (f64, Vec<(String, Vec<f64>)>) {
     let loss = net
-        .compute_gradients_masked(x, y, mask, steps, batch)
+        .compute_gradients(&Batch::new(x, y, steps, batch).with_mask(mask))
         .unwrap();
     (loss, engine_grads(net))
 }
@@ -173,7 +173,7 @@ fn bad_masks_are_refused_with_the_reason() {
     ];
     for (m, want) in cases {
         let err = net
-            .train_step_masked(&x, &y, Some(m), steps, batch)
+            .train_step(&Batch::new(&x, &y, steps, batch).with_mask(Some(m))).map(|r| r.loss)
             .unwrap_err()
             .to_string();
         assert!(

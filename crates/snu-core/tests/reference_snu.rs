@@ -15,6 +15,7 @@
 
 mod common;
 
+use snu_core::Batch;
 use common::reference::RefNet;
 use common::*;
 
@@ -66,7 +67,7 @@ fn compare(run: &mut Run, what: &str) -> f64 {
     let (steps, batch) = (run.steps, run.batch);
     let loss = run
         .net
-        .compute_gradients(&run.x, &run.target, steps, batch)
+        .compute_gradients(&Batch::new(&run.x, &run.target, steps, batch))
         .unwrap();
     for (i, (engine, want)) in run
         .net
@@ -240,7 +241,7 @@ fn soft_snu_gradients_match_the_reference_including_detach_reset() {
             randomize_biases_and_decays(&mut net, &mut rng);
             let x = rng.vec(steps * batch * 3, -1.0, 1.5);
             let target = cfg.random_target(&mut rng, steps, batch);
-            net.compute_gradients(&x, &target, steps, batch).unwrap();
+            net.compute_gradients(&Batch::new(&x, &target, steps, batch)).unwrap();
             let reference = RefNet::from_engine(&cfg, &net);
             let trace = reference.forward(&x, steps, batch);
             let (_, want) = reference.gradients(&trace, &target, None);

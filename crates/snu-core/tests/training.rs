@@ -8,6 +8,7 @@
 
 mod common;
 
+use snu_core::Batch;
 use common::*;
 use snu_core::Network;
 
@@ -48,7 +49,7 @@ fn task_batch(rng: &mut Rng) -> (Vec<f32>, Vec<f32>) {
 
 /// Fraction of samples whose larger spike count is the target class (ties count as wrong).
 fn accuracy(net: &mut Network, x: &[f32], target: &[f32]) -> f64 {
-    let out = net.forward(x, STEPS, BATCH).unwrap().to_vec();
+    let out = net.forward(&Batch::inputs(x, STEPS, BATCH)).unwrap().to_vec();
     let correct = (0..BATCH)
         .filter(|&b| {
             let (o, t) = (&out[b * 2..b * 2 + 2], &target[b * 2..b * 2 + 2]);
@@ -64,7 +65,7 @@ fn train(seed: u64, updates: usize) -> Network {
     let mut rng = Rng::new(seed ^ 0xDA7A);
     for _ in 0..updates {
         let (x, t) = task_batch(&mut rng);
-        net.train_step(&x, &t, STEPS, BATCH).unwrap();
+        net.train_step(&Batch::new(&x, &t, STEPS, BATCH)).map(|r| r.loss).unwrap();
     }
     net
 }
@@ -73,9 +74,9 @@ fn train(seed: u64, updates: usize) -> Network {
 fn training_lowers_the_loss() {
     let (x, t) = task_batch(&mut Rng::new(12345)); // held out: never trained on
     let mut net = train(1, 0);
-    let initial = net.loss(&x, &t, STEPS, BATCH).unwrap();
+    let initial = net.loss(&Batch::new(&x, &t, STEPS, BATCH)).unwrap();
     let mut net = train(1, UPDATES);
-    let last = net.loss(&x, &t, STEPS, BATCH).unwrap();
+    let last = net.loss(&Batch::new(&x, &t, STEPS, BATCH)).unwrap();
     let acc = accuracy(&mut net, &x, &t);
     eprintln!("held-out loss {initial:.4} -> {last:.4}, accuracy {acc:.2}");
     // At the start the output layer is (nearly) silent: equal counts, loss ~ ln 2. A net that

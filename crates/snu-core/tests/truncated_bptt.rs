@@ -8,6 +8,7 @@
 
 mod common;
 
+use snu_core::Batch;
 use common::*;
 
 const STEPS: usize = 7;
@@ -85,7 +86,7 @@ fn a_shorter_window_cuts_the_carried_gradient_as_the_reference_does() {
                 };
                 let what = format!("{label} tbptt {k} seed {seed}");
                 run.net
-                    .compute_gradients(&run.x, &run.target, STEPS, BATCH)
+                    .compute_gradients(&Batch::new(&run.x, &run.target, STEPS, BATCH))
                     .unwrap();
                 let engine = engine_grads(&run.net);
                 let (_, truncated) = run.reference.gradients(&run.trace, &run.target, Some(k));
@@ -129,7 +130,7 @@ fn window_of_one_leaves_only_the_last_step() {
     randomize_biases_and_decays(&mut net, &mut rng);
     let x = rng.vec(steps * batch * m, -1.0, 1.5);
     let target = cfg.random_target(&mut rng, steps, batch);
-    net.compute_gradients(&x, &target, steps, batch).unwrap();
+    net.compute_gradients(&Batch::new(&x, &target, steps, batch)).unwrap();
     let b = net.param("snu_0.b").unwrap().value.clone();
     let ys = net.layer_outputs()[0].to_vec();
     let y_at = |t: usize, bi: usize, j: usize| ys[(t * batch + bi) * n + j] as f64;
@@ -195,6 +196,6 @@ fn engine_grads_with_cfg(
     for p in from.params() {
         net.set_param(&p.name, &p.value).unwrap();
     }
-    net.compute_gradients(x, target, steps, batch).unwrap();
+    net.compute_gradients(&Batch::new(x, target, steps, batch)).unwrap();
     engine_grads(&net)
 }

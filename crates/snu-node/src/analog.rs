@@ -6,7 +6,8 @@ use crate::guard::{engine, guard, try_lock};
 use crate::Network;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use snu_core::pcm::{Histogram, PcmConfig};
+use snu_core::limits::{MAX_SEED, MAX_WIDTH};
+use snu_core::pcm::{Histogram, PcmConfig, UpdateReport};
 
 /// Conductance counts over `bins` equal bins of `[lo, hi]` µS.
 #[napi(object)]
@@ -41,6 +42,17 @@ pub struct DeviceUpdate {
     pub capped: f64,
 }
 
+impl From<&UpdateReport> for DeviceUpdate {
+    fn from(r: &UpdateReport) -> DeviceUpdate {
+        DeviceUpdate {
+            pulses_plus: r.pulses_plus as f64,
+            pulses_minus: r.pulses_minus as f64,
+            refreshes: r.refreshes as f64,
+            capped: r.capped as f64,
+        }
+    }
+}
+
 fn histogram(h: Histogram) -> ConductanceHistogram {
     ConductanceHistogram {
         lo: h.lo as f64,
@@ -65,7 +77,7 @@ impl Network {
     ) -> Result<()> {
         guard("setAnalog", || {
             let layer = args::string(layer, "layer")?;
-            let seed = args::integer(seed, "seed", 0, (1u64 << 53) - 1)? as u64;
+            let seed = args::integer(seed, "seed", 0, MAX_SEED)? as u64;
             let w_range = match weight_range {
                 Some(r) if !matches!(r.get_type()?, ValueType::Undefined) => {
                     Some(args::number(r, "weightRange")? as f32)
@@ -131,9 +143,10 @@ impl Network {
             let layer = args::string(layer, "layer")?;
             let bins = match bins {
                 Some(b) if !matches!(b.get_type()?, ValueType::Undefined) => {
-                    args::integer(b, "bins", 1, 1 << 20)?
+                    Some(args::integer(b, "bins", 1, MAX_WIDTH as u64)?)
                 }
-                _ => 50,
+                // The tile's own `histogramBins` (PcmConfig), not a default of the binding's.
+                _ => None,
             };
             let s = try_lock(&self.inner)?
                 .analog_stats(&layer, bins)
@@ -154,13 +167,7 @@ impl Network {
     #[napi(getter)]
     pub fn last_device_update(&self) -> Result<DeviceUpdate> {
         guard("lastDeviceUpdate", || {
-            let r = try_lock(&self.inner)?.last_update.clone();
-            Ok(DeviceUpdate {
-                pulses_plus: r.pulses_plus as f64,
-                pulses_minus: r.pulses_minus as f64,
-                refreshes: r.refreshes as f64,
-                capped: r.capped as f64,
-            })
+            Ok(DeviceUpdate::from(&try_lock(&self.inner)?.last_update))
         })
     }
 }

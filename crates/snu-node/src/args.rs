@@ -40,15 +40,6 @@ pub fn float32(v: Unknown, name: &str) -> Result<Float32Array> {
     })
 }
 
-/// An optional `Float32Array` (`undefined` and `null` mean none).
-pub fn optional_float32(v: Option<Unknown>, name: &str) -> Result<Option<Float32Array>> {
-    let Some(v) = v else { return Ok(None) };
-    match v.get_type() {
-        Ok(ValueType::Undefined) | Ok(ValueType::Null) => Ok(None),
-        _ => float32(v, name).map(Some),
-    }
-}
-
 /// A whole number in `[min, max]`.
 pub fn integer(v: Unknown, name: &str, min: u64, max: u64) -> Result<usize> {
     let n = number(v, name)?;
@@ -117,4 +108,10 @@ pub fn bytes(v: Unknown, name: &str) -> Result<Vec<u8>> {
             describe(&v)
         ))
     })
+}
+
+/// The `steps` and `batch` of a call: whole numbers from 1 to `MAX_DIM`.
+pub fn shape(steps: Unknown, batch: Unknown) -> Result<(usize, usize)> {
+    let max = snu_core::limits::MAX_DIM as u64;
+    Ok((integer(steps, "steps", 1, max)?, integer(batch, "batch", 1, max)?))
 }

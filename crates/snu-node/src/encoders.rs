@@ -13,9 +13,7 @@ use crate::guard::{engine, guard};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use snu_core::encode::{self, Delta, Latency, LatencyCode};
-
-/// Largest seed: every integer a JS number holds exactly.
-const MAX_SEED: u64 = (1 << 53) - 1;
+use snu_core::limits::{MAX_SEED, MAX_VALUES};
 
 fn seed_arg(seed: Unknown) -> Result<u64> {
     Ok(args::integer(seed, "seed", 0, MAX_SEED)? as u64)
@@ -34,7 +32,7 @@ pub fn encode_rate(
 ) -> Result<Float32Array> {
     guard("encodeRate", || {
         let x = args::float32(x, "x")?;
-        let (steps, batch) = crate::shape_args(steps, batch)?;
+        let (steps, batch) = args::shape(steps, batch)?;
         let max_spikes = args::number(max_spikes, "maxSpikes")?;
         let seed = seed_arg(seed)?;
         Ok(Float32Array::new(
@@ -58,7 +56,7 @@ pub fn encode_poisson(
 ) -> Result<Float32Array> {
     guard("encodePoisson", || {
         let x = args::float32(x, "x")?;
-        let (steps, batch) = crate::shape_args(steps, batch)?;
+        let (steps, batch) = args::shape(steps, batch)?;
         let max_rate = args::number(max_rate, "maxRate")?;
         let dt = args::number(dt, "dt")?;
         let seed = seed_arg(seed)?;
@@ -86,7 +84,7 @@ pub fn encode_latency(
 ) -> Result<Float32Array> {
     guard("encodeLatency", || {
         let x = args::float32(x, "x")?;
-        let (steps, batch) = crate::shape_args(steps, batch)?;
+        let (steps, batch) = args::shape(steps, batch)?;
         let code = match args::string(code, "code")?.as_str() {
             "linear" => LatencyCode::Linear,
             "log" => LatencyCode::Log,
@@ -121,7 +119,7 @@ pub fn encode_direct(
 ) -> Result<Float32Array> {
     guard("encodeDirect", || {
         let x = args::float32(x, "x")?;
-        let (steps, batch) = crate::shape_args(steps, batch)?;
+        let (steps, batch) = args::shape(steps, batch)?;
         Ok(Float32Array::new(
             encode::direct(&x, batch, steps).map_err(engine)?,
         ))
@@ -144,12 +142,12 @@ pub fn encode_delta(
 ) -> Result<Float32Array> {
     guard("encodeDelta", || {
         let x = args::float32(x, "x")?;
-        let (steps, batch) = crate::shape_args(steps, batch)?;
+        let (steps, batch) = args::shape(steps, batch)?;
         let features = args::integer(
             features,
             "features",
             1,
-            snu_core::network::MAX_VALUES as u64,
+            MAX_VALUES as u64,
         )?;
         let threshold = args::number(threshold, "threshold")?;
         let on_off = args::optional_bool(on_off, "onOff")?;

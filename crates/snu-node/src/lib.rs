@@ -3,64 +3,26 @@
 
 mod analog;
 mod args;
+mod batch;
 mod encoders;
 mod guard;
+mod ops;
 mod tasks;
 mod threads;
 
+use batch::BatchArg;
 use guard::{engine, guard, try_lock};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use snu_core::pool::on_pool;
+use ops::{Evaluation, Gradients, Op, Prediction, StepReport};
 use snu_core::Network as CoreNetwork;
 use std::sync::{Arc, Mutex};
-use tasks::{Batch, EvaluateTask, PredictTask, TrainTask};
-
-/// Largest time-step count or batch size one call accepts.
-const MAX_DIM: u64 = 1 << 24;
-
-/// Output of `predict`: the readout and, on request, each layer's output sequence.
-#[napi(object)]
-pub struct Prediction {
-    /// The readout, `[B, outputs]` (or `[T, B, outputs]` with the `sequence` readout).
-    pub output: Float32Array,
-    /// Each layer's output `[T, B, units]` (spikes for SNU layers), when asked for.
-    pub layers: Option<Vec<Float32Array>>,
-}
-
-/// Output of `evaluate`: the loss and the readout.
-#[napi(object)]
-pub struct Evaluation {
-    pub loss: f64,
-    pub output: Float32Array,
-}
-
-/// Rows whose readout argmax matches the target class, and rows counted.
-#[napi(object)]
-pub struct CorrectCounts {
-    pub correct: u32,
-    pub rows: u32,
-}
-
-/// Output of `gradients`: the loss and one gradient per parameter, in `paramNames()` order.
-#[napi(object)]
-pub struct Gradients {
-    pub loss: f64,
-    pub names: Vec<String>,
-    pub gradients: Vec<Float32Array>,
-}
+use tasks::NetTask;
 
 /// A sequential SNU network held by the native engine. Data are time-major `[T, B, features]`.
 #[napi]
 pub struct Network {
     inner: Arc<Mutex<CoreNetwork>>,
-}
-
-fn shape_args(steps: Unknown, batch: Unknown) -> Result<(usize, usize)> {
-    Ok((
-        args::integer(steps, "steps", 1, MAX_DIM)?,
-        args::integer(batch, "batch", 1, MAX_DIM)?,
-    ))
 }
 
 #[napi]
@@ -202,213 +164,76 @@ impl Network {
         })
     }
 
-    /// Runs the network on `x` (`[T, B, inputSize]`) and returns the readout;
-    /// with `withLayers`, also every layer's output sequence.
+    /// Runs the network on the batch's `x` and returns the readout; with `withLayers`, also
+    /// every layer's output sequence.
     #[napi]
     pub fn predict(
         &self,
-        #[napi(ts_arg_type = "Float32Array")] x: Unknown,
-        #[napi(ts_arg_type = "number")] steps: Unknown,
-        #[napi(ts_arg_type = "number")] batch: Unknown,
+        batch: BatchArg,
         #[napi(ts_arg_type = "boolean | undefined")] with_layers: Option<Unknown>,
-        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
     ) -> Result<Prediction> {
-        guard("predict", || {
-            let x = args::float32(x, "x")?;
-            let (steps, batch) = shape_args(steps, batch)?;
-            let with_layers = args::optional_bool(with_layers, "withLayers")?;
-            let mask = args::optional_float32(mask, "mask")?;
-            let mut locked = try_lock(&self.inner)?;
-            let net = &mut *locked;
-            let output = Float32Array::new(
-                on_pool(|| {
-                    net.forward_masked(&x, mask.as_deref(), steps, batch)
-                        .map(|o| o.to_vec())
-                })
-                .map_err(engine)?,
-            );
-            let layers = with_layers.then(|| {
-                net.layer_outputs()
-                    .into_iter()
-                    .map(|l| Float32Array::new(l.to_vec()))
-                    .collect()
-            });
-            Ok(Prediction { output, layers })
-        })
+        let op = if args::optional_bool(with_layers, "withLayers")? {
+            ops::predict_with_layers
+        } else {
+            ops::predict
+        };
+        self.run("predict", &batch, op)
     }
 
-    /// `predict` off the main thread; resolves with the readout.
-    #[napi(ts_return_type = "Promise<Float32Array>")]
-    pub fn predict_async(
-        &self,
-        #[napi(ts_arg_type = "Float32Array")] x: Unknown,
-        #[napi(ts_arg_type = "number")] steps: Unknown,
-        #[napi(ts_arg_type = "number")] batch: Unknown,
-        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
-    ) -> Result<AsyncTask<PredictTask>> {
-        guard("predictAsync", || {
-            let x = args::float32(x, "x")?.to_vec();
-            let (steps, batch) = shape_args(steps, batch)?;
-            let mask = args::optional_float32(mask, "mask")?.map(|m| m.to_vec());
-            Ok(AsyncTask::new(PredictTask {
-                net: self.inner.clone(),
-                data: Batch {
-                    x,
-                    y: vec![],
-                    steps,
-                    batch,
-                    mask,
-                },
-            }))
-        })
+    /// `predict` off the main thread.
+    #[napi(ts_return_type = "Promise<Prediction>")]
+    pub fn predict_async(&self, batch: BatchArg) -> Result<AsyncTask<NetTask<Prediction>>> {
+        self.spawn("predictAsync", &batch, ops::predict)
     }
 
     /// The loss on a batch, without gradients or updates.
     #[napi]
-    pub fn loss(
-        &self,
-        #[napi(ts_arg_type = "Float32Array")] x: Unknown,
-        #[napi(ts_arg_type = "Float32Array")] y: Unknown,
-        #[napi(ts_arg_type = "number")] steps: Unknown,
-        #[napi(ts_arg_type = "number")] batch: Unknown,
-        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
-    ) -> Result<f64> {
-        guard("loss", || {
-            let (x, y) = (args::float32(x, "x")?, args::float32(y, "y")?);
-            let (steps, batch) = shape_args(steps, batch)?;
-            let mask = args::optional_float32(mask, "mask")?;
-            let net = &mut *try_lock(&self.inner)?;
-            on_pool(|| net.loss_masked(&x, &y, mask.as_deref(), steps, batch)).map_err(engine)
-        })
+    pub fn loss(&self, batch: BatchArg) -> Result<f64> {
+        self.run("loss", &batch, ops::loss)
     }
 
-    /// Accuracy counts of the last forward pass (of a training step: before the update) against
-    /// `y`, that call's target; null unless the loss is a softmax cross-entropy.
+    /// Loss and accuracy counts on a batch in one forward pass, without gradients.
     #[napi]
-    pub fn last_correct(
-        &self,
-        #[napi(ts_arg_type = "Float32Array")] y: Unknown,
-    ) -> Result<Option<CorrectCounts>> {
-        guard("lastCorrect", || {
-            let y = args::float32(y, "y")?;
-            let counts = try_lock(&self.inner)?.last_correct(&y).map_err(engine)?;
-            Ok(counts.map(|c| CorrectCounts {
-                correct: c.correct as u32,
-                rows: c.rows as u32,
-            }))
-        })
+    pub fn evaluate(&self, batch: BatchArg) -> Result<Evaluation> {
+        self.run("evaluate", &batch, ops::evaluate)
     }
 
-    /// Loss and readout on a batch in one forward pass, off the main thread.
+    /// `evaluate` off the main thread.
     #[napi(ts_return_type = "Promise<Evaluation>")]
-    pub fn evaluate_async(
-        &self,
-        #[napi(ts_arg_type = "Float32Array")] x: Unknown,
-        #[napi(ts_arg_type = "Float32Array")] y: Unknown,
-        #[napi(ts_arg_type = "number")] steps: Unknown,
-        #[napi(ts_arg_type = "number")] batch: Unknown,
-        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
-    ) -> Result<AsyncTask<EvaluateTask>> {
-        guard("evaluateAsync", || {
-            let (x, y) = (
-                args::float32(x, "x")?.to_vec(),
-                args::float32(y, "y")?.to_vec(),
-            );
-            let (steps, batch) = shape_args(steps, batch)?;
-            let mask = args::optional_float32(mask, "mask")?.map(|m| m.to_vec());
-            Ok(AsyncTask::new(EvaluateTask {
-                net: self.inner.clone(),
-                data: Batch {
-                    x,
-                    y,
-                    steps,
-                    batch,
-                    mask,
-                },
-            }))
-        })
+    pub fn evaluate_async(&self, batch: BatchArg) -> Result<AsyncTask<NetTask<Evaluation>>> {
+        self.spawn("evaluateAsync", &batch, ops::evaluate)
     }
 
     /// Loss and gradients of every parameter, without updating.
     #[napi]
-    pub fn gradients(
-        &self,
-        #[napi(ts_arg_type = "Float32Array")] x: Unknown,
-        #[napi(ts_arg_type = "Float32Array")] y: Unknown,
-        #[napi(ts_arg_type = "number")] steps: Unknown,
-        #[napi(ts_arg_type = "number")] batch: Unknown,
-        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
-    ) -> Result<Gradients> {
-        guard("gradients", || {
-            let (x, y) = (args::float32(x, "x")?, args::float32(y, "y")?);
-            let (steps, batch) = shape_args(steps, batch)?;
-            let mask = args::optional_float32(mask, "mask")?;
-            let mut locked = try_lock(&self.inner)?;
-            let net = &mut *locked;
-            let loss =
-                on_pool(|| net.compute_gradients_masked(&x, &y, mask.as_deref(), steps, batch))
-                    .map_err(engine)?;
-            let names = net.param_names();
-            let gradients = net
-                .store
-                .grads
-                .iter()
-                .map(|g| Float32Array::new(g.clone()))
-                .collect();
-            Ok(Gradients {
-                loss,
-                names,
-                gradients,
-            })
-        })
+    pub fn gradients(&self, batch: BatchArg) -> Result<Gradients> {
+        self.run("gradients", &batch, ops::gradients)
     }
 
-    /// One training step (forward, BPTT, optimizer update) on a batch; returns the loss.
+    /// One training step (forward, BPTT, optimizer update) on a batch.
     #[napi]
-    pub fn train_step(
-        &self,
-        #[napi(ts_arg_type = "Float32Array")] x: Unknown,
-        #[napi(ts_arg_type = "Float32Array")] y: Unknown,
-        #[napi(ts_arg_type = "number")] steps: Unknown,
-        #[napi(ts_arg_type = "number")] batch: Unknown,
-        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
-    ) -> Result<f64> {
-        guard("trainStep", || {
-            let (x, y) = (args::float32(x, "x")?, args::float32(y, "y")?);
-            let (steps, batch) = shape_args(steps, batch)?;
-            let mask = args::optional_float32(mask, "mask")?;
-            let net = &mut *try_lock(&self.inner)?;
-            on_pool(|| net.train_step_masked(&x, &y, mask.as_deref(), steps, batch)).map_err(engine)
-        })
+    pub fn train_step(&self, batch: BatchArg) -> Result<StepReport> {
+        self.run("trainStep", &batch, ops::train)
     }
 
-    /// `trainStep` off the main thread; resolves with the loss.
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn train_step_async(
-        &self,
-        #[napi(ts_arg_type = "Float32Array")] x: Unknown,
-        #[napi(ts_arg_type = "Float32Array")] y: Unknown,
-        #[napi(ts_arg_type = "number")] steps: Unknown,
-        #[napi(ts_arg_type = "number")] batch: Unknown,
-        #[napi(ts_arg_type = "Float32Array | undefined")] mask: Option<Unknown>,
-    ) -> Result<AsyncTask<TrainTask>> {
-        guard("trainStepAsync", || {
-            let (x, y) = (
-                args::float32(x, "x")?.to_vec(),
-                args::float32(y, "y")?.to_vec(),
-            );
-            let (steps, batch) = shape_args(steps, batch)?;
-            let mask = args::optional_float32(mask, "mask")?.map(|m| m.to_vec());
-            Ok(AsyncTask::new(TrainTask {
-                net: self.inner.clone(),
-                data: Batch {
-                    x,
-                    y,
-                    steps,
-                    batch,
-                    mask,
-                },
-            }))
-        })
+    /// `trainStep` off the main thread.
+    #[napi(ts_return_type = "Promise<StepReport>")]
+    pub fn train_step_async(&self, batch: BatchArg) -> Result<AsyncTask<NetTask<StepReport>>> {
+        self.spawn("trainStepAsync", &batch, ops::train)
+    }
+}
+
+impl Network {
+    /// Runs `op` now on the JS arrays (no copy); refuses while an async call holds the network.
+    fn run<T>(&self, what: &str, batch: &BatchArg, op: Op<T>) -> Result<T> {
+        guard(what, || op(&mut *try_lock(&self.inner)?, &batch.view()?))
+    }
+
+    /// Queues `op` on a copy of the batch, off the main thread.
+    fn spawn<T>(&self, what: &'static str, batch: &BatchArg, op: Op<T>) -> Result<AsyncTask<NetTask<T>>>
+    where
+        NetTask<T>: Task,
+    {
+        guard(what, || Ok(NetTask::new(what, &self.inner, batch.to_owned()?, op)))
     }
 }

@@ -1,93 +1,43 @@
-//! Work that runs off the main thread (libuv's pool) and resolves a Promise.
-//! Inputs are copied before the task starts, so JS may reuse its arrays at once.
+//! Work that runs off the main thread (libuv's pool) and resolves a Promise: any operation of
+//! `ops.rs` on a copy of its batch. Calls on one network run in the order they were made.
 
-use crate::guard::{engine, guard, lock};
+use crate::batch::OwnedBatch;
+use crate::guard::{guard, lock};
+use crate::ops::Op;
 use napi::bindgen_prelude::*;
-use snu_core::pool::on_pool;
-use snu_core::Network as CoreNetwork;
+use snu_core::Network;
 use std::sync::{Arc, Mutex};
 
-/// A batch: inputs `[T, B, in]`, optional targets, its shape and an optional mask `[T, B]`.
-pub struct Batch {
-    pub x: Vec<f32>,
-    pub y: Vec<f32>,
-    pub steps: usize,
-    pub batch: usize,
-    pub mask: Option<Vec<f32>>,
+pub struct NetTask<T> {
+    what: &'static str,
+    net: Arc<Mutex<Network>>,
+    batch: OwnedBatch,
+    op: Op<T>,
 }
 
-pub struct TrainTask {
-    pub net: Arc<Mutex<CoreNetwork>>,
-    pub data: Batch,
-}
-
-impl Task for TrainTask {
-    type Output = f64;
-    type JsValue = f64;
-
-    fn compute(&mut self) -> Result<f64> {
-        guard("trainStepAsync", || {
-            let d = &self.data;
-            let net = &mut *lock(&self.net);
-            on_pool(|| net.train_step_masked(&d.x, &d.y, d.mask.as_deref(), d.steps, d.batch))
-                .map_err(engine)
+impl<T> NetTask<T> {
+    pub fn new(what: &'static str, net: &Arc<Mutex<Network>>, batch: OwnedBatch, op: Op<T>) -> AsyncTask<NetTask<T>>
+    where
+        NetTask<T>: Task,
+    {
+        AsyncTask::new(NetTask {
+            what,
+            net: net.clone(),
+            batch,
+            op,
         })
     }
-
-    fn resolve(&mut self, _env: Env, loss: f64) -> Result<f64> {
-        Ok(loss)
-    }
 }
 
-pub struct PredictTask {
-    pub net: Arc<Mutex<CoreNetwork>>,
-    pub data: Batch,
-}
+impl<T: ToNapiValue + TypeName + Send + 'static> Task for NetTask<T> {
+    type Output = T;
+    type JsValue = T;
 
-impl Task for PredictTask {
-    type Output = Vec<f32>;
-    type JsValue = Float32Array;
-
-    fn compute(&mut self) -> Result<Vec<f32>> {
-        guard("predictAsync", || {
-            let d = &self.data;
-            let net = &mut *lock(&self.net);
-            on_pool(|| {
-                net.forward_masked(&d.x, d.mask.as_deref(), d.steps, d.batch)
-                    .map(|o| o.to_vec())
-            })
-            .map_err(engine)
-        })
+    fn compute(&mut self) -> Result<T> {
+        guard(self.what, || (self.op)(&mut *lock(&self.net), &self.batch.view()))
     }
 
-    fn resolve(&mut self, _env: Env, out: Vec<f32>) -> Result<Float32Array> {
-        Ok(Float32Array::new(out))
-    }
-}
-
-pub struct EvaluateTask {
-    pub net: Arc<Mutex<CoreNetwork>>,
-    pub data: Batch,
-}
-
-impl Task for EvaluateTask {
-    type Output = (f64, Vec<f32>);
-    type JsValue = crate::Evaluation;
-
-    fn compute(&mut self) -> Result<(f64, Vec<f32>)> {
-        guard("evaluateAsync", || {
-            let d = &self.data;
-            let net = &mut *lock(&self.net);
-            let loss = on_pool(|| net.loss_masked(&d.x, &d.y, d.mask.as_deref(), d.steps, d.batch))
-                .map_err(engine)?;
-            Ok((loss, net.last_output().to_vec()))
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, (loss, output): (f64, Vec<f32>)) -> Result<crate::Evaluation> {
-        Ok(crate::Evaluation {
-            loss,
-            output: Float32Array::new(output),
-        })
+    fn resolve(&mut self, _env: Env, out: T) -> Result<T> {
+        Ok(out)
     }
 }

@@ -8,10 +8,8 @@ use crate::args;
 use crate::guard::{engine, guard};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use snu_core::limits::MAX_THREADS;
 use snu_core::pool;
-
-/// Largest thread count accepted: far above any machine, low enough to refuse typos.
-const MAX_THREADS: u64 = 1024;
 
 /// The number of threads the engine computes on. Starts the pool if it is not running yet
 /// (with `RAYON_NUM_THREADS` threads, or one per core).
@@ -25,7 +23,7 @@ pub fn thread_count() -> u32 {
 #[napi]
 pub fn start_thread_pool(#[napi(ts_arg_type = "number")] threads: Unknown) -> Result<()> {
     guard("startThreadPool", || {
-        let n = args::integer(threads, "threads", 1, MAX_THREADS)?;
+        let n = args::integer(threads, "threads", 1, MAX_THREADS as u64)?;
         pool::start_pool(n).map_err(engine)
     })
 }

@@ -74,13 +74,15 @@ impl Network {
         })
     }
 
-    /// Device statistics of the named layer's crossbar (`bins` histogram bins over [0, gMax]).
-    pub fn analog_stats(&self, layer: &str, bins: usize) -> Result<TileStats> {
+    /// Device statistics of the named layer's crossbar: histograms of `bins` bins over
+    /// [0, gMax], or of the tile's configured `histogramBins` when `bins` is `None`.
+    pub fn analog_stats(&self, layer: &str, bins: Option<usize>) -> Result<TileStats> {
         let i = self.layer_index(layer)?;
-        match self.tile(i) {
-            Some(tile) if bins > 0 => Ok(tile.stats_with_bins(bins)),
-            Some(_) => bail!("bins: expected at least 1 histogram bin, got 0"),
-            None => bail!("layer {layer:?} is not on a crossbar; call setAnalog first"),
+        match (self.tile(i), bins) {
+            (Some(tile), None) => Ok(tile.stats()),
+            (Some(tile), Some(b)) if b > 0 => Ok(tile.stats_with_bins(b)),
+            (Some(_), Some(_)) => bail!("bins: expected at least 1 histogram bin, got 0"),
+            (None, _) => bail!("layer {layer:?} is not on a crossbar; call setAnalog first"),
         }
     }
 

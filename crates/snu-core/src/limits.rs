@@ -1,0 +1,24 @@
+//! The engine's size limits, in one place: the binding, the generated TypeScript constants
+//! (`ts/generated/limits.ts`) and every check derive from these.
+
+/// Largest number of values one input, target or output array may hold: 2^31 - 1, the
+/// longest JS typed array the binding can hand over on every platform.
+pub const MAX_VALUES: usize = i32::MAX as usize;
+
+/// Largest time-step count or batch size of one call (2^24): far above any real batch, low
+/// enough that `steps x batch` products stay exact in f32 and JS numbers.
+pub const MAX_DIM: usize = 1 << 24;
+
+/// Largest number of units or inputs of one layer (2^20).
+pub const MAX_WIDTH: usize = 1 << 20;
+
+/// Largest number of parameters a model may hold in all (2^31 - 1): each parameter must fit
+/// one JS typed array when read back, and the weights, gradients and optimizer moments of a
+/// model this size already need 32 GB.
+pub const MAX_PARAMS: usize = i32::MAX as usize;
+
+/// Largest seed: every integer a JS number holds exactly (2^53 - 1).
+pub const MAX_SEED: u64 = (1 << 53) - 1;
+
+/// Largest thread count of the engine's pool: far above any machine, low enough to refuse typos.
+pub const MAX_THREADS: usize = 1024;

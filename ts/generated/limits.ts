@@ -1,0 +1,20 @@
+// GENERATED from crates/snu-core/src/limits.rs by crates/snu-core/tests/generated_ts.rs; do not edit.
+// Regenerate: SNU_WRITE_GENERATED=1 cargo test -p snu-core --test generated_ts
+
+/** Largest number of values one input, target or output array may hold. */
+export const MAX_VALUES = 2147483647;
+
+/** Largest time-step count or batch size of one call. */
+export const MAX_DIM = 16777216;
+
+/** Largest number of units or inputs of one layer. */
+export const MAX_WIDTH = 1048576;
+
+/** Largest number of parameters of one model. */
+export const MAX_PARAMS = 2147483647;
+
+/** Largest seed: every integer a JS number holds exactly. */
+export const MAX_SEED = 9007199254740991;
+
+/** Largest thread count of the engine's pool. */
+export const MAX_THREADS = 1024;
