@@ -93,3 +93,17 @@ test('weightRange sets the weight that maps to gMax: larger weights clip to it',
   }
   t.throws(() => model.analog.program(['out'], { weightRange: 0 }), { message: /weightRange/ });
 });
+
+test('stats() without bins uses the configured histogramBins; bins overrides it; a step reports its pulses', (t) => {
+  const model = build();
+  model.analog.program(['out'], { config: { histogramBins: 7 }, seed: 2 });
+  const s = model.analog.stats('out');
+  t.is(s.gPlus.counts.length, 7);
+  t.is(s.gMinus.counts.length, 7);
+  t.is(s.gPlus.counts.reduce((a, b) => a + b, 0), s.devices / 2);
+  t.is(model.analog.stats('out', 12).gPlus.counts.length, 12);
+  // Without histogramBins in the config, the engine's default (PcmConfig, 50).
+  const other = build();
+  other.analog.program(['out'], { seed: 2 });
+  t.is(other.analog.stats('out').gPlus.counts.length, 50);
+});
