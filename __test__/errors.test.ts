@@ -95,3 +95,14 @@ test('an embedding initRange outside (0, 100] is refused; inside, it sets the sp
   t.true(spread() <= 0.1 && spread() > 0.09, `default ${spread()}`);
   t.true(spread(2) <= 2 && spread(2) > 1.8, `initRange 2: ${spread(2)}`);
 });
+
+test('layers too large to allocate are refused with their size in bytes, not an abort', (t) => {
+  const huge = 2 ** 20;
+  const compile = (layers: LayerSpec[], inputSize: number) => () => sequential(layers, { inputSize }).compile({ loss: 'mse' });
+  t.throws(compile([dense({ units: huge })], huge), { message: /layers\[0\]: .*\(1048576 inputs x 1048576 units\) need 4398050705408 bytes/ });
+  t.throws(compile([snu({ units: huge }), snu({ units: huge })], 8), { message: /layers\[1\]: .* bytes/ });
+  t.throws(compile([embedding({ vocabSize: huge, units: huge })], 1), { message: /layers\[0\]: .* bytes/ });
+  t.throws(compile([snu({ units: huge, recurrent: true })], 4), { message: /layers\[0\]: .* bytes/ });
+  // The process is alive and a normal model still builds.
+  t.is(sequential([snu({ units: 4 })], { inputSize: 3 }).compile({ loss: 'mse' }).outputSize, 4);
+});

@@ -79,7 +79,7 @@ impl Network {
             let name = ls.resolved_name(i);
             layers.push(match ls {
                 LayerSpec::Snu(s) => {
-                    Layer::Snu(SnuLayer::new(s, &name, in_size, &mut store, &mut rng))
+                    Layer::Snu(SnuLayer::new(s, &name, in_size, &mut store, &mut rng)?)
                 }
                 LayerSpec::Dense(d) => {
                     // validate() checked that a tied layer names an earlier embedding.
@@ -90,10 +90,10 @@ impl Network {
                     });
                     Layer::Dense(DenseLayer::new(
                         d, &name, in_size, tied, &mut store, &mut rng,
-                    ))
+                    )?)
                 }
                 LayerSpec::Embedding(e) => {
-                    Layer::Embedding(EmbeddingLayer::new(e, &name, &mut store, &mut rng))
+                    Layer::Embedding(EmbeddingLayer::new(e, &name, &mut store, &mut rng)?)
                 }
             });
             layer_names.push(name);

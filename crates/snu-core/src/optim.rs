@@ -270,7 +270,7 @@ mod tests {
 
     fn store(w: f32, g: f32) -> ParamStore {
         let mut s = ParamStore::default();
-        let i = s.add("p".into(), vec![1], w);
+        let i = s.add("p".into(), vec![1], w).unwrap();
         s.grads[i][0] = g;
         s
     }
@@ -340,7 +340,7 @@ mod tests {
     #[test]
     fn clipping_scales_to_the_bound() {
         let mut s = ParamStore::default();
-        s.add("a".into(), vec![2], 0.0);
+        s.add("a".into(), vec![2], 0.0).unwrap();
         s.grads[0] = vec![3.0, 4.0];
         assert_eq!(clip_global_norm(&mut s, 1.0), 5.0);
         assert!((global_norm(&s) - 1.0).abs() < 1e-6);
@@ -350,7 +350,7 @@ mod tests {
     fn big_store() -> ParamStore {
         let n = 3 * CHUNK + 5;
         let mut s = ParamStore::default();
-        s.add("big".into(), vec![n], 0.0);
+        s.add("big".into(), vec![n], 0.0).unwrap();
         for k in 0..n {
             s.params[0].value[k] = ((k * 7919) % 1000) as f32 / 500.0 - 1.0;
             s.grads[0][k] = ((k * 104729) % 997) as f32 / 300.0 - 1.6;

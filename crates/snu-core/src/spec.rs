@@ -298,6 +298,21 @@ impl LayerSpec {
         }
     }
 
+    /// Trainable values of the layer with `in_size` inputs (as u128: a product of two widths
+    /// of up to 2^20 cannot overflow it).
+    pub fn param_count(&self, in_size: usize) -> u128 {
+        let (i, n) = (in_size as u128, self.units() as u128);
+        match self {
+            LayerSpec::Snu(s) => {
+                i * n + n + if s.recurrent { n * n } else { 0 } + if s.trainable_decay { n } else { 0 }
+            }
+            LayerSpec::Dense(d) => {
+                (if d.tied_to.is_some() { 0 } else { i * n }) + if d.use_bias { n } else { 0 }
+            }
+            LayerSpec::Embedding(e) => e.vocab_size as u128 * n,
+        }
+    }
+
     /// The layer's name: the one given, else `snu_<i>` / `dense_<i>`.
     pub fn resolved_name(&self, index: usize) -> String {
         match (self.name(), self) {
@@ -310,6 +325,7 @@ impl LayerSpec {
 }
 
 pub use crate::limits::MAX_WIDTH;
+use crate::limits::MAX_PARAMS;
 
 fn check_range(path: &str, v: f32, lo: f32, hi: f32, hi_inclusive: bool) -> Result<()> {
     let ok = v.is_finite() && v >= lo && if hi_inclusive { v <= hi } else { v < hi };
@@ -426,6 +442,7 @@ impl ModelSpec {
                 }
             }
         }
+        self.validate_size()?;
         if let Some(c) = self.clip_norm {
             check_range("model spec: clipNorm", c, 1e-12, f32::MAX, true)?;
         }
@@ -433,6 +450,31 @@ impl ModelSpec {
             bail!("model spec: tbptt: expected a window of at least 1 step, got 0");
         }
         self.validate_optimizer()
+    }
+
+    /// Every layer's parameters, and the model's in all, within `MAX_PARAMS`: the error names
+    /// the layer and the bytes its weights would take, before anything is allocated.
+    fn validate_size(&self) -> Result<()> {
+        let (mut in_size, mut total) = (self.input_size, 0u128);
+        let gib = |n: u128| (n * 4) as f64 / (1u64 << 30) as f64;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let n = layer.param_count(in_size);
+            if n > MAX_PARAMS as u128 {
+                bail!(
+                    "model spec: layers[{i}]: {n} parameters ({in_size} inputs x {} units) need {} bytes ({:.1} GiB) for the weights alone; a model holds at most {MAX_PARAMS} parameters",
+                    layer.units(), n * 4, gib(n)
+                );
+            }
+            total += n;
+            in_size = layer.units();
+        }
+        if total > MAX_PARAMS as u128 {
+            bail!(
+                "model spec: layers: {total} parameters in all need {} bytes ({:.1} GiB) for the weights alone; a model holds at most {MAX_PARAMS} parameters",
+                total * 4, gib(total)
+            );
+        }
+        Ok(())
     }
 
     fn validate_optimizer(&self) -> Result<()> {
@@ -521,5 +563,40 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.0.contains("layers[0].decay"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    fn spec(layers: &str, input: usize) -> Result<ModelSpec> {
+        ModelSpec::from_json(&format!(
+            r#"{{"inputSize":{input},"layers":[{layers}],"loss":{{"kind":"mse"}}}}"#
+        ))
+    }
+
+    #[test]
+    fn layers_too_large_to_allocate_are_refused_with_their_bytes() {
+        let e = spec(r#"{"type":"dense","units":1048576}"#, 1 << 20).unwrap_err();
+        assert!(e.0.contains("layers[0]") && e.0.contains("(1048576 inputs x 1048576 units) need 4398050705408 bytes"), "{e}");
+        let e = spec(r#"{"type":"snu","units":8},{"type":"snu","units":1048576,"recurrent":true}"#, 4).unwrap_err();
+        assert!(e.0.contains("layers[1]"), "{e}");
+        let e = spec(r#"{"type":"embedding","units":1048576,"vocabSize":1048576}"#, 1).unwrap_err();
+        assert!(e.0.contains("layers[0]") && e.0.contains("bytes"), "{e}");
+        // Three layers each under the limit, together over it.
+        let e = spec(
+            r#"{"type":"dense","units":40000},{"type":"dense","units":40000},{"type":"dense","units":40000}"#,
+            40000,
+        )
+        .unwrap_err();
+        assert!(e.0.contains("in all"), "{e}");
+        assert!(spec(r#"{"type":"snu","units":256},{"type":"snu","units":10}"#, 784).is_ok());
+    }
+
+    #[test]
+    fn an_allocation_the_machine_cannot_hold_is_an_error() {
+        let e = crate::params::filled(usize::MAX / 8, 0.0, "big.W").unwrap_err();
+        assert!(e.0.starts_with("big.W: ") && e.0.contains("bytes"), "{e}");
     }
 }

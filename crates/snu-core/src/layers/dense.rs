@@ -1,6 +1,7 @@
 //! Dense layer applied at every time step: `y_t = act(x_t W + b)`. With weight tying,
 //! `W = Eᵀ` for the matrix `E` (`[n, in]`) of an embedding layer, whose gradient it adds to.
 
+use crate::error::Result;
 use super::input::{InputProducts, SeqInput};
 use super::{ensure_len, SeqShape};
 use crate::activation::DenseActivation;
@@ -38,17 +39,21 @@ impl DenseLayer {
         tied: Option<usize>,
         p: &mut ParamStore,
         rng: &mut Rng,
-    ) -> Self {
+    ) -> Result<Self> {
         let n = spec.units;
-        let w = tied.unwrap_or_else(|| {
-            let w = p.add(format!("{name}.W"), vec![in_size, n], 0.0);
-            glorot_uniform(rng, in_size, n, &mut p.params[w].value);
-            w
-        });
+        let w = match tied {
+            Some(w) => w,
+            None => {
+                let w = p.add(format!("{name}.W"), vec![in_size, n], 0.0)?;
+                glorot_uniform(rng, in_size, n, &mut p.params[w].value);
+                w
+            }
+        };
         let b = spec
             .use_bias
-            .then(|| p.add(format!("{name}.b"), vec![n], 0.0));
-        DenseLayer {
+            .then(|| p.add(format!("{name}.b"), vec![n], 0.0))
+            .transpose()?;
+        Ok(DenseLayer {
             in_size,
             units: n,
             activation: spec.activation,
@@ -58,7 +63,7 @@ impl DenseLayer {
             y: vec![],
             dpre: vec![],
             input: InputProducts::default(),
-        }
+        })
     }
 
     /// `W` for a crossbar: its products and parameter index (none when tied to an embedding).

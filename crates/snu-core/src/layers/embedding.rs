@@ -1,6 +1,7 @@
 //! Embedding: token ids to vectors, `y_t = E[id_t]`; backward `dE[id_t] += dy_t`.
 //! The ids arrive as the values of a `[T*B, 1]` input (checked by the network beforehand).
 
+use crate::error::Result;
 use super::{ensure_len, SeqShape};
 use crate::params::ParamStore;
 use crate::rng::Rng;
@@ -20,19 +21,19 @@ pub struct EmbeddingLayer {
 }
 
 impl EmbeddingLayer {
-    pub fn new(spec: &EmbeddingSpec, name: &str, p: &mut ParamStore, rng: &mut Rng) -> Self {
-        let e = p.add(format!("{name}.E"), vec![spec.vocab_size, spec.units], 0.0);
+    pub fn new(spec: &EmbeddingSpec, name: &str, p: &mut ParamStore, rng: &mut Rng) -> Result<Self> {
+        let e = p.add(format!("{name}.E"), vec![spec.vocab_size, spec.units], 0.0)?;
         let range = spec.init_range.unwrap_or(INIT_RANGE);
         p.params[e]
             .value
             .iter_mut()
             .for_each(|v| *v = (rng.uniform() as f32 * 2.0 - 1.0) * range);
-        EmbeddingLayer {
+        Ok(EmbeddingLayer {
             vocab: spec.vocab_size,
             units: spec.units,
             e,
             y: vec![],
-        }
+        })
     }
 
     pub fn forward(&mut self, p: &ParamStore, ids: &[f32], shape: SeqShape) {

@@ -13,6 +13,7 @@
 //! (samples are independent). One `[T*B, n]` buffer holds `x W`, then `s`, then in BPTT
 //! `dL/da` (`g'(a)` is read off `s`); a spiking layer keeps its outputs as bits.
 
+use crate::error::Result;
 use super::input::{InputProducts, ProductPath, SeqInput};
 use super::{ensure_len, SeqShape};
 use crate::activation::{OutputActivation, StateActivation, Surrogate};
@@ -130,21 +131,25 @@ impl SnuLayer {
         in_size: usize,
         p: &mut ParamStore,
         rng: &mut Rng,
-    ) -> Self {
+    ) -> Result<Self> {
         let n = spec.units;
-        let w = p.add(format!("{name}.W"), vec![in_size, n], 0.0);
+        let w = p.add(format!("{name}.W"), vec![in_size, n], 0.0)?;
         glorot_uniform(rng, in_size, n, &mut p.params[w].value);
-        let rec = spec.recurrent.then(|| {
-            let h = p.add(format!("{name}.H"), vec![n, n], 0.0);
-            glorot_uniform(rng, n, n, &mut p.params[h].value);
-            h
-        });
-        let b = p.add(format!("{name}.b"), vec![n], spec.initial_bias);
+        let rec = match spec.recurrent {
+            true => {
+                let h = p.add(format!("{name}.H"), vec![n, n], 0.0)?;
+                glorot_uniform(rng, n, n, &mut p.params[h].value);
+                Some(h)
+            }
+            false => None,
+        };
+        let b = p.add(format!("{name}.b"), vec![n], spec.initial_bias)?;
         let decay = spec
             .trainable_decay
-            .then(|| p.add(format!("{name}.decay"), vec![n], spec.decay));
+            .then(|| p.add(format!("{name}.decay"), vec![n], spec.decay))
+            .transpose()?;
         let spiking = spec.output == OutputActivation::Step;
-        SnuLayer {
+        Ok(SnuLayer {
             in_size,
             units: n,
             unit: Unit {
@@ -175,7 +180,7 @@ impl SnuLayer {
             has_initial: false,
             last: State::default(),
             has_last: false,
-        }
+        })
     }
 
     /// Forgets the carried state: the next pass starts from zero.
