@@ -59,7 +59,7 @@ test('unknown layers, bad hyperparameters and bad specs are explained', (t) => {
   t.throws(() => sequential([{ type: 'conv2d', units: 3 } as unknown as LayerSpec], { inputSize: 3 }), { message: /layers\[0\]: expected a layer made by snu\(\), dense\(\) or embedding\(\)/ });
   t.throws(() => snu({ units: 0 }), { message: /snu\.units: expected an integer from 1/ });
   t.throws(() => snu({ units: 3, decay: 1.5 }), { message: /snu\.decay/ });
-  t.throws(() => snu({ units: 3, surrogate: 'gaussian' as 'tanh' }), { message: /surrogate: expected one of 'tanh', 'fastSigmoid'/ });
+  t.throws(() => snu({ units: 3, surrogate: 'gaussian' as 'tanh' }), { message: /surrogate: expected one of .*'fastSigmoid'.*'tanh'/ });
   t.throws(() => sequential([snu({ units: 3 })], { inputSize: 3 }).compile({ loss: 'hinge' as 'mse' }), { message: /^loss: expected one of/ });
   // The native parser names the path of a bad field in a hand-written spec.
   const spec = { inputSize: 3, layers: [{ type: 'snu', units: 4, decay: 2 }], loss: { kind: 'mse' } };

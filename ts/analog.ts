@@ -2,6 +2,7 @@
 // evaluate them at a time after programming, train with the devices in the loop, read the
 // devices' statistics. The simulation runs in the native engine (crates/snu-core/src/pcm).
 import { checkInteger, checkNumber, describe } from './checks.js';
+import { IDEAL_PCM as ENGINE_IDEAL_PCM } from './generated/spec.js';
 import type { NativeNetwork } from './native.js';
 /**
  * Conductance counts over equal bins of `[lo, hi]` µS.
@@ -115,12 +116,7 @@ export interface PcmConfig {
  * model.analog.program('all', { config: IDEAL_PCM }); // then switch effects on one at a time
  * ```
  */
-export const IDEAL_PCM: PcmConfig = {
-  device: { progNoiseScale: 0, driftScale: 0, readNoiseScale: 0 },
-  periphery: { dacBits: null, adcBits: null, outBound: null, outNoise: 0 },
-  update: { dwMinDtod: 0, dwMinStd: 0 },
-  driftCompensation: { enabled: false },
-};
+export const IDEAL_PCM: PcmConfig = ENGINE_IDEAL_PCM;
 
 /**
  * How `AnalogControl.program` puts weights on devices.
@@ -286,14 +282,21 @@ export class AnalogControl {
  * ```
  */
 export function quantizeWeights(weights: Record<string, Float32Array>, bits: number, layers?: string[]): Record<string, Float32Array> {
+  if (typeof weights !== 'object' || weights === null) throw new TypeError(`weights: expected a record of parameter name to Float32Array (model.getWeights()), got ${describe(weights)}`);
   checkInteger('bits', bits, 2, 24);
+  if (layers !== undefined && (!Array.isArray(layers) || layers.some((l) => typeof l !== 'string'))) throw new TypeError(`layers: expected an array of layer names, got ${describe(layers)}`);
   const levels = 2 ** (bits - 1) - 1;
   const out: Record<string, Float32Array> = {};
   for (const [name, w] of Object.entries(weights)) {
     const [layer, param] = name.split('.');
     if (param !== 'W' || (layers && !layers.includes(layer!))) continue;
+    if (!(w instanceof Float32Array)) throw new TypeError(`weights['${name}']: expected a Float32Array, got ${describe(w)}`);
     let max = 0;
-    for (const v of w) max = Math.max(max, Math.abs(v));
+    for (let i = 0; i < w.length; i++) {
+      const v = w[i]!;
+      if (!Number.isFinite(v)) throw new RangeError(`weights['${name}']: value at index ${i} is ${v}, expected a finite number`);
+      max = Math.max(max, Math.abs(v));
+    }
     const d = max / levels;
     out[name] = d === 0 ? w.slice() : w.map((v) => Math.round(v / d) * d);
   }

@@ -1,6 +1,6 @@
 // Datasets and batches. The engine takes time-major batches; datasets hold samples and
 // gather them into batches on demand (so encoded spikes never fill memory).
-import { checkFloat32, checkInteger } from './checks.js';
+import { checkFloat32, checkInteger, describe } from './checks.js';
 
 /**
  * One batch in the engine's layout.
@@ -209,6 +209,9 @@ export function encodedDataset(o: { x: Float32Array; y: Float32Array; features: 
  * ```
  */
 export function oneHot(labels: ArrayLike<number>, classes: number): Float32Array {
+  if (typeof labels !== 'object' || labels === null || typeof (labels as { length?: unknown }).length !== 'number') {
+    throw new TypeError(`labels: expected an array or typed array of class ids, got ${describe(labels)}`);
+  }
   checkInteger('classes', classes, 1);
   const out = new Float32Array(labels.length * classes);
   for (let i = 0; i < labels.length; i++) {

@@ -1,5 +1,8 @@
-// Layer builders: typed configs with the defaults of DESIGN §1, turned into canonical specs.
-import { checkInteger, checkNumber, checkOneOf } from './checks.js';
+// Layer builders: typed configs turned into canonical specs. The defaults, the field names and
+// the allowed values come from the engine (ts/generated/spec.ts), so a default lives in Rust only.
+import { checkBoolean, checkFraction, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf } from './checks.js';
+import { DENSE_ACTIVATIONS, LAYER_DEFAULTS, LAYER_FIELDS, OUTPUTS, STATE_ACTIVATIONS, SURROGATES } from './generated/spec.js';
+import { MAX_WIDTH } from './generated/limits.js';
 import type { DenseLayerSpec, EmbeddingLayerSpec, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
 
 /**
@@ -18,7 +21,7 @@ export interface SnuConfig {
   name?: string;
   /** `'step'` is the spiking SNU, `'sigmoid'` the soft sSNU. Default `'step'`. */
   output?: 'step' | 'sigmoid';
-  /** State activation `g`. Default `'relu'`. */
+  /** State activation `g`. Default `'relu'`; `'leakyRelu'` alone has `alpha` 0.01. */
   g?: 'relu' | 'identity' | 'leakyRelu' | StateActivation;
   /** Add recurrent weights `H`: `a_t += y_{t-1} H`. Default false. */
   recurrent?: boolean;
@@ -26,7 +29,7 @@ export interface SnuConfig {
   decay?: number;
   /** One trainable decay per unit (kept in [0, 1)). Default false. */
   trainableDecay?: boolean;
-  /** Pseudo-derivative of the step. Default `'tanh'` (`1 - tanh(z)^2`). */
+  /** Pseudo-derivative of the step. Default `'tanh'` (`1 - tanh(z)^2`); by name, `fastSigmoid` and `sigmoid` have slope 25, `rectangular` width 1. */
   surrogate?: 'tanh' | 'fastSigmoid' | 'rectangular' | 'sigmoid' | Surrogate;
   /** Stop the gradient at the reset gate `(1 - y_{t-1})`. Default false. */
   detachReset?: boolean;
@@ -66,30 +69,30 @@ export interface DenseConfig {
   dropout?: number;
 }
 
-function stateActivation(g: SnuConfig['g']): StateActivation {
-  if (g === undefined || g === 'relu') return { kind: 'relu' };
-  if (g === 'identity') return { kind: 'identity' };
-  if (g === 'leakyRelu') return { kind: 'leakyRelu', alpha: 0.01 };
-  if (typeof g === 'object' && g !== null) return g;
-  return { kind: checkOneOf('g', g, ['relu', 'identity', 'leakyRelu'] as const) } as StateActivation;
+/** The option names of a layer type: its spec's fields but `type`. */
+const optionsOf = (type: keyof typeof LAYER_FIELDS): readonly string[] => LAYER_FIELDS[type].filter((f) => f !== 'type');
+
+/** A name or a `{ kind, ... }` object of one of `table`'s kinds, with the kind's defaults under the given fields. */
+function byKind<T>(what: string, value: unknown, table: Record<string, object>, fallback: string): T {
+  const kinds = Object.keys(table);
+  if (value === undefined) return { ...table[fallback] } as T;
+  if (typeof value === 'string') return { ...table[checkOneOf(what, value, kinds)] } as T;
+  const o = checkObject(what, value);
+  const kind = checkOneOf(`${what}.kind`, o.kind, kinds);
+  const defaults = table[kind] as Record<string, unknown>;
+  checkKeys(what, o, Object.keys(defaults));
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [k, v] of Object.entries(o)) if (k !== 'kind') out[k] = checkNumber(`${what}.${k}`, v);
+  return out as T;
 }
 
-function surrogate(s: SnuConfig['surrogate']): Surrogate {
-  switch (s) {
-    case undefined:
-    case 'tanh':
-      return { kind: 'tanh' };
-    case 'fastSigmoid':
-      return { kind: 'fastSigmoid', slope: 25 };
-    case 'rectangular':
-      return { kind: 'rectangular', width: 1 };
-    case 'sigmoid':
-      return { kind: 'sigmoid', slope: 25 };
-    default:
-      if (typeof s === 'object' && s !== null) return s;
-      checkOneOf('surrogate', s, ['tanh', 'fastSigmoid', 'rectangular', 'sigmoid'] as const);
-      throw new Error('unreachable');
+/** The layer name, when given: a non-empty string without '.' (parameters are `<name>.W`). */
+function layerName(what: string, name: unknown): string | undefined {
+  if (name === undefined) return undefined;
+  if (typeof name !== 'string' || name === '' || name.includes('.')) {
+    throw new TypeError(`${what}.name: expected a non-empty name without '.', got ${JSON.stringify(name) ?? String(name)}`);
   }
+  return name;
 }
 
 /**
@@ -104,22 +107,25 @@ function surrogate(s: SnuConfig['surrogate']): Surrogate {
  * ```
  */
 export function snu(config: SnuConfig): SnuLayerSpec {
-  if (typeof config !== 'object' || config === null) throw new TypeError('snu: expected a config object');
+  const c = checkObject('snu', config);
+  checkKeys('snu', c, optionsOf('snu'));
+  const d = LAYER_DEFAULTS.snu;
   const spec: SnuLayerSpec = {
     type: 'snu',
-    units: checkInteger('snu.units', config.units, 1),
-    output: checkOneOf('snu.output', config.output ?? 'step', ['step', 'sigmoid'] as const),
-    g: stateActivation(config.g),
-    recurrent: config.recurrent ?? false,
-    decay: checkNumber('snu.decay', config.decay ?? 0.8, 0, 0.9999999),
-    trainableDecay: config.trainableDecay ?? false,
-    surrogate: surrogate(config.surrogate),
-    detachReset: config.detachReset ?? false,
-    lateralInhibition: config.lateralInhibition ?? false,
-    initialBias: checkNumber('snu.initialBias', config.initialBias ?? -1),
+    units: checkInteger('snu.units', c.units, 1, MAX_WIDTH),
+    output: checkOneOf('snu.output', c.output ?? d.output, OUTPUTS),
+    g: byKind<StateActivation>('snu.g', c.g, STATE_ACTIVATIONS, d.g.kind),
+    recurrent: checkBoolean('snu.recurrent', c.recurrent, d.recurrent),
+    decay: checkFraction('snu.decay', c.decay ?? d.decay),
+    trainableDecay: checkBoolean('snu.trainableDecay', c.trainableDecay, d.trainableDecay),
+    surrogate: byKind<Surrogate>('snu.surrogate', c.surrogate, SURROGATES, d.surrogate.kind),
+    detachReset: checkBoolean('snu.detachReset', c.detachReset, d.detachReset),
+    lateralInhibition: checkBoolean('snu.lateralInhibition', c.lateralInhibition, d.lateralInhibition),
+    initialBias: checkNumber('snu.initialBias', c.initialBias ?? d.initialBias),
   };
-  if (config.name !== undefined) spec.name = config.name;
-  if (config.dropout !== undefined) spec.dropout = checkNumber('snu.dropout', config.dropout, 0, 0.9999999);
+  const name = layerName('snu', c.name);
+  if (name !== undefined) spec.name = name;
+  if (c.dropout !== undefined) spec.dropout = checkFraction('snu.dropout', c.dropout);
   return spec;
 }
 
@@ -133,16 +139,19 @@ export function snu(config: SnuConfig): SnuLayerSpec {
  * ```
  */
 export function dense(config: DenseConfig): DenseLayerSpec {
-  if (typeof config !== 'object' || config === null) throw new TypeError('dense: expected a config object');
+  const c = checkObject('dense', config);
+  checkKeys('dense', c, optionsOf('dense'));
+  const d = LAYER_DEFAULTS.dense;
   const spec: DenseLayerSpec = {
     type: 'dense',
-    units: checkInteger('dense.units', config.units, 1),
-    activation: checkOneOf('dense.activation', config.activation ?? 'none', ['none', 'relu', 'sigmoid', 'tanh'] as const),
-    useBias: config.useBias ?? true,
+    units: checkInteger('dense.units', c.units, 1, MAX_WIDTH),
+    activation: checkOneOf('dense.activation', c.activation ?? d.activation, DENSE_ACTIVATIONS),
+    useBias: checkBoolean('dense.useBias', c.useBias, d.useBias),
   };
-  if (config.name !== undefined) spec.name = config.name;
-  if (config.tiedTo !== undefined) spec.tiedTo = config.tiedTo;
-  if (config.dropout !== undefined) spec.dropout = checkNumber('dense.dropout', config.dropout, 0, 0.9999999);
+  const name = layerName('dense', c.name);
+  if (name !== undefined) spec.name = name;
+  if (c.tiedTo !== undefined) spec.tiedTo = layerName('dense.tiedTo', c.tiedTo)!;
+  if (c.dropout !== undefined) spec.dropout = checkFraction('dense.dropout', c.dropout);
   return spec;
 }
 
@@ -182,15 +191,17 @@ export interface EmbeddingConfig {
  * ```
  */
 export function embedding(config: EmbeddingConfig): EmbeddingLayerSpec {
-  if (typeof config !== 'object' || config === null) throw new TypeError('embedding: expected a config object');
+  const c = checkObject('embedding', config);
+  checkKeys('embedding', c, optionsOf('embedding'));
   const spec: EmbeddingLayerSpec = {
     type: 'embedding',
-    vocabSize: checkInteger('embedding.vocabSize', config.vocabSize, 1),
-    units: checkInteger('embedding.units', config.units, 1),
+    vocabSize: checkInteger('embedding.vocabSize', c.vocabSize, 1, MAX_WIDTH),
+    units: checkInteger('embedding.units', c.units, 1, MAX_WIDTH),
   };
-  if (config.name !== undefined) spec.name = config.name;
-  if (config.initRange !== undefined) {
-    const range = checkNumber('embedding.initRange', config.initRange, 0, 100);
+  const name = layerName('embedding', c.name);
+  if (name !== undefined) spec.name = name;
+  if (c.initRange !== undefined) {
+    const range = checkNumber('embedding.initRange', c.initRange, 0, 100);
     if (range === 0) throw new RangeError('embedding.initRange: expected a number in (0, 100], got 0');
     spec.initRange = range;
   }

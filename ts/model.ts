@@ -1,8 +1,10 @@
 // The Sequential model: a list of layers compiled into a native network that owns the weights.
 import { readFile } from 'node:fs/promises';
 import { AnalogControl } from './analog.js';
-import { checkFloat32, checkInteger, checkOneOf, describe } from './checks.js';
-import { MAX_DIM } from './generated/limits.js';
+import { checkBoolean, checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
+import { MAX_DIM, MAX_SEED, MAX_VALUES } from './generated/limits.js';
+import { LOSSES, READOUTS } from './generated/spec.js';
+import { checkOptimizer } from './optimizers.js';
 import type { Batch, Dataset } from './data.js';
 import { writeFileAtomic } from './io.js';
 import { native, type NativeBatch, type NativeNetwork } from './native.js';
@@ -187,10 +189,49 @@ function nativeBatch(what: string, batch: unknown, needsTarget = true): NativeBa
   return { x, ...(y ? { y } : {}), ...(mask ? { mask } : {}), steps, batch: size };
 }
 
+/** The options `compile` takes. */
+const COMPILE_OPTIONS = ['loss', 'optimizer', 'readout', 'clipNorm', 'tbptt', 'seed'];
+/** The options `fit` takes. */
+const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'seed', 'validationData', 'onEpochEnd', 'onBatchEnd', 'signal'];
+
+/** A finite number above 0. */
+function checkPositive(name: string, value: unknown): number {
+  const v = checkNumber(name, value);
+  if (v <= 0) throw new RangeError(`${name}: expected a number above 0, got ${v}`);
+  return v;
+}
+
 function lossSpec(loss: CompileOptions['loss']): LossSpec {
-  if (typeof loss === 'object' && loss !== null) return loss;
-  const kind = checkOneOf('loss', loss, ['softmaxCrossEntropy', 'sparseSoftmaxCrossEntropy', 'binaryCrossEntropy', 'mse'] as const);
-  return kind === 'binaryCrossEntropy' ? { kind, fromLogits: false } : { kind };
+  const kinds = LOSSES as readonly LossSpec['kind'][];
+  if (typeof loss !== 'object' || loss === null) {
+    const kind = checkOneOf('loss', loss, kinds);
+    return kind === 'binaryCrossEntropy' ? { kind, fromLogits: false } : ({ kind } as LossSpec);
+  }
+  const o = checkObject('loss', loss);
+  const kind = checkOneOf('loss.kind', o.kind, kinds);
+  checkKeys('loss', o, kind === 'binaryCrossEntropy' ? ['kind', 'fromLogits'] : ['kind']);
+  return kind === 'binaryCrossEntropy' ? { kind, fromLogits: checkBoolean('loss.fromLogits', o.fromLogits, false) } : ({ kind } as LossSpec);
+}
+
+/** A dataset as `fit` and `evaluate` use it: an integer `size` >= 1 and a `batch` function. */
+function checkDataset(what: string, data: unknown): Dataset {
+  if (typeof data !== 'object' || data === null) throw new TypeError(`${what}: expected a dataset { size, batch(indices, seed) }, got ${describe(data)}`);
+  const d = data as { size?: unknown; batch?: unknown };
+  checkInteger(`${what}.size`, d.size, 1, MAX_VALUES);
+  if (typeof d.batch !== 'function') throw new TypeError(`${what}.batch: expected a function (indices, seed) => Batch, got ${describe(d.batch)}`);
+  return data as Dataset;
+}
+
+/** A batch a dataset returned for `rows` indices: it must hold exactly those rows. */
+function checkRows(what: string, batch: Batch, rows: number): Batch {
+  if (typeof batch !== 'object' || batch === null) throw new TypeError(`${what}: expected a batch { x, y, steps, batch, mask? }, got ${describe(batch)}`);
+  if (batch.batch !== rows) throw new RangeError(`${what}: asked for ${rows} samples, the dataset returned a batch of ${String(batch.batch)}`);
+  return batch;
+}
+
+/** An optional callback. */
+function checkCallback(name: string, f: unknown): void {
+  if (f !== undefined && typeof f !== 'function') throw new TypeError(`${name}: expected a function, got ${describe(f)}`);
 }
 
 /**
@@ -258,15 +299,18 @@ export class Sequential {
    * ```
    */
   compile(options: CompileOptions): this {
+    const o = checkObject('compile', options);
+    if (o.loss === undefined) throw new TypeError("compile: expected options with a loss, e.g. compile({ loss: 'softmaxCrossEntropy' })");
+    checkKeys('compile', o, COMPILE_OPTIONS);
     const spec: ModelSpec = {
       inputSize: this.inputSize,
       layers: [...this.layers],
-      readout: checkOneOf('readout', options.readout ?? 'sum', ['sum', 'mean', 'last', 'sequence'] as const),
-      loss: lossSpec(options.loss),
-      optimizer: options.optimizer ?? { kind: 'adam' },
-      clipNorm: options.clipNorm ?? null,
-      tbptt: options.tbptt ?? null,
-      seed: checkInteger('seed', options.seed ?? 0, 0, 2 ** 53 - 1),
+      readout: checkOneOf('readout', o.readout ?? 'sum', READOUTS),
+      loss: lossSpec(o.loss as CompileOptions['loss']),
+      optimizer: o.optimizer === undefined ? { kind: 'adam' } : checkOptimizer(o.optimizer),
+      clipNorm: o.clipNorm === undefined ? null : checkPositive('clipNorm', o.clipNorm),
+      tbptt: o.tbptt === undefined ? null : checkInteger('tbptt', o.tbptt, 1, MAX_DIM),
+      seed: checkInteger('seed', o.seed ?? 0, 0, MAX_SEED),
     };
     this.#net = new native.Network(JSON.stringify(spec));
     return this;
@@ -357,6 +401,9 @@ export class Sequential {
    * ```
    */
   setWeights(weights: Record<string, Float32Array>): void {
+    if (typeof weights !== 'object' || weights === null || ArrayBuffer.isView(weights)) {
+      throw new TypeError(`setWeights: expected a record of parameter name to Float32Array (as getWeights() returns), got ${describe(weights)}`);
+    }
     for (const [name, value] of Object.entries(weights)) this.net.setParam(name, value);
   }
 
@@ -515,6 +562,13 @@ export class Sequential {
    * ```
    */
   async fit(data: Dataset, options: FitOptions): Promise<History> {
+    checkDataset('fit: data', data);
+    checkKeys('fit', checkObject('fit: options', options), FIT_OPTIONS);
+    checkBoolean('shuffle', options.shuffle, true);
+    if (options.validationData !== undefined) checkDataset('fit: validationData', options.validationData);
+    checkCallback('onEpochEnd', options.onEpochEnd);
+    checkCallback('onBatchEnd', options.onBatchEnd);
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`signal: expected an AbortSignal, got ${describe(options.signal)}`);
     const epochs = checkInteger('epochs', options.epochs, 0);
     const batchSize = checkInteger('batchSize', options.batchSize, 1);
     const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
@@ -533,7 +587,8 @@ export class Sequential {
           history.aborted = true;
           return history;
         }
-        const batch = data.batch(order.subarray(b * batchSize, (b + 1) * batchSize), batchSeed(seed, epoch, b));
+        const indices = order.subarray(b * batchSize, (b + 1) * batchSize);
+        const batch = checkRows('fit: data.batch()', data.batch(indices, batchSeed(seed, epoch, b)), indices.length);
         const report = await this.net.trainStepAsync(nativeBatch('fit: data.batch()', batch));
         const loss = report.loss;
         addCorrect(counts, report.correct);
@@ -567,6 +622,8 @@ export class Sequential {
    * ```
    */
   async evaluate(data: Dataset, options: { batchSize?: number; seed?: number } = {}): Promise<Evaluation> {
+    checkDataset('evaluate: data', data);
+    checkKeys('evaluate', checkObject('evaluate: options', options), ['batchSize', 'seed']);
     const batchSize = checkInteger('batchSize', options.batchSize ?? 256, 1);
     const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
     const perStep = this.#readout() === 'sequence';
@@ -576,6 +633,7 @@ export class Sequential {
     const counts = { correct: 0, rows: 0 };
     for (let start = 0, b = 0; start < data.size; start += batchSize, b++) {
       const idx = Uint32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
+      // A sample may itself hold several rows (a window of parallel text streams): no row check here.
       const batch = data.batch(idx, batchSeed(seed, -1, b));
       const r = await this.net.evaluateAsync(nativeBatch('evaluate: data.batch()', batch));
       const counted = lossRows(batch, perStep);

@@ -1,5 +1,24 @@
 // Optimizer builders (PyTorch's update rules; see crates/snu-core/src/optim.rs).
+import { checkBoolean, checkKeys, checkNumber, checkObject, checkOneOf } from './checks.js';
+import { OPTIMIZERS } from './generated/spec.js';
 import type { OptimizerSpec } from './spec.js';
+
+/**
+ * The spec of optimizer `kind` from a builder's options: unknown options are refused, each
+ * number must be finite (the engine checks its range and fills in the defaults of OPTIMIZERS).
+ */
+function optimizer(kind: keyof typeof OPTIMIZERS, options: unknown, optional = true): OptimizerSpec {
+  const o = checkObject(kind, options, optional);
+  const fields = Object.keys(OPTIMIZERS[kind]).filter((f) => f !== 'kind');
+  checkKeys(kind, o, kind === 'sgd' ? ['lr', ...fields] : fields);
+  const spec: Record<string, unknown> = { kind };
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    spec[k] = k === 'nesterov' ? checkBoolean(`${kind}.${k}`, v, false) : checkNumber(`${kind}.${k}`, v);
+  }
+  if (kind === 'sgd' && spec.lr === undefined) throw new TypeError('sgd.lr: expected a finite number, got undefined (SGD has no default learning rate)');
+  return spec as OptimizerSpec;
+}
 
 /**
  * Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay.
@@ -10,7 +29,15 @@ import type { OptimizerSpec } from './spec.js';
  * ```
  */
 export function sgd(o: { lr: number; momentum?: number; nesterov?: boolean; weightDecay?: number }): OptimizerSpec {
-  return { kind: 'sgd', ...o };
+  return optimizer('sgd', o, false);
+}
+
+/** @internal An optimizer spec given as an object (`compile({ optimizer: { kind: 'sgd', lr: 0.1 } })`), checked as its builder checks it. */
+export function checkOptimizer(value: unknown): OptimizerSpec {
+  const o = checkObject('optimizer', value);
+  const kind = checkOneOf('optimizer.kind', o.kind, Object.keys(OPTIMIZERS) as (keyof typeof OPTIMIZERS)[]);
+  const { kind: _, ...rest } = o;
+  return optimizer(kind, rest, false);
 }
 
 /**
@@ -22,7 +49,7 @@ export function sgd(o: { lr: number; momentum?: number; nesterov?: boolean; weig
  * ```
  */
 export function adam(o: { lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number } = {}): OptimizerSpec {
-  return { kind: 'adam', ...o };
+  return optimizer('adam', o);
 }
 
 /**
@@ -34,7 +61,7 @@ export function adam(o: { lr?: number; beta1?: number; beta2?: number; eps?: num
  * ```
  */
 export function adamW(o: { lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number } = {}): OptimizerSpec {
-  return { kind: 'adamW', ...o };
+  return optimizer('adamW', o);
 }
 
 /**
@@ -46,5 +73,5 @@ export function adamW(o: { lr?: number; beta1?: number; beta2?: number; eps?: nu
  * ```
  */
 export function rmsprop(o: { lr?: number; rho?: number; eps?: number; momentum?: number; weightDecay?: number } = {}): OptimizerSpec {
-  return { kind: 'rmsprop', ...o };
+  return optimizer('rmsprop', o);
 }

@@ -336,6 +336,14 @@ fn check_range(path: &str, v: f32, lo: f32, hi: f32, hi_inclusive: bool) -> Resu
     Ok(())
 }
 
+/// The optimizers' `eps` in (0, 1]: with 0 an update can divide 0 by 0.
+fn check_eps(p: &str, eps: f32) -> Result<()> {
+    if !(eps.is_finite() && eps > 0.0 && eps <= 1.0) {
+        bail!("{p}.eps: expected a number in (0, 1], got {eps}");
+    }
+    Ok(())
+}
+
 fn check_width(path: &str, n: usize) -> Result<()> {
     if n == 0 || n > MAX_WIDTH {
         bail!("{path}: expected an integer from 1 to {MAX_WIDTH}, got {n}");
@@ -509,7 +517,7 @@ impl ModelSpec {
             } => {
                 check_range(&format!("{p}.beta1"), beta1, 0.0, 1.0, false)?;
                 check_range(&format!("{p}.beta2"), beta2, 0.0, 1.0, false)?;
-                check_range(&format!("{p}.eps"), eps, 0.0, 1.0, true)?;
+                check_eps(p, eps)?;
                 check_range(&format!("{p}.weightDecay"), weight_decay, 0.0, 1e6, true)?;
             }
             OptimizerSpec::Rmsprop {
@@ -520,7 +528,7 @@ impl ModelSpec {
                 ..
             } => {
                 check_range(&format!("{p}.rho"), rho, 0.0, 1.0, false)?;
-                check_range(&format!("{p}.eps"), eps, 0.0, 1.0, true)?;
+                check_eps(p, eps)?;
                 check_range(&format!("{p}.momentum"), momentum, 0.0, 1.0, false)?;
                 check_range(&format!("{p}.weightDecay"), weight_decay, 0.0, 1e6, true)?;
             }

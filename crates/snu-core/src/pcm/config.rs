@@ -175,6 +175,9 @@ impl Default for PcmDevice {
     }
 }
 
+/// Largest `gMax` accepted, µS (1 S): a thousand times any PCM device.
+pub const MAX_G_MAX: f64 = 1e6;
+
 fn positive(name: &str, v: f64) -> Result<()> {
     if !(v.is_finite() && v > 0.0) {
         bail!("{name}: expected a positive finite number, got {v}");
@@ -199,6 +202,11 @@ fn in_unit(name: &str, v: f64) -> Result<()> {
 impl PcmDevice {
     pub fn validate(&self) -> Result<()> {
         positive("pcm.device.gMax", self.g_max)?;
+        // Real PCM devices reach tens of µS; far beyond that, g^2 terms of the noise models
+        // overflow f32 and every read is infinite.
+        if self.g_max > MAX_G_MAX {
+            bail!("pcm.device.gMax: expected at most {MAX_G_MAX} µS, got {}", self.g_max);
+        }
         if self.prog_coeff.is_empty() || self.prog_coeff.len() > 16 {
             bail!(
                 "pcm.device.progCoeff: expected 1 ..= 16 polynomial coefficients, got {}",
