@@ -64,7 +64,7 @@ jsbTest('a run resumed after each epoch ends exactly where the uninterrupted run
 });
 
 jsbTest('a cosine schedule resumed with --epochs follows the cosine of the new length, as the whole run does', async (t) => {
-  const cosine = writeConfig(tmp, 'tiny-jsb-cosine', { ...readJson<any>(config), train: { epochs: 3, batchSize: 2, lr: 0.01, seed: 4, lrSchedule: 'cosine' } });
+  const cosine = writeConfig(tmp, 'tiny-jsb-cosine', { ...readJson<Record<string, unknown>>(config), train: { epochs: 3, batchSize: 2, lr: 0.01, seed: 4, lrSchedule: 'cosine' } });
   const run = (out: string, ...more: string[]) => snu(['train', 'jsb', '--config', cosine, '--out', join(tmp, out), '--data', jsbFile, ...more]);
   t.is((await run('cosine-whole')).code, 0);
   // Epoch 1 trains at lr whatever the length; --epochs 3 then puts epochs 2 and 3 on the 3-epoch cosine.

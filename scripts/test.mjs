@@ -14,7 +14,7 @@ function run(cmd, args, onLine) {
         const lines = text.split('\n');
         rest = lines.pop() ?? '';
         for (const line of lines) {
-          (stream === child.stdout ? process.stdout : process.stderr).write(line + '\n');
+          (stream === child.stdout ? process.stdout : process.stderr).write(`${line}\n`);
           onLine(line);
         }
       });

@@ -89,7 +89,7 @@ if (!flags.child) {
 const id = ids[0];
 process.on('uncaughtException', (e) => {
   console.error(e);
-  let msg = String(e && e.message ? e.message : e).slice(0, 300);
+  let msg = String(e?.message ? e.message : e).slice(0, 300);
   try {
     const heap = globalThis.__tfjsWasmHeapBytes?.();
     if (heap) msg += ` (wasm heap ${(heap / 2 ** 30).toFixed(2)} GiB of at most 4)`;
@@ -266,7 +266,7 @@ const call = {
 
 // RSS once tfjs is loaded and the model built: the part of peak RSS that is not the workload's.
 const baselineRssMB = process.memoryUsage().rss / 2 ** 20;
-const send = (m) => process.send && process.send(m);
+const send = (m) => process.send?.(m);
 send('first-start');
 let t0 = performance.now();
 call();

@@ -6,6 +6,7 @@ import { ptbTask } from './task-ptb.js';
 import type { Task } from './task.js';
 
 /** Every task by name (each with its own `data` type, hence `any` here). */
+// biome-ignore lint/suspicious/noExplicitAny: each task has its own data type; the map holds them all
 export const TASKS: Record<TaskName, Task<any>> = {
   mnist: mnistTask,
   'fashion-mnist': fashionMnistTask,

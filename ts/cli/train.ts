@@ -299,7 +299,7 @@ async function runTraining(o: {
         write: io.stderr,
       });
       const started = performance.now();
-      let result;
+      let result: Awaited<ReturnType<LoadedTask['trainEpoch']>>;
       try {
         result = await loaded.trainEpoch(model, { epoch, train: config.train, signal: controller.signal, onStep: (d, l) => progress.update(d, l) });
       } finally {

@@ -1,8 +1,8 @@
 //! Times the training step of benchmark workload (a) in Rust alone, for each product path:
 //!     cargo run --release -p snu-core --example train_step_timing [auto|dense|event]
-use snu_core::Batch;
 use snu_core::layers::input::ProductPath;
 use snu_core::rng::Rng;
+use snu_core::Batch;
 use snu_core::Network;
 use std::time::Instant;
 
@@ -40,14 +40,18 @@ fn main() {
         }
         let mut net = Network::from_json(spec).unwrap();
         net.set_product_path(path);
-        net.train_step(&Batch::new(&x, &y, steps, batch)).map(|r| r.loss).unwrap();
+        net.train_step(&Batch::new(&x, &y, steps, batch))
+            .map(|r| r.loss)
+            .unwrap();
         let density: Vec<String> = net
             .layer_outputs()
             .iter()
             .map(|o| format!("{:.3}", o.iter().sum::<f32>() / o.len() as f32))
             .collect();
         let train = median_seconds(|| {
-            net.train_step(&Batch::new(&x, &y, steps, batch)).map(|r| r.loss).unwrap();
+            net.train_step(&Batch::new(&x, &y, steps, batch))
+                .map(|r| r.loss)
+                .unwrap();
         });
         let fwd = median_seconds(|| {
             net.forward(&Batch::inputs(&x, steps, batch)).unwrap();

@@ -24,12 +24,24 @@ pub struct Batch<'a> {
 impl<'a> Batch<'a> {
     /// Inputs and targets of `steps x batch` samples.
     pub fn new(x: &'a [f32], y: &'a [f32], steps: usize, batch: usize) -> Batch<'a> {
-        Batch { x, y: Some(y), mask: None, steps, batch }
+        Batch {
+            x,
+            y: Some(y),
+            mask: None,
+            steps,
+            batch,
+        }
     }
 
     /// Inputs only (prediction).
     pub fn inputs(x: &'a [f32], steps: usize, batch: usize) -> Batch<'a> {
-        Batch { x, y: None, mask: None, steps, batch }
+        Batch {
+            x,
+            y: None,
+            mask: None,
+            steps,
+            batch,
+        }
     }
 
     /// The same batch with a `[T, B]` mask (`None`: every step is real).
@@ -63,7 +75,9 @@ impl<'a> Batch<'a> {
 
     /// Checks the mask and returns each sample's real steps (`None` without a mask).
     pub fn lengths(&self) -> Result<Option<Vec<usize>>> {
-        let Some(mask) = self.mask else { return Ok(None) };
+        let Some(mask) = self.mask else {
+            return Ok(None);
+        };
         let (steps, batch) = (self.steps, self.batch);
         check_finite(
             "mask",
@@ -96,7 +110,11 @@ pub fn check_token_ids(x: &[f32], vocab: usize) -> Result<()> {
         .iter()
         .position(|&v| !(v >= 0.0 && v < vocab as f32 && v.fract() == 0.0))
     {
-        bail!("x: value at index {i} is {}, but the embedding reads token ids, integers from 0 to {}", x[i], vocab - 1);
+        bail!(
+            "x: value at index {i} is {}, but the embedding reads token ids, integers from 0 to {}",
+            x[i],
+            vocab - 1
+        );
     }
     Ok(())
 }

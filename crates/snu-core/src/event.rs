@@ -11,8 +11,8 @@
 //! kernel is compiled for several instruction sets and picked at run time (`multiversion`).
 //! Every output element is summed in the same order whatever the number of threads.
 
-use crate::spikes::SpikeMatrix;
 use crate::simd::simd_kernel;
+use crate::spikes::SpikeMatrix;
 use rayon::prelude::*;
 
 /// Columns per block: 64 floats are four AVX-512 or eight AVX2 registers.

@@ -29,7 +29,7 @@ mod simd;
 pub mod spec;
 pub mod spikes;
 
-pub use error::{Error, Result};
 pub use batch::Batch;
+pub use error::{Error, Result};
 pub use network::{Evaluation, Network, StepReport};
 pub use spec::ModelSpec;

@@ -71,7 +71,10 @@ pub fn gemm(alpha: f32, a: Mat, trans_a: bool, b: Mat, trans_b: bool, beta: f32,
         (b.rows, b.cols, b.cols as isize, 1)
     };
     assert_eq!(k, kb, "inner dimensions differ");
-    assert!(a.data.len() >= a.rows * a.cols && b.data.len() >= b.rows * b.cols, "operand too small");
+    assert!(
+        a.data.len() >= a.rows * a.cols && b.data.len() >= b.rows * b.cols,
+        "operand too small"
+    );
     assert!(c.len() >= m * n, "output too small");
     if m == 0 || n == 0 {
         return;
@@ -80,10 +83,25 @@ pub fn gemm(alpha: f32, a: Mat, trans_a: bool, b: Mat, trans_b: bool, beta: f32,
         c[..m * n].iter_mut().for_each(|x| *x *= beta);
         return;
     }
-    let a = Strided { ptr: a.data.as_ptr(), rs: rsa, cs: csa };
-    let b = Strided { ptr: b.data.as_ptr(), rs: rsb, cs: csb };
-    let out = Out { ptr: c.as_mut_ptr(), rs: n as isize };
-    let parts = if m * k * n >= PARALLEL_MIN_MULADDS { rayon::current_num_threads() } else { 1 };
+    let a = Strided {
+        ptr: a.data.as_ptr(),
+        rs: rsa,
+        cs: csa,
+    };
+    let b = Strided {
+        ptr: b.data.as_ptr(),
+        rs: rsb,
+        cs: csb,
+    };
+    let out = Out {
+        ptr: c.as_mut_ptr(),
+        rs: n as isize,
+    };
+    let parts = if m * k * n >= PARALLEL_MIN_MULADDS {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
     // Cut the longer side of C: a row block packs all of B again, a column block all of A.
     let (long, by_rows) = if m >= n { (m, true) } else { (n, false) };
     let block = block_len(long, parts);
@@ -100,12 +118,24 @@ pub fn gemm(alpha: f32, a: Mat, trans_a: bool, b: Mat, trans_b: bool, beta: f32,
         // other block writes, and reads only the matching rows of A (or columns of B).
         unsafe {
             if by_rows {
-                let a = Strided { ptr: a.ptr.offset(start as isize * a.rs), ..a };
-                let out = Out { ptr: out.ptr.offset(start as isize * out.rs), ..out };
+                let a = Strided {
+                    ptr: a.ptr.offset(start as isize * a.rs),
+                    ..a
+                };
+                let out = Out {
+                    ptr: out.ptr.offset(start as isize * out.rs),
+                    ..out
+                };
                 sgemm(len, k, n, alpha, a, b, beta, out)
             } else {
-                let b = Strided { ptr: b.ptr.offset(start as isize * b.cs), ..b };
-                let out = Out { ptr: out.ptr.add(start), ..out };
+                let b = Strided {
+                    ptr: b.ptr.offset(start as isize * b.cs),
+                    ..b
+                };
+                let out = Out {
+                    ptr: out.ptr.add(start),
+                    ..out
+                };
                 sgemm(m, k, len, alpha, a, b, beta, out)
             }
         }
@@ -123,8 +153,21 @@ fn block_len(long: usize, parts: usize) -> usize {
 /// The pointers and strides must describe memory valid for those shapes, and `out` must not
 /// overlap `a` or `b`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn sgemm(m: usize, k: usize, n: usize, alpha: f32, a: Strided, b: Strided, beta: f32, out: Out) {
-    unsafe { matrixmultiply::sgemm(m, k, n, alpha, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, out.ptr, out.rs, 1) }
+unsafe fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Strided,
+    b: Strided,
+    beta: f32,
+    out: Out,
+) {
+    unsafe {
+        matrixmultiply::sgemm(
+            m, k, n, alpha, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, out.ptr, out.rs, 1,
+        )
+    }
 }
 
 #[cfg(test)]
@@ -166,11 +209,21 @@ mod tests {
     /// `alpha ab + beta c` differently) would differ if a block boundary moved the tile grid.
     #[test]
     fn split_products_equal_the_one_thread_product_bit_for_bit() {
-        let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap()
+        };
         let (one, three) = (pool(1), pool(3));
         // (m, k, n): rows cut (m >= n), columns cut, short last blocks, and k beyond one
         // 256-deep panel (the second panel adds to C with beta 1).
-        for (m, k, n) in [(300, 64, 70), (20, 200, 700), (257, 129, 193), (150, 300, 37)] {
+        for (m, k, n) in [
+            (300, 64, 70),
+            (20, 200, 700),
+            (257, 129, 193),
+            (150, 300, 37),
+        ] {
             let long = m.max(n);
             assert!(m * k * n >= PARALLEL_MIN_MULADDS);
             assert!(block_len(long, 3) < long, "{m}x{k}x{n} is split");
@@ -185,11 +238,17 @@ mod tests {
                     c
                 };
                 let (c1, c3) = (run(&one), run(&three));
-                assert!(c1.iter().zip(&c3).all(|(x, y)| x.to_bits() == y.to_bits()), "{m}x{k}x{n} {ta} {tb}");
+                assert!(
+                    c1.iter().zip(&c3).all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "{m}x{k}x{n} {ta} {tb}"
+                );
                 let want = naive(&a, &b, m, k, n);
                 for (i, (x, w)) in c3.iter().zip(&want).enumerate() {
                     let expect = 0.7 * w + 0.3 * (i % 7) as f32;
-                    assert!((x - expect).abs() < 1e-3 * (1.0 + expect.abs()), "{m}x{k}x{n} {ta} {tb} at {i}");
+                    assert!(
+                        (x - expect).abs() < 1e-3 * (1.0 + expect.abs()),
+                        "{m}x{k}x{n} {ta} {tb} at {i}"
+                    );
                 }
             }
         }

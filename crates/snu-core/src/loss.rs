@@ -4,8 +4,8 @@
 
 use crate::activation::sigmoid;
 use crate::fastmath::{exp, flush_subnormal};
-use crate::spec::LossSpec;
 use crate::simd::simd_kernel;
+use crate::spec::LossSpec;
 use rayon::prelude::*;
 
 /// Probabilities are clamped to [EPS, 1 - EPS] before a log.

@@ -42,6 +42,10 @@ impl<'a, T> SharedRows<'a, T> {
             "rows {first}+{count} outside {}",
             self.rows
         );
-        std::slice::from_raw_parts_mut(self.ptr.add(first * self.row_len), count * self.row_len)
+        // SAFETY: the rows are inside the buffer (asserted above) and the caller promises that
+        // no other reference to them exists while the slice lives.
+        unsafe {
+            std::slice::from_raw_parts_mut(self.ptr.add(first * self.row_len), count * self.row_len)
+        }
     }
 }

@@ -304,7 +304,10 @@ impl LayerSpec {
         let (i, n) = (in_size as u128, self.units() as u128);
         match self {
             LayerSpec::Snu(s) => {
-                i * n + n + if s.recurrent { n * n } else { 0 } + if s.trainable_decay { n } else { 0 }
+                i * n
+                    + n
+                    + if s.recurrent { n * n } else { 0 }
+                    + if s.trainable_decay { n } else { 0 }
             }
             LayerSpec::Dense(d) => {
                 (if d.tied_to.is_some() { 0 } else { i * n }) + if d.use_bias { n } else { 0 }
@@ -324,8 +327,8 @@ impl LayerSpec {
     }
 }
 
-pub use crate::limits::MAX_WIDTH;
 use crate::limits::MAX_PARAMS;
+pub use crate::limits::MAX_WIDTH;
 
 fn check_range(path: &str, v: f32, lo: f32, hi: f32, hi_inclusive: bool) -> Result<()> {
     let ok = v.is_finite() && v >= lo && if hi_inclusive { v <= hi } else { v < hi };
@@ -587,10 +590,23 @@ mod size_tests {
     #[test]
     fn layers_too_large_to_allocate_are_refused_with_their_bytes() {
         let e = spec(r#"{"type":"dense","units":1048576}"#, 1 << 20).unwrap_err();
-        assert!(e.0.contains("layers[0]") && e.0.contains("(1048576 inputs x 1048576 units) need 4398050705408 bytes"), "{e}");
-        let e = spec(r#"{"type":"snu","units":8},{"type":"snu","units":1048576,"recurrent":true}"#, 4).unwrap_err();
+        assert!(
+            e.0.contains("layers[0]")
+                && e.0
+                    .contains("(1048576 inputs x 1048576 units) need 4398050705408 bytes"),
+            "{e}"
+        );
+        let e = spec(
+            r#"{"type":"snu","units":8},{"type":"snu","units":1048576,"recurrent":true}"#,
+            4,
+        )
+        .unwrap_err();
         assert!(e.0.contains("layers[1]"), "{e}");
-        let e = spec(r#"{"type":"embedding","units":1048576,"vocabSize":1048576}"#, 1).unwrap_err();
+        let e = spec(
+            r#"{"type":"embedding","units":1048576,"vocabSize":1048576}"#,
+            1,
+        )
+        .unwrap_err();
         assert!(e.0.contains("layers[0]") && e.0.contains("bytes"), "{e}");
         // Three layers each under the limit, together over it.
         let e = spec(
@@ -599,7 +615,11 @@ mod size_tests {
         )
         .unwrap_err();
         assert!(e.0.contains("in all"), "{e}");
-        assert!(spec(r#"{"type":"snu","units":256},{"type":"snu","units":10}"#, 784).is_ok());
+        assert!(spec(
+            r#"{"type":"snu","units":256},{"type":"snu","units":10}"#,
+            784
+        )
+        .is_ok());
     }
 
     #[test]

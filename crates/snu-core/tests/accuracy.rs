@@ -3,9 +3,9 @@
 //! training step against the output before the update.
 mod common;
 
-use snu_core::Batch;
 use common::Rng;
 use snu_core::network::Correct;
+use snu_core::Batch;
 use snu_core::Network;
 
 const N: usize = 4;
@@ -83,9 +83,15 @@ fn one_hot_targets_after_a_training_step_count_the_output_before_the_update() {
         .for_each(|(b, &k)| y[b * N + k] = 1.0);
     // Two nets with the same seed: one shows the output before the step, the other steps.
     let mut net = Network::from_json(&spec("softmaxCrossEntropy", "sum")).unwrap();
-    let before = net.forward(&Batch::inputs(&x, steps, batch)).unwrap().to_vec();
+    let before = net
+        .forward(&Batch::inputs(&x, steps, batch))
+        .unwrap()
+        .to_vec();
     let mut stepped = Network::from_json(&spec("softmaxCrossEntropy", "sum")).unwrap();
-    stepped.train_step(&Batch::new(&x, &y, steps, batch)).map(|r| r.loss).unwrap();
+    stepped
+        .train_step(&Batch::new(&x, &y, steps, batch))
+        .map(|r| r.loss)
+        .unwrap();
     let want = expected(&before, |b| classes[b], None);
     assert!(
         want.correct > 0 && want.correct < want.rows,

@@ -4,9 +4,9 @@
 //! the loop learns through mixed-precision pulses.
 mod common;
 
-use snu_core::Batch;
 use common::Rng;
 use snu_core::pcm::PcmConfig;
+use snu_core::Batch;
 use snu_core::Network;
 
 /// 20 inputs -> SNU 30 -> dense 2 (the JSB shape, small), sum readout.
@@ -131,7 +131,9 @@ fn training_with_the_devices_in_the_loop_learns_by_pulses() {
     let mut pulses = 0;
     for _ in 0..150 {
         let (x, y) = task(&mut rng, 10, 32);
-        net.train_step(&Batch::new(&x, &y, 10, 32)).map(|r| r.loss).unwrap();
+        net.train_step(&Batch::new(&x, &y, 10, 32))
+            .map(|r| r.loss)
+            .unwrap();
         pulses += net.last_update.pulses_plus + net.last_update.pulses_minus;
     }
     let after = net.loss(&Batch::new(&xt, &yt, 10, 200)).unwrap();

@@ -3,8 +3,8 @@
 //! TypeScript API (through the binding) returns the same numbers; this test checks that
 //! the file is what the core computes now. Regenerate with `SNU_UPDATE_FIXTURES=1 cargo test`.
 
-use snu_core::Batch;
 use serde_json::{json, Value};
+use snu_core::Batch;
 use snu_core::Network;
 
 const PATH: &str = concat!(

@@ -3,8 +3,8 @@
 //! that of its own loss with the carried state held fixed.
 mod common;
 
-use snu_core::Batch;
 use common::*;
+use snu_core::Batch;
 use snu_core::Network;
 
 /// Rows `t0..t1` of a time-major `[T, B, w]` array.
@@ -44,7 +44,10 @@ fn consecutive_windows_continue_one_long_sequence() {
         .into_iter()
         .map(|n| (n.clone(), whole.param(&n).unwrap().value.clone()))
         .collect();
-    let full = whole.forward(&Batch::inputs(&x, steps, batch)).unwrap().to_vec();
+    let full = whole
+        .forward(&Batch::inputs(&x, steps, batch))
+        .unwrap()
+        .to_vec();
     let full_layers = whole.layer_outputs();
 
     let mut windowed = cfg().build();
@@ -55,7 +58,11 @@ fn consecutive_windows_continue_one_long_sequence() {
     let n_out = 3;
     for (t0, t1) in [(0, 4), (4, 9), (9, 12)] {
         let out = windowed
-            .forward(&Batch::inputs(&steps_of(&x, t0, t1, batch, w), t1 - t0, batch))
+            .forward(&Batch::inputs(
+                &steps_of(&x, t0, t1, batch, w),
+                t1 - t0,
+                batch,
+            ))
             .unwrap()
             .to_vec();
         let want = steps_of(&full, t0, t1, batch, n_out);
@@ -129,7 +136,8 @@ fn a_windows_gradient_holds_the_carried_state_fixed() {
         net.forward(&Batch::inputs(&x1, 5, batch)).unwrap();
         net.set_param(name, value).unwrap();
         if grads {
-            net.compute_gradients(&Batch::new(&x2, &y2, 4, batch)).unwrap()
+            net.compute_gradients(&Batch::new(&x2, &y2, 4, batch))
+                .unwrap()
         } else {
             net.loss(&Batch::new(&x2, &y2, 4, batch)).unwrap()
         }
@@ -167,7 +175,8 @@ fn a_windows_gradient_holds_the_carried_state_fixed() {
 fn a_different_batch_size_needs_a_reset() {
     let mut net = cfg().build();
     net.set_carry_state(true);
-    net.forward(&Batch::inputs(&[0.5; 4 * 3 * 5], 4, 3)).unwrap();
+    net.forward(&Batch::inputs(&[0.5; 4 * 3 * 5], 4, 3))
+        .unwrap();
     let err = net
         .forward(&Batch::inputs(&[0.5; 4 * 2 * 5], 4, 2))
         .unwrap_err()
@@ -177,5 +186,6 @@ fn a_different_batch_size_needs_a_reset() {
         "{err}"
     );
     net.reset_state();
-    net.forward(&Batch::inputs(&[0.5; 4 * 2 * 5], 4, 2)).unwrap();
+    net.forward(&Batch::inputs(&[0.5; 4 * 2 * 5], 4, 2))
+        .unwrap();
 }

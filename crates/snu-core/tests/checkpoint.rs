@@ -4,9 +4,9 @@
 
 mod common;
 
-use snu_core::Batch;
 use common::*;
 use snu_core::checkpoint::{fnv1a, load, save, MAGIC, VERSION};
+use snu_core::Batch;
 use snu_core::Network;
 
 const STEPS: usize = 5;
@@ -40,7 +40,9 @@ fn trained() -> Network {
     let mut net = model().build();
     for i in 0..3 {
         let (x, t) = batch(i);
-        net.train_step(&Batch::new(&x, &t, STEPS, BATCH)).map(|r| r.loss).unwrap();
+        net.train_step(&Batch::new(&x, &t, STEPS, BATCH))
+            .map(|r| r.loss)
+            .unwrap();
     }
     net
 }
@@ -82,8 +84,14 @@ fn save_then_load_is_bit_exact_and_training_resumes_identically() {
 
     // One more step on both: identical weights (Adam's moments and bias correction restored).
     let (x, t) = batch(99);
-    let la = original.train_step(&Batch::new(&x, &t, STEPS, BATCH)).map(|r| r.loss).unwrap();
-    let lb = restored.train_step(&Batch::new(&x, &t, STEPS, BATCH)).map(|r| r.loss).unwrap();
+    let la = original
+        .train_step(&Batch::new(&x, &t, STEPS, BATCH))
+        .map(|r| r.loss)
+        .unwrap();
+    let lb = restored
+        .train_step(&Batch::new(&x, &t, STEPS, BATCH))
+        .map(|r| r.loss)
+        .unwrap();
     assert_eq!(la.to_bits(), lb.to_bits());
     assert_same_state(&original, &restored);
 
@@ -212,7 +220,10 @@ fn dropout_masks_resume_where_they_stopped() {
     let mut original = dropout_network();
     for i in 0..3 {
         let (x, t) = batch(i);
-        original.train_step(&Batch::new(&x, &t, STEPS, BATCH)).map(|r| r.loss).unwrap();
+        original
+            .train_step(&Batch::new(&x, &t, STEPS, BATCH))
+            .map(|r| r.loss)
+            .unwrap();
     }
     let bytes = save(&original);
     let mut restored = load(&bytes).unwrap();
@@ -220,9 +231,18 @@ fn dropout_masks_resume_where_they_stopped() {
     let mut restarted = load(&bytes).unwrap();
     restarted.set_dropout_seed(5 ^ 0xd0d0_d0d0_d0d0_d0d0);
     let (x, t) = batch(99);
-    let la = original.train_step(&Batch::new(&x, &t, STEPS, BATCH)).map(|r| r.loss).unwrap();
-    let lb = restored.train_step(&Batch::new(&x, &t, STEPS, BATCH)).map(|r| r.loss).unwrap();
-    let lc = restarted.train_step(&Batch::new(&x, &t, STEPS, BATCH)).map(|r| r.loss).unwrap();
+    let la = original
+        .train_step(&Batch::new(&x, &t, STEPS, BATCH))
+        .map(|r| r.loss)
+        .unwrap();
+    let lb = restored
+        .train_step(&Batch::new(&x, &t, STEPS, BATCH))
+        .map(|r| r.loss)
+        .unwrap();
+    let lc = restarted
+        .train_step(&Batch::new(&x, &t, STEPS, BATCH))
+        .map(|r| r.loss)
+        .unwrap();
     assert_eq!(
         la.to_bits(),
         lb.to_bits(),
@@ -252,8 +272,14 @@ fn a_version_1_file_still_loads_with_masks_from_the_seed() {
     let mut from_v1 = load(&as_version_1(&save(&dropout_network()))).unwrap();
     let mut fresh = dropout_network();
     let (x, t) = batch(7);
-    let la = from_v1.train_step(&Batch::new(&x, &t, STEPS, BATCH)).map(|r| r.loss).unwrap();
-    let lb = fresh.train_step(&Batch::new(&x, &t, STEPS, BATCH)).map(|r| r.loss).unwrap();
+    let la = from_v1
+        .train_step(&Batch::new(&x, &t, STEPS, BATCH))
+        .map(|r| r.loss)
+        .unwrap();
+    let lb = fresh
+        .train_step(&Batch::new(&x, &t, STEPS, BATCH))
+        .map(|r| r.loss)
+        .unwrap();
     assert_eq!(la.to_bits(), lb.to_bits());
 }
 

@@ -3,8 +3,8 @@
 //! the seed.
 mod common;
 
-use snu_core::Batch;
 use common::Rng;
+use snu_core::Batch;
 use snu_core::Network;
 
 /// 6 inputs -> sSNU 5 (identity g: smooth) -> dense 4, dropout 0.4 on both layers' inputs.
@@ -100,7 +100,9 @@ fn dropout_applies_only_while_training_and_follows_the_seed() {
         without.loss(&Batch::new(&x, &y, steps, b)).unwrap()
     );
     // A training pass drops inputs: its loss differs; the same seed repeats it, another does not.
-    let clean = without.compute_gradients(&Batch::new(&x, &y, steps, b)).unwrap();
+    let clean = without
+        .compute_gradients(&Batch::new(&x, &y, steps, b))
+        .unwrap();
     let a = training_loss(&mut with, 1, &x, &y, steps, b);
     let again = training_loss(&mut with, 1, &x, &y, steps, b);
     let other = training_loss(&mut with, 2, &x, &y, steps, b);

@@ -2,8 +2,8 @@
 //! (sparse class-id targets) and weight tying, checked against finite differences.
 mod common;
 
-use snu_core::Batch;
 use common::Rng;
+use snu_core::Batch;
 use snu_core::Network;
 
 const VOCAB: usize = 7;
@@ -38,7 +38,8 @@ fn check_against_finite_differences(
     steps: usize,
     batch: usize,
 ) -> usize {
-    net.compute_gradients(&Batch::new(x, y, steps, batch)).unwrap();
+    net.compute_gradients(&Batch::new(x, y, steps, batch))
+        .unwrap();
     let h = 1e-2f32;
     let mut checked = 0;
     for name in net.param_names() {
@@ -135,12 +136,18 @@ fn a_tied_layer_after_spikes_reads_each_new_input() {
         net.layer_outputs()[1].contains(&1.0),
         "the spiking layer never spiked; the case tests little"
     );
-    assert_eq!(net.forward(&Batch::inputs(&a, 3, 2)).unwrap(), first.as_slice());
+    assert_eq!(
+        net.forward(&Batch::inputs(&a, 3, 2)).unwrap(),
+        first.as_slice()
+    );
     let mut fresh = Network::from_json(&spec).unwrap();
     fresh
         .set_param("words.E", &net.param("words.E").unwrap().value.clone())
         .unwrap();
-    assert_eq!(fresh.forward(&Batch::inputs(&b, 3, 2)).unwrap(), second.as_slice());
+    assert_eq!(
+        fresh.forward(&Batch::inputs(&b, 3, 2)).unwrap(),
+        second.as_slice()
+    );
 }
 
 #[test]
@@ -151,12 +158,16 @@ fn bad_token_ids_and_bad_tying_are_refused() {
         (vec![0.5, 1.0], "value at index 0 is 0.5"),
         (vec![-1.0, 1.0], "value at index 0 is -1"),
     ] {
-        let err = net.forward(&Batch::inputs(&x, 2, 1)).unwrap_err().to_string();
+        let err = net
+            .forward(&Batch::inputs(&x, 2, 1))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(want) && err.contains("token ids"), "{err}");
     }
     let y = vec![0.0, 9.0];
     let err = net
-        .train_step(&Batch::new(&[1.0, 2.0], &y, 2, 1)).map(|r| r.loss)
+        .train_step(&Batch::new(&[1.0, 2.0], &y, 2, 1))
+        .map(|r| r.loss)
         .unwrap_err()
         .to_string();
     assert!(

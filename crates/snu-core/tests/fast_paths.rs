@@ -2,9 +2,9 @@
 //! products, and the parallel time loop over batch chunks against one sample at a time.
 mod common;
 
-use snu_core::Batch;
 use common::*;
 use snu_core::layers::input::ProductPath;
+use snu_core::Batch;
 use snu_core::Network;
 
 /// Spike input with the given fraction of ones.
@@ -96,7 +96,9 @@ fn run(
     batch: usize,
 ) -> Result {
     net.set_product_path(path);
-    let loss = net.compute_gradients(&Batch::new(x, target, steps, batch)).unwrap();
+    let loss = net
+        .compute_gradients(&Batch::new(x, target, steps, batch))
+        .unwrap();
     Result {
         loss,
         outputs: net.layer_outputs(),

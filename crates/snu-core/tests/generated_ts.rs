@@ -27,7 +27,9 @@ fn f32_numbers(v: Value) -> Value {
             json!(if (x as f32) as f64 == x { short } else { x })
         }
         Value::Array(a) => Value::Array(a.into_iter().map(f32_numbers).collect()),
-        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, f32_numbers(v))).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, f32_numbers(v))).collect())
+        }
         other => other,
     }
 }
@@ -63,18 +65,37 @@ fn layer_defaults(required: Value, drop: &[&str]) -> Value {
 }
 
 fn spec_ts() -> String {
-    let outputs = names(&[OutputActivation::Step, OutputActivation::Sigmoid], |v| match v {
-        OutputActivation::Step | OutputActivation::Sigmoid => {}
-    });
-    let dense_activations = names(
-        &[DenseActivation::None, DenseActivation::Relu, DenseActivation::Sigmoid, DenseActivation::Tanh],
+    let outputs = names(
+        &[OutputActivation::Step, OutputActivation::Sigmoid],
         |v| match v {
-            DenseActivation::None | DenseActivation::Relu | DenseActivation::Sigmoid | DenseActivation::Tanh => {}
+            OutputActivation::Step | OutputActivation::Sigmoid => {}
         },
     );
-    let readouts = names(&[Readout::Sum, Readout::Mean, Readout::Last, Readout::Sequence], |v| match v {
-        Readout::Sum | Readout::Mean | Readout::Last | Readout::Sequence => {}
-    });
+    let dense_activations = names(
+        &[
+            DenseActivation::None,
+            DenseActivation::Relu,
+            DenseActivation::Sigmoid,
+            DenseActivation::Tanh,
+        ],
+        |v| match v {
+            DenseActivation::None
+            | DenseActivation::Relu
+            | DenseActivation::Sigmoid
+            | DenseActivation::Tanh => {}
+        },
+    );
+    let readouts = names(
+        &[
+            Readout::Sum,
+            Readout::Mean,
+            Readout::Last,
+            Readout::Sequence,
+        ],
+        |v| match v {
+            Readout::Sum | Readout::Mean | Readout::Last | Readout::Sequence => {}
+        },
+    );
     let losses = names(
         &[
             LossSpec::SoftmaxCrossEntropy,
@@ -83,31 +104,55 @@ fn spec_ts() -> String {
             LossSpec::Mse,
         ],
         |v| match v {
-            LossSpec::SoftmaxCrossEntropy | LossSpec::SparseSoftmaxCrossEntropy | LossSpec::BinaryCrossEntropy { .. } | LossSpec::Mse => {}
+            LossSpec::SoftmaxCrossEntropy
+            | LossSpec::SparseSoftmaxCrossEntropy
+            | LossSpec::BinaryCrossEntropy { .. }
+            | LossSpec::Mse => {}
         },
     );
     // `g` and the surrogates by name, each with the engine's default parameters.
     let by_kind = |kinds: &[&str], parse: fn(Value) -> Value| -> Value {
-        Value::Object(kinds.iter().map(|k| (k.to_string(), parse(json!({ "kind": k })))).collect())
+        Value::Object(
+            kinds
+                .iter()
+                .map(|k| (k.to_string(), parse(json!({ "kind": k }))))
+                .collect(),
+        )
     };
     let _: fn(&StateActivation) = |v| match v {
         StateActivation::Relu | StateActivation::Identity | StateActivation::LeakyRelu { .. } => {}
     };
     let _: fn(&Surrogate) = |v| match v {
-        Surrogate::Tanh | Surrogate::FastSigmoid { .. } | Surrogate::Rectangular { .. } | Surrogate::Sigmoid { .. } => {}
+        Surrogate::Tanh
+        | Surrogate::FastSigmoid { .. }
+        | Surrogate::Rectangular { .. }
+        | Surrogate::Sigmoid { .. } => {}
     };
-    let state = by_kind(&["relu", "identity", "leakyRelu"], parsed::<StateActivation>);
-    let surrogates = by_kind(&["tanh", "fastSigmoid", "rectangular", "sigmoid"], parsed::<Surrogate>);
+    let state = by_kind(
+        &["relu", "identity", "leakyRelu"],
+        parsed::<StateActivation>,
+    );
+    let surrogates = by_kind(
+        &["tanh", "fastSigmoid", "rectangular", "sigmoid"],
+        parsed::<Surrogate>,
+    );
     // Each optimizer's fields with the engine's defaults (SGD's lr has none: it is required).
     let _: fn(&OptimizerSpec) = |v| match v {
-        OptimizerSpec::Sgd { .. } | OptimizerSpec::Adam { .. } | OptimizerSpec::AdamW { .. } | OptimizerSpec::Rmsprop { .. } => {}
+        OptimizerSpec::Sgd { .. }
+        | OptimizerSpec::Adam { .. }
+        | OptimizerSpec::AdamW { .. }
+        | OptimizerSpec::Rmsprop { .. } => {}
     };
     let optimizers = Value::Object(
         ["sgd", "adam", "adamW", "rmsprop"]
             .iter()
             .map(|k| {
                 // SGD has no default lr: parse it with one and leave it out.
-                let given = if *k == "sgd" { json!({ "kind": k, "lr": 1 }) } else { json!({ "kind": k }) };
+                let given = if *k == "sgd" {
+                    json!({ "kind": k, "lr": 1 })
+                } else {
+                    json!({ "kind": k })
+                };
                 let mut v = parsed::<OptimizerSpec>(given);
                 if *k == "sgd" {
                     v.as_object_mut().unwrap().remove("lr");
@@ -129,30 +174,93 @@ fn spec_ts() -> String {
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap();
     let mut out = String::from(HEADER);
     let mut put = |doc: &str, name: &str, v: &Value| {
-        out += &format!("\n/** {doc} */\nexport const {name} = {} as const;\n", pretty(v));
+        out += &format!(
+            "\n/** {doc} */\nexport const {name} = {} as const;\n",
+            pretty(v)
+        );
     };
-    put("The fields of each layer type's spec (`type` included).", "LAYER_FIELDS", &layer_fields);
-    put("What the engine fills in for each layer field left out.", "LAYER_DEFAULTS", &layer_defaults);
-    put("The SNU output activations `h`: `step` (SNU) and `sigmoid` (sSNU).", "OUTPUTS", &Value::Array(outputs));
-    put("The state activations `g` by name, with their default parameters.", "STATE_ACTIVATIONS", &state);
-    put("The surrogate derivatives of the step by name, with their default parameters.", "SURROGATES", &surrogates);
-    put("The activations of a dense layer.", "DENSE_ACTIVATIONS", &Value::Array(dense_activations));
+    put(
+        "The fields of each layer type's spec (`type` included).",
+        "LAYER_FIELDS",
+        &layer_fields,
+    );
+    put(
+        "What the engine fills in for each layer field left out.",
+        "LAYER_DEFAULTS",
+        &layer_defaults,
+    );
+    put(
+        "The SNU output activations `h`: `step` (SNU) and `sigmoid` (sSNU).",
+        "OUTPUTS",
+        &Value::Array(outputs),
+    );
+    put(
+        "The state activations `g` by name, with their default parameters.",
+        "STATE_ACTIVATIONS",
+        &state,
+    );
+    put(
+        "The surrogate derivatives of the step by name, with their default parameters.",
+        "SURROGATES",
+        &surrogates,
+    );
+    put(
+        "The activations of a dense layer.",
+        "DENSE_ACTIVATIONS",
+        &Value::Array(dense_activations),
+    );
     put("The readouts.", "READOUTS", &Value::Array(readouts));
     put("The losses, by kind.", "LOSSES", &Value::Array(losses));
-    put("Each optimizer's fields with their defaults (SGD's `lr` is required).", "OPTIMIZERS", &optimizers);
-    put("The PCM crossbar configuration of DESIGN section 3, every field at its default.", "DEFAULT_PCM", &f32_numbers(serde_json::to_value(PcmConfig::default()).unwrap()));
-    put("A PCM configuration with every non-ideality off: the crossbar computes `x W` exactly.", "IDEAL_PCM", &f32_numbers(serde_json::to_value(PcmConfig::ideal()).unwrap()));
+    put(
+        "Each optimizer's fields with their defaults (SGD's `lr` is required).",
+        "OPTIMIZERS",
+        &optimizers,
+    );
+    put(
+        "The PCM crossbar configuration of DESIGN section 3, every field at its default.",
+        "DEFAULT_PCM",
+        &f32_numbers(serde_json::to_value(PcmConfig::default()).unwrap()),
+    );
+    put(
+        "A PCM configuration with every non-ideality off: the crossbar computes `x W` exactly.",
+        "IDEAL_PCM",
+        &f32_numbers(serde_json::to_value(PcmConfig::ideal()).unwrap()),
+    );
     out
 }
 
 fn limits_ts() -> String {
     let consts: [(&str, &str, u64); 6] = [
-        ("MAX_VALUES", "Largest number of values one input, target or output array may hold.", MAX_VALUES as u64),
-        ("MAX_DIM", "Largest time-step count or batch size of one call.", MAX_DIM as u64),
-        ("MAX_WIDTH", "Largest number of units or inputs of one layer.", MAX_WIDTH as u64),
-        ("MAX_PARAMS", "Largest number of parameters of one model.", MAX_PARAMS as u64),
-        ("MAX_SEED", "Largest seed: every integer a JS number holds exactly.", MAX_SEED),
-        ("MAX_THREADS", "Largest thread count of the engine's pool.", MAX_THREADS as u64),
+        (
+            "MAX_VALUES",
+            "Largest number of values one input, target or output array may hold.",
+            MAX_VALUES as u64,
+        ),
+        (
+            "MAX_DIM",
+            "Largest time-step count or batch size of one call.",
+            MAX_DIM as u64,
+        ),
+        (
+            "MAX_WIDTH",
+            "Largest number of units or inputs of one layer.",
+            MAX_WIDTH as u64,
+        ),
+        (
+            "MAX_PARAMS",
+            "Largest number of parameters of one model.",
+            MAX_PARAMS as u64,
+        ),
+        (
+            "MAX_SEED",
+            "Largest seed: every integer a JS number holds exactly.",
+            MAX_SEED,
+        ),
+        (
+            "MAX_THREADS",
+            "Largest thread count of the engine's pool.",
+            MAX_THREADS as u64,
+        ),
     ];
     let mut out = String::from(
         "// GENERATED from crates/snu-core/src/limits.rs by crates/snu-core/tests/generated_ts.rs; do not edit.\n\
@@ -167,7 +275,10 @@ fn limits_ts() -> String {
 #[test]
 fn generated_typescript_is_up_to_date() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    for (path, text) in [("ts/generated/limits.ts", limits_ts()), ("ts/generated/spec.ts", spec_ts())] {
+    for (path, text) in [
+        ("ts/generated/limits.ts", limits_ts()),
+        ("ts/generated/spec.ts", spec_ts()),
+    ] {
         let file = root.join(path);
         if std::env::var_os("SNU_WRITE_GENERATED").is_some() {
             std::fs::write(&file, &text).unwrap();

@@ -18,9 +18,9 @@
 
 mod common;
 
-use snu_core::Batch;
 use common::reference::RefNet;
 use common::*;
+use snu_core::Batch;
 
 const H: f64 = 2e-3;
 const RTOL: f64 = 1e-2;
@@ -241,7 +241,8 @@ fn check(case: &Case) -> Stats {
     let target = cfg.random_target(&mut rng, steps, batch);
     let mut net = cfg.build();
     randomize_biases_and_decays(&mut net, &mut rng);
-    net.compute_gradients(&Batch::new(&x, &target, steps, batch)).unwrap();
+    net.compute_gradients(&Batch::new(&x, &target, steps, batch))
+        .unwrap();
     let analytic = engine_grads(&net);
     let reference = RefNet::from_engine(cfg, &net);
     let pattern = reference.kink_pattern(&reference.forward(&x, steps, batch));

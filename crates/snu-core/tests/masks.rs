@@ -173,7 +173,8 @@ fn bad_masks_are_refused_with_the_reason() {
     ];
     for (m, want) in cases {
         let err = net
-            .train_step(&Batch::new(&x, &y, steps, batch).with_mask(Some(m))).map(|r| r.loss)
+            .train_step(&Batch::new(&x, &y, steps, batch).with_mask(Some(m)))
+            .map(|r| r.loss)
             .unwrap_err()
             .to_string();
         assert!(

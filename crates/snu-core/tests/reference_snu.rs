@@ -15,9 +15,9 @@
 
 mod common;
 
-use snu_core::Batch;
 use common::reference::RefNet;
 use common::*;
+use snu_core::Batch;
 
 const GRAD_RTOL: f64 = 1e-4;
 const STEPS: usize = 6;
@@ -241,7 +241,8 @@ fn soft_snu_gradients_match_the_reference_including_detach_reset() {
             randomize_biases_and_decays(&mut net, &mut rng);
             let x = rng.vec(steps * batch * 3, -1.0, 1.5);
             let target = cfg.random_target(&mut rng, steps, batch);
-            net.compute_gradients(&Batch::new(&x, &target, steps, batch)).unwrap();
+            net.compute_gradients(&Batch::new(&x, &target, steps, batch))
+                .unwrap();
             let reference = RefNet::from_engine(&cfg, &net);
             let trace = reference.forward(&x, steps, batch);
             let (_, want) = reference.gradients(&trace, &target, None);

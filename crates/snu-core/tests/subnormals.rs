@@ -4,8 +4,8 @@
 
 mod common;
 
-use snu_core::Batch;
 use common::Rng;
+use snu_core::Batch;
 use snu_core::{ModelSpec, Network};
 
 /// 5 inputs -> sSNU 6 (bias `bias`) -> dense 3; softmax cross-entropy.
@@ -41,7 +41,8 @@ fn a_unit_saturated_below_the_smallest_normal_outputs_zero() {
     let (x, y, steps, batch) = batch();
     // sigma(s - 100) is about 4e-44: a subnormal unless flushed.
     let mut net = network(-100.0);
-    net.compute_gradients(&Batch::new(&x, &y, steps, batch)).unwrap();
+    net.compute_gradients(&Batch::new(&x, &y, steps, batch))
+        .unwrap();
     let outputs = net.layer_outputs();
     assert!(
         outputs[0].iter().all(|&v| v == 0.0),
@@ -57,7 +58,8 @@ fn the_state_gradient_entering_the_weight_products_has_no_subnormals() {
     // sigma(s - 87) is about 1.6e-38, just normal; dL/da = dL/dy sigma (1 - sigma) is then
     // subnormal for every unit, flushed to 0, so the products x^T da and y^T da are exactly 0.
     let mut net = network(-87.0);
-    net.compute_gradients(&Batch::new(&x, &y, steps, batch)).unwrap();
+    net.compute_gradients(&Batch::new(&x, &y, steps, batch))
+        .unwrap();
     no_subnormals("the sSNU output", &net.layer_outputs()[0]);
     assert!(
         net.layer_outputs()[0].iter().any(|&v| v > 0.0),

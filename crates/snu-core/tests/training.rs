@@ -8,8 +8,8 @@
 
 mod common;
 
-use snu_core::Batch;
 use common::*;
+use snu_core::Batch;
 use snu_core::Network;
 
 const STEPS: usize = 20;
@@ -49,7 +49,10 @@ fn task_batch(rng: &mut Rng) -> (Vec<f32>, Vec<f32>) {
 
 /// Fraction of samples whose larger spike count is the target class (ties count as wrong).
 fn accuracy(net: &mut Network, x: &[f32], target: &[f32]) -> f64 {
-    let out = net.forward(&Batch::inputs(x, STEPS, BATCH)).unwrap().to_vec();
+    let out = net
+        .forward(&Batch::inputs(x, STEPS, BATCH))
+        .unwrap()
+        .to_vec();
     let correct = (0..BATCH)
         .filter(|&b| {
             let (o, t) = (&out[b * 2..b * 2 + 2], &target[b * 2..b * 2 + 2]);
@@ -65,7 +68,9 @@ fn train(seed: u64, updates: usize) -> Network {
     let mut rng = Rng::new(seed ^ 0xDA7A);
     for _ in 0..updates {
         let (x, t) = task_batch(&mut rng);
-        net.train_step(&Batch::new(&x, &t, STEPS, BATCH)).map(|r| r.loss).unwrap();
+        net.train_step(&Batch::new(&x, &t, STEPS, BATCH))
+            .map(|r| r.loss)
+            .unwrap();
     }
     net
 }

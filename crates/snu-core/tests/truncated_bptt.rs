@@ -8,8 +8,8 @@
 
 mod common;
 
-use snu_core::Batch;
 use common::*;
+use snu_core::Batch;
 
 const STEPS: usize = 7;
 const BATCH: usize = 3;
@@ -130,7 +130,8 @@ fn window_of_one_leaves_only_the_last_step() {
     randomize_biases_and_decays(&mut net, &mut rng);
     let x = rng.vec(steps * batch * m, -1.0, 1.5);
     let target = cfg.random_target(&mut rng, steps, batch);
-    net.compute_gradients(&Batch::new(&x, &target, steps, batch)).unwrap();
+    net.compute_gradients(&Batch::new(&x, &target, steps, batch))
+        .unwrap();
     let b = net.param("snu_0.b").unwrap().value.clone();
     let ys = net.layer_outputs()[0].to_vec();
     let y_at = |t: usize, bi: usize, j: usize| ys[(t * batch + bi) * n + j] as f64;
@@ -196,6 +197,7 @@ fn engine_grads_with_cfg(
     for p in from.params() {
         net.set_param(&p.name, &p.value).unwrap();
     }
-    net.compute_gradients(&Batch::new(x, target, steps, batch)).unwrap();
+    net.compute_gradients(&Batch::new(x, target, steps, batch))
+        .unwrap();
     engine_grads(&net)
 }

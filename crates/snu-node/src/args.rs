@@ -113,5 +113,8 @@ pub fn bytes(v: Unknown, name: &str) -> Result<Vec<u8>> {
 /// The `steps` and `batch` of a call: whole numbers from 1 to `MAX_DIM`.
 pub fn shape(steps: Unknown, batch: Unknown) -> Result<(usize, usize)> {
     let max = snu_core::limits::MAX_DIM as u64;
-    Ok((integer(steps, "steps", 1, max)?, integer(batch, "batch", 1, max)?))
+    Ok((
+        integer(steps, "steps", 1, max)?,
+        integer(batch, "batch", 1, max)?,
+    ))
 }

@@ -143,12 +143,7 @@ pub fn encode_delta(
     guard("encodeDelta", || {
         let x = args::float32(x, "x")?;
         let (steps, batch) = args::shape(steps, batch)?;
-        let features = args::integer(
-            features,
-            "features",
-            1,
-            MAX_VALUES as u64,
-        )?;
+        let features = args::integer(features, "features", 1, MAX_VALUES as u64)?;
         let threshold = args::number(threshold, "threshold")?;
         let on_off = args::optional_bool(on_off, "onOff")?;
         let skip_first = args::optional_bool(skip_first, "skipFirst")?;

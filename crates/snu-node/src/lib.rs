@@ -230,10 +230,17 @@ impl Network {
     }
 
     /// Queues `op` on a copy of the batch, off the main thread.
-    fn spawn<T>(&self, what: &'static str, batch: &BatchArg, op: Op<T>) -> Result<AsyncTask<NetTask<T>>>
+    fn spawn<T>(
+        &self,
+        what: &'static str,
+        batch: &BatchArg,
+        op: Op<T>,
+    ) -> Result<AsyncTask<NetTask<T>>>
     where
         NetTask<T>: Task,
     {
-        guard(what, || Ok(NetTask::new(what, &self.inner, batch.to_owned()?, op)))
+        guard(what, || {
+            Ok(NetTask::new(what, &self.inner, batch.to_owned()?, op))
+        })
     }
 }

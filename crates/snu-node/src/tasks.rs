@@ -16,7 +16,12 @@ pub struct NetTask<T> {
 }
 
 impl<T> NetTask<T> {
-    pub fn new(what: &'static str, net: &Arc<Mutex<Network>>, batch: OwnedBatch, op: Op<T>) -> AsyncTask<NetTask<T>>
+    pub fn new(
+        what: &'static str,
+        net: &Arc<Mutex<Network>>,
+        batch: OwnedBatch,
+        op: Op<T>,
+    ) -> AsyncTask<NetTask<T>>
     where
         NetTask<T>: Task,
     {
@@ -34,7 +39,9 @@ impl<T: ToNapiValue + TypeName + Send + 'static> Task for NetTask<T> {
     type JsValue = T;
 
     fn compute(&mut self) -> Result<T> {
-        guard(self.what, || (self.op)(&mut *lock(&self.net), &self.batch.view()))
+        guard(self.what, || {
+            (self.op)(&mut lock(&self.net), &self.batch.view())
+        })
     }
 
     fn resolve(&mut self, _env: Env, out: T) -> Result<T> {

@@ -1,10 +1,10 @@
 //! Dense layer applied at every time step: `y_t = act(x_t W + b)`. With weight tying,
 //! `W = Eᵀ` for the matrix `E` (`[n, in]`) of an embedding layer, whose gradient it adds to.
 
-use crate::error::Result;
 use super::input::{InputProducts, SeqInput};
 use super::{ensure_len, SeqShape};
 use crate::activation::DenseActivation;
+use crate::error::Result;
 use crate::linalg::{gemm, Mat};
 use crate::params::ParamStore;
 use crate::rng::{glorot_uniform, Rng};

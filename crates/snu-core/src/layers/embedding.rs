@@ -1,8 +1,8 @@
 //! Embedding: token ids to vectors, `y_t = E[id_t]`; backward `dE[id_t] += dy_t`.
 //! The ids arrive as the values of a `[T*B, 1]` input (checked by the network beforehand).
 
-use crate::error::Result;
 use super::{ensure_len, SeqShape};
+use crate::error::Result;
 use crate::params::ParamStore;
 use crate::rng::Rng;
 use crate::spec::EmbeddingSpec;
@@ -21,7 +21,12 @@ pub struct EmbeddingLayer {
 }
 
 impl EmbeddingLayer {
-    pub fn new(spec: &EmbeddingSpec, name: &str, p: &mut ParamStore, rng: &mut Rng) -> Result<Self> {
+    pub fn new(
+        spec: &EmbeddingSpec,
+        name: &str,
+        p: &mut ParamStore,
+        rng: &mut Rng,
+    ) -> Result<Self> {
         let e = p.add(format!("{name}.E"), vec![spec.vocab_size, spec.units], 0.0)?;
         let range = spec.init_range.unwrap_or(INIT_RANGE);
         p.params[e]

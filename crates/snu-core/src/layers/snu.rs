@@ -13,20 +13,20 @@
 //! (samples are independent). One `[T*B, n]` buffer holds `x W`, then `s`, then in BPTT
 //! `dL/da` (`g'(a)` is read off `s`); a spiking layer keeps its outputs as bits.
 
-use crate::error::Result;
 use super::input::{InputProducts, ProductPath, SeqInput};
 use super::{ensure_len, SeqShape};
 use crate::activation::{OutputActivation, StateActivation, Surrogate};
 use crate::argmax::argmax;
+use crate::error::Result;
 use crate::event::for_each_spike;
 use crate::fastmath::flush_subnormal;
 use crate::linalg::{gemm, Mat};
 use crate::params::ParamStore;
 use crate::rng::{glorot_uniform, Rng};
 use crate::shared_rows::SharedRows;
+use crate::simd::simd_kernel;
 use crate::spec::SnuSpec;
 use crate::spikes::SpikeMatrix;
-use crate::simd::simd_kernel;
 use rayon::prelude::*;
 
 /// Largest value the trainable decay is projected to, keeping `l < 1`.

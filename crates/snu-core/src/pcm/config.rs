@@ -205,7 +205,10 @@ impl PcmDevice {
         // Real PCM devices reach tens of µS; far beyond that, g^2 terms of the noise models
         // overflow f32 and every read is infinite.
         if self.g_max > MAX_G_MAX {
-            bail!("pcm.device.gMax: expected at most {MAX_G_MAX} µS, got {}", self.g_max);
+            bail!(
+                "pcm.device.gMax: expected at most {MAX_G_MAX} µS, got {}",
+                self.g_max
+            );
         }
         if self.prog_coeff.is_empty() || self.prog_coeff.len() > 16 {
             bail!(
