@@ -161,6 +161,13 @@ test('config errors name the field, exit 2, and suggest the fix', async (t) => {
   const cases: [string, RegExp][] = [
     [bad('units0', (c) => (c.model.layers[1].units = 0)), /model\.layers\[1\]\.units: expected an integer >= 1, got number 0/],
     [bad('unitTypo', (c) => (c.model.layers[0] = { type: 'snu', unit: 5 })), /model\.layers\[0\]\.unit: unknown field \(did you mean 'units'\?\)/],
+    // The fields listed are those of the type given, each once.
+    [bad('denseTypo', (c) => (c.model.layers[1] = { type: 'dense', units: 10, activaton: 'relu' })), /model\.layers\[1\]\.activaton: unknown field \(did you mean 'activation'\?\); allowed: activation, dropout, name, tiedTo, type, units, useBias\n/],
+    // 2^20 x 2^20 weights: refused before anything is allocated, naming the layer and the bytes.
+    [
+      bad('huge', (c) => c.model.layers.unshift({ type: 'snu', units: 2 ** 20 }, { type: 'snu', units: 2 ** 20 })),
+      /model: model spec: layers\[1\]: \d+ parameters \(1048576 inputs x 1048576 units\) need \d+ bytes \(4096\.0 GiB\)/,
+    ],
     [bad('badType', (c) => (c.model.layers[0].type = 'lstm')), /model\.layers\[0\]\.type: expected one of 'snu', 'dense', 'embedding', got the string 'lstm'/],
     [bad('decay', (c) => (c.model.layers[0].decay = 1)), /model\.layers\[0\]\.decay: expected a number >= 0 and < 1, got number 1/],
     [bad('optLr', (c) => (c.model.optimizer.lr = 0.1)), /model\.optimizer\.lr: set the learning rate in train\.lr/],

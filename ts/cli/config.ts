@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dense, embedding, snu } from '../layers.js';
 import type { LayerSpec, LossSpec, OptimizerSpec, Readout } from '../spec.js';
+import { LAYER_FIELDS, OPTIMIZERS } from '../generated/spec.js';
 import { LR_SCHEDULES, type LrSchedule } from './schedule.js';
 import { boolean, ConfigError, integer, number, object, oneOf, optional, show, string } from './validate.js';
 
@@ -47,16 +48,15 @@ export interface ExperimentConfig<D = Record<string, unknown>> {
 /** Checks and completes a task's `data` section (the task knows its fields). */
 export type DataValidator = (task: TaskName, raw: unknown, path: string) => Record<string, unknown>;
 
-const OPTIMIZER_FIELDS: Record<OptimizerSpec['kind'], readonly string[]> = {
-  sgd: ['momentum', 'nesterov', 'weightDecay'],
-  adam: ['beta1', 'beta2', 'eps', 'weightDecay'],
-  adamW: ['beta1', 'beta2', 'eps', 'weightDecay'],
-  rmsprop: ['rho', 'eps', 'momentum', 'weightDecay'],
-};
+/** Each optimizer's fields but `kind` and `lr` (set in `train.lr`), from the engine. */
+const OPTIMIZER_FIELDS = Object.fromEntries(
+  Object.entries(OPTIMIZERS).map(([kind, defaults]) => [kind, Object.keys(defaults).filter((f) => f !== 'kind' && f !== 'lr')]),
+) as unknown as Record<OptimizerSpec['kind'], readonly string[]>;
 
-const SNU_FIELDS = ['type', 'units', 'name', 'output', 'g', 'recurrent', 'decay', 'trainableDecay', 'surrogate', 'detachReset', 'lateralInhibition', 'initialBias', 'dropout'];
-const DENSE_FIELDS = ['type', 'units', 'name', 'activation', 'useBias', 'tiedTo', 'dropout'];
-const EMBEDDING_FIELDS = ['type', 'vocabSize', 'units', 'name', 'initRange'];
+// Each layer type's fields (`type` included), from the engine.
+const SNU_FIELDS = LAYER_FIELDS.snu;
+const DENSE_FIELDS = LAYER_FIELDS.dense;
+const EMBEDDING_FIELDS = LAYER_FIELDS.embedding;
 
 /** `g` as a name or as the canonical `{ kind, alpha }` object. */
 function stateActivation(path: string, v: unknown): unknown {
@@ -88,7 +88,9 @@ function build<T>(path: string, f: () => T): T {
 }
 
 function layer(path: string, raw: unknown): LayerSpec {
-  const type = oneOf(`${path}.type`, object(path, raw, [...SNU_FIELDS, ...DENSE_FIELDS, ...EMBEDDING_FIELDS]).type, ['snu', 'dense', 'embedding'] as const);
+  // The type first, so that a bad field is reported with the fields of the type given.
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${path}: expected an object, got ${show(raw)}`);
+  const type = oneOf(`${path}.type`, (raw as { type?: unknown }).type, ['snu', 'dense', 'embedding'] as const);
   const name = (o: Record<string, unknown>) => optional(o.name, (v) => string(`${path}.name`, v));
   if (type === 'snu') {
     const o = object(path, raw, SNU_FIELDS);

@@ -102,8 +102,8 @@ function handleInterrupts(io: CliIo, controller: AbortController): () => void {
   return () => void process.off('SIGINT', onSigint);
 }
 
-/** Builds and compiles the model of a config; engine refusals become config errors. */
-export function buildModel(config: ExperimentConfig, inputSize: number): Sequential {
+/** Builds and compiles the model of a config; engine refusals become config errors naming `source`, the config file. */
+export function buildModel(config: ExperimentConfig, inputSize: number, source?: string): Sequential {
   const m = config.model;
   try {
     return sequential(m.layers, { inputSize }).compile({
@@ -115,7 +115,7 @@ export function buildModel(config: ExperimentConfig, inputSize: number): Sequent
       seed: config.train.seed,
     });
   } catch (e) {
-    throw new ConfigError(`model: ${(e as Error).message}`);
+    throw new ConfigError(`${source ? `${source}: ` : ''}model: ${(e as Error).message}`);
   }
 }
 
@@ -175,7 +175,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   const { task, loaded } = loadForTraining(config, source, args.data, io);
   // config.json records what was run, the data actually read included.
   if (loaded.dataPath !== undefined) config.data.path = loaded.dataPath;
-  const model = buildModel(config, task.inputSize);
+  const model = buildModel(config, task.inputSize, source);
   const files = prepareOutDir(args.out !== undefined ? resolve(io.cwd, args.out) : defaultOutDir(task.name, io.cwd));
 
   printHeader(io, loaded, model, config);
