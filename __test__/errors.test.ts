@@ -56,7 +56,7 @@ test('wrong types name the argument', (t) => {
 });
 
 test('unknown layers, bad hyperparameters and bad specs are explained', (t) => {
-  t.throws(() => sequential([{ type: 'conv2d', units: 3 } as unknown as LayerSpec], { inputSize: 3 }), { message: /layers\[0\]: expected a layer made by snu\(\), dense\(\) or embedding\(\)/ });
+  t.throws(() => sequential([{ type: 'conv2d', units: 3 } as unknown as LayerSpec], { inputSize: 3 }), { message: /layers\[0\]: expected a layer made by dense\(\), embedding\(\) or snu\(\)/ });
   t.throws(() => snu({ units: 0 }), { message: /snu\.units: expected an integer from 1/ });
   t.throws(() => snu({ units: 3, decay: 1.5 }), { message: /snu\.decay/ });
   t.throws(() => snu({ units: 3, surrogate: 'gaussian' as 'tanh' }), { message: /surrogate: expected one of .*'fastSigmoid'.*'tanh'/ });

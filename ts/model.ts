@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { AnalogControl } from './analog.js';
 import { checkBoolean, checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
 import { MAX_DIM, MAX_SEED, MAX_VALUES } from './generated/limits.js';
-import { LOSSES, READOUTS } from './generated/spec.js';
+import { LAYER_FIELDS, LOSSES, READOUTS } from './generated/spec.js';
 import { checkOptimizer } from './optimizers.js';
 import type { Batch, Dataset } from './data.js';
 import { writeFileAtomic } from './io.js';
@@ -280,8 +280,9 @@ export class Sequential {
       throw new TypeError(`layers: expected a non-empty array of layers, got ${describe(layers)}`);
     }
     layers.forEach((l, i) => {
-      if (typeof l !== 'object' || l === null || (l.type !== 'snu' && l.type !== 'dense' && l.type !== 'embedding')) {
-        throw new TypeError(`layers[${i}]: expected a layer made by snu(), dense() or embedding(), got ${describe(l)}`);
+      if (typeof l !== 'object' || l === null || !Object.hasOwn(LAYER_FIELDS, l.type)) {
+        const builders = Object.keys(LAYER_FIELDS).map((t) => `${t}()`);
+        throw new TypeError(`layers[${i}]: expected a layer made by ${builders.slice(0, -1).join(', ')} or ${builders.at(-1)}, got ${describe(l)}`);
       }
     });
     this.layers = layers;

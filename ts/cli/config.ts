@@ -90,7 +90,7 @@ function build<T>(path: string, f: () => T): T {
 function layer(path: string, raw: unknown): LayerSpec {
   // The type first, so that a bad field is reported with the fields of the type given.
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${path}: expected an object, got ${show(raw)}`);
-  const type = oneOf(`${path}.type`, (raw as { type?: unknown }).type, ['snu', 'dense', 'embedding'] as const);
+  const type = oneOf(`${path}.type`, (raw as { type?: unknown }).type, Object.keys(LAYER_FIELDS) as (keyof typeof LAYER_FIELDS)[]);
   const name = (o: Record<string, unknown>) => optional(o.name, (v) => string(`${path}.name`, v));
   if (type === 'snu') {
     const o = object(path, raw, SNU_FIELDS);
