@@ -301,7 +301,7 @@ test('JSB: missing and malformed files name the file and, for bad notes, the spl
   t.is(loadJsb(dir, { verify: false }).train.length, 1);
 });
 
-test('frameNll: the music NLL of DESIGN §2 in float64, over real frames only', (t) => {
+test('frameNll: the music NLL of docs/design.md §2 in float64, over real frames only', (t) => {
   const p = [0.9, 0.2, 0.5, 0.5];
   const v = [1, 0, 0, 1];
   const first = -(Math.log(0.9) + Math.log(0.8));

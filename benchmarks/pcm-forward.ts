@@ -1,6 +1,6 @@
 // What a simulated PCM crossbar costs in a forward pass (issue 5: at most 1.5x the ideal
 // pass): `predict` on the same model and batch, digital against every weight matrix on a
-// crossbar with the DESIGN §3 defaults (noise and periphery on). Ideal and crossbar calls are
+// crossbar with the docs/design.md §3 defaults (noise and periphery on). Ideal and crossbar calls are
 // interleaved so that a change in the machine's speed hits both alike.
 //
 //   npm run bench:pcm

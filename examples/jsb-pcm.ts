@@ -1,4 +1,4 @@
-// The paper's hardware experiment in simulation (issue 5, DESIGN §3): JSB chorales on an
+// The paper's hardware experiment in simulation (issue 5, docs/design.md §3): JSB chorales on an
 // 88-150-88 network whose two weight matrices live on simulated phase-change memory, 2 devices
 // per weight (52,800 devices).
 //

@@ -1,4 +1,4 @@
-// Simulated phase-change-memory crossbars (DESIGN §3): put layers' weights on PCM devices,
+// Simulated phase-change-memory crossbars (docs/design.md §3): put layers' weights on PCM devices,
 // evaluate them at a time after programming, train with the devices in the loop, read the
 // devices' statistics. The simulation runs in the native engine (crates/snu-core/src/pcm).
 import { checkInteger, checkNumber, describe } from './checks.js';
@@ -61,7 +61,7 @@ export interface DeviceUpdate {
 
 /**
  * A PCM crossbar configuration: any subset of the engine's `PcmConfig`; every field left out
- * keeps the default of DESIGN §3 (gMax 25 µS, programming noise, drift and 1/f read noise of
+ * keeps the default of docs/design.md §3 (gMax 25 µS, programming noise, drift and 1/f read noise of
  * Nandakumar et al. as aihwkit implements them, DAC 7 bits + sign, ADC 9 bits with bound 12,
  * output noise 0.06, one differential pair per weight, global drift compensation on).
  *
@@ -128,7 +128,7 @@ export const IDEAL_PCM: PcmConfig = ENGINE_IDEAL_PCM;
  * ```
  */
 export interface ProgramOptions {
-  /** The crossbar configuration (DESIGN §3 defaults for whatever is left out). */
+  /** The crossbar configuration (docs/design.md §3 defaults for whatever is left out). */
   config?: PcmConfig;
   /** Seed of the first layer's devices (layer `i` of the list gets `seed + i`). Default 0. */
   seed?: number;

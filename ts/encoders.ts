@@ -41,7 +41,7 @@ function encoder(steps: number, run: (x: Float32Array, batch: number, seed: numb
 }
 
 /**
- * Rate coding (DESIGN §2, the paper's MNIST input): at each of `steps` steps a value `v` in
+ * Rate coding (docs/design.md §2, the paper's MNIST input): at each of `steps` steps a value `v` in
  * [0, 1] spikes with probability `clamp(v * maxSpikes / steps, 0, 1)`, so about `v * maxSpikes`
  * spikes in all. Default `maxSpikes = steps`: the probability is `v` itself.
  *

@@ -96,7 +96,7 @@ function layerName(what: string, name: unknown): string | undefined {
 }
 
 /**
- * An SNU layer (DESIGN §1): `snu({ units: 256 })`, `snu({ units: 88, output: 'sigmoid' })`.
+ * An SNU layer (docs/design.md §1): `snu({ units: 256 })`, `snu({ units: 88, output: 'sigmoid' })`.
  * Returns the layer's spec with every default filled in; the equations are in docs/equations.md.
  *
  * @example

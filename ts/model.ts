@@ -323,7 +323,7 @@ export class Sequential {
   }
 
   /**
-   * The simulated phase-change-memory crossbars of this model (DESIGN §3): program layers onto
+   * The simulated phase-change-memory crossbars of this model (docs/design.md §3): program layers onto
    * devices, move them in time, train with the devices in the loop, read device statistics.
    * See `AnalogControl` and docs/pcm.md.
    *

@@ -1,5 +1,5 @@
 // JSB chorales: next-frame prediction of 88-key piano rolls (the `sequence` readout, padded
-// batches with masks). The metric is the frame NLL of DESIGN §2: binary cross-entropy summed over
+// batches with masks). The metric is the frame NLL of docs/design.md §2: binary cross-entropy summed over
 // the 88 keys, averaged over the real frames, which is exactly the engine's `binaryCrossEntropy`
 // loss averaged over the masked rows (`Sequential.evaluate` weighs each batch by its real frames).
 import { jsbDataset, loadJsb, PIANO_KEYS, type Chorale } from '../datasets/jsb.js';

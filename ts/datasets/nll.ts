@@ -1,4 +1,4 @@
-// The music benchmark's metric (DESIGN §2): per-frame negative log-likelihood of independent
+// The music benchmark's metric (docs/design.md §2): per-frame negative log-likelihood of independent
 // Bernoulli keys, summed over keys, averaged over real (unmasked) frames, in float64.
 
 /**

@@ -157,7 +157,7 @@ export const OPTIMIZERS = {
   }
 } as const;
 
-/** The PCM crossbar configuration of DESIGN section 3, every field at its default. */
+/** The PCM crossbar configuration of docs/design.md §3, every field at its default. */
 export const DEFAULT_PCM = {
   "cell": {
     "pairsPerWeight": 1,

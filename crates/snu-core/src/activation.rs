@@ -1,6 +1,6 @@
 //! The pointwise functions of the SNU and dense layers, with their derivatives.
 //!
-//! Notation (DESIGN §1): `a` is the state input, `s = g(a)` the state, `z = s + b`
+//! Notation (docs/design.md §1): `a` is the state input, `s = g(a)` the state, `z = s + b`
 //! the output pre-activation and `y = h(z)` the output.
 
 use serde::{Deserialize, Serialize};

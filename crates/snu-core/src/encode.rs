@@ -30,7 +30,7 @@ use rayon::prelude::*;
 /// Values drawn from one random stream (one parallel task) in the random encoders.
 pub const BLOCK: usize = 1 << 15;
 
-/// Rate coding (DESIGN §2): at each of `steps` steps a value `v` in [0, 1] spikes with
+/// Rate coding (docs/design.md §2): at each of `steps` steps a value `v` in [0, 1] spikes with
 /// probability
 ///
 /// ```text

@@ -1,4 +1,4 @@
-//! Seeded random numbers: every random draw in snu takes a seed (DESIGN §1).
+//! Seeded random numbers: every random draw in snu takes a seed (docs/design.md §1).
 //!
 //! xoshiro256++ seeded through SplitMix64: small, fast, and the same sequence on
 //! every platform, so a seed means the same weights everywhere.

@@ -154,7 +154,7 @@ pub enum LossSpec {
     /// As `softmaxCrossEntropy`, with one class id per row as the target instead of a
     /// distribution (language models: one word id per step, no one-hot rows of the vocabulary).
     SparseSoftmaxCrossEntropy,
-    /// Per-unit binary cross-entropy summed over units (the music NLL of DESIGN §2).
+    /// Per-unit binary cross-entropy summed over units (the music NLL of docs/design.md §2).
     /// With `fromLogits` the readout is passed through a sigmoid first; otherwise it must be a probability.
     #[serde(rename_all = "camelCase")]
     BinaryCrossEntropy {

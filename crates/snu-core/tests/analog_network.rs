@@ -1,6 +1,6 @@
 //! Layers on simulated PCM crossbars inside a network: an ideal crossbar computes what the
 //! digital network computes, programming noise and drift change the weights by the amounts of
-//! DESIGN §3, drift compensation restores the output scale, and training with the devices in
+//! docs/design.md §3, drift compensation restores the output scale, and training with the devices in
 //! the loop learns through mixed-precision pulses.
 mod common;
 

@@ -217,7 +217,7 @@ fn spec_ts() -> String {
         &optimizers,
     );
     put(
-        "The PCM crossbar configuration of DESIGN section 3, every field at its default.",
+        "The PCM crossbar configuration of docs/design.md §3, every field at its default.",
         "DEFAULT_PCM",
         &f32_numbers(serde_json::to_value(PcmConfig::default()).unwrap()),
     );

@@ -1,4 +1,4 @@
-//! The device model against its closed forms (DESIGN §3), on populations of 10^5 devices of a
+//! The device model against its closed forms (docs/design.md §3), on populations of 10^5 devices of a
 //! real tile: programming noise, the drift exponent and the power law it drives, 1/f read noise.
 mod pcm_common;
 

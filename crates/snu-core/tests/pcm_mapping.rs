@@ -1,4 +1,4 @@
-//! Weights onto conductance pairs and back (DESIGN §3, "Mapping"), with one or several pairs
+//! Weights onto conductance pairs and back (docs/design.md §3, "Mapping"), with one or several pairs
 //! per weight, and the global drift compensation of the outputs.
 mod pcm_common;
 

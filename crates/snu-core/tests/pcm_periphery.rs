@@ -1,4 +1,4 @@
-//! The periphery of a tile (DESIGN §3): the DAC's and ADC's level counts, clipping and rounding,
+//! The periphery of a tile (docs/design.md §3): the DAC's and ADC's level counts, clipping and rounding,
 //! and the output noise, which must be Gaussian with sd 0.06 in normalised units and
 //! reproducible from (seed, counter) whatever the number of threads.
 mod pcm_common;

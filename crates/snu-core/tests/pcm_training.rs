@@ -1,4 +1,4 @@
-//! Updates on the devices (DESIGN §3): mixed precision (`chi`, whole device steps as SET
+//! Updates on the devices (docs/design.md §3): mixed precision (`chi`, whole device steps as SET
 //! pulses), the step law that shrinks towards gMax, device-to-device and cycle-to-cycle spread,
 //! and the refresh of saturated pairs.
 mod pcm_common;

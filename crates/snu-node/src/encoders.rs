@@ -19,7 +19,7 @@ fn seed_arg(seed: Unknown) -> Result<u64> {
     Ok(args::integer(seed, "seed", 0, MAX_SEED)? as u64)
 }
 
-/// Rate coding (DESIGN §2): `x` is `[batch, features]` with values in [0, 1]; at each of
+/// Rate coding (docs/design.md §2): `x` is `[batch, features]` with values in [0, 1]; at each of
 /// `steps` steps a value `v` spikes with probability `clamp(v * maxSpikes / steps, 0, 1)`.
 /// Returns time-major spikes `[steps, batch, features]`.
 #[napi]

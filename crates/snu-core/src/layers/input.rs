@@ -163,7 +163,7 @@ impl InputProducts {
         }
     }
 
-    /// The crossbar's product (DESIGN §3): `out = ADC(noise + (DAC(x) · W_devices))`, scaled
+    /// The crossbar's product (docs/design.md §3): `out = ADC(noise + (DAC(x) · W_devices))`, scaled
     /// back by each row's input range and the drift compensation `alpha`. The backward pass
     /// treats the periphery as the identity (straight-through), as hardware-in-the-loop
     /// training does.

@@ -1,4 +1,4 @@
-//! The Spiking Neural Unit layer (DESIGN §1), forward over a whole sequence and BPTT.
+//! The Spiking Neural Unit layer (docs/design.md §1), forward over a whole sequence and BPTT.
 //!
 //! ```text
 //! a_t = x_t W [+ y_{t-1} H] + l ⊙ s_{t-1} ⊙ r_{t-1}      r = 1 - y   (lateral inhibition: 1 - max_j y_j)

@@ -1,4 +1,4 @@
-//! Layers whose feed-forward weights `W` live on a simulated PCM crossbar (DESIGN §3).
+//! Layers whose feed-forward weights `W` live on a simulated PCM crossbar (docs/design.md §3).
 //!
 //! While a layer is on a crossbar its parameter `W` always holds the weights the devices hold
 //! (`AnalogTile::weights`): the forward pass multiplies with them inside the periphery (DAC,
@@ -57,7 +57,7 @@ impl Network {
     }
 
     /// Moves every crossbar to `t` seconds after its programming (drift and 1/f read noise,
-    /// DESIGN §3) and reads the weights back into the layers.
+    /// docs/design.md §3) and reads the weights back into the layers.
     pub fn set_analog_time(&mut self, t_seconds: f64) -> Result<()> {
         self.for_each_tile(|tile, w| {
             tile.set_time(t_seconds)?;

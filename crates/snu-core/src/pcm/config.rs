@@ -1,4 +1,4 @@
-//! Every parameter of the simulated PCM crossbar, with the defaults of DESIGN §3 and of IBM's
+//! Every parameter of the simulated PCM crossbar, with the defaults of docs/design.md §3 and of IBM's
 //! analog hardware kit (aihwkit: `PCMLikeNoiseModel` for programming, drift and read noise,
 //! `PCMPresetDevice` for the pulsed update), and `validate`, which names any bad parameter.
 //!

@@ -1,4 +1,4 @@
-//! Global drift compensation (DESIGN §3; aihwkit `GlobalDriftCompensation`): the periphery reads
+//! Global drift compensation (docs/design.md §3; aihwkit `GlobalDriftCompensation`): the periphery reads
 //! the tile with a known input right after programming and again at the inference time, and
 //! scales every output by the ratio of the two read-outs:
 //!

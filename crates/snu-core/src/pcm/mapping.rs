@@ -1,4 +1,4 @@
-//! Weights to conductances and back (DESIGN §3, "Mapping").
+//! Weights to conductances and back (docs/design.md §3, "Mapping").
 //!
 //! One scale per tile, `scale = gMax / max|W|` (µS per weight unit). A cell of `N` differential
 //! pairs with significance factors `F_p` (most significant first, `S = Σ_p F_p`) reads

@@ -1,4 +1,4 @@
-//! Mixed-precision training on the devices (Nandakumar et al., Front. Neurosci. 2020; DESIGN
+//! Mixed-precision training on the devices (Nandakumar et al., Front. Neurosci. 2020; docs/design.md
 //! §3): the desired weight update accumulates in a digital variable `chi` per weight, and whole
 //! device steps are transferred to the devices:
 //!

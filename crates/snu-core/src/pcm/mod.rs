@@ -1,4 +1,4 @@
-//! Phase-change-memory crossbar simulator (DESIGN §3): the statistical PCM model of Nandakumar
+//! Phase-change-memory crossbar simulator (docs/design.md §3): the statistical PCM model of Nandakumar
 //! et al. as IBM's analog hardware kit (aihwkit) implements it, the periphery of an analog tile,
 //! and mixed-precision training on the devices.
 //!

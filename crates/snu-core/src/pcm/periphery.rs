@@ -1,5 +1,5 @@
 //! The digital/analog periphery around the crossbar: the input DAC before the product and the
-//! output noise, clipping and ADC after it (DESIGN §3, "Periphery"; aihwkit `IOParameters`).
+//! output noise, clipping and ADC after it (docs/design.md §3, "Periphery"; aihwkit `IOParameters`).
 //!
 //! The analog product works in normalised units: inputs `x_n = x / s` in [-1, 1] (`s`, the row's
 //! DAC range, by default its `max|x|`), weights `W_n = W / max|W|` in [-1, 1] (`= (G+ - G-)/gMax`

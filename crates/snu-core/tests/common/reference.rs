@@ -1,4 +1,4 @@
-//! An independent reference of the network in f64, written from DESIGN §1 with plain loops.
+//! An independent reference of the network in f64, written from docs/design.md §1 with plain loops.
 //! It shares no code with the engine: only the parameter *values* are copied from it.
 //!
 //! Forward, per SNU layer, sample `b`, step `t` (s_0 = y_0 = 0):
