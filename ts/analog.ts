@@ -1,6 +1,7 @@
 // Simulated phase-change-memory crossbars (docs/design.md §3): put layers' weights on PCM devices,
 // evaluate them at a time after programming, train with the devices in the loop, read the
 // devices' statistics. The simulation runs in the native engine (crates/snu-core/src/pcm).
+import { MAX_SEED } from './generated/limits.js';
 import { checkInteger, checkNumber, describe } from './checks.js';
 import { IDEAL_PCM as ENGINE_IDEAL_PCM } from './generated/spec.js';
 import type { NativeNetwork } from './native.js';
@@ -175,7 +176,7 @@ export class AnalogControl {
    */
   program(layers: string[] | 'all' = 'all', options: ProgramOptions = {}): void {
     const names = this.#resolve(layers);
-    const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 53 - 1 - names.length);
+    const seed = checkInteger('seed', options.seed ?? 0, 0, MAX_SEED - names.length);
     const config = JSON.stringify(options.config ?? {});
     const range = options.weightRange === undefined ? undefined : checkNumber('weightRange', options.weightRange, 1e-30);
     names.forEach((name, i) => this.#net.setAnalog(name, config, seed + i, range));

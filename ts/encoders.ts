@@ -5,13 +5,10 @@
 // `(t, b, f)` at `(t * batch + b) * features + f`. Rate, Poisson and latency coding take values in
 // [0, 1] and refuse others (scale pixels by 1/255 first); direct coding takes any finite values.
 // `deltaEncode` turns a sequence `[steps, batch, features]` into spikes where it changes.
+import { MAX_DIM, MAX_SEED, MAX_VALUES } from './generated/limits.js';
 import { checkFloat32, checkInteger, checkNumber, checkOneOf, describe } from './checks.js';
 import type { Encoder } from './data.js';
 import { native } from './native.js';
-
-const MAX_SEED = 2 ** 53 - 1;
-/** Largest time-step count or batch size the native encoders accept. */
-const MAX_DIM = 2 ** 24;
 
 function checkOptions(name: string, o: unknown): void {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) {
@@ -165,7 +162,7 @@ export function deltaEncode(
   checkOptions('deltaEncode', o);
   const steps = checkInteger('steps', o.steps, 1, MAX_DIM);
   const batch = checkInteger('batch', o.batch, 1, MAX_DIM);
-  const features = checkInteger('features', o.features, 1, 2 ** 31 - 1);
+  const features = checkInteger('features', o.features, 1, MAX_VALUES);
   const threshold = checkPositive('threshold', o.threshold ?? 0.1);
   const onOff = checkBoolean('onOff', o.onOff, false);
   const skipFirst = checkBoolean('skipFirst', o.skipFirst, false);

@@ -1,6 +1,7 @@
 // How many threads the engine computes on. Its pool (rayon's, which also runs the matrix
 // products) fixes its size when first used, so the count can be set once per process, before
 // the first training or prediction call.
+import { MAX_THREADS } from './generated/limits.js';
 import { checkInteger } from './checks.js';
 import { native } from './native.js';
 
@@ -18,7 +19,7 @@ import { native } from './native.js';
  * ```
  */
 export function setThreads(threads: number): void {
-  const n = checkInteger('threads', threads, 1, 1024);
+  const n = checkInteger('threads', threads, 1, MAX_THREADS);
   native.startThreadPool(n);
 }
 

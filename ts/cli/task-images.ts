@@ -1,5 +1,6 @@
 // MNIST and Fashion-MNIST: rate-coded images, one-hot labels, softmax cross-entropy on the
 // readout (spike counts with `sum`); the metric is accuracy.
+import { MAX_DIM, MAX_VALUES } from '../generated/limits.js';
 import { encodedDataset, oneHot, type Dataset, type Encoder } from '../data.js';
 import { loadFashionMnist, loadMnist, type MnistSplit } from '../datasets/mnist.js';
 import { rateEncoder } from '../encoders.js';
@@ -41,18 +42,17 @@ export interface ImageData {
 
 const PIXELS = 784;
 /** The most values one array handed to the engine may hold. */
-const MAX_VALUES = 2 ** 31 - 1;
 const CLASSES = 10;
 /** Seed of the test set's rate code: fixed, so that `snu eval` measures exactly what training reported. */
 const EVAL_SEED = 0;
 
 function validateData(raw: unknown, path: string): ImageData {
   const o = object(path, raw, ['steps', 'maxSpikes', 'evalSteps', 'labelSmoothing', 'limit', 'testLimit', 'validation', 'evalBatchSize', 'path', 'verify']);
-  const steps = integer(`${path}.steps`, o.steps, 1, 2 ** 24);
+  const steps = integer(`${path}.steps`, o.steps, 1, MAX_DIM);
   const data: ImageData = {
     steps,
     maxSpikes: optional(o.maxSpikes, (v) => number(`${path}.maxSpikes`, v, { min: 0 }), steps),
-    evalSteps: optional(o.evalSteps, (v) => integer(`${path}.evalSteps`, v, 1, 2 ** 24), steps),
+    evalSteps: optional(o.evalSteps, (v) => integer(`${path}.evalSteps`, v, 1, MAX_DIM), steps),
     labelSmoothing: optional(o.labelSmoothing, (v) => number(`${path}.labelSmoothing`, v, { min: 0, max: 1, exclusiveMax: true }), 0),
     validation: optional(o.validation, (v) => integer(`${path}.validation`, v, 0), 0),
     evalBatchSize: optional(o.evalBatchSize, (v) => integer(`${path}.evalBatchSize`, v, 1), 500),

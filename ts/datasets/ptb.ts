@@ -1,5 +1,6 @@
 // Penn Treebank (Mikolov's 10k-word version) as token ids, and the standard language-model
 // batching of a token stream into contiguous streams and consecutive windows.
+import { MAX_WIDTH } from '../generated/limits.js';
 import { join } from 'node:path';
 import { checkInteger } from '../checks.js';
 import type { Batch } from '../data.js';
@@ -146,8 +147,8 @@ export function lmBatches(tokens: ArrayLike<number>, opts: { batch: number; wind
   if (perStream < 2) throw new RangeError(`tokens: expected at least ${2 * batch} tokens for batch=${batch} (2 per stream), got ${tokens.length}`);
   for (let i = 0; i < perStream * batch; i++) {
     const v = tokens[i]!;
-    // Ids travel as float32, exact up to 2^24.
-    if (!Number.isInteger(v) || v < 0 || v > 1 << 24) throw new RangeError(`tokens[${i}]: expected a token id from 0 to ${1 << 24}, got ${v}`);
+    // An id indexes an embedding of at most MAX_WIDTH rows (and so travels exactly as float32).
+    if (!Number.isInteger(v) || v < 0 || v >= MAX_WIDTH) throw new RangeError(`tokens[${i}]: expected a token id from 0 to ${MAX_WIDTH - 1}, got ${v}`);
   }
   const out: Batch[] = [];
   for (let start = 0; start < perStream - 1; start += window) {
