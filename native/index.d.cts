@@ -154,7 +154,7 @@ export declare function encodeLatency(x: Float32Array, batch: number, steps: num
 export declare function encodePoisson(x: Float32Array, batch: number, steps: number, maxRate: number, dt: number, seed: number): Float32Array
 
 /**
- * Rate coding (DESIGN §2): `x` is `[batch, features]` with values in [0, 1]; at each of
+ * Rate coding (docs/design.md §2): `x` is `[batch, features]` with values in [0, 1]; at each of
  * `steps` steps a value `v` spikes with probability `clamp(v * maxSpikes / steps, 0, 1)`.
  * Returns time-major spikes `[steps, batch, features]`.
  */

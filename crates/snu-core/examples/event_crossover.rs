@@ -5,12 +5,12 @@
 //!
 //! For each shape and spike density it times `X W` and `Xᵀ D` both ways and prints the ratio
 //! dense time / event-driven time (above 1: event-driven is faster). The density where the
-//! ratio crosses 1 sets `layers::input::EVENT_FORWARD_MAX_DENSITY` and
+//! ratio crosses 1 sets `layers::product::EVENT_FORWARD_MAX_DENSITY` and
 //! `EVENT_WEIGHT_GRAD_MAX_DENSITY`.
-use snu_core::event::{spikes_t_times, spikes_times};
-use snu_core::linalg::{gemm, Mat};
-use snu_core::rng::Rng;
-use snu_core::spikes::SpikeMatrix;
+use snu_core::kernels::event::{spikes_t_times, spikes_times};
+use snu_core::kernels::linalg::{gemm, Mat};
+use snu_core::kernels::rng::Rng;
+use snu_core::kernels::spikes::SpikeMatrix;
 use std::time::Instant;
 
 fn median_seconds(mut f: impl FnMut()) -> f64 {

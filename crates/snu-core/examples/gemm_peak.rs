@@ -6,12 +6,12 @@
 //! product doing about the same dense work as one call of the workload, and prints one JSON
 //! line `{"gflops": <median GFLOP/s>, "n": n, ...}`.
 //!
-//! It goes through `snu_core::linalg::gemm` on purpose, not through a BLAS of its own, so
+//! It goes through `snu_core::kernels::linalg::gemm` on purpose, not through a BLAS of its own, so
 //! that it measures whatever matrix-multiply crate (and threading) snu itself runs on: the
 //! ratio snu/gemm in the benchmark table then says how close snu gets to its own backend's
 //! peak, not to some other library's.
 
-use snu_core::linalg::{gemm, Mat};
+use snu_core::kernels::linalg::{gemm, Mat};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -9,9 +9,9 @@
 //! through the full DAC; 0/1 spike inputs take its copy path. Prints the fastest and the median
 //! of repeated runs and their ratios to the ideal product.
 
-use snu_core::linalg::{gemm, Mat};
+use snu_core::kernels::linalg::{gemm, Mat};
+use snu_core::kernels::rng::Rng;
 use snu_core::pcm::{AnalogTile, PcmConfig};
-use snu_core::rng::Rng;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

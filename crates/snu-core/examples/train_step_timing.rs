@@ -1,7 +1,7 @@
 //! Times the training step of benchmark workload (a) in Rust alone, for each product path:
 //!     cargo run --release -p snu-core --example train_step_timing [auto|dense|event]
-use snu_core::layers::input::ProductPath;
-use snu_core::rng::Rng;
+use snu_core::kernels::rng::Rng;
+use snu_core::layers::product::ProductPath;
 use snu_core::Batch;
 use snu_core::Network;
 use std::time::Instant;

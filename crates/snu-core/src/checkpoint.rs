@@ -13,8 +13,8 @@
 
 use crate::bail;
 use crate::error::Result;
+use crate::kernels::rng::Rng;
 use crate::network::Network;
-use crate::rng::Rng;
 use crate::spec::ModelSpec;
 
 pub const MAGIC: &[u8; 8] = b"SNUCKPT\0";

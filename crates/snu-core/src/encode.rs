@@ -23,8 +23,8 @@
 
 use crate::bail;
 use crate::error::Result;
+use crate::kernels::rng::Rng;
 use crate::limits::MAX_VALUES;
-use crate::rng::Rng;
 use rayon::prelude::*;
 
 /// Values drawn from one random stream (one parallel task) in the random encoders.

@@ -9,17 +9,17 @@ pub use accuracy::Correct;
 
 use crate::bail;
 use crate::batch::{check_target, check_token_ids, Batch};
-use crate::dropout::InputDropout;
 use crate::error::{check_finite, Result};
-use crate::layers::input::{ProductPath, SeqInput};
+use crate::kernels::rng::Rng;
+use crate::kernels::spikes::SpikeMatrix;
+use crate::layers::product::{ProductPath, SeqInput};
 use crate::layers::{dense::DenseLayer, embedding::EmbeddingLayer, snu::SnuLayer, Layer, SeqShape};
-use crate::loss::{loss_and_grad, target_width};
-use crate::optim::{global_norm, scale_gradients, Optimizer};
 use crate::params::{Param, ParamStore};
-use crate::readout;
-use crate::rng::Rng;
 use crate::spec::{LayerSpec, ModelSpec};
-use crate::spikes::SpikeMatrix;
+use crate::train::dropout::InputDropout;
+use crate::train::loss::{loss_and_grad, target_width};
+use crate::train::optim::{global_norm, scale_gradients, Optimizer};
+use crate::train::readout;
 
 /// What one training step did: the loss before the update, the accuracy counts of the
 /// output before the update (`None` unless the loss is a softmax cross-entropy), and the pulses

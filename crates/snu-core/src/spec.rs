@@ -3,9 +3,9 @@
 //! Parsing names the path of any bad field (`layers[1].units: ...`); `validate` then
 //! checks the ranges serde cannot express.
 
-use crate::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
 use crate::bail;
 use crate::error::{Error, Result};
+use crate::layers::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use snu_core::layers::input::ProductPath;
+use snu_core::layers::product::ProductPath;
 use snu_core::Batch;
 use snu_core::Network;
 

@@ -3,7 +3,7 @@
 //! Regenerate with `SNU_WRITE_GENERATED=1 cargo test -p snu-core --test generated_ts`.
 
 use serde_json::{json, Value};
-use snu_core::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
+use snu_core::layers::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
 use snu_core::limits::*;
 use snu_core::pcm::PcmConfig;
 use snu_core::spec::{LayerSpec, LossSpec, OptimizerSpec, Readout};

@@ -2,7 +2,7 @@
 //! local jobs), returns its result, and hands a panic back to the caller.
 
 use rayon::prelude::*;
-use snu_core::pool::on_pool;
+use snu_core::kernels::pool::on_pool;
 
 #[test]
 fn the_call_runs_on_a_pool_thread_and_returns_its_result() {

@@ -2,7 +2,7 @@
 //! are refused with the running size. One test in its own binary: the pool is per process.
 
 use rayon::prelude::*;
-use snu_core::pool::{on_pool, start_pool, thread_count};
+use snu_core::kernels::pool::{on_pool, start_pool, thread_count};
 
 #[test]
 fn the_pool_starts_with_the_count_asked_for_and_then_refuses_changes() {

@@ -5,7 +5,7 @@ use crate::analog::DeviceUpdate;
 use crate::guard::engine;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use snu_core::pool::on_pool;
+use snu_core::kernels::pool::on_pool;
 use snu_core::{Batch, Network};
 
 /// Rows whose readout argmax matches the target class, and rows counted.

@@ -8,8 +8,8 @@ use crate::args;
 use crate::guard::{engine, guard};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use snu_core::kernels::pool;
 use snu_core::limits::MAX_THREADS;
-use snu_core::pool;
 
 /// The number of threads the engine computes on. Starts the pool if it is not running yet
 /// (with `RAYON_NUM_THREADS` threads, or one per core).

@@ -11,8 +11,8 @@
 //! kernel is compiled for several instruction sets and picked at run time (`multiversion`).
 //! Every output element is summed in the same order whatever the number of threads.
 
-use crate::simd::simd_kernel;
-use crate::spikes::SpikeMatrix;
+use crate::kernels::simd::simd_kernel;
+use crate::kernels::spikes::SpikeMatrix;
 use rayon::prelude::*;
 
 /// Columns per block: 64 floats are four AVX-512 or eight AVX2 registers.
@@ -184,10 +184,10 @@ pub fn for_each_spike(words: &[u64], mut f: impl FnMut(usize)) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linalg::{gemm, Mat};
+    use crate::kernels::linalg::{gemm, Mat};
 
     fn spikes(rows: usize, cols: usize, density: f64, seed: u64) -> (Vec<f32>, SpikeMatrix) {
-        let mut rng = crate::rng::Rng::new(seed);
+        let mut rng = crate::kernels::rng::Rng::new(seed);
         let v: Vec<f32> = (0..rows * cols)
             .map(|_| ((rng.uniform()) < density) as u8 as f32)
             .collect();

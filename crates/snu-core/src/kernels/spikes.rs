@@ -2,7 +2,7 @@
 //! word so that rows can be written from different threads. 32 times smaller than `f32`, and
 //! the set bits are exactly the events the event-driven products iterate over.
 
-use crate::simd::simd_kernel;
+use crate::kernels::simd::simd_kernel;
 use rayon::prelude::*;
 
 /// Below this many values a matrix is packed on the calling thread.

@@ -117,13 +117,13 @@ fn default_width() -> f32 {
     1.0
 }
 
-pub use crate::fastmath::sigmoid;
+pub use crate::kernels::fastmath::sigmoid;
 
 impl Surrogate {
     #[inline(always)]
     pub fn derivative(self, z: f32) -> f32 {
         match self {
-            Surrogate::Tanh => crate::fastmath::sech2(z),
+            Surrogate::Tanh => crate::kernels::fastmath::sech2(z),
             Surrogate::FastSigmoid { slope } => {
                 let d = 1.0 + slope * z.abs();
                 1.0 / (d * d)
@@ -180,7 +180,7 @@ impl DenseActivation {
             DenseActivation::None => p,
             DenseActivation::Relu => p.max(0.0),
             DenseActivation::Sigmoid => sigmoid(p),
-            DenseActivation::Tanh => crate::fastmath::tanh(p),
+            DenseActivation::Tanh => crate::kernels::fastmath::tanh(p),
         }
     }
 

@@ -1,13 +1,13 @@
 //! Dense layer applied at every time step: `y_t = act(x_t W + b)`. With weight tying,
 //! `W = Eᵀ` for the matrix `E` (`[n, in]`) of an embedding layer, whose gradient it adds to.
 
-use super::input::{InputProducts, SeqInput};
+use super::product::{InputProducts, SeqInput};
 use super::{ensure_len, SeqShape};
-use crate::activation::DenseActivation;
 use crate::error::Result;
-use crate::linalg::{gemm, Mat};
+use crate::kernels::linalg::{gemm, Mat};
+use crate::kernels::rng::{glorot_uniform, Rng};
+use crate::layers::activation::DenseActivation;
 use crate::params::ParamStore;
-use crate::rng::{glorot_uniform, Rng};
 use crate::spec::DenseSpec;
 use rayon::prelude::*;
 

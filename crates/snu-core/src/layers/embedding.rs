@@ -3,8 +3,8 @@
 
 use super::{ensure_len, SeqShape};
 use crate::error::Result;
+use crate::kernels::rng::Rng;
 use crate::params::ParamStore;
-use crate::rng::Rng;
 use crate::spec::EmbeddingSpec;
 
 /// Initial weights are uniform in `[-INIT_RANGE, INIT_RANGE]` unless the spec sets `initRange`:

@@ -1,13 +1,14 @@
 //! Layers over whole sequences. Data is time-major: row `t * B + b` of a `[T*B, n]`
 //! matrix is sample `b` at step `t`.
 
+pub mod activation;
 pub mod dense;
 pub mod embedding;
-pub mod input;
+pub mod product;
 pub mod snu;
 
 use crate::params::ParamStore;
-use input::{ProductPath, SeqInput};
+use product::{ProductPath, SeqInput};
 
 /// The sequence shape a layer works on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,7 +94,7 @@ impl Layer {
 
     /// The feed-forward weight matrix a crossbar can hold: `(products, W's parameter index)`;
     /// none for embeddings and tied dense layers.
-    pub fn weight_slot(&mut self) -> Option<(&mut input::InputProducts, usize)> {
+    pub fn weight_slot(&mut self) -> Option<(&mut product::InputProducts, usize)> {
         match self {
             Layer::Snu(l) => Some(l.weight_slot()),
             Layer::Dense(l) => l.weight_slot(),

@@ -1,11 +1,12 @@
-//! A layer's input sequence, dense or spikes, and its two products with a weight matrix,
-//! each done event-driven or dense according to the measured spike density.
+//! The x·W product of a layer with the crossbar hook: the layer's input sequence (dense or
+//! spikes) and its two products with a weight matrix, each done event-driven or dense according
+//! to the measured spike density, or read from the simulated crossbar when the layer has one.
 
-use crate::event::{spikes_t_times, spikes_times};
-use crate::linalg::{gemm, Mat};
+use crate::kernels::event::{spikes_t_times, spikes_times};
+use crate::kernels::linalg::{gemm, Mat};
+use crate::kernels::spikes::SpikeMatrix;
 use crate::pcm::config::InputRange;
 use crate::pcm::AnalogTile;
-use crate::spikes::SpikeMatrix;
 use std::ops::Range;
 
 /// Above these fractions of active inputs the dense product is faster than adding the

@@ -13,20 +13,20 @@
 //! (samples are independent). One `[T*B, n]` buffer holds `x W`, then `s`, then in BPTT
 //! `dL/da` (`g'(a)` is read off `s`); a spiking layer keeps its outputs as bits.
 
-use super::input::{InputProducts, ProductPath, SeqInput};
+use super::product::{InputProducts, ProductPath, SeqInput};
 use super::{ensure_len, SeqShape};
-use crate::activation::{OutputActivation, StateActivation, Surrogate};
-use crate::argmax::argmax;
 use crate::error::Result;
-use crate::event::for_each_spike;
-use crate::fastmath::flush_subnormal;
-use crate::linalg::{gemm, Mat};
+use crate::kernels::argmax::argmax;
+use crate::kernels::event::for_each_spike;
+use crate::kernels::fastmath::flush_subnormal;
+use crate::kernels::linalg::{gemm, Mat};
+use crate::kernels::rng::{glorot_uniform, Rng};
+use crate::kernels::shared_rows::SharedRows;
+use crate::kernels::simd::simd_kernel;
+use crate::kernels::spikes::SpikeMatrix;
+use crate::layers::activation::{OutputActivation, StateActivation, Surrogate};
 use crate::params::ParamStore;
-use crate::rng::{glorot_uniform, Rng};
-use crate::shared_rows::SharedRows;
-use crate::simd::simd_kernel;
 use crate::spec::SnuSpec;
-use crate::spikes::SpikeMatrix;
 use rayon::prelude::*;
 
 /// Largest value the trainable decay is projected to, keeping `l < 1`.
@@ -719,7 +719,7 @@ simd_kernel! {
         match (unit.h, unit.surrogate) {
             (OutputActivation::Sigmoid, _) => scale_by(dy, cur, bias, y, |_, y| y * (1.0 - y)),
             (OutputActivation::Step, Surrogate::Tanh) => {
-                scale_by(dy, cur, bias, y, |z, _| crate::fastmath::sech2(z))
+                scale_by(dy, cur, bias, y, |z, _| crate::kernels::fastmath::sech2(z))
             }
             (OutputActivation::Step, sur) => scale_by(dy, cur, bias, y, |z, _| sur.derivative(z)),
         }

@@ -3,9 +3,9 @@
 //! Padded steps of a masked `sequence` readout are left out, as the loss leaves them out.
 
 use super::Network;
-use crate::argmax::argmax;
 use crate::bail;
 use crate::error::Result;
+use crate::kernels::argmax::argmax;
 use crate::spec::{LossSpec, Readout};
 
 /// Correct rows and counted rows.

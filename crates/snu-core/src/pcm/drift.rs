@@ -11,7 +11,7 @@
 //! ```
 
 use super::config::PcmDevice;
-use crate::rng::Rng;
+use crate::kernels::rng::Rng;
 
 /// `q` of a target conductance, floored so that `ln q` stays finite for a RESET device.
 #[inline]

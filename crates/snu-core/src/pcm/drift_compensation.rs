@@ -11,8 +11,8 @@
 //! noise of the devices, which is what it corrects.
 
 use super::config::Probe;
-use crate::linalg::{gemm, Mat};
-use crate::rng::Rng;
+use crate::kernels::linalg::{gemm, Mat};
+use crate::kernels::rng::Rng;
 
 /// The probe rows (`vectors x k`) and their count.
 pub fn probe_rows(probe: Probe, k: usize, rng: &mut Rng) -> (Vec<f32>, usize) {

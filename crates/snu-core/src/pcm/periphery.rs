@@ -20,7 +20,7 @@
 
 use super::config::{InputRange, Periphery};
 use super::gaussian::{self, NoiseKey, Stream};
-use crate::simd::simd_kernel;
+use crate::kernels::simd::simd_kernel;
 use rayon::prelude::*;
 
 /// Below this many elements a pass runs on the calling thread.

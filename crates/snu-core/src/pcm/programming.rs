@@ -10,7 +10,7 @@
 //! device, the off device of a pair, gets noise too) and 1.06 µS at `q = 1`.
 
 use super::config::PcmDevice;
-use crate::rng::Rng;
+use crate::kernels::rng::Rng;
 
 /// `sigma(gT)` in µS (before `progNoiseScale`).
 pub fn programming_sigma(dev: &PcmDevice, g_target: f64) -> f64 {

@@ -13,7 +13,7 @@
 //! be negative; `sigma` is 0 there.)
 
 use super::config::PcmDevice;
-use crate::rng::Rng;
+use crate::kernels::rng::Rng;
 
 /// `Qs(q_prog)`.
 pub fn qs(dev: &PcmDevice, g_prog: f64) -> f64 {

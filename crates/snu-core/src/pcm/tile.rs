@@ -27,8 +27,8 @@ use super::stats::{Histogram, TileStats, UpdateReport};
 use super::{drift, drift_compensation, mixed_precision, programming, read_noise, update};
 use crate::bail;
 use crate::error::{check_finite, Result};
-use crate::linalg::{gemm, Mat};
-use crate::rng::Rng;
+use crate::kernels::linalg::{gemm, Mat};
+use crate::kernels::rng::Rng;
 
 /// One side (every G+ or every G-) of all pairs.
 #[derive(Clone, Debug)]

@@ -13,7 +13,7 @@
 //! programmed onto one of them (with programming noise; the tile does the programming).
 
 use super::config::UpdateModel;
-use crate::rng::Rng;
+use crate::kernels::rng::Rng;
 
 /// `dw(u)`, the mean step of a SET pulse at relative conductance `u` (relative to gMax).
 #[inline]

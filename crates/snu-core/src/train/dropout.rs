@@ -10,8 +10,8 @@
 //! A dropped spike input is kept as values (0 or 1/(1-p)), so the layer multiplies it densely
 //! while training.
 
-use crate::layers::input::SeqInput;
-use crate::rng::Rng;
+use crate::kernels::rng::Rng;
+use crate::layers::product::SeqInput;
 
 pub struct InputDropout {
     /// The probability of dropping an input, in (0, 1).

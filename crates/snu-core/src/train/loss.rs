@@ -2,9 +2,9 @@
 //! per row for the sparse softmax cross-entropy). Each is the mean over rows of a per-row
 //! loss; rows marked invalid (padding) count for nothing. The gradient is written to `grad`.
 
-use crate::activation::sigmoid;
-use crate::fastmath::{exp, flush_subnormal};
-use crate::simd::simd_kernel;
+use crate::kernels::fastmath::{exp, flush_subnormal};
+use crate::kernels::simd::simd_kernel;
+use crate::layers::activation::sigmoid;
 use crate::spec::LossSpec;
 use rayon::prelude::*;
 

@@ -1,6 +1,6 @@
 //! Optimizers (PyTorch's update rules) and clipping by global norm.
 
-use crate::simd::simd_kernel;
+use crate::kernels::simd::simd_kernel;
 use rayon::prelude::*;
 
 use crate::params::ParamStore;

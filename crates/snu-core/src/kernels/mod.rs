@@ -1,0 +1,14 @@
+//! The numeric kernels: leaves that know nothing of layers, specs or networks. Matrix products
+//! on rayon's pool (`linalg`), event-driven products and bit-packed spikes (`event`, `spikes`),
+//! fast elementwise functions and run-time SIMD selection (`fastmath`, `simd`), seeded
+//! randomness (`rng`), the thread pool (`pool`).
+
+pub mod argmax;
+pub mod event;
+pub mod fastmath;
+pub mod linalg;
+pub mod pool;
+pub mod rng;
+pub mod shared_rows;
+pub(crate) mod simd;
+pub mod spikes;
