@@ -5,6 +5,7 @@ import { MAX_SEED } from './generated/limits.js';
 import { checkInteger, checkNumber, describe } from './checks.js';
 import { IDEAL_PCM as ENGINE_IDEAL_PCM } from './generated/spec.js';
 import type { NativeNetwork } from './native.js';
+import type { FullPcmConfig } from './spec.js';
 /**
  * Conductance counts over equal bins of `[lo, hi]` µS.
  *
@@ -61,7 +62,8 @@ export interface DeviceUpdate {
 }
 
 /**
- * A PCM crossbar configuration: any subset of the engine's `PcmConfig`; every field left out
+ * A PCM crossbar configuration: any subset of each section of the engine's `FullPcmConfig` (the
+ * type is derived from the generated one, so a field added in Rust appears here); every field left out
  * keeps the default of docs/design.md §3 (gMax 25 µS, programming noise, drift and 1/f read noise of
  * Nandakumar et al. as aihwkit implements them, DAC 7 bits + sign, ADC 9 bits with bound 12,
  * output noise 0.06, one differential pair per weight, global drift compensation on).
@@ -71,43 +73,9 @@ export interface DeviceUpdate {
  * const pcm: PcmConfig = { cell: { pairsPerWeight: 2 }, periphery: { adcBits: null } };
  * ```
  */
-export interface PcmConfig {
-  device?: {
-    /** Largest conductance, µS. Default 25. */
-    gMax?: number;
-    /** Multiplies the programming noise sigma (0: none). Default 1. */
-    progNoiseScale?: number;
-    /** Multiplies the drift exponents (0: no drift). Default 1. */
-    driftScale?: number;
-    /** Multiplies the 1/f read noise (0: none). Default 1. */
-    readNoiseScale?: number;
-    [field: string]: unknown;
-  };
-  periphery?: {
-    /** DAC magnitude bits (sign extra); `null`: no input quantisation. Default 7. */
-    dacBits?: number | null;
-    /** ADC bits (sign included); `null`: no output quantisation. Default 9. */
-    adcBits?: number | null;
-    /** Output clip `±outBound` in normalised units; `null`: none. Default 12. */
-    outBound?: number | null;
-    /** Additive Gaussian output noise (normalised units). Default 0.06. */
-    outNoise?: number;
-    [field: string]: unknown;
-  };
-  cell?: {
-    /** Differential pairs per weight (with significance factors). Default 1. */
-    pairsPerWeight?: number;
-    [field: string]: unknown;
-  };
-  update?: { [field: string]: unknown };
-  driftCompensation?: {
-    /** Global drift compensation in the digital periphery. Default true. */
-    enabled?: boolean;
-    [field: string]: unknown;
-  };
-  /** Bins of the conductance histograms. Default 50. */
-  histogramBins?: number;
-}
+export type PcmConfig = {
+  [K in keyof FullPcmConfig]?: FullPcmConfig[K] extends object ? Partial<FullPcmConfig[K]> : FullPcmConfig[K];
+};
 
 /**
  * A configuration with every non-ideality off: the crossbar computes `x W` exactly.

@@ -136,13 +136,13 @@ function layer(path: string, raw: unknown): LayerSpec {
 function checkStack(path: string, layers: LayerSpec[]): void {
   const seen = new Map<string, number>();
   layers.forEach((l, i) => {
-    if (l.name === undefined) return;
+    if (l.name == null) return;
     if (seen.has(l.name)) throw new ConfigError(`${path}[${i}].name: '${l.name}' is already the name of ${path}[${seen.get(l.name)}]`);
     seen.set(l.name, i);
   });
   layers.forEach((l, i) => {
     if (l.type === 'embedding' && i !== 0) throw new ConfigError(`${path}[${i}]: an embedding layer can only be the first layer`);
-    if (l.type !== 'dense' || l.tiedTo === undefined) return;
+    if (l.type !== 'dense' || l.tiedTo == null) return;
     const at = seen.get(l.tiedTo);
     const target = at === undefined ? undefined : layers[at];
     if (target?.type !== 'embedding') {

@@ -8,8 +8,11 @@ use crate::error::{Error, Result};
 use crate::layers::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
 use serde::{Deserialize, Serialize};
 
+/// A whole model as plain data: what `Sequential.spec` returns, what the engine parses and
+/// what a checkpoint stores.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelSpec {
     /// Features per time step of the input.
     pub input_size: usize,
@@ -30,8 +33,10 @@ pub struct ModelSpec {
     pub seed: u64,
 }
 
+/// Any layer, told apart by `type`: the list a model is built from.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum LayerSpec {
     Snu(SnuSpec),
     Dense(DenseSpec),
@@ -42,11 +47,15 @@ pub enum LayerSpec {
 /// input holds one token id per step and sample).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "EmbeddingLayerSpec"))]
 pub struct EmbeddingSpec {
     /// Width of the vectors.
     pub units: usize,
     /// Number of token ids: `0..vocabSize`.
     pub vocab_size: usize,
+    /// Layer name, without '.' (the matrix is `<name>.E`); none: `embedding_<index>`.
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     #[serde(default)]
     pub name: Option<String>,
     /// Initial weights are uniform in `[-initRange, initRange]` (default 0.1). Spiking layers
@@ -55,10 +64,15 @@ pub struct EmbeddingSpec {
     pub init_range: Option<f32>,
 }
 
+/// An SNU layer (docs/design.md §1) with every option filled in: what `snu()` returns.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "SnuLayerSpec"))]
 pub struct SnuSpec {
     pub units: usize,
+    /// Layer name, without '.' (parameters are `<name>.W`, ...); none: `<type>_<index>`.
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     #[serde(default)]
     pub name: Option<String>,
     /// `step` (SNU) or `sigmoid` (sSNU).
@@ -86,7 +100,8 @@ pub struct SnuSpec {
     /// Initial bias `b` (a threshold of `-b`).
     #[serde(default = "default_bias")]
     pub initial_bias: f32,
-    /// Dropout on the layer's input while training (see `dropout.rs`); 0 = none.
+    /// Dropout on the layer's input while training, in [0, 1): inputs zeroed with this probability,
+    /// the rest scaled by `1/(1 - dropout)` (train/dropout.rs); 0 = none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub dropout: f32,
 }
@@ -104,10 +119,15 @@ fn default_bias() -> f32 {
     -1.0
 }
 
+/// A dense layer, `y_t = act(x_t W + b)` at every step: what `dense()` returns.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "DenseLayerSpec"))]
 pub struct DenseSpec {
     pub units: usize,
+    /// Layer name, without '.' (parameters are `<name>.W`, ...); none: `<type>_<index>`.
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -118,7 +138,8 @@ pub struct DenseSpec {
     /// input width must be the embedding's width, its units the vocabulary size).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tied_to: Option<String>,
-    /// Dropout on the layer's input while training (see `dropout.rs`); 0 = none.
+    /// Dropout on the layer's input while training, in [0, 1): inputs zeroed with this probability,
+    /// the rest scaled by `1/(1 - dropout)` (train/dropout.rs); 0 = none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub dropout: f32,
 }
@@ -134,6 +155,7 @@ fn is_zero(v: &f32) -> bool {
 /// How the last layer's sequence `[T, B, n]` becomes what the loss sees.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Readout {
     /// `o = sum_t y_t`, shape `[B, n]` (spike count).
     #[default]
@@ -146,8 +168,10 @@ pub enum Readout {
     Sequence,
 }
 
+/// A loss with its options, told apart by `kind`.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum LossSpec {
     /// Softmax over the readout taken as logits, then cross-entropy with the target distribution.
     SoftmaxCrossEntropy,
@@ -165,57 +189,78 @@ pub enum LossSpec {
     Mse,
 }
 
+/// An optimizer with its options (PyTorch's update rules), as `sgd`, `adam`, `adamW` and
+/// `rmsprop` make them; an option left out takes its default.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum OptimizerSpec {
     #[serde(rename_all = "camelCase")]
     Sgd {
         lr: f32,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default)]
         momentum: f32,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default)]
         nesterov: bool,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default)]
         weight_decay: f32,
     },
     #[serde(rename_all = "camelCase")]
     Adam {
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default = "lr_1e3")]
         lr: f32,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default = "beta1")]
         beta1: f32,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default = "beta2")]
         beta2: f32,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default = "eps")]
         eps: f32,
         /// L2 penalty added to the gradient (coupled, as in Adam's original form).
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default)]
         weight_decay: f32,
     },
     #[serde(rename = "adamW", rename_all = "camelCase")]
     AdamW {
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default = "lr_1e3")]
         lr: f32,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default = "beta1")]
         beta1: f32,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default = "beta2")]
         beta2: f32,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default = "eps")]
         eps: f32,
         /// Decoupled weight decay: `w -= lr * weightDecay * w`.
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default = "wd_adamw")]
         weight_decay: f32,
     },
     #[serde(rename_all = "camelCase")]
     Rmsprop {
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default = "lr_1e3")]
         lr: f32,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default = "rho")]
         rho: f32,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default = "eps")]
         eps: f32,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default)]
         momentum: f32,
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
         #[serde(default)]
         weight_decay: f32,
     },

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// `g`, the input/state activation of an SNU layer.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum StateActivation {
     /// `g(a) = max(a, 0)`
     Relu,
@@ -79,6 +80,7 @@ impl StateActivation {
 /// `h`, the output activation: `step` (spiking SNU) or `sigmoid` (soft SNU, sSNU).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum OutputActivation {
     /// `y = 1` if `z > 0`, else 0; backward through a surrogate.
     Step,
@@ -89,6 +91,7 @@ pub enum OutputActivation {
 /// The pseudo-derivative used for `dy/dz` of the step function.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Default)]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Surrogate {
     /// `1 - tanh(z)^2`, as in the authors' code (default).
     #[default]
@@ -165,6 +168,7 @@ impl OutputActivation {
 /// Activation of a dense layer, applied to `x W + b`.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum DenseActivation {
     #[default]
     None,

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 /// drift compensation.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "FullPcmConfig"))]
 pub struct PcmConfig {
     pub device: PcmDevice,
     pub periphery: Periphery,
@@ -71,6 +73,7 @@ impl PcmConfig {
 /// A `clamp(slope · ln q + offset, min, max)` law (the drift exponent's mean and spread).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LogLaw {
     pub slope: f64,
     pub offset: f64,
@@ -110,6 +113,7 @@ impl LogLaw {
 /// The statistical PCM device model (Nandakumar et al. 2019, as aihwkit's `PCMLikeNoiseModel`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PcmDevice {
     /// Largest conductance (µS): `max|W|` of a tile maps onto it. 25 µS.
     pub g_max: f64,
@@ -247,6 +251,7 @@ impl PcmDevice {
 /// How an input row is scaled before the DAC.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum InputRange {
     /// Each row by its own `max|x|` (aihwkit's `NoiseManagementType.ABS_MAX`); an all-zero row
     /// by 1.
@@ -259,6 +264,7 @@ pub enum InputRange {
 /// switched off on its own.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Periphery {
     /// Input scaling; after it, inputs clip to ±1. Row `max|x|`.
     pub input_range: InputRange,
@@ -328,6 +334,7 @@ impl Periphery {
 /// most significant first. The cell reads `Σ_p F_p (G+_p - G-_p) / Σ_p F_p`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CellConfig {
     /// 1.
     pub pairs_per_weight: usize,
@@ -392,6 +399,7 @@ impl CellConfig {
 /// One device step in weight units, the `epsilon` of mixed-precision training.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum EpsilonRule {
     /// The mean step of the device that would be pulsed, at its present conductance (capped at
     /// the refresh threshold, so that `epsilon` stays away from 0 near saturation).
@@ -413,6 +421,7 @@ pub enum EpsilonRule {
 /// `dwMin = 0.005` is the preset's 0.01 on its range of 2.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UpdateModel {
     /// Relative to gMax. 0.005.
     pub dw_min: f64,
@@ -503,6 +512,7 @@ impl UpdateModel {
 /// The known input the global drift compensation reads the tile with.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Probe {
     /// One all-ones vector (aihwkit's `GlobalDriftCompensation`): the column sums.
     Ones,
@@ -510,12 +520,15 @@ pub enum Probe {
     RandomSigns(usize),
 }
 
+/// Global drift compensation in the digital periphery (docs/design.md §3).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DriftCompensation {
-    /// On.
+    /// Rescale the outputs by the drift of a probe read (the reading at programming time over
+    /// the one now), as aihwkit's global drift compensation does. Default on.
     pub enabled: bool,
-    /// Ones.
+    /// The probe inputs read to estimate the drift. Default `"ones"`.
     pub probe: Probe,
 }
 
