@@ -29,9 +29,52 @@ export type ModelSpec = {
 };
 
 /**
+ * How the last layer's sequence `[T, B, n]` becomes what the loss sees.
+ */
+export type Readout = "sum" | "mean" | "last" | "sequence";
+
+/**
+ * A loss with its options, told apart by `kind`.
+ */
+export type LossSpec =
+  | { "kind": "softmaxCrossEntropy" }
+  | { "kind": "sparseSoftmaxCrossEntropy" }
+  | { "kind": "binaryCrossEntropy", fromLogits: boolean }
+  | { "kind": "mse" };
+
+/**
  * Any layer, told apart by `type`: the list a model is built from.
  */
 export type LayerSpec = SnuLayerSpec | DenseLayerSpec | EmbeddingLayerSpec;
+
+/**
+ * A dense layer, `y_t = act(x_t W + b)` at every step: what `dense()` returns.
+ */
+export type DenseLayerSpec = {
+  "type": "dense";
+  units: number;
+  /**
+   * Layer name, without '.' (parameters are `<name>.W`, ...); none: `<type>_<index>`.
+   */
+  name?: string | null;
+  activation: DenseActivation;
+  useBias: boolean;
+  /**
+   * Weight tying: use the transposed matrix of this embedding layer as `W` (the layer's
+   * input width must be the embedding's width, its units the vocabulary size).
+   */
+  tiedTo?: string | null;
+  /**
+   * Dropout on the layer's input while training, in [0, 1): inputs zeroed with this probability,
+   * the rest scaled by `1/(1 - dropout)` (train/dropout.rs); 0 = none.
+   */
+  dropout?: number;
+};
+
+/**
+ * Activation of a dense layer, applied to `x W + b`.
+ */
+export type DenseActivation = "none" | "relu" | "sigmoid" | "tanh";
 
 /**
  * An SNU layer (docs/design.md §1) with every option filled in: what `snu()` returns.
@@ -81,28 +124,26 @@ export type SnuLayerSpec = {
 };
 
 /**
- * A dense layer, `y_t = act(x_t W + b)` at every step: what `dense()` returns.
+ * The pseudo-derivative used for `dy/dz` of the step function.
  */
-export type DenseLayerSpec = {
-  "type": "dense";
-  units: number;
-  /**
-   * Layer name, without '.' (parameters are `<name>.W`, ...); none: `<type>_<index>`.
-   */
-  name?: string | null;
-  activation: DenseActivation;
-  useBias: boolean;
-  /**
-   * Weight tying: use the transposed matrix of this embedding layer as `W` (the layer's
-   * input width must be the embedding's width, its units the vocabulary size).
-   */
-  tiedTo?: string | null;
-  /**
-   * Dropout on the layer's input while training, in [0, 1): inputs zeroed with this probability,
-   * the rest scaled by `1/(1 - dropout)` (train/dropout.rs); 0 = none.
-   */
-  dropout?: number;
-};
+export type Surrogate =
+  | { "kind": "tanh" }
+  | { "kind": "fastSigmoid", slope: number }
+  | { "kind": "rectangular", width: number }
+  | { "kind": "sigmoid", slope: number };
+
+/**
+ * `g`, the input/state activation of an SNU layer.
+ */
+export type StateActivation =
+  | { "kind": "relu" }
+  | { "kind": "identity" }
+  | { "kind": "leakyRelu", alpha: number };
+
+/**
+ * `h`, the output activation: `step` (spiking SNU) or `sigmoid` (soft SNU, sSNU).
+ */
+export type OutputActivation = "step" | "sigmoid";
 
 /**
  * Token ids to vectors: `y_t = E[id_t]`. Only as the first layer, with `inputSize` 1 (the
@@ -128,47 +169,6 @@ export type EmbeddingLayerSpec = {
    */
   initRange?: number | null;
 };
-
-/**
- * `h`, the output activation: `step` (spiking SNU) or `sigmoid` (soft SNU, sSNU).
- */
-export type OutputActivation = "step" | "sigmoid";
-
-/**
- * `g`, the input/state activation of an SNU layer.
- */
-export type StateActivation =
-  | { "kind": "relu" }
-  | { "kind": "identity" }
-  | { "kind": "leakyRelu", alpha: number };
-
-/**
- * The pseudo-derivative used for `dy/dz` of the step function.
- */
-export type Surrogate =
-  | { "kind": "tanh" }
-  | { "kind": "fastSigmoid", slope: number }
-  | { "kind": "rectangular", width: number }
-  | { "kind": "sigmoid", slope: number };
-
-/**
- * Activation of a dense layer, applied to `x W + b`.
- */
-export type DenseActivation = "none" | "relu" | "sigmoid" | "tanh";
-
-/**
- * How the last layer's sequence `[T, B, n]` becomes what the loss sees.
- */
-export type Readout = "sum" | "mean" | "last" | "sequence";
-
-/**
- * A loss with its options, told apart by `kind`.
- */
-export type LossSpec =
-  | { "kind": "softmaxCrossEntropy" }
-  | { "kind": "sparseSoftmaxCrossEntropy" }
-  | { "kind": "binaryCrossEntropy", fromLogits: boolean }
-  | { "kind": "mse" };
 
 /**
  * An optimizer with its options (PyTorch's update rules), as `sgd`, `adam`, `adamW` and
@@ -228,6 +228,41 @@ export type FullPcmConfig = {
    */
   histogramBins: number;
 };
+
+/**
+ * The digital/analog periphery of the tile (aihwkit's `IOParameters`). Each stage can be
+ * switched off on its own.
+ */
+export type Periphery = {
+  /**
+   * Input scaling; after it, inputs clip to ±1. Row `max|x|`.
+   */
+  inputRange: InputRange;
+  /**
+   * DAC magnitude bits, the sign being extra: `2·(2^bits - 1) + 1` levels `k / (2^bits - 1)`,
+   * `|k| <= 2^bits - 1`. 7 (255 levels). `None`: no input quantisation.
+   */
+  dacBits: number | null;
+  /**
+   * Additive Gaussian output noise, sd in normalised output units. 0.06.
+   */
+  outNoise: number;
+  /**
+   * Outputs clip to `±bound` (normalised units). 12. `None`: no clipping.
+   */
+  outBound: number | null;
+  /**
+   * ADC bits, sign included: `2^bits - 1` levels `k · bound / (2^(bits-1) - 1)`,
+   * `|k| <= 2^(bits-1) - 1` (the two's-complement code `-2^(bits-1)` unused, so 0 is a
+   * level). 9 (511 levels). Needs `outBound`. `None`: no output quantisation.
+   */
+  adcBits: number | null;
+};
+
+/**
+ * How an input row is scaled before the DAC.
+ */
+export type InputRange = "rowAbsMax" | { "fixed": number };
 
 /**
  * The statistical PCM device model (Nandakumar et al. 2019, as aihwkit's `PCMLikeNoiseModel`).
@@ -299,60 +334,6 @@ export type PcmDevice = {
  * A `clamp(slope · ln q + offset, min, max)` law (the drift exponent's mean and spread).
  */
 export type LogLaw = { slope: number, offset: number, min: number, max: number };
-
-/**
- * The digital/analog periphery of the tile (aihwkit's `IOParameters`). Each stage can be
- * switched off on its own.
- */
-export type Periphery = {
-  /**
-   * Input scaling; after it, inputs clip to ±1. Row `max|x|`.
-   */
-  inputRange: InputRange;
-  /**
-   * DAC magnitude bits, the sign being extra: `2·(2^bits - 1) + 1` levels `k / (2^bits - 1)`,
-   * `|k| <= 2^bits - 1`. 7 (255 levels). `None`: no input quantisation.
-   */
-  dacBits: number | null;
-  /**
-   * Additive Gaussian output noise, sd in normalised output units. 0.06.
-   */
-  outNoise: number;
-  /**
-   * Outputs clip to `±bound` (normalised units). 12. `None`: no clipping.
-   */
-  outBound: number | null;
-  /**
-   * ADC bits, sign included: `2^bits - 1` levels `k · bound / (2^(bits-1) - 1)`,
-   * `|k| <= 2^(bits-1) - 1` (the two's-complement code `-2^(bits-1)` unused, so 0 is a
-   * level). 9 (511 levels). Needs `outBound`. `None`: no output quantisation.
-   */
-  adcBits: number | null;
-};
-
-/**
- * How an input row is scaled before the DAC.
- */
-export type InputRange = "rowAbsMax" | { "fixed": number };
-
-/**
- * Devices per weight: `pairsPerWeight` differential pairs with significance factors `F_p`,
- * most significant first. The cell reads `Σ_p F_p (G+_p - G-_p) / Σ_p F_p`.
- */
-export type CellConfig = {
-  /**
-   * 1.
-   */
-  pairsPerWeight: number;
-  /**
-   * Default factors `F_p = base^(N-1-p)`: `[.., base², base, 1]`. 3.
-   */
-  significanceBase: number;
-  /**
-   * Explicit factors, most significant first (overrides the base).
-   */
-  significance: Array<number> | null;
-};
 
 /**
  * The pulsed update of a PCM device (potentiation only), after aihwkit's `PCMPresetDevice`
@@ -445,3 +426,22 @@ export type DriftCompensation = {
  * The known input the global drift compensation reads the tile with.
  */
 export type Probe = "ones" | { "randomSigns": number };
+
+/**
+ * Devices per weight: `pairsPerWeight` differential pairs with significance factors `F_p`,
+ * most significant first. The cell reads `Σ_p F_p (G+_p - G-_p) / Σ_p F_p`.
+ */
+export type CellConfig = {
+  /**
+   * 1.
+   */
+  pairsPerWeight: number;
+  /**
+   * Default factors `F_p = base^(N-1-p)`: `[.., base², base, 1]`. 3.
+   */
+  significanceBase: number;
+  /**
+   * Explicit factors, most significant first (overrides the base).
+   */
+  significance: Array<number> | null;
+};

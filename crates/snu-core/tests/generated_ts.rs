@@ -48,23 +48,6 @@ fn names<T: serde::Serialize>(all: &[T], check: fn(&T)) -> Vec<Value> {
         .collect()
 }
 
-/// Field names of a layer type: its spec with every optional field set, so none is skipped.
-fn fields(full: Value) -> Vec<String> {
-    let v = parsed::<LayerSpec>(full);
-    v.as_object().unwrap().keys().cloned().collect()
-}
-
-/// A layer's defaults: the spec the engine fills in from the required fields alone, without them.
-fn layer_defaults(required: Value, drop: &[&str]) -> Value {
-    let mut v = parsed::<LayerSpec>(required);
-    let o = v.as_object_mut().unwrap();
-    for k in drop {
-        o.remove(*k);
-    }
-    o.retain(|_, x| !x.is_null());
-    v
-}
-
 fn spec_ts() -> String {
     let outputs = names(
         &[OutputActivation::Step, OutputActivation::Sigmoid],
@@ -162,16 +145,19 @@ fn spec_ts() -> String {
             })
             .collect(),
     );
-    let layer_fields = json!({
-        "snu": fields(json!({ "type": "snu", "units": 1, "name": "a", "dropout": 0.5 })),
-        "dense": fields(json!({ "type": "dense", "units": 1, "name": "a", "tiedTo": "e", "dropout": 0.5 })),
-        "embedding": fields(json!({ "type": "embedding", "units": 1, "vocabSize": 2, "name": "a", "initRange": 1.0 })),
-    });
-    let layer_defaults = json!({
-        "snu": layer_defaults(json!({ "type": "snu", "units": 1 }), &["type", "units"]),
-        "dense": layer_defaults(json!({ "type": "dense", "units": 1 }), &["type", "units"]),
-        "embedding": layer_defaults(json!({ "type": "embedding", "units": 1, "vocabSize": 2 }), &["type", "units", "vocabSize"]),
-    });
+    let layers = layer_types();
+    let layer_fields = Value::Object(
+        layers
+            .iter()
+            .map(|(t, f, _)| (t.clone(), json!(f)))
+            .collect(),
+    );
+    let layer_defaults = Value::Object(
+        layers
+            .iter()
+            .map(|(t, _, d)| (t.clone(), d.clone()))
+            .collect(),
+    );
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap();
     let mut out = String::from(HEADER);
     out += "import type { FullPcmConfig } from './types.js';\n";
@@ -281,32 +267,33 @@ fn limits_ts() -> String {
     out
 }
 
+/// The parts of `s` between top-level occurrences of `sep` (outside braces, strings and comments).
+fn split_top<'a>(s: &'a str, sep: &str) -> Vec<&'a str> {
+    let (mut parts, mut depth, mut start, mut i) = (vec![], 0i32, 0, 0);
+    let b = s.as_bytes();
+    while i < b.len() {
+        match b[i] {
+            b'"' => i += 1 + s[i + 1..].find('"').unwrap(),
+            b'/' if s[i..].starts_with("/**") => i += s[i..].find("*/").unwrap() + 1,
+            b'{' | b'<' | b'(' => depth += 1,
+            b'}' | b'>' | b')' => depth -= 1,
+            _ if depth == 0 && s[i..].starts_with(sep) => {
+                parts.push(&s[start..i]);
+                start = i + sep.len();
+                i = start;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
 /// Lays out one of ts-rs's one-line declarations for reading: an object type with a doc comment
 /// or of more than 80 characters gets one field per line, a long union one member per line.
 fn pretty(decl: &str) -> String {
-    /// The parts of `s` between top-level occurrences of `sep` (outside braces, strings and comments).
-    fn split_top<'a>(s: &'a str, sep: &str) -> Vec<&'a str> {
-        let (mut parts, mut depth, mut start, mut i) = (vec![], 0i32, 0, 0);
-        let b = s.as_bytes();
-        while i < b.len() {
-            match b[i] {
-                b'"' => i += 1 + s[i + 1..].find('"').unwrap(),
-                b'/' if s[i..].starts_with("/**") => i += s[i..].find("*/").unwrap() + 1,
-                b'{' | b'<' | b'(' => depth += 1,
-                b'}' | b'>' | b')' => depth -= 1,
-                _ if depth == 0 && s[i..].starts_with(sep) => {
-                    parts.push(&s[start..i]);
-                    start = i + sep.len();
-                    i = start;
-                    continue;
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        parts.push(&s[start..]);
-        parts
-    }
     /// An object type `{ a: T, /** doc */ b: U, }` (or any other type, unchanged) at `indent`.
     fn object(t: &str, indent: &str) -> String {
         let t = t.trim();
@@ -354,60 +341,123 @@ fn pretty(decl: &str) -> String {
     )
 }
 
-/// The spec and PCM types as TypeScript declarations, with the Rust doc comments as JSDoc.
-fn types_ts() -> String {
-    use snu_core::pcm::config::*;
-    use snu_core::spec::{DenseSpec, EmbeddingSpec, ModelSpec, SnuSpec};
+/// Every type a root type is made of, with its declaration: ts-rs walks the dependencies, so a
+/// type added to the spec (a layer, an option) is declared without being listed here.
+struct Decls<'a> {
+    cfg: &'a ts_rs::Config,
+    /// (name, doc comment, declaration) in the order first met.
+    out: Vec<(String, String, String)>,
+}
+
+impl ts_rs::TypeVisitor for Decls<'_> {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        // Only derived types have a declaration (and so a file of their own in ts-rs's terms).
+        let name = T::ident(self.cfg);
+        if T::output_path().is_none() || self.out.iter().any(|(n, _, _)| *n == name) {
+            return;
+        }
+        self.out
+            .push((name, T::docs().unwrap_or_default(), T::decl(self.cfg)));
+        T::visit_dependencies(self);
+    }
+}
+
+/// The declarations of the model spec and the PCM config, each type once, with `LayerSpec`'s
+/// internal tag folded into each layer's struct (ts-rs writes `{ "type": "snu" } & SnuLayerSpec`),
+/// so that `SnuLayerSpec`, what `snu()` returns, carries its `type`.
+fn declarations() -> Vec<(String, String, String)> {
     // Seeds are below 2^53 (MAX_SEED), so a JS number holds them.
     let cfg = ts_rs::Config::new().with_large_int("number");
-    let decls = [
-        (ModelSpec::docs(), ModelSpec::decl(&cfg)),
-        (LayerSpec::docs(), LayerSpec::decl(&cfg)),
-        (SnuSpec::docs(), SnuSpec::decl(&cfg)),
-        (DenseSpec::docs(), DenseSpec::decl(&cfg)),
-        (EmbeddingSpec::docs(), EmbeddingSpec::decl(&cfg)),
-        (OutputActivation::docs(), OutputActivation::decl(&cfg)),
-        (StateActivation::docs(), StateActivation::decl(&cfg)),
-        (Surrogate::docs(), Surrogate::decl(&cfg)),
-        (DenseActivation::docs(), DenseActivation::decl(&cfg)),
-        (Readout::docs(), Readout::decl(&cfg)),
-        (LossSpec::docs(), LossSpec::decl(&cfg)),
-        (OptimizerSpec::docs(), OptimizerSpec::decl(&cfg)),
-        (PcmConfig::docs(), PcmConfig::decl(&cfg)),
-        (PcmDevice::docs(), PcmDevice::decl(&cfg)),
-        (LogLaw::docs(), LogLaw::decl(&cfg)),
-        (Periphery::docs(), Periphery::decl(&cfg)),
-        (InputRange::docs(), InputRange::decl(&cfg)),
-        (CellConfig::docs(), CellConfig::decl(&cfg)),
-        (UpdateModel::docs(), UpdateModel::decl(&cfg)),
-        (EpsilonRule::docs(), EpsilonRule::decl(&cfg)),
-        (DriftCompensation::docs(), DriftCompensation::decl(&cfg)),
-        (Probe::docs(), Probe::decl(&cfg)),
-    ];
-    // ts-rs writes the internally tagged `LayerSpec` as `{ "type": "snu" } & SnuLayerSpec | ...`;
-    // fold each tag into its struct, so `SnuLayerSpec` (what `snu()` returns) carries its `type`.
+    let mut d = Decls {
+        cfg: &cfg,
+        out: vec![],
+    };
+    ts_rs::TypeVisitor::visit::<snu_core::spec::ModelSpec>(&mut d);
+    ts_rs::TypeVisitor::visit::<PcmConfig>(&mut d);
     let union = LayerSpec::decl(&cfg);
-    let tags: Vec<(String, String)> = union
-        .split(" | ")
-        .map(|m| {
-            let m = m.split_once(" = ").map_or(m, |(_, r)| r);
-            let (tag, name) = m.trim().trim_end_matches(';').split_once(" & ").unwrap();
-            (tag.trim_end_matches(" }").to_string(), name.to_string())
-        })
-        .collect();
-    let mut out = String::from(HEADER);
-    for (docs, mut decl) in decls {
-        if decl == union {
+    let tags = layer_tags(&union);
+    let mut out = d.out;
+    for (_, _, decl) in &mut out {
+        if *decl == union {
             let names: Vec<&str> = tags.iter().map(|(_, n)| n.as_str()).collect();
-            decl = format!("type LayerSpec = {};", names.join(" | "));
+            *decl = format!("type LayerSpec = {};", names.join(" | "));
         }
         for (tag, name) in &tags {
             if let Some(rest) = decl.strip_prefix(&format!("type {name} = {{ ")) {
-                decl = format!("type {name} = {tag}, {rest}");
+                *decl = format!("type {name} = {{ \"type\": \"{tag}\", {rest}");
             }
         }
+    }
+    out
+}
+
+/// `(type tag, struct name)` of each layer type, from ts-rs's `LayerSpec` union.
+fn layer_tags(union: &str) -> Vec<(String, String)> {
+    let body = union.split_once(" = ").unwrap().1.trim_end_matches(';');
+    split_top(body, " | ")
+        .into_iter()
+        .map(|m| {
+            let (tag, name) = m.trim().split_once(" & ").unwrap();
+            let tag = tag.split('"').nth(3).unwrap();
+            (tag.to_string(), name.to_string())
+        })
+        .collect()
+}
+
+/// The field names of an object type's declaration (`type X = { a: T, b?: U, };`).
+fn field_names(decl: &str) -> Vec<String> {
+    let inner = decl.split_once(" = {").unwrap().1.trim_end_matches(';');
+    let inner = inner.trim().trim_end_matches('}');
+    split_top(inner, ", ")
+        .into_iter()
+        .filter_map(|f| {
+            let f = f.rsplit("*/").next().unwrap().trim();
+            let key = f.split(':').next()?.trim().trim_end_matches('?');
+            (!key.is_empty()).then(|| key.trim_matches('"').to_string())
+        })
+        .collect()
+}
+
+/// The layer types as `(tag, fields, defaults)`: the fields from the generated declaration, the
+/// defaults from what the engine fills in when given only the fields it requires (found by
+/// asking it: each "missing field" error names one).
+fn layer_types() -> Vec<(String, Vec<String>, Value)> {
+    let decls = declarations();
+    let cfg = ts_rs::Config::new();
+    layer_tags(&LayerSpec::decl(&cfg))
+        .into_iter()
+        .map(|(tag, name)| {
+            let decl = &decls.iter().find(|(n, _, _)| *n == name).unwrap().2;
+            let mut fields = field_names(decl);
+            fields.sort();
+            let mut given = json!({ "type": tag });
+            let mut required = vec!["type".to_string()];
+            let parsed = loop {
+                match serde_json::from_value::<LayerSpec>(given.clone()) {
+                    Ok(spec) => break spec,
+                    Err(e) => {
+                        let msg = e.to_string();
+                        let field = msg.split('`').nth(1).unwrap_or_else(|| panic!("{msg}"));
+                        assert!(msg.starts_with("missing field"), "{msg}");
+                        given[field] = json!(1);
+                        required.push(field.to_string());
+                    }
+                }
+            };
+            let mut defaults = f32_numbers(serde_json::to_value(parsed).unwrap());
+            let o = defaults.as_object_mut().unwrap();
+            o.retain(|k, v| !v.is_null() && !required.contains(k));
+            (tag, fields, defaults)
+        })
+        .collect()
+}
+
+/// The spec and PCM types as TypeScript declarations, with the Rust doc comments as JSDoc.
+fn types_ts() -> String {
+    let mut out = String::from(HEADER);
+    for (_, docs, decl) in declarations() {
         out += "\n";
-        out += &docs.unwrap_or_default();
+        out += &docs;
         out += "export ";
         out += &pretty(&decl);
         out += "\n";
