@@ -2,50 +2,28 @@
 // Regenerate: SNU_WRITE_GENERATED=1 cargo test -p snu-core --test generated_ts
 
 /**
- * A whole model as plain data: what `Sequential.spec` returns, what the engine parses and
- * what a checkpoint stores.
+ * Devices per weight: `pairsPerWeight` differential pairs with significance factors `F_p`,
+ * most significant first. The cell reads `Σ_p F_p (G+_p - G-_p) / Σ_p F_p`.
  */
-export type ModelSpec = {
+export type CellConfig = {
   /**
-   * Features per time step of the input.
+   * 1.
    */
-  inputSize: number;
-  layers: Array<LayerSpec>;
-  readout: Readout;
-  loss: LossSpec;
-  optimizer: OptimizerSpec;
+  pairsPerWeight: number;
   /**
-   * Clip gradients to this global L2 norm before the update.
+   * Default factors `F_p = base^(N-1-p)`: `[.., base², base, 1]`. 3.
    */
-  clipNorm: number | null;
+  significanceBase: number;
   /**
-   * Truncated BPTT: no gradient crosses from a window of this many steps into the one before.
+   * Explicit factors, most significant first (overrides the base).
    */
-  tbptt: number | null;
-  /**
-   * Seed of the weight initialisation.
-   */
-  seed: number;
+  significance: Array<number> | null;
 };
 
 /**
- * How the last layer's sequence `[T, B, n]` becomes what the loss sees.
+ * Activation of a dense layer, applied to `x W + b`.
  */
-export type Readout = "sum" | "mean" | "last" | "sequence";
-
-/**
- * A loss with its options, told apart by `kind`.
- */
-export type LossSpec =
-  | { "kind": "softmaxCrossEntropy" }
-  | { "kind": "sparseSoftmaxCrossEntropy" }
-  | { "kind": "binaryCrossEntropy", fromLogits: boolean }
-  | { "kind": "mse" };
-
-/**
- * Any layer, told apart by `type`: the list a model is built from.
- */
-export type LayerSpec = SnuLayerSpec | DenseLayerSpec | EmbeddingLayerSpec;
+export type DenseActivation = "none" | "relu" | "sigmoid" | "tanh";
 
 /**
  * A dense layer, `y_t = act(x_t W + b)` at every step: what `dense()` returns.
@@ -72,78 +50,19 @@ export type DenseLayerSpec = {
 };
 
 /**
- * Activation of a dense layer, applied to `x W + b`.
+ * Global drift compensation in the digital periphery (docs/design.md §3).
  */
-export type DenseActivation = "none" | "relu" | "sigmoid" | "tanh";
-
-/**
- * An SNU layer (docs/design.md §1) with every option filled in: what `snu()` returns.
- */
-export type SnuLayerSpec = {
-  "type": "snu";
-  units: number;
+export type DriftCompensation = {
   /**
-   * Layer name, without '.' (parameters are `<name>.W`, ...); none: `<type>_<index>`.
+   * Rescale the outputs by the drift of a probe read (the reading at programming time over
+   * the one now), as aihwkit's global drift compensation does. Default on.
    */
-  name?: string | null;
+  enabled: boolean;
   /**
-   * `step` (SNU) or `sigmoid` (sSNU).
+   * The probe inputs read to estimate the drift. Default `"ones"`.
    */
-  output: OutputActivation;
-  g: StateActivation;
-  /**
-   * Adds `y_{t-1} H` to the state input.
-   */
-  recurrent: boolean;
-  /**
-   * `l` in [0, 1): the membrane decay (initial value when trainable).
-   */
-  decay: number;
-  /**
-   * One trainable decay per unit, kept in [0, 1) after every update.
-   */
-  trainableDecay: boolean;
-  surrogate: Surrogate;
-  /**
-   * Stop the gradient at the reset gate `(1 - y_{t-1})`.
-   */
-  detachReset: boolean;
-  /**
-   * Any spike in the layer resets the whole layer: reset factor `1 - max_j y_{t-1,j}`.
-   */
-  lateralInhibition: boolean;
-  /**
-   * Initial bias `b` (a threshold of `-b`).
-   */
-  initialBias: number;
-  /**
-   * Dropout on the layer's input while training, in [0, 1): inputs zeroed with this probability,
-   * the rest scaled by `1/(1 - dropout)` (train/dropout.rs); 0 = none.
-   */
-  dropout?: number;
+  probe: Probe;
 };
-
-/**
- * The pseudo-derivative used for `dy/dz` of the step function.
- */
-export type Surrogate =
-  | { "kind": "tanh" }
-  | { "kind": "fastSigmoid", slope: number }
-  | { "kind": "rectangular", width: number }
-  | { "kind": "sigmoid", slope: number };
-
-/**
- * `g`, the input/state activation of an SNU layer.
- */
-export type StateActivation =
-  | { "kind": "relu" }
-  | { "kind": "identity" }
-  | { "kind": "leakyRelu", alpha: number };
-
-/**
- * `h`, the output activation: `step` (spiking SNU) or `sigmoid` (soft SNU, sSNU).
- */
-export type OutputActivation = "step" | "sigmoid";
 
 /**
  * Token ids to vectors: `y_t = E[id_t]`. Only as the first layer, with `inputSize` 1 (the
@@ -168,6 +87,78 @@ export type EmbeddingLayerSpec = {
    * after the embedding fire only if `E x W` reaches their threshold, so they may want more.
    */
   initRange?: number | null;
+};
+
+/**
+ * One device step in weight units, the `epsilon` of mixed-precision training.
+ */
+export type EpsilonRule = "perDevice" | { "atConductance": number };
+
+/**
+ * The whole tile: devices, periphery, the cell (pairs per weight), the update model and the
+ * drift compensation.
+ */
+export type FullPcmConfig = {
+  device: PcmDevice;
+  periphery: Periphery;
+  cell: CellConfig;
+  update: UpdateModel;
+  driftCompensation: DriftCompensation;
+  /**
+   * Bins of the conductance histograms of `AnalogTile::stats` over `[0, gMax]`.
+   */
+  histogramBins: number;
+};
+
+/**
+ * How an input row is scaled before the DAC.
+ */
+export type InputRange = "rowAbsMax" | { "fixed": number };
+
+/**
+ * Any layer, told apart by `type`: the list a model is built from.
+ */
+export type LayerSpec = SnuLayerSpec | DenseLayerSpec | EmbeddingLayerSpec;
+
+/**
+ * A `clamp(slope · ln q + offset, min, max)` law (the drift exponent's mean and spread).
+ */
+export type LogLaw = { slope: number, offset: number, min: number, max: number };
+
+/**
+ * A loss with its options, told apart by `kind`.
+ */
+export type LossSpec =
+  | { "kind": "softmaxCrossEntropy" }
+  | { "kind": "sparseSoftmaxCrossEntropy" }
+  | { "kind": "binaryCrossEntropy", fromLogits: boolean }
+  | { "kind": "mse" };
+
+/**
+ * A whole model as plain data: what `Sequential.spec` returns, what the engine parses and
+ * what a checkpoint stores.
+ */
+export type ModelSpec = {
+  /**
+   * Features per time step of the input.
+   */
+  inputSize: number;
+  layers: Array<LayerSpec>;
+  readout: Readout;
+  loss: LossSpec;
+  optimizer: OptimizerSpec;
+  /**
+   * Clip gradients to this global L2 norm before the update.
+   */
+  clipNorm: number | null;
+  /**
+   * Truncated BPTT: no gradient crosses from a window of this many steps into the one before.
+   */
+  tbptt: number | null;
+  /**
+   * Seed of the weight initialisation.
+   */
+  seed: number;
 };
 
 /**
@@ -214,55 +205,9 @@ export type OptimizerSpec =
   };
 
 /**
- * The whole tile: devices, periphery, the cell (pairs per weight), the update model and the
- * drift compensation.
+ * `h`, the output activation: `step` (spiking SNU) or `sigmoid` (soft SNU, sSNU).
  */
-export type FullPcmConfig = {
-  device: PcmDevice;
-  periphery: Periphery;
-  cell: CellConfig;
-  update: UpdateModel;
-  driftCompensation: DriftCompensation;
-  /**
-   * Bins of the conductance histograms of `AnalogTile::stats` over `[0, gMax]`.
-   */
-  histogramBins: number;
-};
-
-/**
- * The digital/analog periphery of the tile (aihwkit's `IOParameters`). Each stage can be
- * switched off on its own.
- */
-export type Periphery = {
-  /**
-   * Input scaling; after it, inputs clip to ±1. Row `max|x|`.
-   */
-  inputRange: InputRange;
-  /**
-   * DAC magnitude bits, the sign being extra: `2·(2^bits - 1) + 1` levels `k / (2^bits - 1)`,
-   * `|k| <= 2^bits - 1`. 7 (255 levels). `None`: no input quantisation.
-   */
-  dacBits: number | null;
-  /**
-   * Additive Gaussian output noise, sd in normalised output units. 0.06.
-   */
-  outNoise: number;
-  /**
-   * Outputs clip to `±bound` (normalised units). 12. `None`: no clipping.
-   */
-  outBound: number | null;
-  /**
-   * ADC bits, sign included: `2^bits - 1` levels `k · bound / (2^(bits-1) - 1)`,
-   * `|k| <= 2^(bits-1) - 1` (the two's-complement code `-2^(bits-1)` unused, so 0 is a
-   * level). 9 (511 levels). Needs `outBound`. `None`: no output quantisation.
-   */
-  adcBits: number | null;
-};
-
-/**
- * How an input row is scaled before the DAC.
- */
-export type InputRange = "rowAbsMax" | { "fixed": number };
+export type OutputActivation = "step" | "sigmoid";
 
 /**
  * The statistical PCM device model (Nandakumar et al. 2019, as aihwkit's `PCMLikeNoiseModel`).
@@ -331,9 +276,108 @@ export type PcmDevice = {
 };
 
 /**
- * A `clamp(slope · ln q + offset, min, max)` law (the drift exponent's mean and spread).
+ * The digital/analog periphery of the tile (aihwkit's `IOParameters`). Each stage can be
+ * switched off on its own.
  */
-export type LogLaw = { slope: number, offset: number, min: number, max: number };
+export type Periphery = {
+  /**
+   * Input scaling; after it, inputs clip to ±1. Row `max|x|`.
+   */
+  inputRange: InputRange;
+  /**
+   * DAC magnitude bits, the sign being extra: `2·(2^bits - 1) + 1` levels `k / (2^bits - 1)`,
+   * `|k| <= 2^bits - 1`. 7 (255 levels). `None`: no input quantisation.
+   */
+  dacBits: number | null;
+  /**
+   * Additive Gaussian output noise, sd in normalised output units. 0.06.
+   */
+  outNoise: number;
+  /**
+   * Outputs clip to `±bound` (normalised units). 12. `None`: no clipping.
+   */
+  outBound: number | null;
+  /**
+   * ADC bits, sign included: `2^bits - 1` levels `k · bound / (2^(bits-1) - 1)`,
+   * `|k| <= 2^(bits-1) - 1` (the two's-complement code `-2^(bits-1)` unused, so 0 is a
+   * level). 9 (511 levels). Needs `outBound`. `None`: no output quantisation.
+   */
+  adcBits: number | null;
+};
+
+/**
+ * The known input the global drift compensation reads the tile with.
+ */
+export type Probe = "ones" | { "randomSigns": number };
+
+/**
+ * How the last layer's sequence `[T, B, n]` becomes what the loss sees.
+ */
+export type Readout = "sum" | "mean" | "last" | "sequence";
+
+/**
+ * An SNU layer (docs/design.md §1) with every option filled in: what `snu()` returns.
+ */
+export type SnuLayerSpec = {
+  "type": "snu";
+  units: number;
+  /**
+   * Layer name, without '.' (parameters are `<name>.W`, ...); none: `<type>_<index>`.
+   */
+  name?: string | null;
+  /**
+   * `step` (SNU) or `sigmoid` (sSNU).
+   */
+  output: OutputActivation;
+  g: StateActivation;
+  /**
+   * Adds `y_{t-1} H` to the state input.
+   */
+  recurrent: boolean;
+  /**
+   * `l` in [0, 1): the membrane decay (initial value when trainable).
+   */
+  decay: number;
+  /**
+   * One trainable decay per unit, kept in [0, 1) after every update.
+   */
+  trainableDecay: boolean;
+  surrogate: Surrogate;
+  /**
+   * Stop the gradient at the reset gate `(1 - y_{t-1})`.
+   */
+  detachReset: boolean;
+  /**
+   * Any spike in the layer resets the whole layer: reset factor `1 - max_j y_{t-1,j}`.
+   */
+  lateralInhibition: boolean;
+  /**
+   * Initial bias `b` (a threshold of `-b`).
+   */
+  initialBias: number;
+  /**
+   * Dropout on the layer's input while training, in [0, 1): inputs zeroed with this probability,
+   * the rest scaled by `1/(1 - dropout)` (train/dropout.rs); 0 = none.
+   */
+  dropout?: number;
+};
+
+/**
+ * `g`, the input/state activation of an SNU layer.
+ */
+export type StateActivation =
+  | { "kind": "relu" }
+  | { "kind": "identity" }
+  | { "kind": "leakyRelu", alpha: number };
+
+/**
+ * The pseudo-derivative used for `dy/dz` of the step function.
+ */
+export type Surrogate =
+  | { "kind": "tanh" }
+  | { "kind": "fastSigmoid", slope: number }
+  | { "kind": "rectangular", width: number }
+  | { "kind": "sigmoid", slope: number };
 
 /**
  * The pulsed update of a PCM device (potentiation only), after aihwkit's `PCMPresetDevice`
@@ -400,48 +444,4 @@ export type UpdateModel = {
    * update) instead of exactly. Off.
    */
   trainingReadNoise: boolean;
-};
-
-/**
- * One device step in weight units, the `epsilon` of mixed-precision training.
- */
-export type EpsilonRule = "perDevice" | { "atConductance": number };
-
-/**
- * Global drift compensation in the digital periphery (docs/design.md §3).
- */
-export type DriftCompensation = {
-  /**
-   * Rescale the outputs by the drift of a probe read (the reading at programming time over
-   * the one now), as aihwkit's global drift compensation does. Default on.
-   */
-  enabled: boolean;
-  /**
-   * The probe inputs read to estimate the drift. Default `"ones"`.
-   */
-  probe: Probe;
-};
-
-/**
- * The known input the global drift compensation reads the tile with.
- */
-export type Probe = "ones" | { "randomSigns": number };
-
-/**
- * Devices per weight: `pairsPerWeight` differential pairs with significance factors `F_p`,
- * most significant first. The cell reads `Σ_p F_p (G+_p - G-_p) / Σ_p F_p`.
- */
-export type CellConfig = {
-  /**
-   * 1.
-   */
-  pairsPerWeight: number;
-  /**
-   * Default factors `F_p = base^(N-1-p)`: `[.., base², base, 1]`. 3.
-   */
-  significanceBase: number;
-  /**
-   * Explicit factors, most significant first (overrides the base).
-   */
-  significance: Array<number> | null;
 };

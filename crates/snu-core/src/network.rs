@@ -13,9 +13,9 @@ use crate::error::{check_finite, Result};
 use crate::kernels::rng::Rng;
 use crate::kernels::spikes::SpikeMatrix;
 use crate::layers::product::{ProductPath, SeqInput};
-use crate::layers::{dense::DenseLayer, embedding::EmbeddingLayer, snu::SnuLayer, Layer, SeqShape};
+use crate::layers::{BuildContext, Layer, SeqShape};
 use crate::params::{Param, ParamStore};
-use crate::spec::{LayerSpec, ModelSpec};
+use crate::spec::ModelSpec;
 use crate::train::dropout::InputDropout;
 use crate::train::loss::{loss_and_grad, target_width};
 use crate::train::optim::{global_norm, scale_gradients, Optimizer};
@@ -72,33 +72,22 @@ impl Network {
         spec.validate()?;
         let mut store = ParamStore::default();
         let mut rng = Rng::new(spec.seed);
-        let mut layers: Vec<Layer> = Vec::with_capacity(spec.layers.len());
-        let mut layer_names = vec![];
+        let mut built: Vec<(String, Layer)> = Vec::with_capacity(spec.layers.len());
         let mut in_size = spec.input_size;
         for (i, ls) in spec.layers.iter().enumerate() {
             let name = ls.resolved_name(i);
-            layers.push(match ls {
-                LayerSpec::Snu(s) => {
-                    Layer::Snu(SnuLayer::new(s, &name, in_size, &mut store, &mut rng)?)
-                }
-                LayerSpec::Dense(d) => {
-                    // validate() checked that a tied layer names an earlier embedding.
-                    let tied = d.tied_to.as_ref().map(|t| {
-                        layers[layer_names.iter().position(|n| n == t).unwrap()]
-                            .embedding_matrix()
-                            .unwrap()
-                    });
-                    Layer::Dense(DenseLayer::new(
-                        d, &name, in_size, tied, &mut store, &mut rng,
-                    )?)
-                }
-                LayerSpec::Embedding(e) => {
-                    Layer::Embedding(EmbeddingLayer::new(e, &name, &mut store, &mut rng)?)
-                }
-            });
-            layer_names.push(name);
+            let cx = BuildContext {
+                name: &name,
+                in_size,
+                store: &mut store,
+                rng: &mut rng,
+                earlier: &built,
+            };
+            let layer = crate::layers::build(ls, cx)?;
+            built.push((name, layer));
             in_size = ls.units();
         }
+        let (layer_names, layers) = built.into_iter().unzip();
         let optimizer = Optimizer::new(spec.optimizer);
         let dropout = spec
             .layers
@@ -179,13 +168,14 @@ impl Network {
             bail!("x: expected {len} values ({what}), got {}", x.len());
         }
         // Spike inputs go in as bits (for the event-driven products); token ids never do.
-        let ids = matches!(self.spec.layers.first(), Some(LayerSpec::Embedding(_)));
+        let vocab = self.spec.layers.first().and_then(|l| l.def().token_vocab());
+        let ids = vocab.is_some();
         self.x_is_spikes = !ids && self.x_spikes.pack(x, shape.rows(), self.spec.input_size);
         if !self.x_is_spikes {
             check_finite("x", x, len, &what)?;
         }
-        if let Some(LayerSpec::Embedding(e)) = self.spec.layers.first() {
-            check_token_ids(x, e.vocab_size)?;
+        if let Some(vocab) = vocab {
+            check_token_ids(x, vocab)?;
         }
         let lengths = b.lengths()?;
         self.masked = lengths.is_some();
@@ -268,18 +258,12 @@ impl Network {
     /// sequences: no gradient crosses into the previous window). Turning it on or off
     /// forgets any carried state.
     pub fn set_carry_state(&mut self, on: bool) {
-        for l in self.layers.iter_mut().filter_map(|l| l.as_snu_mut()) {
-            l.carry_state = on;
-            l.reset_state();
-        }
+        self.layers.iter_mut().for_each(|l| l.set_carry_state(on));
     }
 
     /// Forgets the carried state: the next call starts its sequences from zero.
     pub fn reset_state(&mut self) {
-        self.layers
-            .iter_mut()
-            .filter_map(|l| l.as_snu_mut())
-            .for_each(|l| l.reset_state());
+        self.layers.iter_mut().for_each(|l| l.reset_state());
     }
 
     /// Forces the dense or the event-driven product for spike inputs (default: by density).

@@ -317,58 +317,150 @@ impl OptimizerSpec {
     }
 }
 
-impl LayerSpec {
-    pub fn units(&self) -> usize {
-        match self {
-            LayerSpec::Snu(s) => s.units,
-            LayerSpec::Dense(d) => d.units,
-            LayerSpec::Embedding(e) => e.units,
-        }
+/// What the model-level code asks of every layer type's spec. A new layer type implements it
+/// beside its struct and adds one arm to `LayerSpec::def`.
+pub trait LayerDef {
+    /// The `type` tag, also the prefix of default names (`snu_0`).
+    fn kind(&self) -> &'static str;
+    fn units(&self) -> usize;
+    fn name(&self) -> Option<&str>;
+    /// The dropout probability on the layer's input.
+    fn dropout(&self) -> f32 {
+        0.0
     }
-
-    /// The dropout probability on the layer's input (0 for an embedding).
-    pub fn dropout(&self) -> f32 {
-        match self {
-            LayerSpec::Snu(s) => s.dropout,
-            LayerSpec::Dense(d) => d.dropout,
-            LayerSpec::Embedding(_) => 0.0,
-        }
-    }
-
-    fn name(&self) -> &Option<String> {
-        match self {
-            LayerSpec::Snu(s) => &s.name,
-            LayerSpec::Dense(d) => &d.name,
-            LayerSpec::Embedding(e) => &e.name,
-        }
-    }
-
     /// Trainable values of the layer with `in_size` inputs (as u128: a product of two widths
     /// of up to 2^20 cannot overflow it).
-    pub fn param_count(&self, in_size: usize) -> u128 {
-        let (i, n) = (in_size as u128, self.units() as u128);
+    fn param_count(&self, in_size: usize) -> u128;
+    /// The ranges of the type's own options (`p` is the path, `model spec: layers[i]`).
+    fn validate(&self, _p: &str) -> Result<()> {
+        Ok(())
+    }
+    /// `Some(vocab)` when the layer reads token ids below `vocab` instead of features.
+    fn token_vocab(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl LayerSpec {
+    /// The spec of the layer, whatever its type.
+    pub fn def(&self) -> &dyn LayerDef {
         match self {
-            LayerSpec::Snu(s) => {
-                i * n
-                    + n
-                    + if s.recurrent { n * n } else { 0 }
-                    + if s.trainable_decay { n } else { 0 }
-            }
-            LayerSpec::Dense(d) => {
-                (if d.tied_to.is_some() { 0 } else { i * n }) + if d.use_bias { n } else { 0 }
-            }
-            LayerSpec::Embedding(e) => e.vocab_size as u128 * n,
+            LayerSpec::Snu(s) => s,
+            LayerSpec::Dense(d) => d,
+            LayerSpec::Embedding(e) => e,
         }
     }
 
-    /// The layer's name: the one given, else `snu_<i>` / `dense_<i>`.
+    pub fn units(&self) -> usize {
+        self.def().units()
+    }
+
+    pub fn dropout(&self) -> f32 {
+        self.def().dropout()
+    }
+
+    pub fn param_count(&self, in_size: usize) -> u128 {
+        self.def().param_count(in_size)
+    }
+
+    /// The layer's name: the one given, else `<type>_<index>` (`snu_0`, `dense_1`).
     pub fn resolved_name(&self, index: usize) -> String {
-        match (self.name(), self) {
-            (Some(n), _) => n.clone(),
-            (None, LayerSpec::Snu(_)) => format!("snu_{index}"),
-            (None, LayerSpec::Dense(_)) => format!("dense_{index}"),
-            (None, LayerSpec::Embedding(_)) => format!("embedding_{index}"),
+        let d = self.def();
+        d.name()
+            .map_or_else(|| format!("{}_{index}", d.kind()), str::to_string)
+    }
+}
+
+impl LayerDef for SnuSpec {
+    fn kind(&self) -> &'static str {
+        "snu"
+    }
+    fn units(&self) -> usize {
+        self.units
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn dropout(&self) -> f32 {
+        self.dropout
+    }
+    /// `W` `[in, n]`, `b` `[n]`, `H` `[n, n]` when recurrent, a decay `[n]` when trainable.
+    fn param_count(&self, in_size: usize) -> u128 {
+        let (i, n) = (in_size as u128, self.units as u128);
+        i * n
+            + n
+            + if self.recurrent { n * n } else { 0 }
+            + if self.trainable_decay { n } else { 0 }
+    }
+    fn validate(&self, p: &str) -> Result<()> {
+        check_range(&format!("{p}.decay"), self.decay, 0.0, 1.0, false)?;
+        check_range(
+            &format!("{p}.initialBias"),
+            self.initial_bias,
+            -1e6,
+            1e6,
+            true,
+        )?;
+        if let StateActivation::LeakyRelu { alpha } = self.g {
+            check_range(&format!("{p}.g.alpha"), alpha, 0.0, 1.0, true)?;
         }
+        match self.surrogate {
+            Surrogate::Tanh => Ok(()),
+            Surrogate::FastSigmoid { slope } | Surrogate::Sigmoid { slope } => {
+                check_range(&format!("{p}.surrogate.slope"), slope, 1e-6, 1e6, true)
+            }
+            Surrogate::Rectangular { width } => {
+                check_range(&format!("{p}.surrogate.width"), width, 1e-6, 1e6, true)
+            }
+        }
+    }
+}
+
+impl LayerDef for DenseSpec {
+    fn kind(&self) -> &'static str {
+        "dense"
+    }
+    fn units(&self) -> usize {
+        self.units
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn dropout(&self) -> f32 {
+        self.dropout
+    }
+    /// `W` `[in, n]` unless tied (the embedding holds it), `b` `[n]` with a bias.
+    fn param_count(&self, in_size: usize) -> u128 {
+        let (i, n) = (in_size as u128, self.units as u128);
+        (if self.tied_to.is_some() { 0 } else { i * n }) + if self.use_bias { n } else { 0 }
+    }
+}
+
+impl LayerDef for EmbeddingSpec {
+    fn kind(&self) -> &'static str {
+        "embedding"
+    }
+    fn units(&self) -> usize {
+        self.units
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// `E` `[vocab, n]`.
+    fn param_count(&self, _in_size: usize) -> u128 {
+        self.vocab_size as u128 * self.units as u128
+    }
+    fn validate(&self, p: &str) -> Result<()> {
+        check_width(&format!("{p}.vocabSize"), self.vocab_size)?;
+        if let Some(r) = self.init_range {
+            if !(r.is_finite() && r > 0.0 && r <= 100.0) {
+                bail!("{p}.initRange: expected a number in (0, 100], got {r}");
+            }
+        }
+        Ok(())
+    }
+    fn token_vocab(&self) -> Option<usize> {
+        Some(self.vocab_size)
     }
 }
 
@@ -424,13 +516,7 @@ impl ModelSpec {
     /// embedding whose transposed matrix fits it.
     fn validate_embedding_and_tying(&self, i: usize, layer: &LayerSpec, p: &str) -> Result<()> {
         match layer {
-            LayerSpec::Embedding(e) => {
-                check_width(&format!("{p}.vocabSize"), e.vocab_size)?;
-                if let Some(r) = e.init_range {
-                    if !(r.is_finite() && r > 0.0 && r <= 100.0) {
-                        bail!("{p}.initRange: expected a number in (0, 100], got {r}");
-                    }
-                }
+            LayerSpec::Embedding(_) => {
                 if i != 0 {
                     bail!("{p}: an embedding layer can only be the first layer");
                 }
@@ -479,24 +565,9 @@ impl ModelSpec {
             if !names.insert(name.clone()) {
                 bail!("{p}.name: the name {name:?} is used by two layers");
             }
+            layer.def().validate(&p)?;
             self.validate_embedding_and_tying(i, layer, &p)?;
             check_range(&format!("{p}.dropout"), layer.dropout(), 0.0, 1.0, false)?;
-            if let LayerSpec::Snu(s) = layer {
-                check_range(&format!("{p}.decay"), s.decay, 0.0, 1.0, false)?;
-                check_range(&format!("{p}.initialBias"), s.initial_bias, -1e6, 1e6, true)?;
-                if let StateActivation::LeakyRelu { alpha } = s.g {
-                    check_range(&format!("{p}.g.alpha"), alpha, 0.0, 1.0, true)?;
-                }
-                match s.surrogate {
-                    Surrogate::Tanh => {}
-                    Surrogate::FastSigmoid { slope } | Surrogate::Sigmoid { slope } => {
-                        check_range(&format!("{p}.surrogate.slope"), slope, 1e-6, 1e6, true)?
-                    }
-                    Surrogate::Rectangular { width } => {
-                        check_range(&format!("{p}.surrogate.width"), width, 1e-6, 1e6, true)?
-                    }
-                }
-            }
         }
         self.validate_size()?;
         if let Some(c) = self.clip_norm {

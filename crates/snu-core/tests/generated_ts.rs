@@ -376,7 +376,9 @@ fn declarations() -> Vec<(String, String, String)> {
     ts_rs::TypeVisitor::visit::<PcmConfig>(&mut d);
     let union = LayerSpec::decl(&cfg);
     let tags = layer_tags(&union);
+    // ts-rs visits dependencies in an order that changes from build to build: sort by name.
     let mut out = d.out;
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     for (_, _, decl) in &mut out {
         if *decl == union {
             let names: Vec<&str> = tags.iter().map(|(_, n)| n.as_str()).collect();

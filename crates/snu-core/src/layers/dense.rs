@@ -1,13 +1,14 @@
 //! Dense layer applied at every time step: `y_t = act(x_t W + b)`. With weight tying,
 //! `W = Eᵀ` for the matrix `E` (`[n, in]`) of an embedding layer, whose gradient it adds to.
 
-use super::product::{InputProducts, SeqInput};
-use super::{ensure_len, SeqShape};
+use super::product::{InputProducts, ProductPath, SeqInput};
+use super::{ensure_len, BuildContext, SeqLayer, SeqShape};
 use crate::error::Result;
 use crate::kernels::linalg::{gemm, Mat};
-use crate::kernels::rng::{glorot_uniform, Rng};
+use crate::kernels::rng::glorot_uniform;
 use crate::layers::activation::DenseActivation;
 use crate::params::ParamStore;
+use crate::pcm::AnalogTile;
 use crate::spec::DenseSpec;
 use rayon::prelude::*;
 
@@ -31,15 +32,16 @@ pub struct DenseLayer {
 }
 
 impl DenseLayer {
-    /// `tied`: the parameter index of the embedding matrix this layer shares, if any.
-    pub fn new(
-        spec: &DenseSpec,
-        name: &str,
-        in_size: usize,
-        tied: Option<usize>,
-        p: &mut ParamStore,
-        rng: &mut Rng,
-    ) -> Result<Self> {
+    /// With `tiedTo`, `W` is the named embedding's matrix (validation checked it exists).
+    pub fn new(spec: &DenseSpec, cx: BuildContext) -> Result<Self> {
+        let tied = spec.tied_to.as_deref().and_then(|t| cx.shared_matrix(t));
+        let BuildContext {
+            name,
+            in_size,
+            store: p,
+            rng,
+            ..
+        } = cx;
         let n = spec.units;
         let w = match tied {
             Some(w) => w,
@@ -65,13 +67,31 @@ impl DenseLayer {
             input: InputProducts::default(),
         })
     }
+}
+
+impl SeqLayer for DenseLayer {
+    fn units(&self) -> usize {
+        self.units
+    }
+
+    fn output(&self) -> SeqInput<'_> {
+        SeqInput::Dense(&self.y)
+    }
+
+    fn set_product_path(&mut self, path: ProductPath) {
+        self.input.path = path;
+    }
+
+    fn tile(&self) -> Option<&AnalogTile> {
+        self.input.analog.as_deref()
+    }
 
     /// `W` for a crossbar: its products and parameter index (none when tied to an embedding).
-    pub fn weight_slot(&mut self) -> Option<(&mut InputProducts, usize)> {
+    fn weight_slot(&mut self) -> Option<(&mut InputProducts, usize)> {
         (!self.tied).then_some((&mut self.input, self.w))
     }
 
-    pub fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
+    fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
         let (rows, n) = (shape.rows(), self.units);
         ensure_len(&mut self.y, rows * n);
         // pre = X W (+ b), or X Eᵀ when tied: one product over all T*B rows.
@@ -100,13 +120,15 @@ impl DenseLayer {
         }
     }
 
-    pub fn backward(
+    /// No state over time, so no window to truncate.
+    fn backward(
         &mut self,
         p: &mut ParamStore,
         x: SeqInput,
         dy: &[f32],
         dx: Option<&mut [f32]>,
         shape: SeqShape,
+        _window: usize,
     ) {
         let (rows, n, m) = (shape.rows(), self.units, self.in_size);
         ensure_len(&mut self.dpre, rows * n);

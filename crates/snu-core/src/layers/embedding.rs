@@ -1,9 +1,9 @@
 //! Embedding: token ids to vectors, `y_t = E[id_t]`; backward `dE[id_t] += dy_t`.
 //! The ids arrive as the values of a `[T*B, 1]` input (checked by the network beforehand).
 
-use super::{ensure_len, SeqShape};
+use super::product::SeqInput;
+use super::{ensure_len, BuildContext, SeqLayer, SeqShape};
 use crate::error::Result;
-use crate::kernels::rng::Rng;
 use crate::params::ParamStore;
 use crate::spec::EmbeddingSpec;
 
@@ -21,12 +21,13 @@ pub struct EmbeddingLayer {
 }
 
 impl EmbeddingLayer {
-    pub fn new(
-        spec: &EmbeddingSpec,
-        name: &str,
-        p: &mut ParamStore,
-        rng: &mut Rng,
-    ) -> Result<Self> {
+    pub fn new(spec: &EmbeddingSpec, cx: BuildContext) -> Result<Self> {
+        let BuildContext {
+            name,
+            store: p,
+            rng,
+            ..
+        } = cx;
         let e = p.add(format!("{name}.E"), vec![spec.vocab_size, spec.units], 0.0)?;
         let range = spec.init_range.unwrap_or(INIT_RANGE);
         p.params[e]
@@ -40,8 +41,32 @@ impl EmbeddingLayer {
             y: vec![],
         })
     }
+}
 
-    pub fn forward(&mut self, p: &ParamStore, ids: &[f32], shape: SeqShape) {
+/// The token ids of an embedding's input (the network never packs them into bits).
+fn token_ids<'a>(x: SeqInput<'a>) -> &'a [f32] {
+    match x {
+        SeqInput::Dense(v) => v,
+        SeqInput::Spikes(_) => unreachable!("an embedding's input is never packed into spikes"),
+    }
+}
+
+impl SeqLayer for EmbeddingLayer {
+    fn units(&self) -> usize {
+        self.units
+    }
+
+    fn output(&self) -> SeqInput<'_> {
+        SeqInput::Dense(&self.y)
+    }
+
+    /// `E`, which a tied dense layer uses transposed.
+    fn shared_matrix(&self) -> Option<usize> {
+        Some(self.e)
+    }
+
+    fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
+        let ids = token_ids(x);
         let n = self.units;
         ensure_len(&mut self.y, shape.rows() * n);
         let table = p.value(self.e);
@@ -51,7 +76,17 @@ impl EmbeddingLayer {
         }
     }
 
-    pub fn backward(&self, p: &mut ParamStore, ids: &[f32], dy: &[f32]) {
+    /// The ids are not differentiable: no `dx`; no state over time, so no window.
+    fn backward(
+        &mut self,
+        p: &mut ParamStore,
+        x: SeqInput,
+        dy: &[f32],
+        _dx: Option<&mut [f32]>,
+        _shape: SeqShape,
+        _window: usize,
+    ) {
+        let ids = token_ids(x);
         let n = self.units;
         let de = &mut p.grads[self.e];
         for (g, &id) in dy.chunks_exact(n).zip(ids) {

@@ -7,8 +7,12 @@ pub mod embedding;
 pub mod product;
 pub mod snu;
 
+use crate::error::Result;
+use crate::kernels::rng::Rng;
 use crate::params::ParamStore;
-use product::{ProductPath, SeqInput};
+use crate::pcm::AnalogTile;
+use crate::spec::LayerSpec;
+use product::{InputProducts, ProductPath, SeqInput};
 
 /// The sequence shape a layer works on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,60 +27,33 @@ impl SeqShape {
     }
 }
 
-// A network holds a handful of layers, built once: the size difference of the variants costs nothing.
-#[allow(clippy::large_enum_variant)]
-pub enum Layer {
-    Snu(snu::SnuLayer),
-    Dense(dense::DenseLayer),
-    Embedding(embedding::EmbeddingLayer),
-}
+/// A layer over whole sequences: everything the network asks of a layer type. A new layer type
+/// implements this in its own file and adds one arm to `build`; nothing else in the network
+/// names layer types.
+pub trait SeqLayer: Send {
+    fn units(&self) -> usize;
 
-impl Layer {
-    pub fn units(&self) -> usize {
-        match self {
-            Layer::Snu(l) => l.units,
-            Layer::Dense(l) => l.units,
-            Layer::Embedding(l) => l.units,
-        }
-    }
-
-    pub fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
-        match self {
-            Layer::Snu(l) => l.forward(p, x, shape),
-            Layer::Dense(l) => l.forward(p, x, shape),
-            Layer::Embedding(l) => l.forward(p, token_ids(x), shape),
-        }
-    }
+    /// Runs the layer over the whole sequence `x` (`[T*B, inputs]`).
+    fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape);
 
     /// The last forward's output, `[T*B, units]`: spikes as bits or values.
-    pub fn output(&self) -> SeqInput<'_> {
-        match self {
-            Layer::Snu(l) => l.output(),
-            Layer::Dense(l) => SeqInput::Dense(&l.y),
-            Layer::Embedding(l) => SeqInput::Dense(&l.y),
-        }
-    }
+    fn output(&self) -> SeqInput<'_>;
 
     /// The last forward's output as values, `[T*B, units]`.
-    pub fn output_values(&self) -> Vec<f32> {
-        match self {
-            Layer::Snu(l) => l.output_values(),
-            Layer::Dense(l) => l.y.clone(),
-            Layer::Embedding(l) => l.y.clone(),
-        }
-    }
-
-    pub fn set_product_path(&mut self, path: ProductPath) {
-        match self {
-            Layer::Snu(l) => l.set_product_path(path),
-            Layer::Dense(l) => l.input.path = path,
-            Layer::Embedding(_) => {}
+    fn output_values(&self) -> Vec<f32> {
+        match self.output() {
+            SeqInput::Dense(v) => v.to_vec(),
+            SeqInput::Spikes(bits) => {
+                let mut v = vec![0.0; bits.rows() * bits.cols()];
+                bits.unpack(&mut v);
+                v
+            }
         }
     }
 
     /// Accumulates parameter gradients and, when `dx` is given, writes `dL/dx`.
     /// `window` truncates BPTT (usize::MAX for none).
-    pub fn backward(
+    fn backward(
         &mut self,
         p: &mut ParamStore,
         x: SeqInput,
@@ -84,62 +61,72 @@ impl Layer {
         dx: Option<&mut [f32]>,
         shape: SeqShape,
         window: usize,
-    ) {
-        match self {
-            Layer::Snu(l) => l.backward(p, x, dy, dx, shape, window),
-            Layer::Dense(l) => l.backward(p, x, dy, dx, shape),
-            Layer::Embedding(l) => l.backward(p, token_ids(x), dy),
-        }
+    );
+
+    /// Forces the dense or the event-driven product for spike inputs (default: by density).
+    fn set_product_path(&mut self, _path: ProductPath) {}
+
+    /// The feed-forward weight matrix a crossbar can hold: `(products, W's parameter index)`.
+    fn weight_slot(&mut self) -> Option<(&mut InputProducts, usize)> {
+        None
     }
 
-    /// The feed-forward weight matrix a crossbar can hold: `(products, W's parameter index)`;
-    /// none for embeddings and tied dense layers.
-    pub fn weight_slot(&mut self) -> Option<(&mut product::InputProducts, usize)> {
-        match self {
-            Layer::Snu(l) => Some(l.weight_slot()),
-            Layer::Dense(l) => l.weight_slot(),
-            Layer::Embedding(_) => None,
-        }
+    /// The crossbar the weights live on, if any.
+    fn tile(&self) -> Option<&AnalogTile> {
+        None
     }
 
-    /// The SNU layer inside, if this is one.
-    pub fn as_snu_mut(&mut self) -> Option<&mut snu::SnuLayer> {
-        match self {
-            Layer::Snu(l) => Some(l),
-            _ => None,
-        }
-    }
+    /// Carry the last state into the next call (layers with a state over time).
+    fn set_carry_state(&mut self, _on: bool) {}
+
+    /// Forgets any carried state.
+    fn reset_state(&mut self) {}
 
     /// The batch size of a carried state, if the layer holds one.
-    pub fn carried_batch(&self) -> Option<usize> {
-        match self {
-            Layer::Snu(l) => l.carried_batch(),
-            _ => None,
-        }
+    fn carried_batch(&self) -> Option<usize> {
+        None
     }
 
-    /// The parameter index of an embedding's matrix.
-    pub fn embedding_matrix(&self) -> Option<usize> {
-        match self {
-            Layer::Embedding(l) => Some(l.e),
-            _ => None,
-        }
+    /// The parameter index of a matrix a tied dense layer can share (an embedding's `E`).
+    fn shared_matrix(&self) -> Option<usize> {
+        None
     }
 
     /// Keeps parameters in their domain after an update (the decay in [0, 1)).
-    pub fn project(&self, p: &mut ParamStore) {
-        if let Layer::Snu(l) = self {
-            l.project(p);
-        }
+    fn project(&self, _p: &mut ParamStore) {}
+}
+
+/// A built layer of any type.
+pub type Layer = Box<dyn SeqLayer>;
+
+/// What building one layer needs.
+pub struct BuildContext<'a> {
+    /// The layer's resolved name (parameters are `<name>.W`, ...).
+    pub name: &'a str,
+    pub in_size: usize,
+    pub store: &'a mut ParamStore,
+    /// Draws the initial weights (seeded from the spec, layer after layer).
+    pub rng: &'a mut Rng,
+    /// The layers built before this one, with their names (weight tying refers to them).
+    pub earlier: &'a [(String, Layer)],
+}
+
+impl BuildContext<'_> {
+    /// The shared matrix of the earlier layer `name` (validation checked that it exists).
+    pub fn shared_matrix(&self, name: &str) -> Option<usize> {
+        let (_, layer) = self.earlier.iter().find(|(n, _)| n == name)?;
+        layer.shared_matrix()
     }
 }
 
-/// The token ids of an embedding's input (the network never packs them into bits).
-fn token_ids<'a>(x: SeqInput<'a>) -> &'a [f32] {
-    match x {
-        SeqInput::Dense(v) => v,
-        SeqInput::Spikes(_) => unreachable!("an embedding's input is never packed into spikes"),
-    }
+/// Builds the layer a spec describes: its parameters (initialised from the context's RNG) and
+/// workspaces.
+pub fn build(spec: &LayerSpec, cx: BuildContext) -> Result<Layer> {
+    Ok(match spec {
+        LayerSpec::Snu(s) => Box::new(snu::SnuLayer::new(s, cx)?),
+        LayerSpec::Dense(d) => Box::new(dense::DenseLayer::new(d, cx)?),
+        LayerSpec::Embedding(e) => Box::new(embedding::EmbeddingLayer::new(e, cx)?),
+    })
 }
 
 /// Resizes a workspace without reallocating when it is already large enough.

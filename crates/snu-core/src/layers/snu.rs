@@ -14,18 +14,19 @@
 //! `dL/da` (`g'(a)` is read off `s`); a spiking layer keeps its outputs as bits.
 
 use super::product::{InputProducts, ProductPath, SeqInput};
-use super::{ensure_len, SeqShape};
+use super::{ensure_len, BuildContext, SeqLayer, SeqShape};
 use crate::error::Result;
 use crate::kernels::argmax::argmax;
 use crate::kernels::event::for_each_spike;
 use crate::kernels::fastmath::flush_subnormal;
 use crate::kernels::linalg::{gemm, Mat};
-use crate::kernels::rng::{glorot_uniform, Rng};
+use crate::kernels::rng::glorot_uniform;
 use crate::kernels::shared_rows::SharedRows;
 use crate::kernels::simd::simd_kernel;
 use crate::kernels::spikes::SpikeMatrix;
 use crate::layers::activation::{OutputActivation, StateActivation, Surrogate};
 use crate::params::ParamStore;
+use crate::pcm::AnalogTile;
 use crate::spec::SnuSpec;
 use rayon::prelude::*;
 
@@ -125,13 +126,14 @@ impl Chunks {
 }
 
 impl SnuLayer {
-    pub fn new(
-        spec: &SnuSpec,
-        name: &str,
-        in_size: usize,
-        p: &mut ParamStore,
-        rng: &mut Rng,
-    ) -> Result<Self> {
+    pub fn new(spec: &SnuSpec, cx: BuildContext) -> Result<Self> {
+        let BuildContext {
+            name,
+            in_size,
+            store: p,
+            rng,
+            ..
+        } = cx;
         let n = spec.units;
         let w = p.add(format!("{name}.W"), vec![in_size, n], 0.0)?;
         glorot_uniform(rng, in_size, n, &mut p.params[w].value);
@@ -183,32 +185,6 @@ impl SnuLayer {
         })
     }
 
-    /// Forgets the carried state: the next pass starts from zero.
-    /// The feed-forward weights `W` for a crossbar: their products and parameter index.
-    pub fn weight_slot(&mut self) -> (&mut InputProducts, usize) {
-        (&mut self.input, self.w)
-    }
-
-    /// The crossbar `W` lives on, if any.
-    pub fn weight_tile(&self) -> Option<&crate::pcm::AnalogTile> {
-        self.input.analog.as_deref()
-    }
-
-    pub fn reset_state(&mut self) {
-        self.has_last = false;
-        self.has_initial = false;
-    }
-
-    /// The batch size of the carried state, if any (the next pass must have the same).
-    pub fn carried_batch(&self) -> Option<usize> {
-        (self.carry_state && self.has_last).then_some(self.last.batch)
-    }
-
-    pub fn set_product_path(&mut self, path: ProductPath) {
-        self.input.path = path;
-        self.recurrent.path = path;
-    }
-
     fn prepare(&mut self, p: &ParamStore, shape: SeqShape) -> Chunks {
         let n = self.units;
         self.decay_now.clear();
@@ -222,7 +198,7 @@ impl SnuLayer {
         chunks
     }
 
-    pub fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
+    fn forward_sequence(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
         let (steps, batch, n) = (shape.steps, shape.batch, self.units);
         let rows = shape.rows();
         // The last state of the previous pass becomes this pass's s_0, y_0.
@@ -291,22 +267,6 @@ impl SnuLayer {
         self.has_last = true;
     }
 
-    /// The output sequence as values, `[T*B, units]` (unpacks spikes).
-    pub fn output_values(&self) -> Vec<f32> {
-        match &self.y {
-            Outputs::Spikes(bits) => {
-                let mut v = vec![0.0; bits.rows() * bits.cols()];
-                bits.unpack(&mut v);
-                v
-            }
-            Outputs::Values(v) => v.clone(),
-        }
-    }
-
-    pub fn output(&self) -> SeqInput<'_> {
-        self.y.as_input()
-    }
-
     /// BPTT. Going backwards, `da_{t+1}` reaches step `t` through `H`, through the
     /// reset gate (unless detached) and through the decay term:
     /// ```text
@@ -317,7 +277,7 @@ impl SnuLayer {
     /// dW = X^T dA,  dH = Y_{t-1}^T dA_t (all t),  dX = dA W^T
     /// ```
     /// With a window `k`, `da_{t+1}` is not carried into step `t` when `t + 1` starts a window.
-    pub fn backward(
+    fn backward_sequence(
         &mut self,
         p: &mut ParamStore,
         x: SeqInput,
@@ -422,8 +382,65 @@ impl SnuLayer {
             );
         }
     }
+}
 
-    pub fn project(&self, p: &mut ParamStore) {
+impl SeqLayer for SnuLayer {
+    fn units(&self) -> usize {
+        self.units
+    }
+
+    fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
+        self.forward_sequence(p, x, shape)
+    }
+
+    fn output(&self) -> SeqInput<'_> {
+        self.y.as_input()
+    }
+
+    fn backward(
+        &mut self,
+        p: &mut ParamStore,
+        x: SeqInput,
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        shape: SeqShape,
+        window: usize,
+    ) {
+        self.backward_sequence(p, x, dy, dx, shape, window)
+    }
+
+    fn set_product_path(&mut self, path: ProductPath) {
+        self.input.path = path;
+        self.recurrent.path = path;
+    }
+
+    /// The feed-forward weights `W` (the recurrent `H` stays digital).
+    fn weight_slot(&mut self) -> Option<(&mut InputProducts, usize)> {
+        Some((&mut self.input, self.w))
+    }
+
+    fn tile(&self) -> Option<&AnalogTile> {
+        self.input.analog.as_deref()
+    }
+
+    fn set_carry_state(&mut self, on: bool) {
+        self.carry_state = on;
+        self.reset_state();
+    }
+
+    /// Forgets the carried state: the next pass starts from zero.
+    fn reset_state(&mut self) {
+        self.has_last = false;
+        self.has_initial = false;
+    }
+
+    /// The batch size of the carried state, if any (the next pass must have the same).
+    fn carried_batch(&self) -> Option<usize> {
+        (self.carry_state && self.has_last).then_some(self.last.batch)
+    }
+
+    /// A trainable decay stays in [0, MAX_DECAY].
+    fn project(&self, p: &mut ParamStore) {
         if let Some(i) = self.decay {
             p.params[i]
                 .value

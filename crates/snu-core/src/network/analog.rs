@@ -88,11 +88,7 @@ impl Network {
 
     /// The crossbar of layer `i`, if it has one.
     pub fn tile(&self, i: usize) -> Option<&AnalogTile> {
-        match &self.layers[i] {
-            crate::layers::Layer::Snu(l) => l.weight_tile(),
-            crate::layers::Layer::Dense(l) => l.input.analog.as_deref(),
-            crate::layers::Layer::Embedding(_) => None,
-        }
+        self.layers[i].tile()
     }
 
     /// After the optimizer's step: the change of every crossbar layer's `W` goes to its devices
