@@ -3,6 +3,7 @@ import test from 'ava';
 import { dense, embedding, oneHot, sequenceDataset, sequential, snu } from '../ts/index.js';
 import type { LayerSpec } from '../ts/index.js';
 import { native } from '../ts/native.js';
+import { layerFromConfig } from '../ts/layers.js';
 import { randomBatch } from './helpers.js';
 
 function model() {
@@ -105,4 +106,14 @@ test('layers too large to allocate are refused with their size in bytes, not an 
   t.throws(compile([snu({ units: huge, recurrent: true })], 4), { message: /layers\[0\]: .* bytes/ });
   // The process is alive and a normal model still builds.
   t.is(sequential([snu({ units: 4 })], { inputSize: 3 }).compile({ loss: 'mse' }).outputSize, 4);
+});
+
+test('a layer from plain data goes through its type builder, with errors naming the path given', (t) => {
+  const at = 'model.layers[2]';
+  t.deepEqual(layerFromConfig(at, { type: 'snu', units: 8, decay: 0.5 }), snu({ units: 8, decay: 0.5 }));
+  t.deepEqual(layerFromConfig(at, { type: 'dense', units: 3, activation: 'relu' }), dense({ units: 3, activation: 'relu' }));
+  t.throws(() => layerFromConfig(at, { type: 'snu', units: 8, decya: 0.5 }), { message: "model.layers[2]: unknown option 'decya' (did you mean 'decay'?); options: decay, detachReset, dropout, g, initialBias, lateralInhibition, name, output, recurrent, surrogate, trainableDecay, units" });
+  t.throws(() => layerFromConfig(at, { type: 'snu', units: 8, decay: 1 }), { message: 'model.layers[2].decay: expected a number in [0, 1), got 1' });
+  t.throws(() => layerFromConfig(at, { type: 'conv', units: 8 }), { message: /^model\.layers\[2\]\.type: expected one of 'snu', 'dense', 'embedding', got the string 'conv'$/ });
+  t.throws(() => layerFromConfig(at, [1]), { message: /^model\.layers\[2\]: expected an options object, got an array$/ });
 });

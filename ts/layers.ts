@@ -3,7 +3,7 @@
 import { checkBoolean, checkFraction, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf } from './checks.js';
 import { DENSE_ACTIVATIONS, LAYER_DEFAULTS, LAYER_FIELDS, OUTPUTS, STATE_ACTIVATIONS, SURROGATES } from './generated/spec.js';
 import { MAX_WIDTH } from './generated/limits.js';
-import type { DenseLayerSpec, EmbeddingLayerSpec, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
+import type { DenseActivation, DenseLayerSpec, EmbeddingLayerSpec, LayerSpec, OutputActivation, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
 
 /**
  * Options of an SNU layer. Only `units` is required.
@@ -20,9 +20,9 @@ export interface SnuConfig {
   /** Layer name; parameters are named `<name>.W`, `<name>.H`, `<name>.b`, `<name>.decay`. */
   name?: string;
   /** `'step'` is the spiking SNU, `'sigmoid'` the soft sSNU. Default `'step'`. */
-  output?: 'step' | 'sigmoid';
+  output?: OutputActivation;
   /** State activation `g`. Default `'relu'`; `'leakyRelu'` alone has `alpha` 0.01. */
-  g?: 'relu' | 'identity' | 'leakyRelu' | StateActivation;
+  g?: StateActivation['kind'] | StateActivation;
   /** Add recurrent weights `H`: `a_t += y_{t-1} H`. Default false. */
   recurrent?: boolean;
   /** Decay `l` in [0, 1) (`l = 1 - dt/tau`). Default 0.8. */
@@ -30,7 +30,7 @@ export interface SnuConfig {
   /** One trainable decay per unit (kept in [0, 1)). Default false. */
   trainableDecay?: boolean;
   /** Pseudo-derivative of the step. Default `'tanh'` (`1 - tanh(z)^2`); by name, `fastSigmoid` and `sigmoid` have slope 25, `rectangular` width 1. */
-  surrogate?: 'tanh' | 'fastSigmoid' | 'rectangular' | 'sigmoid' | Surrogate;
+  surrogate?: Surrogate['kind'] | Surrogate;
   /** Stop the gradient at the reset gate `(1 - y_{t-1})`. Default false. */
   detachReset?: boolean;
   /** Any spike resets the whole layer (`1 - max_j y_{t-1,j}`). Default false. */
@@ -60,7 +60,7 @@ export interface DenseConfig {
   /** Layer name; parameters are named `<name>.W` and `<name>.b`. */
   name?: string;
   /** Default `'none'`. */
-  activation?: 'none' | 'relu' | 'sigmoid' | 'tanh';
+  activation?: DenseActivation;
   /** Default true. */
   useBias?: boolean;
   /** Weight tying: use the transposed matrix of the named `embedding` layer as `W`. */
@@ -107,25 +107,29 @@ function layerName(what: string, name: unknown): string | undefined {
  * ```
  */
 export function snu(config: SnuConfig): SnuLayerSpec {
-  const c = checkObject('snu', config);
-  checkKeys('snu', c, optionsOf('snu'));
+  return snuAt('snu', config);
+}
+
+function snuAt(at: string, config: unknown): SnuLayerSpec {
+  const c = checkObject(at, config);
+  checkKeys(at, c, optionsOf('snu'));
   const d = LAYER_DEFAULTS.snu;
   const spec: SnuLayerSpec = {
     type: 'snu',
-    units: checkInteger('snu.units', c.units, 1, MAX_WIDTH),
-    output: checkOneOf('snu.output', c.output ?? d.output, OUTPUTS),
-    g: byKind<StateActivation>('snu.g', c.g, STATE_ACTIVATIONS, d.g.kind),
-    recurrent: checkBoolean('snu.recurrent', c.recurrent, d.recurrent),
-    decay: checkFraction('snu.decay', c.decay ?? d.decay),
-    trainableDecay: checkBoolean('snu.trainableDecay', c.trainableDecay, d.trainableDecay),
-    surrogate: byKind<Surrogate>('snu.surrogate', c.surrogate, SURROGATES, d.surrogate.kind),
-    detachReset: checkBoolean('snu.detachReset', c.detachReset, d.detachReset),
-    lateralInhibition: checkBoolean('snu.lateralInhibition', c.lateralInhibition, d.lateralInhibition),
-    initialBias: checkNumber('snu.initialBias', c.initialBias ?? d.initialBias),
+    units: checkInteger(`${at}.units`, c.units, 1, MAX_WIDTH),
+    output: checkOneOf(`${at}.output`, c.output ?? d.output, OUTPUTS),
+    g: byKind<StateActivation>(`${at}.g`, c.g, STATE_ACTIVATIONS, d.g.kind),
+    recurrent: checkBoolean(`${at}.recurrent`, c.recurrent, d.recurrent),
+    decay: checkFraction(`${at}.decay`, c.decay ?? d.decay),
+    trainableDecay: checkBoolean(`${at}.trainableDecay`, c.trainableDecay, d.trainableDecay),
+    surrogate: byKind<Surrogate>(`${at}.surrogate`, c.surrogate, SURROGATES, d.surrogate.kind),
+    detachReset: checkBoolean(`${at}.detachReset`, c.detachReset, d.detachReset),
+    lateralInhibition: checkBoolean(`${at}.lateralInhibition`, c.lateralInhibition, d.lateralInhibition),
+    initialBias: checkNumber(`${at}.initialBias`, c.initialBias ?? d.initialBias),
   };
-  const name = layerName('snu', c.name);
+  const name = layerName(at, c.name);
   if (name !== undefined) spec.name = name;
-  if (c.dropout !== undefined) spec.dropout = checkFraction('snu.dropout', c.dropout);
+  if (c.dropout !== undefined) spec.dropout = checkFraction(`${at}.dropout`, c.dropout);
   return spec;
 }
 
@@ -139,19 +143,23 @@ export function snu(config: SnuConfig): SnuLayerSpec {
  * ```
  */
 export function dense(config: DenseConfig): DenseLayerSpec {
-  const c = checkObject('dense', config);
-  checkKeys('dense', c, optionsOf('dense'));
+  return denseAt('dense', config);
+}
+
+function denseAt(at: string, config: unknown): DenseLayerSpec {
+  const c = checkObject(at, config);
+  checkKeys(at, c, optionsOf('dense'));
   const d = LAYER_DEFAULTS.dense;
   const spec: DenseLayerSpec = {
     type: 'dense',
-    units: checkInteger('dense.units', c.units, 1, MAX_WIDTH),
-    activation: checkOneOf('dense.activation', c.activation ?? d.activation, DENSE_ACTIVATIONS),
-    useBias: checkBoolean('dense.useBias', c.useBias, d.useBias),
+    units: checkInteger(`${at}.units`, c.units, 1, MAX_WIDTH),
+    activation: checkOneOf(`${at}.activation`, c.activation ?? d.activation, DENSE_ACTIVATIONS),
+    useBias: checkBoolean(`${at}.useBias`, c.useBias, d.useBias),
   };
-  const name = layerName('dense', c.name);
+  const name = layerName(at, c.name);
   if (name !== undefined) spec.name = name;
-  if (c.tiedTo !== undefined) spec.tiedTo = layerName('dense.tiedTo', c.tiedTo)!;
-  if (c.dropout !== undefined) spec.dropout = checkFraction('dense.dropout', c.dropout);
+  if (c.tiedTo !== undefined) spec.tiedTo = layerName(`${at}.tiedTo`, c.tiedTo)!;
+  if (c.dropout !== undefined) spec.dropout = checkFraction(`${at}.dropout`, c.dropout);
   return spec;
 }
 
@@ -191,19 +199,41 @@ export interface EmbeddingConfig {
  * ```
  */
 export function embedding(config: EmbeddingConfig): EmbeddingLayerSpec {
-  const c = checkObject('embedding', config);
-  checkKeys('embedding', c, optionsOf('embedding'));
+  return embeddingAt('embedding', config);
+}
+
+function embeddingAt(at: string, config: unknown): EmbeddingLayerSpec {
+  const c = checkObject(at, config);
+  checkKeys(at, c, optionsOf('embedding'));
   const spec: EmbeddingLayerSpec = {
     type: 'embedding',
-    vocabSize: checkInteger('embedding.vocabSize', c.vocabSize, 1, MAX_WIDTH),
-    units: checkInteger('embedding.units', c.units, 1, MAX_WIDTH),
+    vocabSize: checkInteger(`${at}.vocabSize`, c.vocabSize, 1, MAX_WIDTH),
+    units: checkInteger(`${at}.units`, c.units, 1, MAX_WIDTH),
   };
-  const name = layerName('embedding', c.name);
+  const name = layerName(at, c.name);
   if (name !== undefined) spec.name = name;
   if (c.initRange !== undefined) {
-    const range = checkNumber('embedding.initRange', c.initRange, 0, 100);
-    if (range === 0) throw new RangeError('embedding.initRange: expected a number in (0, 100], got 0');
+    const range = checkNumber(`${at}.initRange`, c.initRange, 0, 100);
+    if (range === 0) throw new RangeError(`${at}.initRange: expected a number in (0, 100], got 0`);
     spec.initRange = range;
   }
   return spec;
+}
+
+/** Each layer type's builder, taking the path its errors name. */
+const BUILDERS: { [T in LayerSpec['type']]: (at: string, config: unknown) => Extract<LayerSpec, { type: T }> } = {
+  snu: snuAt,
+  dense: denseAt,
+  embedding: embeddingAt,
+};
+
+/**
+ * @internal A layer from plain data (`{ type: 'snu', units: 8, ... }`, as in a config file):
+ * the builder of its `type`, with errors naming `at` (`model.layers[0].decay: ...`).
+ */
+export function layerFromConfig(at: string, value: unknown): LayerSpec {
+  const o = checkObject(at, value);
+  const type = checkOneOf(`${at}.type`, o.type, Object.keys(BUILDERS) as LayerSpec['type'][]);
+  const { type: _, ...options } = o;
+  return BUILDERS[type](at, options);
 }
