@@ -374,7 +374,7 @@ impl Network {
                 scale_gradients(&mut self.store, c / norm);
             }
         }
-        self.optimizer.update(&mut self.store);
+        self.optimizer.update(&mut self.store)?;
         for l in &self.layers {
             l.project(&mut self.store);
         }

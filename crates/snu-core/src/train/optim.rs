@@ -3,7 +3,8 @@
 use crate::kernels::simd::simd_kernel;
 use rayon::prelude::*;
 
-use crate::params::ParamStore;
+use crate::error::Result;
+use crate::params::{filled, ParamStore};
 use crate::spec::OptimizerSpec;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -31,15 +32,29 @@ impl Optimizer {
     ///
     /// Every rule is elementwise, so each tensor is cut into fixed chunks updated in parallel:
     /// the result is the same on any number of threads.
-    pub fn update(&mut self, store: &mut ParamStore) {
+    /// The moment buffers are allocated on the first update, fallibly (they double or triple
+    /// the model's memory): an error leaves the weights unchanged.
+    pub fn update(&mut self, store: &mut ParamStore) -> Result<()> {
         let count = store.params.len();
         if self.m.len() != count {
-            self.m = store
+            let buffer = |p: &crate::params::Param, which: &str| {
+                filled(
+                    p.value.len(),
+                    0.0,
+                    &format!("optimizer state {which} of {}", p.name),
+                )
+            };
+            let m = store
                 .params
                 .iter()
-                .map(|p| vec![0.0; p.value.len()])
-                .collect();
-            self.v = self.m.clone();
+                .map(|p| buffer(p, "m"))
+                .collect::<Result<_>>()?;
+            let v = store
+                .params
+                .iter()
+                .map(|p| buffer(p, "v"))
+                .collect::<Result<_>>()?;
+            (self.m, self.v) = (m, v);
         }
         self.step += 1;
         let (spec, t) = (self.spec, self.step as i32);
@@ -56,6 +71,7 @@ impl Optimizer {
                 .zip(v.par_chunks_mut(CHUNK))
                 .for_each(|(((w, g), m), v)| apply(spec, t, w, g, m, v));
         }
+        Ok(())
     }
 }
 
@@ -286,7 +302,7 @@ mod tests {
             eps: 1e-8,
             weight_decay: 0.0,
         });
-        o.update(&mut s);
+        o.update(&mut s).unwrap();
         assert!((s.params[0].value[0] - 0.9).abs() < 1e-6);
     }
 
@@ -299,8 +315,8 @@ mod tests {
             nesterov: false,
             weight_decay: 0.0,
         });
-        o.update(&mut s); // m = 1, w = -0.1
-        o.update(&mut s); // m = 1.9, w = -0.29
+        o.update(&mut s).unwrap(); // m = 1, w = -0.1
+        o.update(&mut s).unwrap(); // m = 1.9, w = -0.29
         assert!((s.params[0].value[0] + 0.29).abs() < 1e-6);
         let mut s = store(0.0, 1.0);
         let mut o = Optimizer::new(OptimizerSpec::Sgd {
@@ -309,7 +325,7 @@ mod tests {
             nesterov: true,
             weight_decay: 0.0,
         });
-        o.update(&mut s); // m = 1, w -= 0.1 (1 + 0.9) = -0.19
+        o.update(&mut s).unwrap(); // m = 1, w -= 0.1 (1 + 0.9) = -0.19
         assert!((s.params[0].value[0] + 0.19).abs() < 1e-6);
     }
 
@@ -323,7 +339,7 @@ mod tests {
             eps: 1e-8,
             weight_decay: 0.5,
         });
-        o.update(&mut s);
+        o.update(&mut s).unwrap();
         assert!((s.params[0].value[0] - 1.9).abs() < 1e-6);
         let mut s = store(0.0, 4.0);
         let mut o = Optimizer::new(OptimizerSpec::Rmsprop {
@@ -333,7 +349,7 @@ mod tests {
             momentum: 0.0,
             weight_decay: 0.0,
         });
-        o.update(&mut s); // v = 0.1 * 16 = 1.6; step = 4 / sqrt(1.6)
+        o.update(&mut s).unwrap(); // v = 0.1 * 16 = 1.6; step = 4 / sqrt(1.6)
         assert!((s.params[0].value[0] + 0.01 * 4.0 / 1.6f32.sqrt()).abs() < 1e-6);
     }
 
@@ -372,7 +388,7 @@ mod tests {
             weight_decay: wd,
         });
         for t in 1..=3 {
-            o.update(&mut s);
+            o.update(&mut s).unwrap();
             let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
             for k in 0..w.len() {
                 let gk = g[k] + wd * w[k];
