@@ -1,7 +1,7 @@
 // Simulated phase-change-memory crossbars (docs/design.md §3): put layers' weights on PCM devices,
 // evaluate them at a time after programming, train with the devices in the loop, read the
 // devices' statistics. The simulation runs in the native engine (crates/snu-core/src/pcm).
-import { MAX_SEED } from './generated/limits.js';
+import { MAX_SEED, NAME_SEPARATOR } from './generated/limits.js';
 import { checkInteger, checkNumber, describe } from './checks.js';
 import { IDEAL_PCM as ENGINE_IDEAL_PCM } from './generated/spec.js';
 import type { NativeNetwork } from './native.js';
@@ -257,7 +257,7 @@ export function quantizeWeights(weights: Record<string, Float32Array>, bits: num
   const levels = 2 ** (bits - 1) - 1;
   const out: Record<string, Float32Array> = {};
   for (const [name, w] of Object.entries(weights)) {
-    const [layer, param] = name.split('.');
+    const [layer, param] = name.split(NAME_SEPARATOR);
     if (param !== 'W' || (layers && !layers.includes(layer!))) continue;
     if (!(w instanceof Float32Array)) throw new TypeError(`weights['${name}']: expected a Float32Array, got ${describe(w)}`);
     let max = 0;

@@ -2,7 +2,7 @@
 // the allowed values come from the engine (ts/generated/spec.ts), so a default lives in Rust only.
 import { checkBoolean, checkFraction, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf } from './checks.js';
 import { DENSE_ACTIVATIONS, LAYER_DEFAULTS, LAYER_FIELDS, OUTPUTS, STATE_ACTIVATIONS, SURROGATES } from './generated/spec.js';
-import { MAX_WIDTH } from './generated/limits.js';
+import { MAX_WIDTH, NAME_SEPARATOR } from './generated/limits.js';
 import type { DenseActivation, DenseLayerSpec, EmbeddingLayerSpec, LayerSpec, OutputActivation, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
 
 /**
@@ -86,11 +86,11 @@ function byKind<T>(what: string, value: unknown, table: Record<string, object>, 
   return out as T;
 }
 
-/** The layer name, when given: a non-empty string without '.' (parameters are `<name>.W`). */
+/** The layer name, when given: a non-empty string without NAME_SEPARATOR (parameters are `<name>.W`). */
 function layerName(what: string, name: unknown): string | undefined {
   if (name === undefined) return undefined;
-  if (typeof name !== 'string' || name === '' || name.includes('.')) {
-    throw new TypeError(`${what}.name: expected a non-empty name without '.', got ${JSON.stringify(name) ?? String(name)}`);
+  if (typeof name !== 'string' || name === '' || name.includes(NAME_SEPARATOR)) {
+    throw new TypeError(`${what}.name: expected a non-empty name without '${NAME_SEPARATOR}', got ${JSON.stringify(name) ?? String(name)}`);
   }
   return name;
 }

@@ -1,4 +1,4 @@
-//! The engine's size limits, in one place: the binding, the generated TypeScript constants
+//! The engine's size limits and naming rule, in one place: the binding, the generated TypeScript constants
 //! (`ts/generated/limits.ts`) and every check derive from these.
 
 /// Largest number of values one input, target or output array may hold: 2^31 - 1, the
@@ -22,3 +22,7 @@ pub const MAX_SEED: u64 = (1 << 53) - 1;
 
 /// Largest thread count of the engine's pool: far above any machine, low enough to refuse typos.
 pub const MAX_THREADS: usize = 1024;
+
+/// What joins a layer's name to its tensor's in a parameter name (`snu_0.W`), and so what a
+/// layer name may not contain.
+pub const NAME_SEPARATOR: char = '.';

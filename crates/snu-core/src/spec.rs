@@ -464,8 +464,8 @@ impl LayerDef for EmbeddingSpec {
     }
 }
 
-use crate::limits::MAX_PARAMS;
 pub use crate::limits::MAX_WIDTH;
+use crate::limits::{MAX_PARAMS, NAME_SEPARATOR};
 
 fn check_range(path: &str, v: f32, lo: f32, hi: f32, hi_inclusive: bool) -> Result<()> {
     let ok = v.is_finite() && v >= lo && if hi_inclusive { v <= hi } else { v < hi };
@@ -559,8 +559,10 @@ impl ModelSpec {
             let p = format!("model spec: layers[{i}]");
             check_width(&format!("{p}.units"), layer.units())?;
             let name = layer.resolved_name(i);
-            if name.is_empty() || name.contains('.') {
-                bail!("{p}.name: expected a non-empty name without '.', got {name:?}");
+            if name.is_empty() || name.contains(NAME_SEPARATOR) {
+                bail!(
+                    "{p}.name: expected a non-empty name without '{NAME_SEPARATOR}', got {name:?}"
+                );
             }
             if !names.insert(name.clone()) {
                 bail!("{p}.name: the name {name:?} is used by two layers");

@@ -264,6 +264,10 @@ fn limits_ts() -> String {
     for (name, doc, value) in consts {
         out += &format!("\n/** {doc} */\nexport const {name} = {value};\n");
     }
+    out += &format!(
+        "\n/** What joins a layer's name to its tensor's (`snu_0.W`), so never part of a layer name. */\nexport const NAME_SEPARATOR = {:?};\n",
+        NAME_SEPARATOR.to_string()
+    );
     out
 }
 
