@@ -103,6 +103,18 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Stored values must be finite: the checksum catches damage, not an edited file re-sealed with
+/// a new checksum, and NaN weights would train on silently.
+fn finite(values: &[f32], what: &str) -> Result<()> {
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        bail!(
+            "checkpoint: {what} holds a non-finite value ({} at index {i}); the file was edited or written from a diverged model",
+            values[i]
+        );
+    }
+    Ok(())
+}
+
 pub fn load(bytes: &[u8]) -> Result<Network> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         bail!("checkpoint: not an snu checkpoint (the file does not start with the snu header)");
@@ -124,6 +136,21 @@ pub fn load(bytes: &[u8]) -> Result<Network> {
         .map_err(|_| crate::error::Error("checkpoint: spec is not UTF-8".into()))?;
     let spec = ModelSpec::from_json(spec_json)
         .map_err(|e| crate::error::Error(format!("checkpoint: {e}")))?;
+    // The weights the spec defines follow in the file, 4 bytes each: a spec claiming more than
+    // the bytes left is refused before any of them is allocated (a crafted 1 kB file must not
+    // make `load` allocate gigabytes).
+    let (mut in_size, mut values) = (spec.input_size, 0u128);
+    for layer in &spec.layers {
+        values += layer.param_count(in_size);
+        in_size = layer.units();
+    }
+    let left = (body.len() - r.pos) as u128;
+    if values * 4 > left {
+        bail!(
+            "checkpoint: its spec defines {values} parameter values ({} bytes) but only {left} bytes follow the spec: the file is not a checkpoint of this model",
+            values * 4
+        );
+    }
     let mut net = Network::new(spec)?;
     let count = r.u32("parameter count")? as usize;
     if count != net.params().len() {
@@ -149,14 +176,22 @@ pub fn load(bytes: &[u8]) -> Result<Network> {
             );
         }
         let values = r.f32s(expected.value.len(), &name)?;
+        finite(&values, &name)?;
         net.store.params[i].value = values;
     }
     net.optimizer.step = r.u64("optimizer step")?;
     if r.take(1, "optimizer state flag")?[0] == 1 {
         for i in 0..count {
             let len = net.store.params[i].value.len();
-            net.optimizer.m.push(r.f32s(len, "optimizer state")?);
-            net.optimizer.v.push(r.f32s(len, "optimizer state")?);
+            let name = &net.store.params[i].name;
+            let (m, v) = (
+                r.f32s(len, "optimizer state")?,
+                r.f32s(len, "optimizer state")?,
+            );
+            finite(&m, &format!("the optimizer's first moment of {name}"))?;
+            finite(&v, &format!("the optimizer's second moment of {name}"))?;
+            net.optimizer.m.push(m);
+            net.optimizer.v.push(v);
         }
     }
     if version >= 2 {

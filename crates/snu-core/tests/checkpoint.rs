@@ -293,3 +293,57 @@ fn an_all_zero_dropout_state_is_refused() {
     let msg = error_of(&bytes);
     assert!(msg.contains("dropout generator state"), "{msg}");
 }
+
+/// `bytes` with its spec replaced by `spec` and the checksum recomputed: an edited, re-sealed file.
+fn with_spec(bytes: &[u8], spec: &str) -> Vec<u8> {
+    let spec_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let mut out = bytes[..12].to_vec();
+    out.extend_from_slice(&(spec.len() as u32).to_le_bytes());
+    out.extend_from_slice(spec.as_bytes());
+    out.extend_from_slice(&bytes[16 + spec_len..bytes.len() - 8]);
+    let sum = fnv1a(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+#[test]
+fn a_spec_claiming_more_weights_than_the_file_holds_is_refused_before_allocating() {
+    // A re-sealed file of a few hundred bytes whose spec asks for 40000 x 40000 weights
+    // (6.4 GB): refused from the byte count, not by running out of memory.
+    let bytes = save(&trained());
+    let huge =
+        r#"{"inputSize":40000,"layers":[{"type":"dense","units":40000}],"loss":{"kind":"mse"}}"#;
+    let bad = with_spec(&bytes, huge);
+    assert!(bad.len() < 4096, "{}", bad.len());
+    let msg = error_of(&bad);
+    assert!(
+        msg.contains("1600040000 parameter values (6400160000 bytes)")
+            && msg.contains("bytes follow the spec"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn non_finite_weights_or_moments_in_a_resealed_file_are_refused_naming_them() {
+    let net = trained();
+    let bytes = save(&net);
+    let spec_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    // The first parameter's values start after its count, name and shape.
+    let first = &net.store.params[0];
+    let values_at = 16 + spec_len + 4 + 4 + first.name.len() + 4 + 8 * first.shape.len();
+    for (at, what) in [
+        (values_at + 4 * 3, first.name.clone()),
+        (bytes.len() - 8 - 32 - 4, "second moment".to_string()),
+    ] {
+        for bad_value in [f32::NAN, f32::INFINITY] {
+            let mut bad = bytes[..bytes.len() - 8].to_vec();
+            bad[at..at + 4].copy_from_slice(&bad_value.to_le_bytes());
+            let sum = fnv1a(&bad);
+            bad.extend_from_slice(&sum.to_le_bytes());
+            let msg = error_of(&bad);
+            assert!(msg.contains(&what) && msg.contains("non-finite"), "{msg}");
+        }
+    }
+    // The untouched file still loads.
+    assert!(load(&bytes).is_ok());
+}
