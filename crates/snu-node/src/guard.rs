@@ -1,8 +1,10 @@
 //! Keeps Rust panics and engine errors from crossing into Node as anything but a JS error.
 
 use napi::{Error, Result, Status};
+use snu_core::Network;
+use std::ops::{Deref, DerefMut};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 /// Runs `f`, turning a panic into a JS error instead of aborting the process.
 pub fn guard<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
@@ -27,8 +29,39 @@ pub fn engine(e: snu_core::Error) -> Error {
     Error::new(Status::InvalidArg, e.0)
 }
 
+/// A network shared between its JS object and the async tasks queued on it; `None` once
+/// `dispose()` has freed it.
+pub type Shared = Arc<Mutex<Option<Network>>>;
+
+/// A locked network that has not been disposed.
+pub struct Held<'a>(MutexGuard<'a, Option<Network>>);
+
+impl Deref for Held<'_> {
+    type Target = Network;
+    fn deref(&self) -> &Network {
+        // `held` builds a Held only around Some, and dispose() needs the same lock.
+        self.0.as_ref().expect("a held network is never disposed")
+    }
+}
+
+impl DerefMut for Held<'_> {
+    fn deref_mut(&mut self) -> &mut Network {
+        self.0.as_mut().expect("a held network is never disposed")
+    }
+}
+
+fn held(g: MutexGuard<'_, Option<Network>>) -> Result<Held<'_>> {
+    if g.is_none() {
+        return Err(Error::new(
+            Status::GenericFailure,
+            "Network was disposed: its weights are freed; build or load a model again".to_string(),
+        ));
+    }
+    Ok(Held(g))
+}
+
 /// Locks the network for a synchronous call, refusing while an async call holds it.
-pub fn try_lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
+pub fn try_lock_raw<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
     match m.try_lock() {
         Ok(g) => Ok(g),
         Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
@@ -39,7 +72,13 @@ pub fn try_lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
     }
 }
 
-/// Locks the network on a worker thread, waiting for earlier async calls.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+/// `try_lock_raw`, refusing a disposed network.
+pub fn try_lock(m: &Mutex<Option<Network>>) -> Result<Held<'_>> {
+    held(try_lock_raw(m)?)
+}
+
+/// Locks the network on a worker thread, waiting for earlier async calls; refuses a network
+/// disposed while the call was queued.
+pub fn lock(m: &Mutex<Option<Network>>) -> Result<Held<'_>> {
+    held(m.lock().unwrap_or_else(|p| p.into_inner()))
 }

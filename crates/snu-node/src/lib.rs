@@ -11,7 +11,7 @@ mod tasks;
 mod threads;
 
 use batch::BatchArg;
-use guard::{engine, guard, try_lock};
+use guard::{engine, guard, try_lock, try_lock_raw, Shared};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ops::{Evaluation, Gradients, Op, Prediction, StepReport};
@@ -22,7 +22,7 @@ use tasks::NetTask;
 /// A sequential SNU network held by the native engine. Data are time-major `[T, B, features]`.
 #[napi]
 pub struct Network {
-    inner: Arc<Mutex<CoreNetwork>>,
+    inner: Shared,
 }
 
 #[napi]
@@ -34,7 +34,7 @@ impl Network {
             let json = args::string(spec_json, "spec")?;
             let net = CoreNetwork::from_json(&json).map_err(engine)?;
             Ok(Network {
-                inner: Arc::new(Mutex::new(net)),
+                inner: Arc::new(Mutex::new(Some(net))),
             })
         })
     }
@@ -46,7 +46,7 @@ impl Network {
             let data = args::bytes(bytes, "bytes")?;
             let net = snu_core::checkpoint::load(&data).map_err(engine)?;
             Ok(Network {
-                inner: Arc::new(Mutex::new(net)),
+                inner: Arc::new(Mutex::new(Some(net))),
             })
         })
     }
@@ -57,6 +57,24 @@ impl Network {
         guard("save", || {
             Ok(snu_core::checkpoint::save(&*try_lock(&self.inner)?).into())
         })
+    }
+
+    /// Frees the network's weights, state and workspaces now instead of when the garbage
+    /// collector gets to this object; every later call is refused. Refused while an async call
+    /// on it runs (await it first); disposing twice is harmless.
+    #[napi]
+    pub fn dispose(&self) -> Result<()> {
+        guard("dispose", || {
+            let mut net = try_lock_raw(&self.inner)?;
+            *net = None;
+            Ok(())
+        })
+    }
+
+    /// Whether `dispose()` has freed the network.
+    #[napi(getter)]
+    pub fn disposed(&self) -> Result<bool> {
+        guard("disposed", || Ok(try_lock_raw(&self.inner)?.is_none()))
     }
 
     /// The model spec as JSON, with every default filled in.

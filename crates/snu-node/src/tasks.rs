@@ -2,15 +2,13 @@
 //! `ops.rs` on a copy of its batch. Calls on one network run in the order they were made.
 
 use crate::batch::OwnedBatch;
-use crate::guard::{guard, lock};
+use crate::guard::{guard, lock, Shared};
 use crate::ops::Op;
 use napi::bindgen_prelude::*;
-use snu_core::Network;
-use std::sync::{Arc, Mutex};
 
 pub struct NetTask<T> {
     what: &'static str,
-    net: Arc<Mutex<Network>>,
+    net: Shared,
     batch: OwnedBatch,
     op: Op<T>,
 }
@@ -18,7 +16,7 @@ pub struct NetTask<T> {
 impl<T> NetTask<T> {
     pub fn new(
         what: &'static str,
-        net: &Arc<Mutex<Network>>,
+        net: &Shared,
         batch: OwnedBatch,
         op: Op<T>,
     ) -> AsyncTask<NetTask<T>>
@@ -40,7 +38,7 @@ impl<T: ToNapiValue + TypeName + Send + 'static> Task for NetTask<T> {
 
     fn compute(&mut self) -> Result<T> {
         guard(self.what, || {
-            (self.op)(&mut lock(&self.net), &self.batch.view())
+            (self.op)(&mut *lock(&self.net)?, &self.batch.view())
         })
     }
 
