@@ -34,6 +34,14 @@ export declare class Network {
   static load(bytes: Uint8Array): Network
   /** The checkpoint bytes: spec, weights and optimizer state, versioned and checksummed. */
   save(): Buffer
+  /**
+   * Frees the network's weights, state and workspaces now instead of when the garbage
+   * collector gets to this object; every later call is refused. Refused while an async call
+   * on it runs (await it first); disposing twice is harmless.
+   */
+  dispose(): void
+  /** Whether `dispose()` has freed the network. */
+  get disposed(): boolean
   /** The model spec as JSON, with every default filled in. */
   spec(): string
   paramNames(): Array<string>
