@@ -14,7 +14,7 @@ import { Progress } from '../ts/cli/progress.js';
 import { TASKS } from '../ts/cli/tasks.js';
 import { buildModel, type RunMetrics } from '../ts/cli/train.js';
 import { epochLr } from '../ts/cli/schedule.js';
-import { epochSeed } from '../ts/cli/task.js';
+import { epochSeed } from '../ts/random.js';
 import { jsbDataset, loadJsb } from '../ts/datasets/jsb.js';
 import { encodedDataset, oneHot, type Encoder } from '../ts/data.js';
 import { defaultMnistDir, loadMnist, type MnistSplit } from '../ts/datasets/mnist.js';

@@ -8,7 +8,7 @@ import { checkOptimizer } from './optimizers.js';
 import type { Batch, Dataset } from './data.js';
 import { writeFileAtomic } from './io.js';
 import { native, type NativeBatch, type NativeNetwork } from './native.js';
-import { shuffledIndices } from './random.js';
+import { batchSeed, shuffledIndices } from './random.js';
 import type { LayerSpec, LossSpec, ModelSpec, OptimizerSpec, Readout } from './spec.js';
 
 /**
@@ -133,13 +133,6 @@ export interface Evaluation {
   loss: number;
   /** Fraction of rows whose readout arg-max is the target class (softmax cross-entropy losses only). */
   accuracy?: number;
-}
-
-/** Mixes seed, epoch and batch number into one 32-bit seed. */
-function batchSeed(seed: number, epoch: number, index: number): number {
-  let h = (seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0;
-  h = Math.imul(h ^ (index + 0x7f4a7c15), 0x85ebca6b) >>> 0;
-  return (h ^ (h >>> 15)) >>> 0;
 }
 
 /** How many rows a batch's mean loss was taken over, to weight it in an average over batches. */

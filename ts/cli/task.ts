@@ -1,6 +1,7 @@
 // What a task is to the train and eval commands: how to check its config, load its data, train
 // one epoch and measure its metric.
 import type { Dataset } from '../data.js';
+import { epochSeed } from '../random.js';
 import type { Sequential } from '../model.js';
 import type { LayerSpec } from '../spec.js';
 import type { ModelConfig, TaskName, TrainConfig } from './config.js';
@@ -113,11 +114,6 @@ export function expectNoEmbedding(model: ModelConfig, path: string, task: string
   if (model.layers[0]!.type === 'embedding') {
     throw new ConfigError(`${path}.layers[0]: an embedding layer takes token ids, but ${task}'s inputs are ${inputs}`);
   }
-}
-
-/** A seed per epoch, so that each epoch shuffles and encodes differently (epoch 0 keeps `seed`). */
-export function epochSeed(seed: number, epoch: number): number {
-  return (seed + Math.imul(epoch, 0x9e3779b1)) >>> 0;
 }
 
 /**
