@@ -4,7 +4,7 @@ import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CliIo } from '../ts/cli/io.js';
+import type { CliIo } from '../ts/cli/process-io.js';
 import { main } from '../ts/cli/main.js';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));

@@ -4,7 +4,7 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunMetrics } from '../ts/cli/train.js';
+import type { RunMetrics } from '../ts/cli/run-metrics.js';
 import { jsbFile, readJson, runSnu, testIf, writeConfig } from './cli-helpers.js';
 
 const jsbTest = testIf(existsSync(jsbFile), 'resume', `${jsbFile} not found (set SNU_DATA_DIR)`, 'resume.test');

@@ -9,10 +9,10 @@ import { CliError, UsageError } from './errors.js';
 import { resolveExperiment } from './experiment.js';
 import { formatMetrics } from './format.js';
 import { evalHelp } from './help.js';
-import type { CliIo } from './io.js';
+import type { CliIo } from './process-io.js';
 import type { Split } from './task.js';
 import { isTaskName, TASKS, validateTaskData } from './tasks.js';
-import { THREADS_OPTION, useThreadsOption } from './threads.js';
+import { THREADS_OPTION, useThreadsOption } from './threads-option.js';
 import { ConfigError } from './validate.js';
 
 /** The options of `snu eval`. */
@@ -73,7 +73,7 @@ function dataOptions(task: TaskName, checkpoint: string, configFlag: string | un
  * `snu eval <checkpoint> <task> [options]`; resolves with the exit code.
  * @example
  * ```ts
- * import { processIo } from './io.js';
+ * import { processIo } from './process-io.js';
  * await evalCommand(['runs/jsb/best.snu', 'jsb', '--json'], processIo()); // prints {"task":"jsb","split":"test","nll":8.61,…}
  * ```
  */

@@ -6,7 +6,7 @@ import { suggest } from './args.js';
 import { CliError, messageOf, UsageError } from './errors.js';
 import { evalCommand } from './eval.js';
 import { evalHelp, mainHelp, trainHelp } from './help.js';
-import { processIo, type CliIo } from './io.js';
+import { processIo, type CliIo } from './process-io.js';
 import { packageVersion } from './paths.js';
 import { trainCommand } from './train.js';
 import { ConfigError } from './validate.js';

@@ -11,7 +11,7 @@ import type { TaskName, TrainConfig } from './config.js';
 import { CliError } from './errors.js';
 import { resolveExperiment, type Experiment } from './experiment.js';
 import { runFiles, type RunFiles } from './run-output.js';
-import type { RunMetrics } from './train.js';
+import type { RunMetrics } from './run-metrics.js';
 
 /** A run folder read for resuming. */
 export interface ResumedRun extends Experiment {
