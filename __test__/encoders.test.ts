@@ -146,10 +146,10 @@ test('bad inputs throw errors naming the argument', (t) => {
   // Negative, fractional or missing sizes; seeds.
   t.throws(() => rateEncoder({ steps: -3 }), { message: /^steps: expected an integer from 1/ });
   t.throws(() => poissonEncoder({ steps: 2.5 }), { message: /^steps: expected an integer/ });
-  t.throws(() => latencyEncoder({} as { steps: number }), { message: /^steps: expected an integer, got undefined/ });
+  t.throws(() => latencyEncoder({} as { steps: number }), { message: /^steps: expected an integer[^,]*, got undefined/ });
   t.throws(() => rate.encode(Float32Array.of(0.5), 0, 0), { message: /^batch: expected an integer from 1/ });
-  t.throws(() => rate.encode(Float32Array.of(0.5), 1, -1), { message: /^seed: expected an integer from 0/ });
-  t.throws(() => rate.encode(Float32Array.of(0.5), 1, Number.NaN), { message: /^seed: expected an integer, got number NaN/ });
+  t.throws(() => rate.encode(Float32Array.of(0.5), 1, -1), { message: /^seed: expected an integer >= 0, got -1/ });
+  t.throws(() => rate.encode(Float32Array.of(0.5), 1, Number.NaN), { message: /^seed: expected an integer[^,]*, got number NaN/ });
   t.throws(() => deltaEncode(Float32Array.of(0), { steps: 1, batch: 1, features: 0 }), { message: /^features: expected an integer from 1/ });
   // Wrong types.
   t.throws(() => rate.encode([0.5] as unknown as Float32Array, 1, 0), { message: /^x: expected a Float32Array, got an array/ });
@@ -159,8 +159,8 @@ test('bad inputs throw errors naming the argument', (t) => {
   t.throws(() => latencyEncoder({ steps: 4, normalize: 'yes' as unknown as boolean }), { message: /^normalize: expected a boolean/ });
   t.throws(() => deltaEncode(Float32Array.of(0), { steps: 1, batch: 1, features: 1, onOff: 1 as unknown as boolean }), { message: /^onOff: expected a boolean/ });
   // Hyperparameters out of range.
-  t.throws(() => rateEncoder({ steps: 4, maxSpikes: -1 }), { message: /^maxSpikes: expected a number in \[0, Infinity\]/ });
-  t.throws(() => poissonEncoder({ steps: 4, maxRate: Number.NaN }), { message: /^maxRate: expected a finite number/ });
+  t.throws(() => rateEncoder({ steps: 4, maxSpikes: -1 }), { message: /^maxSpikes: expected a number >= 0, got -1/ });
+  t.throws(() => poissonEncoder({ steps: 4, maxRate: Number.NaN }), { message: /^maxRate: expected a number >= 0, got number NaN/ });
   t.throws(() => poissonEncoder({ steps: 4, dt: 0 }), { message: /^dt: expected a number > 0, got 0/ });
   t.throws(() => latencyEncoder({ steps: 4, threshold: 1 }), { message: /^threshold: expected a number in \[0, 1\) for the linear code/ });
   t.throws(() => latencyEncoder({ steps: 4, code: 'log', threshold: 0 }), { message: /^threshold: expected a number in \(0, 1\) for the log code/ });

@@ -146,7 +146,7 @@ export class AnalogControl {
     const names = this.#resolve(layers);
     const seed = checkInteger('seed', options.seed ?? 0, 0, MAX_SEED - names.length);
     const config = JSON.stringify(options.config ?? {});
-    const range = options.weightRange === undefined ? undefined : checkNumber('weightRange', options.weightRange, 1e-30);
+    const range = options.weightRange === undefined ? undefined : checkNumber('weightRange', options.weightRange, { min: 1e-30 });
     names.forEach((name, i) => this.#net.setAnalog(name, config, seed + i, range));
   }
 
@@ -188,7 +188,7 @@ export class AnalogControl {
    * ```
    */
   setTime(seconds: number): void {
-    this.#net.setAnalogTime(checkNumber('seconds', seconds, 0));
+    this.#net.setAnalogTime(checkNumber('seconds', seconds, { min: 0 }));
   }
 
   /**

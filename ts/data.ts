@@ -1,6 +1,6 @@
 // Datasets and batches. The engine takes time-major batches; datasets hold samples and
 // gather them into batches on demand (so encoded spikes never fill memory).
-import { checkFloat32, checkInteger, describe } from './checks.js';
+import { checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, describe } from './checks.js';
 
 /**
  * One batch in the engine's layout.
@@ -84,6 +84,19 @@ export interface Encoder {
   readonly steps: number;
   /** Encodes `x` (`[batch, features]`) into `[steps, batch, features]`; `seed` drives any randomness. */
   encode(x: Float32Array, batch: number, seed: number): Float32Array;
+  /**
+   * The same code over `steps` steps, at the same spikes per step: a rate code keeps its spike
+   * probability per step (`maxSpikes` scales with the steps), a Poisson code its rate and `dt`,
+   * latency and direct codes their options. The built-in encoders have it; use it to measure
+   * over more steps than training used (the paper trained its convolutional net over 30 steps
+   * and tested over 300).
+   * @example
+   * ```ts
+   * const train = rateEncoder({ steps: 30 });
+   * const test = train.withSteps!(300); // p = v at each of 300 steps
+   * ```
+   */
+  withSteps?(steps: number): Encoder;
 }
 
 /** Copies rows `indices` of a row-major `[N, width]` array into `[indices.length, width]`. */
@@ -201,18 +214,25 @@ export function encodedDataset(o: { x: Float32Array; y: Float32Array; features: 
 }
 
 /**
- * One-hot rows `[N, classes]` from integer labels.
+ * One-hot rows `[N, classes]` from integer labels. With `smoothing` `e` in [0, 1) (label
+ * smoothing, Szegedy et al. 2016), each row is `(1 - e) * onehot + e / classes`: the label's
+ * class gets `1 - e + e / classes`, every other class `e / classes`. Smooth training targets only;
+ * measure against plain one-hot rows.
  *
  * @example
  * ```ts
  * oneHot([2, 0], 3); // Float32Array [0, 0, 1, 1, 0, 0]
+ * oneHot([1], 2, { smoothing: 0.1 }); // Float32Array [0.05, 0.95]
  * ```
  */
-export function oneHot(labels: ArrayLike<number>, classes: number): Float32Array {
+export function oneHot(labels: ArrayLike<number>, classes: number, options?: { smoothing?: number }): Float32Array {
   if (typeof labels !== 'object' || labels === null || typeof (labels as { length?: unknown }).length !== 'number') {
     throw new TypeError(`labels: expected an array or typed array of class ids, got ${describe(labels)}`);
   }
   checkInteger('classes', classes, 1);
+  const o = checkObject('oneHot: options', options, true);
+  checkKeys('oneHot: options', o, ['smoothing']);
+  const e = checkNumber('smoothing', o.smoothing ?? 0, { min: 0, below: 1 });
   const out = new Float32Array(labels.length * classes);
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i]!;
@@ -221,5 +241,6 @@ export function oneHot(labels: ArrayLike<number>, classes: number): Float32Array
     }
     out[i * classes + c] = 1;
   }
+  if (e > 0) for (let i = 0; i < out.length; i++) out[i] = (1 - e) * out[i]! + e / classes;
   return out;
 }

@@ -6,34 +6,20 @@
 // [0, 1] and refuse others (scale pixels by 1/255 first); direct coding takes any finite values.
 // `deltaEncode` turns a sequence `[steps, batch, features]` into spikes where it changes.
 import { MAX_DIM, MAX_SEED, MAX_VALUES } from './generated/limits.js';
-import { checkFloat32, checkInteger, checkNumber, checkOneOf, describe } from './checks.js';
+import { checkBoolean, checkFloat32, checkInteger, checkNumber, checkObject, checkOneOf } from './checks.js';
 import type { Encoder } from './data.js';
 import { native } from './native.js';
 
-function checkOptions(name: string, o: unknown): void {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
-    throw new TypeError(`${name}: expected an options object, got ${describe(o)}`);
-  }
-}
-
-function checkPositive(name: string, value: unknown): number {
-  const v = checkNumber(name, value);
-  if (v <= 0) throw new RangeError(`${name}: expected a number > 0, got ${v}`);
-  return v;
-}
-
-function checkBoolean(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TypeError(`${name}: expected a boolean, got ${describe(value)}`);
-  return value;
-}
-
-/** An `Encoder` whose `encode` checks `batch` and `seed` and hands the rest to `run`. */
-function encoder(steps: number, run: (x: Float32Array, batch: number, seed: number) => Float32Array): Encoder {
+/**
+ * An `Encoder` whose `encode` checks `batch` and `seed` and hands the rest to `run`; `withSteps`
+ * makes the same code over another number of steps.
+ */
+function encoder(steps: number, run: (x: Float32Array, batch: number, seed: number) => Float32Array, withSteps: (steps: number) => Encoder): Encoder {
   return {
     steps,
     encode: (x, batch, seed) =>
       run(checkFloat32('x', x), checkInteger('batch', batch, 1, MAX_DIM), checkInteger('seed', seed, 0, MAX_SEED)),
+    withSteps: (n) => withSteps(checkInteger('withSteps: steps', n, 1, MAX_DIM)),
   };
 }
 
@@ -50,10 +36,15 @@ function encoder(steps: number, run: (x: Float32Array, batch: number, seed: numb
  * ```
  */
 export function rateEncoder(o: { steps: number; maxSpikes?: number }): Encoder {
-  checkOptions('rateEncoder', o);
+  checkObject('rateEncoder', o);
   const steps = checkInteger('steps', o.steps, 1, MAX_DIM);
-  const maxSpikes = checkNumber('maxSpikes', o.maxSpikes ?? steps, 0);
-  return encoder(steps, (x, batch, seed) => native.encodeRate(x, batch, steps, maxSpikes, seed));
+  const maxSpikes = checkNumber('maxSpikes', o.maxSpikes ?? steps, { min: 0 });
+  // withSteps keeps the probability per step: maxSpikes scales with the steps.
+  return encoder(
+    steps,
+    (x, batch, seed) => native.encodeRate(x, batch, steps, maxSpikes, seed),
+    (n) => rateEncoder({ steps: n, maxSpikes: (maxSpikes * n) / steps }),
+  );
 }
 
 /**
@@ -71,11 +62,15 @@ export function rateEncoder(o: { steps: number; maxSpikes?: number }): Encoder {
  * ```
  */
 export function poissonEncoder(o: { steps: number; maxRate?: number; dt?: number }): Encoder {
-  checkOptions('poissonEncoder', o);
+  checkObject('poissonEncoder', o);
   const steps = checkInteger('steps', o.steps, 1, MAX_DIM);
-  const maxRate = checkNumber('maxRate', o.maxRate ?? 100, 0);
-  const dt = checkPositive('dt', o.dt ?? 1e-3);
-  return encoder(steps, (x, batch, seed) => native.encodePoisson(x, batch, steps, maxRate, dt, seed));
+  const maxRate = checkNumber('maxRate', o.maxRate ?? 100, { min: 0 });
+  const dt = checkNumber('dt', o.dt ?? 1e-3, { above: 0 });
+  return encoder(
+    steps,
+    (x, batch, seed) => native.encodePoisson(x, batch, steps, maxRate, dt, seed),
+    (n) => poissonEncoder({ steps: n, maxRate, dt }),
+  );
 }
 
 /**
@@ -107,16 +102,21 @@ export function latencyEncoder(o: {
   tau?: number;
   normalize?: boolean;
 }): Encoder {
-  checkOptions('latencyEncoder', o);
+  checkObject('latencyEncoder', o);
   const steps = checkInteger('steps', o.steps, 1, MAX_DIM);
   const code = checkOneOf('code', o.code ?? 'linear', ['linear', 'log'] as const);
   const threshold = checkNumber('threshold', o.threshold ?? 0.01);
+  // The log code's spike time ln(v / (v - threshold)) is 0 for every v at threshold 0.
   if (threshold >= 1 || threshold < 0 || (code === 'log' && threshold === 0)) {
     throw new RangeError(`threshold: expected a number in ${code === 'log' ? '(0, 1)' : '[0, 1)'} for the ${code} code, got ${threshold}`);
   }
-  const tau = checkPositive('tau', o.tau ?? 1);
+  const tau = checkNumber('tau', o.tau ?? 1, { above: 0 });
   const normalize = checkBoolean('normalize', o.normalize, false);
-  return encoder(steps, (x, batch) => native.encodeLatency(x, batch, steps, code, threshold, tau, normalize));
+  return encoder(
+    steps,
+    (x, batch) => native.encodeLatency(x, batch, steps, code, threshold, tau, normalize),
+    (n) => latencyEncoder({ steps: n, code, threshold, tau, normalize }),
+  );
 }
 
 /**
@@ -130,9 +130,13 @@ export function latencyEncoder(o: {
  * ```
  */
 export function directEncoder(o: { steps: number }): Encoder {
-  checkOptions('directEncoder', o);
+  checkObject('directEncoder', o);
   const steps = checkInteger('steps', o.steps, 1, MAX_DIM);
-  return encoder(steps, (x, batch) => native.encodeDirect(x, batch, steps));
+  return encoder(
+    steps,
+    (x, batch) => native.encodeDirect(x, batch, steps),
+    (n) => directEncoder({ steps: n }),
+  );
 }
 
 /**
@@ -159,11 +163,11 @@ export function deltaEncode(
   o: { steps: number; batch: number; features: number; threshold?: number; onOff?: boolean; skipFirst?: boolean },
 ): Float32Array {
   checkFloat32('x', x);
-  checkOptions('deltaEncode', o);
+  checkObject('deltaEncode', o);
   const steps = checkInteger('steps', o.steps, 1, MAX_DIM);
   const batch = checkInteger('batch', o.batch, 1, MAX_DIM);
   const features = checkInteger('features', o.features, 1, MAX_VALUES);
-  const threshold = checkPositive('threshold', o.threshold ?? 0.1);
+  const threshold = checkNumber('threshold', o.threshold ?? 0.1, { above: 0 });
   const onOff = checkBoolean('onOff', o.onOff, false);
   const skipFirst = checkBoolean('skipFirst', o.skipFirst, false);
   return native.encodeDelta(x, steps, batch, features, threshold, onOff, skipFirst);

@@ -1,6 +1,6 @@
 // Layer builders: typed configs turned into canonical specs. The defaults, the field names and
 // the allowed values come from the engine (ts/generated/spec.ts), so a default lives in Rust only.
-import { checkBoolean, checkFraction, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf } from './checks.js';
+import { checkBoolean, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf } from './checks.js';
 import { DENSE_ACTIVATIONS, LAYER_DEFAULTS, LAYER_FIELDS, OUTPUTS, STATE_ACTIVATIONS, SURROGATES } from './generated/spec.js';
 import { MAX_WIDTH, NAME_SEPARATOR } from './generated/limits.js';
 import type { DenseActivation, DenseLayerSpec, EmbeddingLayerSpec, LayerSpec, OutputActivation, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
@@ -73,14 +73,14 @@ export interface DenseConfig {
 const optionsOf = (type: keyof typeof LAYER_FIELDS): readonly string[] => LAYER_FIELDS[type].filter((f) => f !== 'type');
 
 /** A name or a `{ kind, ... }` object of one of `table`'s kinds, with the kind's defaults under the given fields. */
-function byKind<T>(what: string, value: unknown, table: Record<string, object>, fallback: string): T {
+function byKind<T>(what: string, value: unknown, table: Record<string, object>, fallback: string, noun: string): T {
   const kinds = Object.keys(table);
   if (value === undefined) return { ...table[fallback] } as T;
   if (typeof value === 'string') return { ...table[checkOneOf(what, value, kinds)] } as T;
   const o = checkObject(what, value);
   const kind = checkOneOf(`${what}.kind`, o.kind, kinds);
   const defaults = table[kind] as Record<string, unknown>;
-  checkKeys(what, o, Object.keys(defaults));
+  checkKeys(what, o, Object.keys(defaults), noun);
   const out: Record<string, unknown> = { ...defaults };
   for (const [k, v] of Object.entries(o)) if (k !== 'kind') out[k] = checkNumber(`${what}.${k}`, v);
   return out as T;
@@ -107,29 +107,29 @@ function layerName(what: string, name: unknown): string | undefined {
  * ```
  */
 export function snu(config: SnuConfig): SnuLayerSpec {
-  return snuAt('snu', config);
+  return snuAt('snu', config, 'option');
 }
 
-function snuAt(at: string, config: unknown): SnuLayerSpec {
+function snuAt(at: string, config: unknown, noun: string): SnuLayerSpec {
   const c = checkObject(at, config);
-  checkKeys(at, c, optionsOf('snu'));
+  checkKeys(at, c, optionsOf('snu'), noun);
   const d = LAYER_DEFAULTS.snu;
   const spec: SnuLayerSpec = {
     type: 'snu',
     units: checkInteger(`${at}.units`, c.units, 1, MAX_WIDTH),
     output: checkOneOf(`${at}.output`, c.output ?? d.output, OUTPUTS),
-    g: byKind<StateActivation>(`${at}.g`, c.g, STATE_ACTIVATIONS, d.g.kind),
+    g: byKind<StateActivation>(`${at}.g`, c.g, STATE_ACTIVATIONS, d.g.kind, noun),
     recurrent: checkBoolean(`${at}.recurrent`, c.recurrent, d.recurrent),
-    decay: checkFraction(`${at}.decay`, c.decay ?? d.decay),
+    decay: checkNumber(`${at}.decay`, c.decay ?? d.decay, { min: 0, below: 1 }),
     trainableDecay: checkBoolean(`${at}.trainableDecay`, c.trainableDecay, d.trainableDecay),
-    surrogate: byKind<Surrogate>(`${at}.surrogate`, c.surrogate, SURROGATES, d.surrogate.kind),
+    surrogate: byKind<Surrogate>(`${at}.surrogate`, c.surrogate, SURROGATES, d.surrogate.kind, noun),
     detachReset: checkBoolean(`${at}.detachReset`, c.detachReset, d.detachReset),
     lateralInhibition: checkBoolean(`${at}.lateralInhibition`, c.lateralInhibition, d.lateralInhibition),
     initialBias: checkNumber(`${at}.initialBias`, c.initialBias ?? d.initialBias),
   };
   const name = layerName(at, c.name);
   if (name !== undefined) spec.name = name;
-  if (c.dropout !== undefined) spec.dropout = checkFraction(`${at}.dropout`, c.dropout);
+  if (c.dropout !== undefined) spec.dropout = checkNumber(`${at}.dropout`, c.dropout, { min: 0, below: 1 });
   return spec;
 }
 
@@ -143,12 +143,12 @@ function snuAt(at: string, config: unknown): SnuLayerSpec {
  * ```
  */
 export function dense(config: DenseConfig): DenseLayerSpec {
-  return denseAt('dense', config);
+  return denseAt('dense', config, 'option');
 }
 
-function denseAt(at: string, config: unknown): DenseLayerSpec {
+function denseAt(at: string, config: unknown, noun: string): DenseLayerSpec {
   const c = checkObject(at, config);
-  checkKeys(at, c, optionsOf('dense'));
+  checkKeys(at, c, optionsOf('dense'), noun);
   const d = LAYER_DEFAULTS.dense;
   const spec: DenseLayerSpec = {
     type: 'dense',
@@ -159,7 +159,7 @@ function denseAt(at: string, config: unknown): DenseLayerSpec {
   const name = layerName(at, c.name);
   if (name !== undefined) spec.name = name;
   if (c.tiedTo !== undefined) spec.tiedTo = layerName(`${at}.tiedTo`, c.tiedTo)!;
-  if (c.dropout !== undefined) spec.dropout = checkFraction(`${at}.dropout`, c.dropout);
+  if (c.dropout !== undefined) spec.dropout = checkNumber(`${at}.dropout`, c.dropout, { min: 0, below: 1 });
   return spec;
 }
 
@@ -199,12 +199,12 @@ export interface EmbeddingConfig {
  * ```
  */
 export function embedding(config: EmbeddingConfig): EmbeddingLayerSpec {
-  return embeddingAt('embedding', config);
+  return embeddingAt('embedding', config, 'option');
 }
 
-function embeddingAt(at: string, config: unknown): EmbeddingLayerSpec {
+function embeddingAt(at: string, config: unknown, noun: string): EmbeddingLayerSpec {
   const c = checkObject(at, config);
-  checkKeys(at, c, optionsOf('embedding'));
+  checkKeys(at, c, optionsOf('embedding'), noun);
   const spec: EmbeddingLayerSpec = {
     type: 'embedding',
     vocabSize: checkInteger(`${at}.vocabSize`, c.vocabSize, 1, MAX_WIDTH),
@@ -213,15 +213,13 @@ function embeddingAt(at: string, config: unknown): EmbeddingLayerSpec {
   const name = layerName(at, c.name);
   if (name !== undefined) spec.name = name;
   if (c.initRange !== undefined) {
-    const range = checkNumber(`${at}.initRange`, c.initRange, 0, 100);
-    if (range === 0) throw new RangeError(`${at}.initRange: expected a number in (0, 100], got 0`);
-    spec.initRange = range;
+    spec.initRange = checkNumber(`${at}.initRange`, c.initRange, { above: 0, max: 100 });
   }
   return spec;
 }
 
-/** Each layer type's builder, taking the path its errors name. */
-const BUILDERS: { [T in LayerSpec['type']]: (at: string, config: unknown) => Extract<LayerSpec, { type: T }> } = {
+/** Each layer type's builder, taking the path its errors name and what a key is called there. */
+const BUILDERS: { [T in LayerSpec['type']]: (at: string, config: unknown, noun: string) => Extract<LayerSpec, { type: T }> } = {
   snu: snuAt,
   dense: denseAt,
   embedding: embeddingAt,
@@ -229,11 +227,12 @@ const BUILDERS: { [T in LayerSpec['type']]: (at: string, config: unknown) => Ext
 
 /**
  * @internal A layer from plain data (`{ type: 'snu', units: 8, ... }`, as in a config file):
- * the builder of its `type`, with errors naming `at` (`model.layers[0].decay: ...`).
+ * the builder of its `type`, with errors naming `at` (`model.layers[0].decay: ...`) and calling
+ * an unknown key an `option` (or a config file's `field`).
  */
-export function layerFromConfig(at: string, value: unknown): LayerSpec {
+export function layerFromConfig(at: string, value: unknown, noun = 'option'): LayerSpec {
   const o = checkObject(at, value);
   const type = checkOneOf(`${at}.type`, o.type, Object.keys(BUILDERS) as LayerSpec['type'][]);
   const { type: _, ...options } = o;
-  return BUILDERS[type](at, options);
+  return BUILDERS[type](at, options, noun);
 }

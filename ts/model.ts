@@ -1,15 +1,17 @@
 // The Sequential model: a list of layers compiled into a native network that owns the weights.
 import { readFile } from 'node:fs/promises';
 import { AnalogControl } from './analog.js';
-import { checkBoolean, checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
+import { checkBoolean, checkCallback, checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
 import { MAX_DIM, MAX_SEED, MAX_VALUES } from './generated/limits.js';
-import { LAYER_FIELDS, LOSSES, READOUTS } from './generated/spec.js';
+import { LAYER_FIELDS, READOUTS } from './generated/spec.js';
+import { lossSpec, type LossOption } from './losses.js';
 import { checkOptimizer } from './optimizers.js';
 import type { Batch, Dataset } from './data.js';
 import { writeFileAtomic } from './io.js';
 import { native, type NativeBatch, type NativeNetwork } from './native.js';
 import { batchSeed, shuffledIndices } from './random.js';
-import type { LayerSpec, LossSpec, ModelSpec, OptimizerSpec, Readout } from './spec.js';
+import type { LrSchedule } from './schedules.js';
+import type { LayerSpec, ModelSpec, OptimizerSpec, Readout } from './spec.js';
 
 /**
  * Options of `Sequential.compile`. Only `loss` is required.
@@ -22,7 +24,7 @@ import type { LayerSpec, LossSpec, ModelSpec, OptimizerSpec, Readout } from './s
  */
 export interface CompileOptions {
   /** `'softmaxCrossEntropy'` (readout as logits), `'binaryCrossEntropy'` (readout as probabilities), `'mse'`, or a full spec. */
-  loss: 'softmaxCrossEntropy' | 'sparseSoftmaxCrossEntropy' | 'binaryCrossEntropy' | 'mse' | LossSpec;
+  loss: LossOption;
   /** Default `adam()` with lr 1e-3. */
   optimizer?: OptimizerSpec;
   /** Default `'sum'` (spike count). */
@@ -49,8 +51,10 @@ export interface CompileOptions {
  * ```
  */
 export interface EpochLogs {
-  /** 0-based. */
+  /** 0-based (counted from 0, not from `initialEpoch`). */
   epoch: number;
+  /** The learning rate the epoch trained at. */
+  lr: number;
   /** Mean training loss of the epoch, over its rows (samples; real steps for the `sequence` readout). */
   loss: number;
   /**
@@ -86,14 +90,25 @@ export interface EpochLogs {
  * ```
  */
 export interface FitOptions {
-  /** Passes over `data`. */
+  /** The epoch to stop before: trains epochs `initialEpoch` to `epochs - 1` (as Keras counts). */
   epochs: number;
+  /**
+   * The epoch to start from (default 0). Shuffling, encoding and `lrSchedule` follow the epoch
+   * number, so a model saved after epoch `k` and loaded again (weights and optimizer state) goes on
+   * with `fit(data, { ...options, initialEpoch: k + 1 })` exactly as an uninterrupted run would.
+   */
+  initialEpoch?: number;
   /** Samples per training step (the last batch of an epoch may be smaller). */
   batchSize: number;
   /** Shuffle each epoch with a seed derived from `seed`. Default true. */
   shuffle?: boolean;
   /** Seed of shuffling and encoding. Default 0. */
   seed?: number;
+  /**
+   * The learning rate of each epoch, set before the epoch starts: `cosineDecay`, `exponentialDecay`
+   * or any `(epoch) => lr`. Default: the optimizer's rate, unchanged.
+   */
+  lrSchedule?: LrSchedule;
   /** Evaluated after every epoch, into `valLoss` (and `valAccuracy`). */
   validationData?: Dataset;
   /** Called after each epoch; may be async. */
@@ -185,26 +200,7 @@ function nativeBatch(what: string, batch: unknown, needsTarget = true): NativeBa
 /** The options `compile` takes. */
 const COMPILE_OPTIONS = ['loss', 'optimizer', 'readout', 'clipNorm', 'tbptt', 'seed'];
 /** The options `fit` takes. */
-const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'seed', 'validationData', 'onEpochEnd', 'onBatchEnd', 'signal'];
-
-/** A finite number above 0. */
-function checkPositive(name: string, value: unknown): number {
-  const v = checkNumber(name, value);
-  if (v <= 0) throw new RangeError(`${name}: expected a number above 0, got ${v}`);
-  return v;
-}
-
-function lossSpec(loss: CompileOptions['loss']): LossSpec {
-  const kinds = LOSSES as readonly LossSpec['kind'][];
-  if (typeof loss !== 'object' || loss === null) {
-    const kind = checkOneOf('loss', loss, kinds);
-    return kind === 'binaryCrossEntropy' ? { kind, fromLogits: false } : ({ kind } as LossSpec);
-  }
-  const o = checkObject('loss', loss);
-  const kind = checkOneOf('loss.kind', o.kind, kinds);
-  checkKeys('loss', o, kind === 'binaryCrossEntropy' ? ['kind', 'fromLogits'] : ['kind']);
-  return kind === 'binaryCrossEntropy' ? { kind, fromLogits: checkBoolean('loss.fromLogits', o.fromLogits, false) } : ({ kind } as LossSpec);
-}
+const FIT_OPTIONS = ['epochs', 'initialEpoch', 'batchSize', 'shuffle', 'seed', 'lrSchedule', 'validationData', 'onEpochEnd', 'onBatchEnd', 'signal'];
 
 /** A dataset as `fit` and `evaluate` use it: an integer `size` >= 1 and a `batch` function. */
 function checkDataset(what: string, data: unknown): Dataset {
@@ -220,11 +216,6 @@ function checkRows(what: string, batch: Batch, rows: number): Batch {
   if (typeof batch !== 'object' || batch === null) throw new TypeError(`${what}: expected a batch { x, y, steps, batch, mask? }, got ${describe(batch)}`);
   if (batch.batch !== rows) throw new RangeError(`${what}: asked for ${rows} samples, the dataset returned a batch of ${String(batch.batch)}`);
   return batch;
-}
-
-/** An optional callback. */
-function checkCallback(name: string, f: unknown): void {
-  if (f !== undefined && typeof f !== 'function') throw new TypeError(`${name}: expected a function, got ${describe(f)}`);
 }
 
 /**
@@ -300,9 +291,9 @@ export class Sequential {
       inputSize: this.inputSize,
       layers: [...this.layers],
       readout: checkOneOf('readout', o.readout ?? 'sum', READOUTS),
-      loss: lossSpec(o.loss as CompileOptions['loss']),
+      loss: lossSpec('loss', o.loss),
       optimizer: o.optimizer === undefined ? { kind: 'adam' } : checkOptimizer(o.optimizer),
-      clipNorm: o.clipNorm === undefined ? null : checkPositive('clipNorm', o.clipNorm),
+      clipNorm: o.clipNorm === undefined ? null : checkNumber('clipNorm', o.clipNorm, { above: 0 }),
       tbptt: o.tbptt === undefined ? null : checkInteger('tbptt', o.tbptt, 1, MAX_DIM),
       seed: checkInteger('seed', o.seed ?? 0, 0, MAX_SEED),
     };
@@ -560,16 +551,23 @@ export class Sequential {
     checkKeys('fit', checkObject('fit: options', options), FIT_OPTIONS);
     checkBoolean('shuffle', options.shuffle, true);
     if (options.validationData !== undefined) checkDataset('fit: validationData', options.validationData);
+    checkCallback('lrSchedule', options.lrSchedule);
     checkCallback('onEpochEnd', options.onEpochEnd);
     checkCallback('onBatchEnd', options.onBatchEnd);
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`signal: expected an AbortSignal, got ${describe(options.signal)}`);
     const epochs = checkInteger('epochs', options.epochs, 0);
+    const initialEpoch = checkInteger('initialEpoch', options.initialEpoch ?? 0, 0, epochs);
     const batchSize = checkInteger('batchSize', options.batchSize, 1);
     const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
     const batches = Math.ceil(data.size / batchSize);
     const perStep = this.#readout() === 'sequence';
     const history: History = { epochs: [], aborted: false };
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    let lr = this.spec.optimizer.lr as number; // the engine's spec has every default filled in
+    for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+      if (options.lrSchedule) {
+        lr = checkNumber(`lrSchedule(${epoch})`, options.lrSchedule(epoch), { above: 0 });
+        this.net.setLearningRate(lr);
+      }
       const order = options.shuffle === false ? Uint32Array.from({ length: data.size }, (_, i) => i) : shuffledIndices(data.size, batchSeed(seed, epoch, -1));
       const started = performance.now();
       let lossSum = 0;
@@ -593,7 +591,7 @@ export class Sequential {
         options.onBatchEnd?.({ epoch, batch: b, batches, loss, samples: seen });
       }
       const seconds = (performance.now() - started) / 1000;
-      const logs: EpochLogs = { epoch, loss: lossSum / lossRowsSeen, seconds, samplesPerSecond: seen / seconds };
+      const logs: EpochLogs = { epoch, lr, loss: lossSum / lossRowsSeen, seconds, samplesPerSecond: seen / seconds };
       if (counts.rows > 0) logs.accuracy = counts.correct / counts.rows;
       if (options.validationData) {
         const v = await this.evaluate(options.validationData, { batchSize });

@@ -1,15 +1,20 @@
 // The experiment config: one JSON file holding the task, the model, the data options and the
 // training options. Validation turns it into canonical specs and names any bad field by its path.
 import { readFileSync } from 'node:fs';
-import { dense, embedding, snu } from '../layers.js';
+import { describe } from '../checks.js';
+import { layerFromConfig } from '../layers.js';
+import { lossSpec } from '../losses.js';
 import type { LayerSpec, LossSpec, OptimizerSpec, Readout } from '../spec.js';
-import { LAYER_FIELDS, OPTIMIZERS } from '../generated/spec.js';
-import { LR_SCHEDULES, type LrSchedule } from './schedule.js';
-import { boolean, ConfigError, integer, number, object, oneOf, optional, show, string } from './validate.js';
+import { OPTIMIZERS } from '../generated/spec.js';
+import { boolean, ConfigError, inConfig, integer, number, object, oneOf, optional, string } from './validate.js';
 
 /** The tasks `snu train` knows. */
 export const TASK_NAMES = ['mnist', 'fashion-mnist', 'jsb', 'ptb'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
+
+/** How the learning rate moves from epoch to epoch (`train.lrSchedule`; see ts/cli/schedule.ts). */
+export const LR_SCHEDULES = ['exponential', 'cosine'] as const;
+export type LrScheduleName = (typeof LR_SCHEDULES)[number];
 
 /** The optimizer without its learning rate (that lives in `train.lr`). */
 export type OptimizerConfig = { kind: OptimizerSpec['kind'] } & Record<string, number | boolean | string>;
@@ -32,8 +37,8 @@ export interface TrainConfig {
   seed: number;
   /** The learning rate is multiplied by this after every epoch (`exponential` schedule only). */
   lrDecay: number;
-  /** How the learning rate moves from epoch to epoch (see `epochLr`); default `exponential`. */
-  lrSchedule: LrSchedule;
+  /** How the learning rate moves from epoch to epoch (see `runSchedule`); default `exponential`. */
+  lrSchedule: LrScheduleName;
 }
 
 /** A whole experiment; `D` is the task's data options. */
@@ -53,83 +58,9 @@ const OPTIMIZER_FIELDS = Object.fromEntries(
   Object.entries(OPTIMIZERS).map(([kind, defaults]) => [kind, Object.keys(defaults).filter((f) => f !== 'kind' && f !== 'lr')]),
 ) as unknown as Record<OptimizerSpec['kind'], readonly string[]>;
 
-// Each layer type's fields (`type` included), from the engine.
-const SNU_FIELDS = LAYER_FIELDS.snu;
-const DENSE_FIELDS = LAYER_FIELDS.dense;
-const EMBEDDING_FIELDS = LAYER_FIELDS.embedding;
-
-/** `g` as a name or as the canonical `{ kind, alpha }` object. */
-function stateActivation(path: string, v: unknown): unknown {
-  if (typeof v === 'string') return oneOf(path, v, ['relu', 'identity', 'leakyRelu'] as const);
-  const o = object(path, v, ['kind', 'alpha']);
-  const kind = oneOf(`${path}.kind`, o.kind, ['relu', 'identity', 'leakyRelu'] as const);
-  if (kind !== 'leakyRelu') return { kind };
-  return { kind, alpha: number(`${path}.alpha`, o.alpha, { min: 0 }) };
-}
-
-/** The surrogate as a name or as the canonical `{ kind, slope | width }` object. */
-function surrogate(path: string, v: unknown): unknown {
-  const kinds = ['tanh', 'fastSigmoid', 'rectangular', 'sigmoid'] as const;
-  if (typeof v === 'string') return oneOf(path, v, kinds);
-  const o = object(path, v, ['kind', 'slope', 'width']);
-  const kind = oneOf(`${path}.kind`, o.kind, kinds);
-  if (kind === 'tanh') return { kind };
-  if (kind === 'rectangular') return { kind, width: number(`${path}.width`, o.width, { min: 0, exclusiveMin: true }) };
-  return { kind, slope: number(`${path}.slope`, o.slope, { min: 0, exclusiveMin: true }) };
-}
-
-/** Runs a layer builder, prefixing its error with the layer's path. */
-function build<T>(path: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw new ConfigError(`${path}: ${(e as Error).message}`);
-  }
-}
-
+/** A layer of the config through the library builder of its `type` (one set of rules and defaults). */
 function layer(path: string, raw: unknown): LayerSpec {
-  // The type first, so that a bad field is reported with the fields of the type given.
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${path}: expected an object, got ${show(raw)}`);
-  const type = oneOf(`${path}.type`, (raw as { type?: unknown }).type, Object.keys(LAYER_FIELDS) as (keyof typeof LAYER_FIELDS)[]);
-  const name = (o: Record<string, unknown>) => optional(o.name, (v) => string(`${path}.name`, v));
-  if (type === 'snu') {
-    const o = object(path, raw, SNU_FIELDS);
-    const config = {
-      units: integer(`${path}.units`, o.units, 1),
-      name: name(o),
-      output: optional(o.output, (v) => oneOf(`${path}.output`, v, ['step', 'sigmoid'] as const)),
-      g: optional(o.g, (v) => stateActivation(`${path}.g`, v)),
-      recurrent: optional(o.recurrent, (v) => boolean(`${path}.recurrent`, v)),
-      decay: optional(o.decay, (v) => number(`${path}.decay`, v, { min: 0, max: 1, exclusiveMax: true })),
-      trainableDecay: optional(o.trainableDecay, (v) => boolean(`${path}.trainableDecay`, v)),
-      surrogate: optional(o.surrogate, (v) => surrogate(`${path}.surrogate`, v)),
-      detachReset: optional(o.detachReset, (v) => boolean(`${path}.detachReset`, v)),
-      lateralInhibition: optional(o.lateralInhibition, (v) => boolean(`${path}.lateralInhibition`, v)),
-      initialBias: optional(o.initialBias, (v) => number(`${path}.initialBias`, v)),
-      dropout: optional(o.dropout, (v) => number(`${path}.dropout`, v, { min: 0, max: 1, exclusiveMax: true })),
-    };
-    return build(path, () => snu(config as Parameters<typeof snu>[0]));
-  }
-  if (type === 'dense') {
-    const o = object(path, raw, DENSE_FIELDS);
-    const config = {
-      units: integer(`${path}.units`, o.units, 1),
-      name: name(o),
-      activation: optional(o.activation, (v) => oneOf(`${path}.activation`, v, ['none', 'relu', 'sigmoid', 'tanh'] as const)),
-      useBias: optional(o.useBias, (v) => boolean(`${path}.useBias`, v)),
-      tiedTo: optional(o.tiedTo, (v) => string(`${path}.tiedTo`, v)),
-      dropout: optional(o.dropout, (v) => number(`${path}.dropout`, v, { min: 0, max: 1, exclusiveMax: true })),
-    };
-    return build(path, () => dense(config));
-  }
-  const o = object(path, raw, EMBEDDING_FIELDS);
-  const config = {
-    vocabSize: integer(`${path}.vocabSize`, o.vocabSize, 1),
-    units: integer(`${path}.units`, o.units, 1),
-    name: name(o),
-    initRange: optional(o.initRange, (v) => number(`${path}.initRange`, v, { min: 0, max: 100, exclusiveMin: true })),
-  };
-  return build(path, () => embedding(config));
+  return inConfig(() => layerFromConfig(path, raw, 'field'));
 }
 
 /** Cross-layer rules: unique names, embedding first, `tiedTo` naming an embedding of matching shape. */
@@ -159,16 +90,7 @@ function checkStack(path: string, layers: LayerSpec[]): void {
 }
 
 function loss(path: string, raw: unknown): LossSpec {
-  const kinds = ['softmaxCrossEntropy', 'sparseSoftmaxCrossEntropy', 'binaryCrossEntropy', 'mse'] as const;
-  if (typeof raw === 'string') {
-    const kind = oneOf(path, raw, kinds);
-    return kind === 'binaryCrossEntropy' ? { kind, fromLogits: false } : { kind };
-  }
-  const o = object(path, raw, ['kind', 'fromLogits']);
-  const kind = oneOf(`${path}.kind`, o.kind, kinds);
-  if (kind === 'binaryCrossEntropy') return { kind, fromLogits: optional(o.fromLogits, (v) => boolean(`${path}.fromLogits`, v), false) };
-  if (o.fromLogits !== undefined) throw new ConfigError(`${path}.fromLogits: only binaryCrossEntropy takes fromLogits`);
-  return { kind };
+  return inConfig(() => lossSpec(path, raw));
 }
 
 function optimizer(path: string, raw: unknown): OptimizerConfig {
@@ -196,7 +118,7 @@ function optimizer(path: string, raw: unknown): OptimizerConfig {
 export function validateModel(raw: unknown, path = 'model'): ModelConfig {
   const o = object(path, raw, ['layers', 'readout', 'loss', 'optimizer', 'clipNorm', 'tbptt']);
   if (!Array.isArray(o.layers) || o.layers.length === 0) {
-    throw new ConfigError(`${path}.layers: expected a non-empty list of layers, got ${show(o.layers)}`);
+    throw new ConfigError(`${path}.layers: expected a non-empty list of layers, got ${describe(o.layers)}`);
   }
   const layers = o.layers.map((l, i) => layer(`${path}.layers[${i}]`, l));
   checkStack(`${path}.layers`, layers);
@@ -206,7 +128,7 @@ export function validateModel(raw: unknown, path = 'model'): ModelConfig {
     readout: oneOf(`${path}.readout`, o.readout, ['sum', 'mean', 'last', 'sequence'] as const),
     loss: loss(`${path}.loss`, o.loss),
     optimizer: optional(o.optimizer, (v) => optimizer(`${path}.optimizer`, v), { kind: 'adam' }),
-    clipNorm: nullable(o.clipNorm, (v) => number(`${path}.clipNorm`, v, { min: 0, exclusiveMin: true })),
+    clipNorm: nullable(o.clipNorm, (v) => number(`${path}.clipNorm`, v, { above: 0 })),
     tbptt: nullable(o.tbptt, (v) => integer(`${path}.tbptt`, v, 1)),
   };
 }
@@ -217,9 +139,9 @@ export function validateTrain(raw: unknown, path = 'train'): TrainConfig {
   const train: TrainConfig = {
     epochs: integer(`${path}.epochs`, o.epochs, 1),
     batchSize: integer(`${path}.batchSize`, o.batchSize, 1),
-    lr: number(`${path}.lr`, o.lr, { min: 0, exclusiveMin: true }),
+    lr: number(`${path}.lr`, o.lr, { above: 0 }),
     seed: optional(o.seed, (v) => integer(`${path}.seed`, v, 0, 2 ** 32 - 1), 0),
-    lrDecay: optional(o.lrDecay, (v) => number(`${path}.lrDecay`, v, { min: 0, exclusiveMin: true }), 1),
+    lrDecay: optional(o.lrDecay, (v) => number(`${path}.lrDecay`, v, { above: 0 }), 1),
     lrSchedule: optional(o.lrSchedule, (v) => oneOf(`${path}.lrSchedule`, v, LR_SCHEDULES), 'exponential'),
   };
   // A decay the schedule would ignore is a mistake worth naming.

@@ -40,8 +40,9 @@ export interface ImageData {
   verify: boolean;
 }
 
+/** Pixels of a 28 x 28 image. */
 const PIXELS = 784;
-/** The most values one array handed to the engine may hold. */
+/** Classes of MNIST and Fashion-MNIST. */
 const CLASSES = 10;
 /** Seed of the test set's rate code: fixed, so that `snu eval` measures exactly what training reported. */
 const EVAL_SEED = 0;
@@ -53,7 +54,7 @@ function validateData(raw: unknown, path: string): ImageData {
     steps,
     maxSpikes: optional(o.maxSpikes, (v) => number(`${path}.maxSpikes`, v, { min: 0 }), steps),
     evalSteps: optional(o.evalSteps, (v) => integer(`${path}.evalSteps`, v, 1, MAX_DIM), steps),
-    labelSmoothing: optional(o.labelSmoothing, (v) => number(`${path}.labelSmoothing`, v, { min: 0, max: 1, exclusiveMax: true }), 0),
+    labelSmoothing: optional(o.labelSmoothing, (v) => number(`${path}.labelSmoothing`, v, { min: 0, below: 1 }), 0),
     validation: optional(o.validation, (v) => integer(`${path}.validation`, v, 0), 0),
     evalBatchSize: optional(o.evalBatchSize, (v) => integer(`${path}.evalBatchSize`, v, 1), 500),
     verify: optional(o.verify, (v) => boolean(`${path}.verify`, v), true),
@@ -78,12 +79,6 @@ function validateData(raw: unknown, path: string): ImageData {
 /** The summary's note on a longer (or shorter) code at evaluation, if any. */
 function measuredOver(data: ImageData): string {
   return data.evalSteps === data.steps ? '' : `, measured over ${data.evalSteps} steps`;
-}
-
-/** Smoothed targets, in place: `t = (1 - e) t + e / classes` (e = 0 leaves them one-hot). */
-function smoothed(targets: Float32Array, e: number): Float32Array {
-  if (e > 0) for (let i = 0; i < targets.length; i++) targets[i] = (1 - e) * targets[i]! + e / CLASSES;
-  return targets;
 }
 
 /** The first `n` images of a split (all if `n` is undefined or larger). */
@@ -119,9 +114,9 @@ function imageTask(name: TaskName, title: string, defaultConfig: string, loader:
       const options = { verify: data.verify };
       const trainCode = rateEncoder({ steps: data.steps, maxSpikes: data.maxSpikes });
       // Same probability per step: p = v * maxSpikes / steps.
-      const evalCode = rateEncoder({ steps: data.evalSteps, maxSpikes: (data.maxSpikes * data.evalSteps) / data.steps });
+      const evalCode = trainCode.withSteps!(data.evalSteps);
       const dataset = (s: MnistSplit, encoder: Encoder, smoothing = 0): Dataset =>
-        encodedDataset({ x: s.images, y: smoothed(oneHot(s.labels, CLASSES), smoothing), features: PIXELS, encoder });
+        encodedDataset({ x: s.images, y: oneHot(s.labels, CLASSES, { smoothing }), features: PIXELS, encoder });
       const test = loader('test', dir, options);
       const testPart = head(test, 0, data.testLimit ?? test.count);
       let train: MnistSplit | undefined;

@@ -10,15 +10,16 @@ import { CliError, UsageError } from './errors.js';
 import { resolveExperiment } from './experiment.js';
 import { describeModel, epochLine, formatMetrics } from './format.js';
 import { trainHelp } from './help.js';
-import type { CliIo } from './io.js';
+import type { CliIo } from './process-io.js';
 import { Progress } from './progress.js';
 import { readRunToResume, type ResumedRun } from './resume.js';
 import { lockRun, lockRunIfExists } from './run-lock.js';
-import { defaultOutDir, machineInfo, prepareOutDir, writeJson, type MachineInfo, type RunFiles } from './run-output.js';
-import type { LoadedTask, Metrics, Task } from './task.js';
+import { defaultOutDir, machineInfo, prepareOutDir, writeJson, type RunFiles } from './run-output.js';
+import type { EpochEntry, RunMetrics } from './run-metrics.js';
+import type { LoadedTask, Task } from './task.js';
 import { isTaskName, TASKS } from './tasks.js';
-import { THREADS_OPTION, useThreadsOption } from './threads.js';
-import { describeSchedule, epochLr } from './schedule.js';
+import { THREADS_OPTION, useThreadsOption } from './threads-option.js';
+import { describeSchedule, runSchedule } from './schedule.js';
 import { ConfigError } from './validate.js';
 
 /** The options of `snu train`. */
@@ -34,58 +35,6 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   THREADS_OPTION,
   { name: 'help', type: 'flag', short: 'h' },
 ];
-
-/** One epoch in metrics.json. */
-export interface EpochEntry {
-  /** 1-based. */
-  epoch: number;
-  lr: number;
-  loss: number;
-  /** Training accuracy, each step's output before its update (classification tasks). */
-  accuracy?: number;
-  seconds: number;
-  samplesPerSecond?: number;
-  tokensPerSecond?: number;
-  /** Metrics on the validation split, where there is one. */
-  val?: Metrics;
-}
-
-/** Where a run was stopped: the epoch (1-based) and the units (samples, tokens) done of it. */
-export interface StopPoint {
-  epoch: number;
-  done: number;
-  of: number;
-}
-
-/** The content of metrics.json. */
-export interface RunMetrics {
-  task: TaskName;
-  /** The config file the run started from (config.json holds it as run, flags applied). */
-  configSource: string;
-  description?: string;
-  status: 'running' | 'finished' | 'interrupted' | 'failed';
-  interrupted: boolean;
-  /** The task's metric (a key of `test`, `val`): accuracy, nll or perplexity. */
-  metric: string;
-  higherIsBetter: boolean;
-  startedAt: string;
-  updatedAt: string;
-  epochs: EpochEntry[];
-  /** The epoch best on validation (saved as best.snu), with its test metrics once measured. */
-  best?: { epoch: number; val: Metrics; test?: Metrics };
-  /** Test metrics of the final model (checkpoint.snu). */
-  test?: Metrics;
-  /** Seconds spent in training steps (evaluation excluded). */
-  trainingSeconds: number;
-  samplesPerSecond?: number;
-  tokensPerSecond?: number;
-  /** Where an interrupted run stopped. */
-  interruptedAt?: StopPoint;
-  /** Each `snu train --resume` of this run: when, the first epoch (1-based) it trained, and where the run had stopped. */
-  resumed?: { at: string; fromEpoch: number; after?: StopPoint }[];
-  error?: string;
-  machine: MachineInfo;
-}
 
 /** Stops training on the first Ctrl-C, quits on the second. Returns the uninstaller. */
 function handleInterrupts(io: CliIo, controller: AbortController): () => void {
@@ -159,7 +108,7 @@ function parseTrainArgs(argv: readonly string[]) {
  * `snu train <task> [options]`; resolves with the exit code (0 done, 130 interrupted).
  * @example
  * ```ts
- * import { processIo } from './io.js';
+ * import { processIo } from './process-io.js';
  * const code = await trainCommand(['jsb', '--epochs', '2', '--out', 'runs/try'], processIo());
  * ```
  */
@@ -287,8 +236,9 @@ async function runTraining(o: {
   const uninstall = handleInterrupts(io, controller);
   let unitsTotal = (metrics[rateKey] ?? 0) * metrics.trainingSeconds;
   try {
+    const schedule = runSchedule(config.train);
     for (let epoch = o.resumeFrom?.startEpoch ?? 0; epoch < epochs; epoch++) {
-      const lr = epochLr(config.train, epoch);
+      const lr = schedule(epoch);
       model.setLearningRate(lr);
       const progress = new Progress({
         label: `epoch ${epoch + 1}/${epochs}`,

@@ -1,6 +1,9 @@
-// Small checks for JSON config values; each error names the field by its path
-// (`model.layers[2].units: expected an integer >= 1, got the string '10'`).
-import { suggest } from './args.js';
+// The checks of JSON config values: those of ts/checks.ts (one rule, one wording), with each
+// refusal raised as a ConfigError naming the field by its path
+// (`model.layers[2].units: expected an integer from 1 to 16777216, got 0`).
+import { checkBoolean, checkInteger, checkKeys, checkNumber, checkOneOf, checkString, describe, type NumberRange } from '../checks.js';
+
+export { optional } from '../checks.js';
 
 /** A config value that fails a check; the command reports it as a usage error (exit 2). */
 export class ConfigError extends Error {
@@ -10,18 +13,21 @@ export class ConfigError extends Error {
   }
 }
 
-/** How a JSON value reads in an error message. */
-export function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return `the string '${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
-  return `${typeof value} ${String(value)}`;
-}
-
-function fail(path: string, expected: string, value: unknown): never {
-  throw new ConfigError(`${path}: expected ${expected}, got ${show(value)}`);
+/**
+ * Runs a check of ts/checks.ts (or a library builder) and raises its TypeError or RangeError as a
+ * ConfigError with the same message, prefixed with `prefix` when given. Other errors pass unchanged.
+ * @example
+ * ```ts
+ * const layer = inConfig(() => layerFromConfig('model.layers[0]', raw), 'configs/my.json: ');
+ * ```
+ */
+export function inConfig<T>(check: () => T, prefix = ''): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw new ConfigError(`${prefix}${e.message}`);
+    throw e;
+  }
 }
 
 /**
@@ -33,75 +39,18 @@ function fail(path: string, expected: string, value: unknown): never {
  * ```
  */
 export function object(path: string, value: unknown, allowed: readonly string[]): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      const guess = suggest(key, allowed);
-      throw new ConfigError(
-        `${path}.${key}: unknown field${guess ? ` (did you mean '${guess}'?)` : ''}; allowed: ${allowed.join(', ')}`,
-      );
-    }
-  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${path}: expected an object, got ${describe(value)}`);
+  inConfig(() => checkKeys(path, value, allowed, 'field'));
   return value as Record<string, unknown>;
 }
 
 /** An integer in `[min, max]`. */
-export function integer(path: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    fail(path, max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`, value);
-  }
-  return value;
-}
-
-/** A finite number with optional bounds; `exclusiveMin` demands `value > min`. */
-export function number(path: string, value: unknown, o: { min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean } = {}): number {
-  const { min = -Infinity, max = Infinity } = o;
-  const bad =
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    (o.exclusiveMin ? value <= min : value < min) ||
-    (o.exclusiveMax ? value >= max : value > max);
-  if (bad) {
-    const parts = [
-      min === -Infinity ? '' : `${o.exclusiveMin ? '>' : '>='} ${min}`,
-      max === Infinity ? '' : `${o.exclusiveMax ? '<' : '<='} ${max}`,
-    ].filter(Boolean);
-    fail(path, `a number${parts.length ? ` ${parts.join(' and ')}` : ''}`, value);
-  }
-  return value as number;
-}
-
-/** `true` or `false`. */
-export function boolean(path: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') fail(path, 'true or false', value);
-  return value;
-}
-
+export const integer = (path: string, value: unknown, min: number, max?: number): number => inConfig(() => checkInteger(path, value, min, max));
+/** A finite number within `range`. */
+export const number = (path: string, value: unknown, range?: NumberRange): number => inConfig(() => checkNumber(path, value, range));
+/** A boolean. */
+export const boolean = (path: string, value: unknown): boolean => inConfig(() => checkBoolean(path, value));
 /** A non-empty string. */
-export function string(path: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') fail(path, 'a non-empty string', value);
-  return value;
-}
-
-/** One of `choices` (a string). */
-export function oneOf<T extends string>(path: string, value: unknown, choices: readonly T[]): T {
-  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-    const guess = typeof value === 'string' ? suggest(value, choices) : undefined;
-    fail(path, `one of ${choices.map((c) => `'${c}'`).join(', ')}${guess ? ` (did you mean '${guess}'?)` : ''}`, value);
-  }
-  return value as T;
-}
-
-/**
- * `check(value)` if the value is present, else `fallback`.
- * @example
- * ```ts
- * const o = object('train', { seed: 3 }, ['seed']);
- * const seed = optional(o.seed, (v) => integer('train.seed', v, 0), 0); // 3
- * ```
- */
-export function optional<T>(value: unknown, check: (v: unknown) => T): T | undefined;
-export function optional<T>(value: unknown, check: (v: unknown) => T, fallback: T): T;
-export function optional<T>(value: unknown, check: (v: unknown) => T, fallback?: T): T | undefined {
-  return value === undefined ? fallback : check(value);
-}
+export const string = (path: string, value: unknown): string => inConfig(() => checkString(path, value));
+/** One of `choices`. */
+export const oneOf = <T extends string>(path: string, value: unknown, choices: readonly T[]): T => inConfig(() => checkOneOf(path, value, choices));
