@@ -9,7 +9,7 @@ import { checkOptimizer } from './optimizers.js';
 import type { Batch, Dataset } from './data.js';
 import { writeFileAtomic } from './io.js';
 import { native, type NativeBatch, type NativeNetwork } from './native.js';
-import { batchSeed, shuffledIndices } from './random.js';
+import { batchSeed, MAX_RUN_SEED, shuffledIndices } from './random.js';
 import type { LrSchedule } from './schedules.js';
 import type { LayerSpec, ModelSpec, OptimizerSpec, Readout } from './spec.js';
 
@@ -558,7 +558,7 @@ export class Sequential {
     const epochs = checkInteger('epochs', options.epochs, 0);
     const initialEpoch = checkInteger('initialEpoch', options.initialEpoch ?? 0, 0, epochs);
     const batchSize = checkInteger('batchSize', options.batchSize, 1);
-    const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
+    const seed = checkInteger('seed', options.seed ?? 0, 0, MAX_RUN_SEED);
     const batches = Math.ceil(data.size / batchSize);
     const perStep = this.#readout() === 'sequence';
     const history: History = { epochs: [], aborted: false };
@@ -617,7 +617,7 @@ export class Sequential {
     checkDataset('evaluate: data', data);
     checkKeys('evaluate', checkObject('evaluate: options', options), ['batchSize', 'seed']);
     const batchSize = checkInteger('batchSize', options.batchSize ?? 256, 1);
-    const seed = checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
+    const seed = checkInteger('seed', options.seed ?? 0, 0, MAX_RUN_SEED);
     const perStep = this.#readout() === 'sequence';
     let tracksAccuracy = false;
     let lossSum = 0;

@@ -1,6 +1,9 @@
 // Seeds and shuffling on the TypeScript side. Every seed the library and the CLI derive from a
 // user's seed is computed here, so a run's randomness has one definition.
 
+/** The largest seed of `fit`, `evaluate` and `snu train`: the mixers below work on 32 bits. */
+export const MAX_RUN_SEED = 2 ** 32 - 1;
+
 /** Knuth's multiplicative-hash prime near 2^32 / φ: consecutive multiples spread evenly over 2^32. */
 const GOLDEN = 0x9e3779b1;
 

@@ -6,6 +6,7 @@ import { layerFromConfig } from '../layers.js';
 import { lossSpec } from '../losses.js';
 import type { LayerSpec, LossSpec, OptimizerSpec, Readout } from '../spec.js';
 import { OPTIMIZERS } from '../generated/spec.js';
+import { MAX_RUN_SEED } from '../random.js';
 import { boolean, ConfigError, inConfig, integer, number, object, oneOf, optional, string } from './validate.js';
 
 /** The tasks `snu train` knows. */
@@ -140,7 +141,7 @@ export function validateTrain(raw: unknown, path = 'train'): TrainConfig {
     epochs: integer(`${path}.epochs`, o.epochs, 1),
     batchSize: integer(`${path}.batchSize`, o.batchSize, 1),
     lr: number(`${path}.lr`, o.lr, { above: 0 }),
-    seed: optional(o.seed, (v) => integer(`${path}.seed`, v, 0, 2 ** 32 - 1), 0),
+    seed: optional(o.seed, (v) => integer(`${path}.seed`, v, 0, MAX_RUN_SEED), 0),
     lrDecay: optional(o.lrDecay, (v) => number(`${path}.lrDecay`, v, { above: 0 }), 1),
     lrSchedule: optional(o.lrSchedule, (v) => oneOf(`${path}.lrSchedule`, v, LR_SCHEDULES), 'exponential'),
   };

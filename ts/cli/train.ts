@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { Sequential, sequential } from '../model.js';
 import { threadCount } from '../threads.js';
 import type { OptimizerSpec } from '../spec.js';
+import { MAX_RUN_SEED } from '../random.js';
 import { parseArgs, suggest, type OptionSpec } from './args.js';
 import { TASK_NAMES, type ExperimentConfig, type TaskName } from './config.js';
 import { CliError, UsageError } from './errors.js';
@@ -28,7 +29,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'epochs', type: 'integer', min: 1 },
   { name: 'batch-size', type: 'integer', min: 1 },
   { name: 'lr', type: 'number', min: 0, exclusiveMin: true },
-  { name: 'seed', type: 'integer', min: 0, max: 2 ** 32 - 1 },
+  { name: 'seed', type: 'integer', min: 0, max: MAX_RUN_SEED },
   { name: 'out', type: 'string' },
   { name: 'data', type: 'string' },
   { name: 'resume', type: 'string' },

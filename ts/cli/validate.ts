@@ -1,6 +1,6 @@
 // The checks of JSON config values: those of ts/checks.ts (one rule, one wording), with each
 // refusal raised as a ConfigError naming the field by its path
-// (`model.layers[2].units: expected an integer from 1 to 16777216, got 0`).
+// (`model.layers[2].units: expected an integer from 1 to 1048576, got 0`).
 import { checkBoolean, checkInteger, checkKeys, checkNumber, checkOneOf, checkString, describe, type NumberRange } from '../checks.js';
 
 export { optional } from '../checks.js';
