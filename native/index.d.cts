@@ -18,6 +18,8 @@ export declare class Network {
    * layer off its crossbar (keeping the devices' weights).
    */
   setAnalog(layer: string, configJson: string | null, seed: number, weightRange?: number | undefined): void
+  /** The layers whose weights a crossbar can hold (`program('all')` programs these). */
+  crossbarCapableLayers(): Array<string>
   /** The layers on a crossbar. */
   analogLayers(): Array<string>
   /** Moves every crossbar to `seconds` after programming (drift and read noise). */

@@ -318,11 +318,7 @@ export class Sequential {
    * ```
    */
   get analog(): AnalogControl {
-    const weightLayers = this.layers
-      .map((l, i) => ({ l, name: l.name ?? `${l.type}_${i}` }))
-      .filter(({ l }) => l.type === 'snu' || (l.type === 'dense' && l.tiedTo === undefined))
-      .map(({ name }) => name);
-    return new AnalogControl(this.net, weightLayers);
+    return new AnalogControl(this.net, this.net.crossbarCapableLayers());
   }
 
   /**

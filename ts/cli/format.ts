@@ -23,10 +23,21 @@ export function formatMetrics(metrics: Metrics, metric: string): string {
   return names.map((k) => metricText(k, metrics[k]!)).join('  ');
 }
 
+/** A layer in the model line: its type and units, with the details that tell layers apart. */
 function layerText(l: LayerSpec): string {
-  if (l.type === 'embedding') return `embedding ${l.vocabSize}x${l.units}`;
-  if (l.type === 'dense') return `dense ${l.units}${l.activation === 'none' ? '' : ` ${l.activation}`}${l.tiedTo ? ` (tied to ${l.tiedTo})` : ''}`;
-  return `${l.output === 'sigmoid' ? 'sSNU' : 'SNU'} ${l.units}${l.recurrent ? ' recurrent' : ''}`;
+  switch (l.type) {
+    case 'snu':
+      return `${l.output === 'sigmoid' ? 'sSNU' : 'SNU'} ${l.units}${l.recurrent ? ' recurrent' : ''}`;
+    case 'dense':
+      return `dense ${l.units}${l.activation === 'none' ? '' : ` ${l.activation}`}${l.tiedTo ? ` (tied to ${l.tiedTo})` : ''}`;
+    case 'embedding':
+      return `embedding ${l.vocabSize}x${l.units}`;
+    default: {
+      // A layer type without its own wording here reads as its type and units.
+      const other = l as { type: string; units: number };
+      return `${other.type} ${other.units}`;
+    }
+  }
 }
 
 /**

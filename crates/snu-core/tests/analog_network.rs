@@ -173,10 +173,26 @@ fn bad_crossbar_requests_are_refused_with_the_reason() {
     let tied = Network::from_json(
         r#"{"inputSize":1,"layers":[{"type":"embedding","name":"e","vocabSize":5,"units":3},{"type":"dense","name":"d","units":5,"tiedTo":"e"}],"readout":"sequence","loss":{"kind":"sparseSoftmaxCrossEntropy"}}"#,
     );
+    let mut tied = tied.unwrap();
+    assert!(tied.crossbar_capable_layers().is_empty());
     let err = tied
-        .unwrap()
         .set_analog("d", Some(PcmConfig::default()), 1)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("only snu and untied dense layers"), "{err}");
+    assert!(
+        err.contains(
+            r#"layer "d" has no weight matrix a crossbar can hold (no layer of this model has one)"#
+        ),
+        "{err}"
+    );
+    let mut mixed = Network::from_json(
+        r#"{"inputSize":1,"layers":[{"type":"embedding","name":"e","vocabSize":5,"units":3},{"type":"snu","name":"s","units":4},{"type":"dense","name":"o","units":3},{"type":"dense","name":"d","units":5,"tiedTo":"e"}],"readout":"sequence","loss":{"kind":"sparseSoftmaxCrossEntropy"}}"#,
+    )
+    .unwrap();
+    assert_eq!(mixed.crossbar_capable_layers(), ["s", "o"]);
+    let err = mixed
+        .set_analog("e", Some(PcmConfig::default()), 1)
+        .unwrap_err()
+        .to_string();
+    assert!(err.ends_with("(the layers that have one: s, o)"), "{err}");
 }

@@ -100,6 +100,14 @@ impl Network {
         })
     }
 
+    /// The layers whose weights a crossbar can hold (`program('all')` programs these).
+    #[napi]
+    pub fn crossbar_capable_layers(&self) -> Result<Vec<String>> {
+        guard("crossbarCapableLayers", || {
+            Ok(try_lock(&self.inner)?.crossbar_capable_layers())
+        })
+    }
+
     /// The layers on a crossbar.
     #[napi]
     pub fn analog_layers(&self) -> Result<Vec<String>> {

@@ -32,8 +32,14 @@ impl Network {
         w_range: Option<f32>,
     ) -> Result<()> {
         let i = self.layer_index(layer)?;
+        let capable = self.crossbar_capable_layers();
         let Some((products, w)) = self.layers[i].weight_slot() else {
-            bail!("layer {layer:?}: only snu and untied dense layers have a weight matrix a crossbar can hold");
+            let which = if capable.is_empty() {
+                "no layer of this model has one".to_string()
+            } else {
+                format!("the layers that have one: {}", capable.join(", "))
+            };
+            bail!("layer {layer:?} has no weight matrix a crossbar can hold ({which})");
         };
         let Some(config) = config else {
             products.analog = None;
@@ -46,6 +52,15 @@ impl Network {
         self.store.params[w].value.copy_from_slice(tile.weights());
         products.analog = Some(Box::new(tile));
         Ok(())
+    }
+
+    /// The names of the layers whose `W` a crossbar can hold (those with a weight slot: SNU
+    /// layers and untied dense layers today), in order.
+    pub fn crossbar_capable_layers(&mut self) -> Vec<String> {
+        (0..self.layers.len())
+            .filter(|&i| self.layers[i].weight_slot().is_some())
+            .map(|i| self.layer_names[i].clone())
+            .collect()
     }
 
     /// The names of the layers on a crossbar, in order.
