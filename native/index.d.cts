@@ -9,7 +9,14 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** A sequential SNU network held by the native engine. Data are time-major `[T, B, features]`. */
+/**
+ * A sequential SNU network held by the native engine. Data are time-major `[T, B, features]`.
+ *
+ * V8 sees only a small wrapper object; the weights live in Rust. So that the garbage collector
+ * feels their weight (a loop of throwaway models would otherwise grow by gigabytes before it
+ * collects), each network reports its `state_bytes` to V8 as external memory, and takes the
+ * report back when it is disposed or finalized.
+ */
 export declare class Network {
   /**
    * Puts the named layer's weights on a simulated PCM crossbar configured by `configJson`

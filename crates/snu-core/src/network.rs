@@ -401,6 +401,15 @@ impl Network {
         }
     }
 
+    /// The bytes a trained network holds for its parameters, whatever the batch: each value,
+    /// its gradient, and up to two optimizer moments (Adam's), 4 bytes each. The workspaces of
+    /// a batch (activations kept for BPTT) come on top and scale with `T x B`.
+    pub fn state_bytes(&self) -> usize {
+        const COPIES: usize = 4;
+        let values: usize = self.store.params.iter().map(|p| p.value.len()).sum();
+        values * COPIES * std::mem::size_of::<f32>()
+    }
+
     pub fn param_names(&self) -> Vec<String> {
         self.store.params.iter().map(|p| p.name.clone()).collect()
     }

@@ -16,38 +16,73 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ops::{Evaluation, Gradients, Op, Prediction, StepReport};
 use snu_core::Network as CoreNetwork;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use tasks::NetTask;
 
 /// A sequential SNU network held by the native engine. Data are time-major `[T, B, features]`.
-#[napi]
+///
+/// V8 sees only a small wrapper object; the weights live in Rust. So that the garbage collector
+/// feels their weight (a loop of throwaway models would otherwise grow by gigabytes before it
+/// collects), each network reports its `state_bytes` to V8 as external memory, and takes the
+/// report back when it is disposed or finalized.
+#[napi(custom_finalize)]
 pub struct Network {
     inner: Shared,
+    /// Bytes reported to V8 and not yet taken back.
+    external: AtomicI64,
+}
+
+impl Network {
+    fn wrap(env: &Env, net: CoreNetwork) -> Network {
+        let bytes = i64::try_from(net.state_bytes()).unwrap_or(i64::MAX);
+        // A failed report only leaves the collector less informed: not worth failing the call.
+        let reported = if env.adjust_external_memory(bytes).is_ok() {
+            bytes
+        } else {
+            0
+        };
+        Network {
+            inner: Arc::new(Mutex::new(Some(net))),
+            external: AtomicI64::new(reported),
+        }
+    }
+
+    /// Takes back what was reported to V8 (once: later calls find 0).
+    fn release_external(&self, env: &Env) {
+        let bytes = self.external.swap(0, Ordering::Relaxed);
+        if bytes != 0 {
+            let _ = env.adjust_external_memory(-bytes);
+        }
+    }
+}
+
+impl ObjectFinalize for Network {
+    fn finalize(self, env: Env) -> Result<()> {
+        self.release_external(&env);
+        Ok(())
+    }
 }
 
 #[napi]
 impl Network {
     /// Builds a network from its JSON model spec (see the TypeScript `ModelSpec`).
     #[napi(constructor)]
-    pub fn new(#[napi(ts_arg_type = "string")] spec_json: Unknown) -> Result<Network> {
+    pub fn new(env: &Env, #[napi(ts_arg_type = "string")] spec_json: Unknown) -> Result<Network> {
         guard("new Network", || {
             let json = args::string(spec_json, "spec")?;
             let net = CoreNetwork::from_json(&json).map_err(engine)?;
-            Ok(Network {
-                inner: Arc::new(Mutex::new(Some(net))),
-            })
+            Ok(Network::wrap(env, net))
         })
     }
 
     /// Restores a network from the bytes of `save()`.
     #[napi(factory)]
-    pub fn load(#[napi(ts_arg_type = "Uint8Array")] bytes: Unknown) -> Result<Network> {
+    pub fn load(env: &Env, #[napi(ts_arg_type = "Uint8Array")] bytes: Unknown) -> Result<Network> {
         guard("Network.load", || {
             let data = args::bytes(bytes, "bytes")?;
             let net = snu_core::checkpoint::load(&data).map_err(engine)?;
-            Ok(Network {
-                inner: Arc::new(Mutex::new(Some(net))),
-            })
+            Ok(Network::wrap(env, net))
         })
     }
 
@@ -63,10 +98,11 @@ impl Network {
     /// collector gets to this object; every later call is refused. Refused while an async call
     /// on it runs (await it first); disposing twice is harmless.
     #[napi]
-    pub fn dispose(&self) -> Result<()> {
+    pub fn dispose(&self, env: &Env) -> Result<()> {
         guard("dispose", || {
             let mut net = try_lock_raw(&self.inner)?;
             *net = None;
+            self.release_external(env);
             Ok(())
         })
     }
