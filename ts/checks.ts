@@ -171,7 +171,8 @@ export function checkCallback(name: string, value: unknown): void {
  * `check(value)` if the value is present, else `fallback`.
  * @example
  * ```ts
- * const seed = optional(options.seed, (v) => checkInteger('seed', v, 0), 0);
+ * const options: { seed?: number } = {};
+ * const seed = optional(options.seed, (v) => checkInteger('seed', v, 0), 0); // 0
  * ```
  */
 export function optional<T>(value: unknown, check: (v: unknown) => T): T | undefined;

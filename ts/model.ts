@@ -248,6 +248,9 @@ export class Sequential {
    */
   readonly inputSize: number;
   #net: NativeNetwork | undefined;
+  #disposed = false;
+  /** Async engine calls started and not yet settled (they queue on the network in call order). */
+  #pending = 0;
   #readoutKind: Readout | undefined;
   #readoutOf: NativeNetwork | undefined;
 
@@ -284,6 +287,7 @@ export class Sequential {
    * ```
    */
   compile(options: CompileOptions): this {
+    if (this.#disposed) throw new Error('compile: the model was disposed; build a new one with sequential(...)');
     const o = checkObject('compile', options);
     if (o.loss === undefined) throw new TypeError("compile: expected options with a loss, e.g. compile({ loss: 'softmaxCrossEntropy' })");
     checkKeys('compile', o, COMPILE_OPTIONS);
@@ -301,7 +305,14 @@ export class Sequential {
     return this;
   }
 
+  /** Counts `call` as pending until it settles, so that `dispose` can refuse to pull the network from under it. */
+  #track<T>(call: Promise<T>): Promise<T> {
+    this.#pending++;
+    return call.finally(() => void this.#pending--);
+  }
+
   private get net(): NativeNetwork {
+    if (this.#disposed) throw new Error('model: it was disposed (dispose() freed its weights); build or load a model again');
     if (!this.#net) throw new Error('model: call compile() (or Sequential.load) before using it');
     return this.#net;
   }
@@ -469,7 +480,7 @@ export class Sequential {
    * ```
    */
   predictAsync(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): Promise<Float32Array> {
-    return this.net.predictAsync(nativeBatch('predictAsync', { x, ...checkShape('predictAsync', shape) }, false)).then((p) => p.output);
+    return this.#track(this.net.predictAsync(nativeBatch('predictAsync', { x, ...checkShape('predictAsync', shape) }, false))).then((p) => p.output);
   }
 
   /**
@@ -522,7 +533,7 @@ export class Sequential {
    * ```
    */
   trainOnBatchAsync(batch: Batch): Promise<number> {
-    return this.net.trainStepAsync(nativeBatch('trainOnBatchAsync', batch)).then((r) => r.loss);
+    return this.#track(this.net.trainStepAsync(nativeBatch('trainOnBatchAsync', batch))).then((r) => r.loss);
   }
 
   /**
@@ -577,7 +588,7 @@ export class Sequential {
         }
         const indices = order.subarray(b * batchSize, (b + 1) * batchSize);
         const batch = checkRows('fit: data.batch()', data.batch(indices, batchSeed(seed, epoch, b)), indices.length);
-        const report = await this.net.trainStepAsync(nativeBatch('fit: data.batch()', batch));
+        const report = await this.#track(this.net.trainStepAsync(nativeBatch('fit: data.batch()', batch)));
         const loss = report.loss;
         addCorrect(counts, report.correct);
         const rows = lossRows(batch, perStep);
@@ -623,7 +634,7 @@ export class Sequential {
       const idx = Uint32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
       // A sample may itself hold several rows (a window of parallel text streams): no row check here.
       const batch = data.batch(idx, batchSeed(seed, -1, b));
-      const r = await this.net.evaluateAsync(nativeBatch('evaluate: data.batch()', batch));
+      const r = await this.#track(this.net.evaluateAsync(nativeBatch('evaluate: data.batch()', batch)));
       const counted = lossRows(batch, perStep);
       lossSum += r.loss * counted;
       lossRowsSeen += counted;
@@ -681,6 +692,69 @@ export class Sequential {
    */
   async save(path: string): Promise<void> {
     await writeFileAtomic(path, this.toBytes());
+  }
+
+  /**
+   * Frees the native network (weights, optimizer state, workspaces, crossbars) now, instead of
+   * when the garbage collector gets to the model; every later call on the model is refused with
+   * an error. Disposing twice is harmless. While an async call (`fit`'s current step, `evaluate`,
+   * `predictAsync`) runs on the model, `dispose` is refused: abort or await it first. A `fit`
+   * that is between steps when the model is disposed rejects at its next step.
+   *
+   * A model is also a disposable resource: `using model = ...` disposes it at the end of the
+   * block where the runtime supports `using` (TypeScript 5.2+ down-levels it).
+   *
+   * @example
+   * ```ts
+   * for (const units of [64, 128, 256]) {
+   *   const trial = sequential([snu({ units }), snu({ units: 10 })], { inputSize: 784 }).compile({ loss: 'softmaxCrossEntropy' });
+   *   await trial.fit(train, { epochs: 1, batchSize: 64 });
+   *   console.log(units, await trial.evaluate(test));
+   *   trial.dispose(); // its memory is back now, not at the next garbage collection
+   * }
+   * ```
+   */
+  dispose(): void {
+    if (this.#pending > 0) {
+      throw new Error(`dispose: ${this.#pending} asynchronous call${this.#pending === 1 ? ' is' : 's are'} still running on the model (fit, evaluate, predictAsync, trainOnBatchAsync); await ${this.#pending === 1 ? 'it' : 'them'} (or abort fit) first`);
+    }
+    if (this.#net) {
+      try {
+        this.#net.dispose();
+      } catch (e) {
+        throw new Error(`dispose: ${(e as Error).message}`);
+      }
+    }
+    this.#net = undefined;
+    this.#disposed = true;
+  }
+
+  /**
+   * `dispose()`, for `using model = ...`.
+   *
+   * @example
+   * ```ts
+   * {
+   *   using trial = sequential([snu({ units: 16 }), snu({ units: 10 })], { inputSize: 784 }).compile({ loss: 'softmaxCrossEntropy' });
+   *   await trial.fit(train, { epochs: 1, batchSize: 64 });
+   * } // trial is disposed here
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /**
+   * Whether `dispose()` has freed the model.
+   *
+   * @example
+   * ```ts
+   * model.dispose();
+   * model.disposed; // true
+   * ```
+   */
+  get disposed(): boolean {
+    return this.#disposed;
   }
 
   /**

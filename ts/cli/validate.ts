@@ -18,7 +18,9 @@ export class ConfigError extends Error {
  * ConfigError with the same message, prefixed with `prefix` when given. Other errors pass unchanged.
  * @example
  * ```ts
- * const layer = inConfig(() => layerFromConfig('model.layers[0]', raw), 'configs/my.json: ');
+ * import { layerFromConfig } from '../layers.js';
+ * const raw: unknown = { type: 'snu', units: 0 };
+ * const layer = inConfig(() => layerFromConfig('model.layers[0]', raw), 'configs/my.json: '); // ConfigError
  * ```
  */
 export function inConfig<T>(check: () => T, prefix = ''): T {
