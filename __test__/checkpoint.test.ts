@@ -1,5 +1,6 @@
 // Save and load: exact round trip of weights and optimizer state, clear errors on bad files.
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,4 +49,59 @@ test('loading a truncated, bit-flipped or foreign file throws a clear error', as
     await t.throwsAsync(() => Sequential.load(path), { message }, name);
   }
   t.is(readFileSync(join(dir, 'foreign'), 'utf8').length > 0, true);
+});
+
+/** FNV-1a 64 of `bytes`, written again here from its definition to re-seal edited files. */
+function fnv1a(bytes: Uint8Array): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const b of bytes) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h;
+}
+
+/** `body` followed by its checksum: a crafted file that passes the checksum. */
+function sealed(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.length + 8);
+  out.set(body);
+  new DataView(out.buffer).setBigUint64(body.length, fnv1a(body), true);
+  return out;
+}
+
+/** Magic, format version 2, a spec-length field and `rest`. */
+function header(specLength: number, rest: Uint8Array): Uint8Array {
+  const out = new Uint8Array(16 + rest.length);
+  out.set(new TextEncoder().encode('SNUCKPT\0'));
+  new DataView(out.buffer).setUint32(8, 2, true);
+  new DataView(out.buffer).setUint32(12, specLength, true);
+  out.set(rest, 16);
+  return out;
+}
+
+test('crafted files that claim gigabytes are refused with the process under 100 MB; snu eval exits 1, not 134', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'snu-crafted-'));
+  // A 1 kB file whose spec-length field says 3 GB.
+  const claim = sealed(header(3_000_000_000, new Uint8Array(1024 - 24).fill(0x7b)));
+  // A small file whose spec is valid but defines 40000 x 40000 weights (6.4 GB) the file does not hold.
+  const spec = new TextEncoder().encode('{"inputSize":40000,"layers":[{"type":"dense","units":40000}],"loss":{"kind":"mse"}}');
+  const huge = sealed(header(spec.length, Uint8Array.from([...spec, 0, 0, 0, 0])));
+  t.is(claim.length, 1024);
+  const root = join(import.meta.dirname, '..');
+  for (const [name, bytes, message] of [
+    ['claim-3gb', claim, /checkpoint: truncated while reading spec/],
+    ['huge-spec', huge, /its spec defines 1600040000 parameter values \(6400160000 bytes\) but only 4 bytes follow the spec/],
+  ] as const) {
+    const path = join(dir, `${name}.snu`);
+    writeFileSync(path, bytes);
+    const probe = `const { Network } = require('./native/index.cjs');
+      try { Network.load(require('node:fs').readFileSync(${JSON.stringify(path)})); console.log(JSON.stringify({ loaded: true })); }
+      catch (e) { console.log(JSON.stringify({ error: e.message, maxRssMB: process.resourceUsage().maxRSS / 1024 })); }`;
+    const r = spawnSync(process.execPath, ['-e', probe], { cwd: root, encoding: 'utf8' });
+    t.is(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { error?: string; maxRssMB: number };
+    t.log(`${name} (${bytes.length} bytes): refused with peak RSS ${out.maxRssMB.toFixed(0)} MB: ${out.error}`);
+    t.regex(out.error ?? 'loaded', message);
+    t.true(out.maxRssMB < 100, `${name}: peak RSS ${out.maxRssMB} MB`);
+    const cli = spawnSync(process.execPath, [join(root, 'bin', 'snu.mjs'), 'eval', path, 'mnist'], { cwd: dir, encoding: 'utf8' });
+    t.is(cli.status, 1, `${name}: snu eval exit ${cli.status}: ${cli.stderr}`);
+    t.regex(cli.stderr, message);
+  }
 });

@@ -141,6 +141,13 @@ fn mutated_checkpoints_load_or_fail_without_panics_or_unbounded_allocation() {
     let (ok, peak) = load_peak(&reseal(crafted));
     assert!(!ok && peak < 100 << 10, "{peak} bytes");
     println!("a file claiming 6.4 GB of weights: refused after allocating {peak} bytes");
+    // A 1 kB file whose spec-length field claims 3 GB is refused before the spec is read.
+    let mut claim = original[..12].to_vec();
+    claim.extend_from_slice(&3_000_000_000u32.to_le_bytes());
+    claim.resize(1024, b'{');
+    let (ok, peak) = load_peak(&reseal(claim));
+    assert!(!ok && peak < 100 << 10, "{peak} bytes");
+    println!("a 1 kB file whose spec length claims 3 GB: refused after allocating {peak} bytes");
     let (tried, loaded) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let max_ratio = std::sync::Mutex::new(0f64);
     let config = ProptestConfig {
