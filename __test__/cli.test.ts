@@ -167,7 +167,7 @@ test('config errors name the field, exit 2, and suggest the fix', async (t) => {
     // 2^20 x 2^20 weights: refused before anything is allocated, naming the layer and the bytes.
     [
       bad('huge', (c) => c.model.layers.unshift({ type: 'snu', units: 2 ** 20 }, { type: 'snu', units: 2 ** 20 })),
-      /model: model spec: layers\[1\]: \d+ parameters \(1048576 inputs x 1048576 units\) need \d+ bytes \(4096\.0 GiB\)/,
+      /huge\.json: model\.layers\[1\]: \d+ parameters \(1048576 inputs x 1048576 units\) need \d+ bytes \(4096\.0 GiB\)/,
     ],
     [bad('badType', (c) => (c.model.layers[0].type = 'lstm')), /model\.layers\[0\]\.type: expected one of 'snu', 'dense', 'embedding', got the string 'lstm'/],
     [bad('decay', (c) => (c.model.layers[0].decay = 1)), /model\.layers\[0\]\.decay: expected a number in \[0, 1\), got 1/],

@@ -13,9 +13,9 @@ function model() {
 test('wrong lengths name the array and the expected shape', (t) => {
   const m = model();
   const b = randomBatch(1, 5, 2, 3, 2);
-  t.throws(() => m.trainOnBatch({ ...b, x: b.x.subarray(1) }), { message: /^x: expected 30 values \(\[steps=5, batch=2, inputSize=3\]\), got 29/ });
-  t.throws(() => m.trainOnBatch({ ...b, y: new Float32Array(3) }), { message: /^y: expected 4 values \(\[batch=2, outputs=2\]\), got 3/ });
-  t.throws(() => m.predict(b.x, { steps: 4, batch: 2 }), { message: /^x: expected 24 values/ });
+  t.throws(() => m.trainOnBatch({ ...b, x: b.x.subarray(1) }), { message: /^trainOnBatch: x: expected 30 values \(\[steps=5, batch=2, inputSize=3\]\), got 29/ });
+  t.throws(() => m.trainOnBatch({ ...b, y: new Float32Array(3) }), { message: /^trainOnBatch: y: expected 4 values \(\[batch=2, outputs=2\]\), got 3/ });
+  t.throws(() => m.predict(b.x, { steps: 4, batch: 2 }), { message: /^predict: x: expected 24 values/ });
   t.throws(() => m.setWeights({ 'snu_0.W': new Float32Array(5) }), { message: /value of snu_0\.W: expected 12 values/ });
 });
 
@@ -25,10 +25,10 @@ test('NaN and infinities are refused and leave the weights unchanged', (t) => {
   const b = randomBatch(1, 5, 2, 3, 2);
   const x = b.x.slice();
   x[7] = Number.NaN;
-  t.throws(() => m.trainOnBatch({ ...b, x }), { message: /^x: value at index 7 is NaN/ });
+  t.throws(() => m.trainOnBatch({ ...b, x }), { message: /^trainOnBatch: x: value at index 7 is NaN/ });
   const y = b.y.slice();
   y[0] = Number.POSITIVE_INFINITY;
-  t.throws(() => m.trainOnBatch({ ...b, y }), { message: /^y: value at index 0 is inf/ });
+  t.throws(() => m.trainOnBatch({ ...b, y }), { message: /^trainOnBatch: y: value at index 0 is Infinity, expected a finite number$/ });
   const w = before['dense_1.b']!.slice();
   w[1] = Number.NEGATIVE_INFINITY;
   t.throws(() => m.setWeights({ 'dense_1.b': w }), { message: /value of dense_1\.b: value at index 1/ });

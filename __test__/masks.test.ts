@@ -28,8 +28,8 @@ test('padded steps change neither the loss nor the gradients, and a bad mask is 
   t.not(m.gradients({ ...batch, x }).loss, a.loss);
   const bad = mask.slice();
   bad[0] = 0; // sample 0: padding before a real step
-  t.throws(() => m.trainOnBatch({ ...batch, mask: bad }), { message: /^mask: sample 0 has padding at step 0/ });
-  t.throws(() => m.loss({ ...batch, mask: new Float32Array(3) }), { message: /^mask: expected 10 values/ });
+  t.throws(() => m.trainOnBatch({ ...batch, mask: bad }), { message: /^trainOnBatch: mask: sample 0 has padding at step 0/ });
+  t.throws(() => m.loss({ ...batch, mask: new Float32Array(3) }), { message: /^loss: mask: expected 10 values/ });
 });
 
 test('sparseSoftmaxCrossEntropy on class ids equals softmaxCrossEntropy on one-hot rows', (t) => {
@@ -47,5 +47,5 @@ test('sparseSoftmaxCrossEntropy on class ids equals softmaxCrossEntropy on one-h
   const b = sparse.gradients({ ...batch, y: ids });
   t.true(Math.abs(a.loss - b.loss) < 1e-5, `${a.loss} vs ${b.loss}`);
   for (const name of Object.keys(a.gradients)) t.true(maxAbsDiff(a.gradients[name]!, b.gradients[name]!) < 1e-5, name);
-  t.throws(() => sparse.loss({ ...batch, y: ids.map((v, i) => (i === 5 ? 3 : v)) }), { message: /^y: value at index 5 is 3, but sparseSoftmaxCrossEntropy targets are class ids/ });
+  t.throws(() => sparse.loss({ ...batch, y: ids.map((v, i) => (i === 5 ? 3 : v)) }), { message: /^loss: y: value at index 5 is 3, but sparseSoftmaxCrossEntropy targets are class ids/ });
 });

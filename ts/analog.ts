@@ -2,7 +2,7 @@
 // evaluate them at a time after programming, train with the devices in the loop, read the
 // devices' statistics. The simulation runs in the native engine (crates/snu-core/src/pcm).
 import { MAX_SEED, NAME_SEPARATOR } from './generated/limits.js';
-import { checkInteger, checkNumber, describe } from './checks.js';
+import { checkInteger, checkJsonData, checkKeys, checkNumber, checkObject, describe } from './checks.js';
 import { IDEAL_PCM as ENGINE_IDEAL_PCM } from './generated/spec.js';
 import type { NativeNetwork } from './native.js';
 import type { FullPcmConfig } from './spec.js';
@@ -144,8 +144,11 @@ export class AnalogControl {
    */
   program(layers: string[] | 'all' = 'all', options: ProgramOptions = {}): void {
     const names = this.#resolve(layers);
-    const seed = checkInteger('seed', options.seed ?? 0, 0, MAX_SEED - names.length);
-    const config = JSON.stringify(options.config ?? {});
+    const o = checkObject('program: options', options, true);
+    checkKeys('program: options', o, ['config', 'seed', 'weightRange']);
+    const seed = checkInteger('seed', o.seed ?? 0, 0, MAX_SEED - names.length);
+    checkJsonData('config', o.config ?? {});
+    const config = JSON.stringify(o.config ?? {});
     const range = options.weightRange === undefined ? undefined : checkNumber('weightRange', options.weightRange, { min: 1e-30 });
     names.forEach((name, i) => this.#net.setAnalog(name, config, seed + i, range));
   }

@@ -157,6 +157,26 @@ export function checkString(name: string, value: unknown): string {
 }
 
 /**
+ * Plain data that JSON carries unchanged to the engine: objects, arrays, strings, booleans,
+ * null and finite numbers. A NaN would arrive as `null`, a function or `undefined` not at all:
+ * each is refused here, naming its path.
+ * @example
+ * ```ts
+ * checkJsonData('config', { device: { gMax: Number.NaN } }); // TypeError: config.device.gMax: expected a finite number, got number NaN
+ * ```
+ */
+export function checkJsonData(path: string, value: unknown, depth = 0): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    checkNumber(path, value);
+    return;
+  }
+  if (typeof value !== 'object' || ArrayBuffer.isView(value) || depth > 16) throw new TypeError(`${path}: expected plain data (numbers, strings, booleans, arrays, objects), got ${describe(value)}`);
+  if (Array.isArray(value)) value.forEach((v, i) => checkJsonData(`${path}[${i}]`, v, depth + 1));
+  else for (const [k, v] of Object.entries(value)) checkJsonData(`${path}.${k}`, v, depth + 1);
+}
+
+/**
  * A function (an optional callback: `undefined` passes).
  * @example
  * ```ts

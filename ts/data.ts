@@ -1,6 +1,7 @@
 // Datasets and batches. The engine takes time-major batches; datasets hold samples and
 // gather them into batches on demand (so encoded spikes never fill memory).
 import { checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, describe } from './checks.js';
+import { MAX_VALUES, MAX_WIDTH } from './generated/limits.js';
 
 /**
  * One batch in the engine's layout.
@@ -127,7 +128,7 @@ function checkIndices(indices: ArrayLike<number>, size: number): void {
   for (let i = 0; i < indices.length; i++) {
     const v = indices[i]!;
     if (!Number.isInteger(v) || v < 0 || v >= size) {
-      throw new RangeError(`indices[${i}]: expected an integer from 0 to ${size - 1}, got ${v}`);
+      throw new RangeError(`indices[${i}]: expected an integer from 0 to ${size - 1}, got ${typeof v === 'number' ? v : describe(v)}`);
     }
   }
 }
@@ -229,7 +230,11 @@ export function oneHot(labels: ArrayLike<number>, classes: number, options?: { s
   if (typeof labels !== 'object' || labels === null || typeof (labels as { length?: unknown }).length !== 'number') {
     throw new TypeError(`labels: expected an array or typed array of class ids, got ${describe(labels)}`);
   }
-  checkInteger('classes', classes, 1);
+  // One output per class: no layer is wider than MAX_WIDTH, no array the engine takes longer than MAX_VALUES.
+  checkInteger('classes', classes, 1, MAX_WIDTH);
+  if (labels.length * classes > MAX_VALUES) {
+    throw new RangeError(`labels: ${labels.length} labels x ${classes} classes = ${labels.length * classes} values, above the ${MAX_VALUES} an array handed to the engine may hold`);
+  }
   const o = checkObject('oneHot: options', options, true);
   checkKeys('oneHot: options', o, ['smoothing']);
   const e = checkNumber('smoothing', o.smoothing ?? 0, { min: 0, below: 1 });
@@ -237,7 +242,7 @@ export function oneHot(labels: ArrayLike<number>, classes: number, options?: { s
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i]!;
     if (!Number.isInteger(c) || c < 0 || c >= classes) {
-      throw new RangeError(`labels[${i}]: expected an integer from 0 to ${classes - 1}, got ${c}`);
+      throw new RangeError(`labels[${i}]: expected an integer from 0 to ${classes - 1}, got ${typeof c === 'number' ? c : describe(c)}`);
     }
     out[i * classes + c] = 1;
   }

@@ -1,6 +1,6 @@
 // Layer builders: typed configs turned into canonical specs. The defaults, the field names and
 // the allowed values come from the engine (ts/generated/spec.ts), so a default lives in Rust only.
-import { checkBoolean, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf } from './checks.js';
+import { checkBoolean, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
 import { DENSE_ACTIVATIONS, LAYER_DEFAULTS, LAYER_FIELDS, OUTPUTS, STATE_ACTIVATIONS, SURROGATES } from './generated/spec.js';
 import { MAX_WIDTH, NAME_SEPARATOR } from './generated/limits.js';
 import type { DenseActivation, DenseLayerSpec, EmbeddingLayerSpec, LayerSpec, OutputActivation, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
@@ -90,7 +90,7 @@ function byKind<T>(what: string, value: unknown, table: Record<string, object>, 
 function layerName(what: string, name: unknown): string | undefined {
   if (name === undefined) return undefined;
   if (typeof name !== 'string' || name === '' || name.includes(NAME_SEPARATOR)) {
-    throw new TypeError(`${what}.name: expected a non-empty name without '${NAME_SEPARATOR}', got ${JSON.stringify(name) ?? String(name)}`);
+    throw new TypeError(`${what}.name: expected a non-empty name without '${NAME_SEPARATOR}', got ${describe(name)}`);
   }
   return name;
 }

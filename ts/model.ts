@@ -150,6 +150,22 @@ export interface Evaluation {
   accuracy?: number;
 }
 
+/** An error of the engine with the method that was called in front: `trainOnBatch: y: expected 6 values ...`. */
+function prefixed(what: string, e: unknown): unknown {
+  // `model: ...` is about the model itself (disposed, not compiled), not about the call's arguments.
+  if (e instanceof Error && !e.message.startsWith(`${what}:`) && !e.message.startsWith('model: ')) e.message = `${what}: ${e.message}`;
+  return e;
+}
+
+/** Runs a call into the engine, its errors naming `what` (see `prefixed`). */
+function named<T>(what: string, call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    throw prefixed(what, e);
+  }
+}
+
 /** How many rows a batch's mean loss was taken over, to weight it in an average over batches. */
 function lossRows(batch: Batch, perStep: boolean): number {
   if (!perStep) return batch.batch;
@@ -301,14 +317,18 @@ export class Sequential {
       tbptt: o.tbptt === undefined ? null : checkInteger('tbptt', o.tbptt, 1, MAX_DIM),
       seed: checkInteger('seed', o.seed ?? 0, 0, MAX_SEED),
     };
-    this.#net = new native.Network(JSON.stringify(spec));
+    this.#net = named('compile', () => new native.Network(JSON.stringify(spec)));
     return this;
   }
 
-  /** Counts `call` as pending until it settles, so that `dispose` can refuse to pull the network from under it. */
-  #track<T>(call: Promise<T>): Promise<T> {
+  /**
+   * Starts an async engine call, counted as pending until it settles (so that `dispose` can
+   * refuse to pull the network from under it), its errors naming `what`.
+   */
+  #track<T>(what: string, start: () => Promise<T>): Promise<T> {
+    const call = named(what, start);
     this.#pending++;
-    return call.finally(() => void this.#pending--);
+    return call.finally(() => void this.#pending--).catch((e: unknown) => Promise.reject(prefixed(what, e)));
   }
 
   private get net(): NativeNetwork {
@@ -341,7 +361,7 @@ export class Sequential {
    * ```
    */
   get spec(): ModelSpec {
-    return JSON.parse(this.net.spec()) as ModelSpec;
+    return JSON.parse(named('spec', () => this.net.spec())) as ModelSpec;
   }
 
   /**
@@ -380,7 +400,7 @@ export class Sequential {
    * ```
    */
   getWeights(): Record<string, Float32Array> {
-    return Object.fromEntries(this.paramNames().map((n) => [n, this.net.getParam(n)]));
+    return Object.fromEntries(this.paramNames().map((n) => [n, named('getWeights', () => this.net.getParam(n))]));
   }
 
   /**
@@ -396,7 +416,7 @@ export class Sequential {
     if (typeof weights !== 'object' || weights === null || ArrayBuffer.isView(weights)) {
       throw new TypeError(`setWeights: expected a record of parameter name to Float32Array (as getWeights() returns), got ${describe(weights)}`);
     }
-    for (const [name, value] of Object.entries(weights)) this.net.setParam(name, value);
+    for (const [name, value] of Object.entries(weights)) named('setWeights', () => this.net.setParam(name, value));
   }
 
   /**
@@ -411,7 +431,7 @@ export class Sequential {
    * ```
    */
   setLearningRate(lr: number): void {
-    this.net.setLearningRate(lr);
+    named('setLearningRate', () => this.net.setLearningRate(checkNumber('lr', lr, { min: 0 })));
   }
 
   /**
@@ -428,7 +448,7 @@ export class Sequential {
    */
   setCarryState(on: boolean): void {
     if (typeof on !== 'boolean') throw new TypeError(`on: expected a boolean, got ${describe(on)}`);
-    this.net.setCarryState(on);
+    named('setCarryState', () => this.net.setCarryState(on));
   }
 
   /**
@@ -454,7 +474,7 @@ export class Sequential {
    * ```
    */
   predict(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): Float32Array {
-    return this.net.predict(nativeBatch('predict', { x, ...checkShape('predict', shape) }, false)).output;
+    return named('predict', () => this.net.predict(nativeBatch('predict', { x, ...checkShape('predict', shape) }, false))).output;
   }
 
   /**
@@ -467,7 +487,7 @@ export class Sequential {
    * ```
    */
   predictWithLayers(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): { output: Float32Array; layers: Float32Array[] } {
-    const p = this.net.predict(nativeBatch('predictWithLayers', { x, ...checkShape('predictWithLayers', shape) }, false), true);
+    const p = named('predictWithLayers', () => this.net.predict(nativeBatch('predictWithLayers', { x, ...checkShape('predictWithLayers', shape) }, false), true));
     return { output: p.output, layers: p.layers ?? [] };
   }
 
@@ -480,7 +500,7 @@ export class Sequential {
    * ```
    */
   predictAsync(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): Promise<Float32Array> {
-    return this.#track(this.net.predictAsync(nativeBatch('predictAsync', { x, ...checkShape('predictAsync', shape) }, false))).then((p) => p.output);
+    return this.#track('predictAsync', () => this.net.predictAsync(nativeBatch('predictAsync', { x, ...checkShape('predictAsync', shape) }, false))).then((p) => p.output);
   }
 
   /**
@@ -494,7 +514,7 @@ export class Sequential {
    * ```
    */
   loss(batch: Batch): number {
-    return this.net.loss(nativeBatch('loss', batch));
+    return named('loss', () => this.net.loss(nativeBatch('loss', batch)));
   }
 
   /**
@@ -507,7 +527,7 @@ export class Sequential {
    * ```
    */
   gradients(batch: Batch): { loss: number; gradients: Record<string, Float32Array> } {
-    const g = this.net.gradients(nativeBatch('gradients', batch));
+    const g = named('gradients', () => this.net.gradients(nativeBatch('gradients', batch)));
     return { loss: g.loss, gradients: Object.fromEntries(g.names.map((n, i) => [n, g.gradients[i]!])) };
   }
 
@@ -521,7 +541,7 @@ export class Sequential {
    * ```
    */
   trainOnBatch(batch: Batch): number {
-    return this.net.trainStep(nativeBatch('trainOnBatch', batch)).loss;
+    return named('trainOnBatch', () => this.net.trainStep(nativeBatch('trainOnBatch', batch))).loss;
   }
 
   /**
@@ -533,7 +553,7 @@ export class Sequential {
    * ```
    */
   trainOnBatchAsync(batch: Batch): Promise<number> {
-    return this.#track(this.net.trainStepAsync(nativeBatch('trainOnBatchAsync', batch))).then((r) => r.loss);
+    return this.#track('trainOnBatchAsync', () => this.net.trainStepAsync(nativeBatch('trainOnBatchAsync', batch))).then((r) => r.loss);
   }
 
   /**
@@ -573,7 +593,7 @@ export class Sequential {
     for (let epoch = initialEpoch; epoch < epochs; epoch++) {
       if (options.lrSchedule) {
         lr = checkNumber(`lrSchedule(${epoch})`, options.lrSchedule(epoch), { above: 0 });
-        this.net.setLearningRate(lr);
+        named('fit: lrSchedule', () => this.net.setLearningRate(lr));
       }
       const order = options.shuffle === false ? Uint32Array.from({ length: data.size }, (_, i) => i) : shuffledIndices(data.size, batchSeed(seed, epoch, -1));
       const started = performance.now();
@@ -588,7 +608,7 @@ export class Sequential {
         }
         const indices = order.subarray(b * batchSize, (b + 1) * batchSize);
         const batch = checkRows('fit: data.batch()', data.batch(indices, batchSeed(seed, epoch, b)), indices.length);
-        const report = await this.#track(this.net.trainStepAsync(nativeBatch('fit: data.batch()', batch)));
+        const report = await this.#track('fit: data.batch()', () => this.net.trainStepAsync(nativeBatch('fit: data.batch()', batch)));
         const loss = report.loss;
         addCorrect(counts, report.correct);
         const rows = lossRows(batch, perStep);
@@ -634,7 +654,7 @@ export class Sequential {
       const idx = Uint32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
       // A sample may itself hold several rows (a window of parallel text streams): no row check here.
       const batch = data.batch(idx, batchSeed(seed, -1, b));
-      const r = await this.#track(this.net.evaluateAsync(nativeBatch('evaluate: data.batch()', batch)));
+      const r = await this.#track('evaluate: data.batch()', () => this.net.evaluateAsync(nativeBatch('evaluate: data.batch()', batch)));
       const counted = lossRows(batch, perStep);
       lossSum += r.loss * counted;
       lossRowsSeen += counted;
@@ -675,7 +695,12 @@ export class Sequential {
    * ```
    */
   static fromBytes(bytes: Uint8Array): Sequential {
-    const net = native.Network.load(bytes);
+    return Sequential.#restore('Sequential.fromBytes', bytes);
+  }
+
+  /** A model from checkpoint bytes, errors naming `what` (the method, and the file for `load`). */
+  static #restore(what: string, bytes: Uint8Array): Sequential {
+    const net = named(what, () => native.Network.load(bytes));
     const spec = JSON.parse(net.spec()) as ModelSpec;
     const model = new Sequential(spec.layers, { inputSize: spec.inputSize });
     model.#net = net;
@@ -768,7 +793,7 @@ export class Sequential {
    * ```
    */
   static async load(path: string): Promise<Sequential> {
-    return Sequential.fromBytes(await readFile(path));
+    return Sequential.#restore(`Sequential.load: ${path}`, await readFile(path));
   }
 }
 

@@ -3,11 +3,14 @@
 // (`fit({ initialEpoch })`) trains exactly as an uninterrupted one.
 import { checkInteger, checkKeys, checkNumber, checkObject } from './checks.js';
 
+/** The largest rate the engine can hold: it keeps rates as 32-bit floats. */
+export const MAX_LR = 3.4028234663852886e38;
+
 /** The learning rate of each 0-based epoch. `fit` refuses a rate that is not a finite number > 0. */
 export type LrSchedule = (epoch: number) => number;
 
 /**
- * `lr * decay^epoch`: a constant rate with `decay` 1, a geometric decay below it (a growth above).
+ * `lr * decay^epoch`, `decay` in (0, 1]: a constant rate with `decay` 1, a geometric decay below it.
  *
  * @example
  * ```ts
@@ -18,8 +21,8 @@ export type LrSchedule = (epoch: number) => number;
  */
 export function exponentialDecay(o: { lr: number; decay: number }): LrSchedule {
   checkKeys('exponentialDecay', checkObject('exponentialDecay', o), ['lr', 'decay']);
-  const lr = checkNumber('exponentialDecay.lr', o.lr, { above: 0 });
-  const decay = checkNumber('exponentialDecay.decay', o.decay, { above: 0 });
+  const lr = checkNumber('exponentialDecay.lr', o.lr, { above: 0, max: MAX_LR });
+  const decay = checkNumber('exponentialDecay.decay', o.decay, { above: 0, max: 1 });
   return (epoch) => lr * decay ** epoch;
 }
 
@@ -37,7 +40,7 @@ export function exponentialDecay(o: { lr: number; decay: number }): LrSchedule {
  */
 export function cosineDecay(o: { lr: number; epochs: number }): LrSchedule {
   checkKeys('cosineDecay', checkObject('cosineDecay', o), ['lr', 'epochs']);
-  const lr = checkNumber('cosineDecay.lr', o.lr, { above: 0 });
+  const lr = checkNumber('cosineDecay.lr', o.lr, { above: 0, max: MAX_LR });
   const epochs = checkInteger('cosineDecay.epochs', o.epochs, 1);
   return (epoch) => (lr * (1 + Math.cos((Math.PI * epoch) / epochs))) / 2;
 }

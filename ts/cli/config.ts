@@ -7,6 +7,7 @@ import { lossSpec } from '../losses.js';
 import type { LayerSpec, LossSpec, OptimizerSpec, Readout } from '../spec.js';
 import { OPTIMIZERS } from '../generated/spec.js';
 import { MAX_RUN_SEED } from '../random.js';
+import { MAX_LR } from '../schedules.js';
 import { boolean, ConfigError, inConfig, integer, number, object, oneOf, optional, string } from './validate.js';
 
 /** The tasks `snu train` knows. */
@@ -140,9 +141,9 @@ export function validateTrain(raw: unknown, path = 'train'): TrainConfig {
   const train: TrainConfig = {
     epochs: integer(`${path}.epochs`, o.epochs, 1),
     batchSize: integer(`${path}.batchSize`, o.batchSize, 1),
-    lr: number(`${path}.lr`, o.lr, { above: 0 }),
+    lr: number(`${path}.lr`, o.lr, { above: 0, max: MAX_LR }),
     seed: optional(o.seed, (v) => integer(`${path}.seed`, v, 0, MAX_RUN_SEED), 0),
-    lrDecay: optional(o.lrDecay, (v) => number(`${path}.lrDecay`, v, { above: 0 }), 1),
+    lrDecay: optional(o.lrDecay, (v) => number(`${path}.lrDecay`, v, { above: 0, max: 1 }), 1),
     lrSchedule: optional(o.lrSchedule, (v) => oneOf(`${path}.lrSchedule`, v, LR_SCHEDULES), 'exponential'),
   };
   // A decay the schedule would ignore is a mistake worth naming.

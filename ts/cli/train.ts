@@ -65,7 +65,10 @@ export function buildModel(config: ExperimentConfig, inputSize: number, source?:
       seed: config.train.seed,
     });
   } catch (e) {
-    throw new ConfigError(`${source ? `${source}: ` : ''}model: ${(e as Error).message}`);
+    const engine = (e as Error).message.replace(/^compile: /, '').replace(/^model spec: /, '');
+    // The engine names the layers of its spec: its layers[1] is the config's model.layers[1].
+    const message = engine.startsWith('layers[') ? `model.${engine}` : `model: ${engine}`;
+    throw new ConfigError(`${source ? `${source}: ` : ''}${message}`);
   }
 }
 

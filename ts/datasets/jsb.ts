@@ -1,7 +1,7 @@
 // JSB chorales (Boulanger-Lewandowski et al. 2012) from the JSON of czhuang/JSB-Chorales-dataset,
 // as 88-key piano rolls (MIDI 21..108), and a next-frame-prediction dataset over them.
 import { join } from 'node:path';
-import { checkInteger } from '../checks.js';
+import { checkInteger, describe } from '../checks.js';
 import type { Batch, Dataset } from '../data.js';
 import { verifyBytes } from './checksums.js';
 import { isDir, readBytes, type LoadOptions } from './files.js';
@@ -151,7 +151,7 @@ export function jsbDataset(chorales: readonly Chorale[], opts: { maxSteps?: numb
       const picked: Chorale[] = [];
       for (let i = 0; i < indices.length; i++) {
         const v = indices[i]!;
-        if (!Number.isInteger(v) || v < 0 || v >= size) throw new RangeError(`indices[${i}]: expected an integer from 0 to ${size - 1}, got ${v}`);
+        if (!Number.isInteger(v) || v < 0 || v >= size) throw new RangeError(`indices[${i}]: expected an integer from 0 to ${size - 1}, got ${typeof v === 'number' ? v : describe(v)}`);
         picked.push(chorales[v]!);
       }
       const lengths = picked.map((c) => Math.min(c.steps - 1, maxSteps));

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { describe } from '../checks.js';
 import { verifyBytes, type KnownDataset } from './checksums.js';
 import { isDir, maybeGunzip, readBytes, type LoadOptions } from './files.js';
 import { parseIdx } from './idx.js';
@@ -96,7 +97,7 @@ interface Source {
 }
 
 function loadSplit(src: Source, split: 'train' | 'test', dir: string | undefined, options: LoadOptions): MnistSplit {
-  if (split !== 'train' && split !== 'test') throw new TypeError(`split: expected 'train' or 'test', got ${String(split)}`);
+  if (split !== 'train' && split !== 'test') throw new TypeError(`split: expected 'train' or 'test', got ${describe(split)}`);
   const [imgName, lblName] = FILES[split];
   const { dirs, note } = dir === undefined ? src.defaults() : { dirs: [dir] };
   const looked: string[] = [];

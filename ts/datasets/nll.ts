@@ -1,5 +1,6 @@
 // The music benchmark's metric (docs/design.md §2): per-frame negative log-likelihood of independent
 // Bernoulli keys, summed over keys, averaged over real (unmasked) frames, in float64.
+import { describe } from '../checks.js';
 
 /**
  * Result of `frameNll`: `mean` = `sum / frames`; keep `sum` and `frames` to pool over batches.
@@ -45,7 +46,7 @@ export function frameNll(
   mask?: ArrayLike<number>,
   keys = 88,
 ): FrameNll {
-  if (!Number.isInteger(keys) || keys < 1) throw new RangeError(`keys: expected a positive integer, got ${keys}`);
+  if (!Number.isInteger(keys) || keys < 1) throw new RangeError(`keys: expected a positive integer, got ${describe(keys)}`);
   if (probabilities.length !== targets.length) {
     throw new RangeError(`targets: expected ${probabilities.length} values (as many as probabilities), got ${targets.length}`);
   }

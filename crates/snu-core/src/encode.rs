@@ -22,6 +22,7 @@
 //! generator seeded by `mix(seed, k)`, so blocks can be filled in parallel.
 
 use crate::bail;
+use crate::error::js_num;
 use crate::error::Result;
 use crate::kernels::rng::Rng;
 use crate::limits::MAX_VALUES;
@@ -348,7 +349,7 @@ fn check_values(x: &[f32], unit: bool) -> Result<()> {
     if !x[i].is_finite() {
         bail!(
             "x: value at index {i} is {}, expected a finite number",
-            x[i]
+            js_num(x[i])
         );
     }
     bail!("x: value at index {i} is {}, expected a value in [0, 1] (scale inputs first, e.g. pixels / 255)", x[i])

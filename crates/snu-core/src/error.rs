@@ -21,6 +21,44 @@ macro_rules! bail {
     ($($arg:tt)*) => { return Err($crate::error::Error(format!($($arg)*))) };
 }
 
+/// A number as a JavaScript user reads it in a message: `NaN`, `Infinity`, `-Infinity`, `3`,
+/// `0.5`, `3.85e-69` (Rust's Display would print `inf`, and every digit of `3.85e-69`).
+pub fn js_num(v: impl Into<f64>) -> String {
+    let v = v.into();
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else {
+        // Debug is the shortest round-trip form, with an exponent for very large or small values.
+        let s = format!("{v:?}");
+        s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::js_num;
+
+    #[test]
+    fn numbers_read_as_in_javascript() {
+        let cases: [(f64, &str); 8] = [
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+            (3.0, "3"),
+            (-0.5, "-0.5"),
+            (3.8514421308835693e-69, "3.8514421308835693e-69"),
+            (1e21, "1e21"),
+            (255.0, "255"),
+        ];
+        for (v, s) in cases {
+            assert_eq!(js_num(v), s);
+        }
+        assert_eq!(js_num(f32::INFINITY), "Infinity");
+    }
+}
+
 /// Checks that a slice has the expected length and holds only finite values.
 pub fn check_finite(name: &str, data: &[f32], expected_len: usize, shape: &str) -> Result<()> {
     if data.len() != expected_len {
@@ -36,7 +74,7 @@ pub fn check_finite(name: &str, data: &[f32], expected_len: usize, shape: &str) 
     if let Some(i) = data.iter().position(|v| !v.is_finite()) {
         bail!(
             "{name}: value at index {i} is {}, expected a finite number",
-            data[i]
+            js_num(data[i])
         );
     }
     Ok(())

@@ -9,6 +9,7 @@ pub use accuracy::Correct;
 
 use crate::bail;
 use crate::batch::{check_target, check_token_ids, Batch};
+use crate::error::js_num;
 use crate::error::{check_finite, Result};
 use crate::kernels::rng::Rng;
 use crate::kernels::spikes::SpikeMatrix;
@@ -444,7 +445,10 @@ impl Network {
 
     pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
         if !(lr.is_finite() && lr >= 0.0) {
-            bail!("learningRate: expected a finite number >= 0, got {lr}");
+            bail!(
+                "learningRate: expected a finite number >= 0, got {}",
+                js_num(lr)
+            );
         }
         self.spec.optimizer.set_lr(lr);
         self.optimizer.spec.set_lr(lr);

@@ -4,6 +4,7 @@
 //! checks the ranges serde cannot express.
 
 use crate::bail;
+use crate::error::js_num;
 use crate::error::{Error, Result};
 use crate::layers::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
 use serde::{Deserialize, Serialize};
@@ -471,7 +472,10 @@ fn check_range(path: &str, v: f32, lo: f32, hi: f32, hi_inclusive: bool) -> Resu
     let ok = v.is_finite() && v >= lo && if hi_inclusive { v <= hi } else { v < hi };
     if !ok {
         let close = if hi_inclusive { "]" } else { ")" };
-        bail!("{path}: expected a number in [{lo}, {hi}{close}, got {v}");
+        bail!(
+            "{path}: expected a number in [{lo}, {hi}{close}, got {}",
+            js_num(v)
+        );
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ fn describe(v: &Unknown) -> &'static str {
         Ok(ValueType::Symbol) => "a symbol",
         Ok(ValueType::Function) => "a function",
         Ok(ValueType::BigInt) => "a bigint",
-        Ok(ValueType::Object) => "an object that is not a Float32Array",
+        Ok(ValueType::Object) => "an object",
         _ => "an unsupported value",
     }
 }
@@ -45,7 +45,8 @@ pub fn integer(v: Unknown, name: &str, min: u64, max: u64) -> Result<usize> {
     let n = number(v, name)?;
     if n.fract() != 0.0 || n < min as f64 || n > max as f64 {
         return Err(invalid(format!(
-            "{name}: expected an integer from {min} to {max}, got {n}"
+            "{name}: expected an integer from {min} to {max}, got {}",
+            snu_core::error::js_num(n)
         )));
     }
     Ok(n as usize)
@@ -63,7 +64,8 @@ pub fn number(v: Unknown, name: &str) -> Result<f64> {
     let n = unsafe { f64::from_napi_value(v.value().env, v.raw()) }?;
     if !n.is_finite() {
         return Err(invalid(format!(
-            "{name}: expected a finite number, got {n}"
+            "{name}: expected a finite number, got {}",
+            snu_core::error::js_num(n)
         )));
     }
     Ok(n)

@@ -22,7 +22,8 @@ pub struct BatchArg {
 fn dim(v: f64, name: &str) -> Result<usize> {
     if v.fract() != 0.0 || !(1.0..=MAX_DIM as f64).contains(&v) {
         return Err(args::invalid(format!(
-            "{name}: expected an integer from 1 to {MAX_DIM}, got {v}"
+            "{name}: expected an integer from 1 to {MAX_DIM}, got {}",
+            snu_core::error::js_num(v)
         )));
     }
     Ok(v as usize)

@@ -7,6 +7,7 @@
 //! the bindings can pass it through unchanged.
 
 use crate::bail;
+use crate::error::js_num;
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
@@ -96,7 +97,10 @@ impl LogLaw {
             ("max", self.max),
         ] {
             if !v.is_finite() {
-                bail!("{name}.{field}: expected a finite number, got {v}");
+                bail!(
+                    "{name}.{field}: expected a finite number, got {}",
+                    js_num(v)
+                );
             }
         }
         if self.min < 0.0 || self.min > self.max {
@@ -184,21 +188,24 @@ pub const MAX_G_MAX: f64 = 1e6;
 
 fn positive(name: &str, v: f64) -> Result<()> {
     if !(v.is_finite() && v > 0.0) {
-        bail!("{name}: expected a positive finite number, got {v}");
+        bail!(
+            "{name}: expected a positive finite number, got {}",
+            js_num(v)
+        );
     }
     Ok(())
 }
 
 fn non_negative(name: &str, v: f64) -> Result<()> {
     if !(v.is_finite() && v >= 0.0) {
-        bail!("{name}: expected a finite number >= 0, got {v}");
+        bail!("{name}: expected a finite number >= 0, got {}", js_num(v));
     }
     Ok(())
 }
 
 fn in_unit(name: &str, v: f64) -> Result<()> {
     if !(v.is_finite() && v > 0.0 && v <= 1.0) {
-        bail!("{name}: expected a number in (0, 1], got {v}");
+        bail!("{name}: expected a number in (0, 1], got {}", js_num(v));
     }
     Ok(())
 }
