@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { AnalogControl } from './analog.js';
 import { checkBoolean, checkCallback, checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
-import { MAX_DIM, MAX_SEED, MAX_VALUES } from './generated/limits.js';
+import { MAX_DIM, MAX_LR, MAX_SEED, MAX_VALUES } from './generated/limits.js';
 import { LAYER_FIELDS, READOUTS } from './generated/spec.js';
 import { lossSpec, type LossOption } from './losses.js';
 import { checkOptimizer } from './optimizers.js';
@@ -431,7 +431,7 @@ export class Sequential {
    * ```
    */
   setLearningRate(lr: number): void {
-    named('setLearningRate', () => this.net.setLearningRate(checkNumber('lr', lr, { min: 0 })));
+    named('setLearningRate', () => this.net.setLearningRate(checkNumber('lr', lr, { min: 0, max: MAX_LR })));
   }
 
   /**
@@ -592,7 +592,7 @@ export class Sequential {
     let lr = this.spec.optimizer.lr as number; // the engine's spec has every default filled in
     for (let epoch = initialEpoch; epoch < epochs; epoch++) {
       if (options.lrSchedule) {
-        lr = checkNumber(`lrSchedule(${epoch})`, options.lrSchedule(epoch), { above: 0 });
+        lr = checkNumber(`lrSchedule(${epoch})`, options.lrSchedule(epoch), { above: 0, max: MAX_LR });
         named('fit: lrSchedule', () => this.net.setLearningRate(lr));
       }
       const order = options.shuffle === false ? Uint32Array.from({ length: data.size }, (_, i) => i) : shuffledIndices(data.size, batchSeed(seed, epoch, -1));

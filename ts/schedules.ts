@@ -2,9 +2,8 @@
 // each epoch. Per epoch rather than per step, so that a run resumed at an epoch boundary
 // (`fit({ initialEpoch })`) trains exactly as an uninterrupted one.
 import { checkInteger, checkKeys, checkNumber, checkObject } from './checks.js';
+import { MAX_LR } from './generated/limits.js';
 
-/** The largest rate the engine can hold: it keeps rates as 32-bit floats. */
-export const MAX_LR = 3.4028234663852886e38;
 
 /** The learning rate of each 0-based epoch. `fit` refuses a rate that is not a finite number > 0. */
 export type LrSchedule = (epoch: number) => number;

@@ -7,7 +7,7 @@ import { lossSpec } from '../losses.js';
 import type { LayerSpec, LossSpec, OptimizerSpec, Readout } from '../spec.js';
 import { OPTIMIZERS } from '../generated/spec.js';
 import { MAX_RUN_SEED } from '../random.js';
-import { MAX_LR } from '../schedules.js';
+import { MAX_LR } from '../generated/limits.js';
 import { boolean, ConfigError, inConfig, integer, number, object, oneOf, optional, string } from './validate.js';
 
 /** The tasks `snu train` knows. */

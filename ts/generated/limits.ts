@@ -19,5 +19,8 @@ export const MAX_SEED = 9007199254740991;
 /** Largest thread count of the engine's pool. */
 export const MAX_THREADS = 1024;
 
+/** Largest learning rate (spec, setLearningRate, schedules). */
+export const MAX_LR = 1000000;
+
 /** What joins a layer's name to its tensor's (`snu_0.W`), so never part of a layer name. */
 export const NAME_SEPARATOR = ".";

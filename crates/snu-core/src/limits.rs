@@ -23,6 +23,10 @@ pub const MAX_SEED: u64 = (1 << 53) - 1;
 /// Largest thread count of the engine's pool: far above any machine, low enough to refuse typos.
 pub const MAX_THREADS: usize = 1024;
 
+/// Largest learning rate (in a spec, `setLearningRate` or a schedule): far above any rate that
+/// trains, low enough that `lr x gradient` of an ordinary gradient stays within float32.
+pub const MAX_LR: f32 = 1e6;
+
 /// What joins a layer's name to its tensor's in a parameter name (`snu_0.W`), and so what a
 /// layer name may not contain.
 pub const NAME_SEPARATOR: char = '.';

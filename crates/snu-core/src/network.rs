@@ -15,6 +15,7 @@ use crate::kernels::rng::Rng;
 use crate::kernels::spikes::SpikeMatrix;
 use crate::layers::product::{ProductPath, SeqInput};
 use crate::layers::{BuildContext, Layer, SeqShape};
+use crate::limits::MAX_LR;
 use crate::params::{Param, ParamStore};
 use crate::spec::ModelSpec;
 use crate::train::dropout::InputDropout;
@@ -368,14 +369,25 @@ impl Network {
         // One pass over the gradients: their norm is not finite exactly when one of them is not.
         let norm = global_norm(&self.store);
         if !loss.is_finite() || !norm.is_finite() {
-            bail!("training step: the loss or a gradient is not finite (loss = {loss}); the weights were left unchanged. Lower the learning rate or set clipNorm");
+            // Weights that are already invalid are the cause to name, not the learning rate.
+            if let Some(p) = self
+                .store
+                .params
+                .iter()
+                .find(|p| !p.value.iter().all(|v| v.is_finite()))
+            {
+                bail!("training step: parameter {} holds non-finite values (an earlier update overflowed); nothing was updated. Load a checkpoint or set the weights again (setWeights), and lower the learning rate or set clipNorm", p.name);
+            }
+            bail!("training step: the loss or a gradient is not finite (loss = {}); the weights were left unchanged. Lower the learning rate or set clipNorm", js_num(loss));
         }
         if let Some(c) = self.spec.clip_norm {
             if norm > c {
                 scale_gradients(&mut self.store, c / norm);
             }
         }
-        self.optimizer.update(&mut self.store)?;
+        if let Some(i) = self.optimizer.update(&mut self.store)? {
+            bail!("training step: the update overflowed float32: parameter {} now holds non-finite values (the learning rate times the gradient is too large). This step's weights are not usable: load a checkpoint or set the weights again (setWeights), and lower the learning rate or set clipNorm", self.store.params[i].name);
+        }
         for l in &self.layers {
             l.project(&mut self.store);
         }
@@ -444,9 +456,9 @@ impl Network {
     }
 
     pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
-        if !(lr.is_finite() && lr >= 0.0) {
+        if !(lr.is_finite() && (0.0..=MAX_LR).contains(&lr)) {
             bail!(
-                "learningRate: expected a finite number >= 0, got {}",
+                "learningRate: expected a number in [0, {MAX_LR}], got {}",
                 js_num(lr)
             );
         }

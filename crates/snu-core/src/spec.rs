@@ -466,7 +466,7 @@ impl LayerDef for EmbeddingSpec {
 }
 
 pub use crate::limits::MAX_WIDTH;
-use crate::limits::{MAX_PARAMS, NAME_SEPARATOR};
+use crate::limits::{MAX_LR, MAX_PARAMS, NAME_SEPARATOR};
 
 fn check_range(path: &str, v: f32, lo: f32, hi: f32, hi_inclusive: bool) -> Result<()> {
     let ok = v.is_finite() && v >= lo && if hi_inclusive { v <= hi } else { v < hi };
@@ -612,7 +612,7 @@ impl ModelSpec {
 
     fn validate_optimizer(&self) -> Result<()> {
         let p = "model spec: optimizer";
-        check_range(&format!("{p}.lr"), self.optimizer.lr(), 0.0, 1e6, true)?;
+        check_range(&format!("{p}.lr"), self.optimizer.lr(), 0.0, MAX_LR, true)?;
         match self.optimizer {
             OptimizerSpec::Sgd {
                 momentum,

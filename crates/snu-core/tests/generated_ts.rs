@@ -225,7 +225,7 @@ fn spec_ts() -> String {
 }
 
 fn limits_ts() -> String {
-    let consts: [(&str, &str, u64); 6] = [
+    let consts: [(&str, &str, u64); 7] = [
         (
             "MAX_VALUES",
             "Largest number of values one input, target or output array may hold.",
@@ -255,6 +255,11 @@ fn limits_ts() -> String {
             "MAX_THREADS",
             "Largest thread count of the engine's pool.",
             MAX_THREADS as u64,
+        ),
+        (
+            "MAX_LR",
+            "Largest learning rate (spec, setLearningRate, schedules).",
+            MAX_LR as u64,
         ),
     ];
     let mut out = String::from(

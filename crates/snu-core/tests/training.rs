@@ -116,3 +116,24 @@ fn the_same_seed_gives_bit_identical_weights() {
         );
     }
 }
+
+#[test]
+fn an_update_that_overflows_float32_is_named_and_the_next_step_names_the_invalid_weights() {
+    // A dense layer trained by SGD at lr 1e6 on a gradient of about 1e33: each is finite, lr x gradient is not.
+    let mut net = Network::from_json(
+        r#"{"inputSize":2,"layers":[{"type":"dense","name":"out","units":1}],"readout":"last","loss":{"kind":"mse"},"optimizer":{"kind":"sgd","lr":1e6},"seed":1}"#,
+    )
+    .unwrap();
+    let (x, y) = (vec![1e16, 1e16], vec![1e17]);
+    let batch = Batch::new(&x, &y, 1, 1);
+    let err = net.train_step(&batch).unwrap_err().to_string();
+    assert!(
+        err.starts_with("training step: the update overflowed float32: parameter out.W now holds non-finite values"),
+        "{err}"
+    );
+    let err = net.train_step(&batch).unwrap_err().to_string();
+    assert!(
+        err.starts_with("training step: parameter out.W holds non-finite values (an earlier update overflowed); nothing was updated"),
+        "{err}"
+    );
+}

@@ -28,13 +28,15 @@ impl Optimizer {
         }
     }
 
-    /// One update of every parameter from `store.grads`.
+    /// One update of every parameter from `store.grads`; returns the index of the first
+    /// parameter the update left with a non-finite value (an overflow of float32), if any.
     ///
     /// Every rule is elementwise, so each tensor is cut into fixed chunks updated in parallel:
-    /// the result is the same on any number of threads.
+    /// the result is the same on any number of threads. Each kernel checks the values it
+    /// writes as it writes them, so the check costs no extra pass.
     /// The moment buffers are allocated on the first update, fallibly (they double or triple
     /// the model's memory): an error leaves the weights unchanged.
-    pub fn update(&mut self, store: &mut ParamStore) -> Result<()> {
+    pub fn update(&mut self, store: &mut ParamStore) -> Result<Option<usize>> {
         let count = store.params.len();
         if self.m.len() != count {
             let buffer = |p: &crate::params::Param, which: &str| {
@@ -58,20 +60,26 @@ impl Optimizer {
         }
         self.step += 1;
         let (spec, t) = (self.spec, self.step as i32);
+        let mut first_bad = None;
         for i in 0..count {
             let (w, g) = (&mut store.params[i].value, &store.grads[i]);
             let (m, v) = (&mut self.m[i], &mut self.v[i]);
-            if w.len() <= CHUNK {
-                apply(spec, t, w, g, m, v);
-                continue;
+            let finite = if w.len() <= CHUNK {
+                apply(spec, t, w, g, m, v)
+            } else {
+                // Every chunk is updated (no short-circuit), then the flags are combined.
+                w.par_chunks_mut(CHUNK)
+                    .zip(g.par_chunks(CHUNK))
+                    .zip(m.par_chunks_mut(CHUNK))
+                    .zip(v.par_chunks_mut(CHUNK))
+                    .map(|(((w, g), m), v)| apply(spec, t, w, g, m, v))
+                    .reduce(|| true, |a, b| a & b)
+            };
+            if !finite && first_bad.is_none() {
+                first_bad = Some(i);
             }
-            w.par_chunks_mut(CHUNK)
-                .zip(g.par_chunks(CHUNK))
-                .zip(m.par_chunks_mut(CHUNK))
-                .zip(v.par_chunks_mut(CHUNK))
-                .for_each(|(((w, g), m), v)| apply(spec, t, w, g, m, v));
         }
-        Ok(())
+        Ok(first_bad)
     }
 }
 
@@ -79,8 +87,16 @@ impl Optimizer {
 /// that neither updates nor norms depend on the thread count.
 const CHUNK: usize = 1 << 14;
 
-/// One step of `spec` on a chunk of a tensor; `t` counts the steps so far (Adam's bias correction).
-fn apply(spec: OptimizerSpec, t: i32, w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+/// One step of `spec` on a chunk of a tensor; `t` counts the steps so far (Adam's bias
+/// correction). Returns whether every new weight is finite.
+fn apply(
+    spec: OptimizerSpec,
+    t: i32,
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) -> bool {
     match spec {
         OptimizerSpec::Sgd {
             lr,
@@ -108,9 +124,9 @@ fn apply(spec: OptimizerSpec, t: i32, w: &mut [f32], g: &[f32], m: &mut [f32], v
             eps,
             weight_decay,
         } => {
-            // Decoupled decay: w -= lr wd w, then Adam without L2.
+            // Decoupled decay: w -= lr wd w, then Adam without L2 (which checks the result).
             decay(w, lr * weight_decay);
-            adam(w, g, m, v, AdamStep::new(lr, beta1, beta2, eps, 0.0, t));
+            adam(w, g, m, v, AdamStep::new(lr, beta1, beta2, eps, 0.0, t))
         }
         OptimizerSpec::Rmsprop {
             lr,
@@ -150,18 +166,23 @@ impl AdamStep {
 
 simd_kernel! {
     /// `g' = g + wd w;  m = mu m + g';  w -= lr (nesterov ? g' + mu m : m)` (no momentum: `w -= lr g'`).
-    fn sgd(w: &mut [f32], g: &[f32], m: &mut [f32], lr: f32, mu: f32, nesterov: bool, wd: f32) {
+    /// Returns whether every new `w` is finite.
+    fn sgd(w: &mut [f32], g: &[f32], m: &mut [f32], lr: f32, mu: f32, nesterov: bool, wd: f32) -> bool {
+        let mut finite = true;
         if mu == 0.0 {
-            w.iter_mut()
-                .zip(g)
-                .for_each(|(w, g)| *w -= lr * (g + wd * *w));
-            return;
+            for (w, g) in w.iter_mut().zip(g) {
+                *w -= lr * (g + wd * *w);
+                finite &= w.is_finite();
+            }
+            return finite;
         }
         for ((w, g), m) in w.iter_mut().zip(g).zip(m.iter_mut()) {
             let gk = g + wd * *w;
             *m = mu * *m + gk;
             *w -= lr * if nesterov { gk + mu * *m } else { *m };
+            finite &= w.is_finite();
         }
+        finite
     }
 }
 
@@ -174,8 +195,9 @@ simd_kernel! {
 
 simd_kernel! {
     /// `m = b1 m + (1-b1) g'`, `v = b2 v + (1-b2) g'^2`, `w -= lr m^ / (sqrt(v^) + eps)`
-    /// with `m^ = m / c1`, `v^ = v / c2` (`c = 1 - b^t`), `g' = g + wd w`.
-    fn adam(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], s: AdamStep) {
+    /// with `m^ = m / c1`, `v^ = v / c2` (`c = 1 - b^t`), `g' = g + wd w`. Returns whether every
+    /// new `w` is finite.
+    fn adam(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], s: AdamStep) -> bool {
         let AdamStep {
             lr,
             b1,
@@ -185,18 +207,21 @@ simd_kernel! {
             c1,
             c2,
         } = s;
+        let mut finite = true;
         for (((w, g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
             let gk = g + wd * *w;
             *m = b1 * *m + (1.0 - b1) * gk;
             *v = b2 * *v + (1.0 - b2) * gk * gk;
             *w -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+            finite &= w.is_finite();
         }
+        finite
     }
 }
 
 simd_kernel! {
     /// `g' = g + wd w;  v = rho v + (1 - rho) g'^2;  step = g' / (sqrt(v) + eps)`; with momentum
-    /// `m = mu m + step; w -= lr m`, else `w -= lr step`.
+    /// `m = mu m + step; w -= lr m`, else `w -= lr step`. Returns whether every new `w` is finite.
     #[allow(clippy::too_many_arguments)]
     fn rmsprop(
         w: &mut [f32],
@@ -208,7 +233,8 @@ simd_kernel! {
         eps: f32,
         mu: f32,
         wd: f32,
-    ) {
+    ) -> bool {
+        let mut finite = true;
         for (((w, g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
             let gk = g + wd * *w;
             *v = rho * *v + (1.0 - rho) * gk * gk;
@@ -219,7 +245,9 @@ simd_kernel! {
             } else {
                 *w -= lr * step;
             }
+            finite &= w.is_finite();
         }
+        finite
     }
 }
 
