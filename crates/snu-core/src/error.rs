@@ -36,6 +36,27 @@ pub fn js_num(v: impl Into<f64>) -> String {
     }
 }
 
+/// Checks that a slice has the expected length and holds only finite values.
+pub fn check_finite(name: &str, data: &[f32], expected_len: usize, shape: &str) -> Result<()> {
+    if data.len() != expected_len {
+        bail!(
+            "{name}: expected {expected_len} values ({shape}), got {}",
+            data.len()
+        );
+    }
+    // The fast scan first (it vectorises); the position only when something is wrong.
+    if data.iter().fold(true, |ok, v| ok & v.is_finite()) {
+        return Ok(());
+    }
+    if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+        bail!(
+            "{name}: value at index {i} is {}, expected a finite number",
+            js_num(data[i])
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::js_num;
@@ -57,25 +78,4 @@ mod tests {
         }
         assert_eq!(js_num(f32::INFINITY), "Infinity");
     }
-}
-
-/// Checks that a slice has the expected length and holds only finite values.
-pub fn check_finite(name: &str, data: &[f32], expected_len: usize, shape: &str) -> Result<()> {
-    if data.len() != expected_len {
-        bail!(
-            "{name}: expected {expected_len} values ({shape}), got {}",
-            data.len()
-        );
-    }
-    // The fast scan first (it vectorises); the position only when something is wrong.
-    if data.iter().fold(true, |ok, v| ok & v.is_finite()) {
-        return Ok(());
-    }
-    if let Some(i) = data.iter().position(|v| !v.is_finite()) {
-        bail!(
-            "{name}: value at index {i} is {}, expected a finite number",
-            js_num(data[i])
-        );
-    }
-    Ok(())
 }
