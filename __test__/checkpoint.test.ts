@@ -1,7 +1,7 @@
 // Save and load: exact round trip of weights and optimizer state, clear errors on bad files.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dense, Sequential, sequential, sgd, snu } from '../ts/index.js';
@@ -104,4 +104,19 @@ test('crafted files that claim gigabytes are refused with the process under 100 
     t.is(cli.status, 1, `${name}: snu eval exit ${cli.status}: ${cli.stderr}`);
     t.regex(cli.stderr, message);
   }
+});
+
+test('a failed save leaves no temporary file behind and names the path', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'snu-save-'));
+  const model = trained();
+  await t.throwsAsync(model.save(''), { instanceOf: TypeError, message: "save: path: expected a non-empty string, got the string ''" });
+  // A rename onto a folder fails after the temporary file was written: it must be removed.
+  const folder = join(dir, 'a-folder');
+  mkdirSync(folder);
+  await t.throwsAsync(model.save(folder), { message: /^save: / });
+  // Into a folder that does not exist: the temporary file cannot even be created.
+  await t.throwsAsync(model.save(join(dir, 'missing', 'x.snu')), { message: /^save: ENOENT/ });
+  t.deepEqual(readdirSync(dir), ['a-folder']);
+  t.deepEqual(readdirSync(folder), []);
+  t.deepEqual(readdirSync(process.cwd()).filter((f) => f.startsWith('.tmp-')), []);
 });

@@ -505,3 +505,20 @@ mnistTest('Ctrl-C during training stops after the step, saves a loadable checkpo
   const model = await Sequential.load(join(out, 'checkpoint.snu'));
   t.is(model.outputSize, 10);
 });
+
+mnistTest('--limit trains on the first n images; a config with a byte-order mark reads; one epoch is "1 epoch"', async (t) => {
+  const config = join(tmp, 'bom-mnist.json');
+  writeFileSync(config, `\uFEFF${JSON.stringify(tinyMnist)}`);
+  const out = join(tmp, 'run-limit');
+  const r = await snu(['train', 'mnist', '--config', config, '--limit', '64', '--out', out]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /^MNIST: 64 train \/ 100 validation \/ 200 test images/m);
+  t.regex(r.out, /; 1 epoch, batch 32,/);
+  t.is(readJson<{ data: { limit: number } }>(join(out, 'config.json')).data.limit, 64, 'config.json records the limit');
+  const bad = await snu(['train', 'mnist', '--config', config, '--limit', '0', '--out', join(tmp, 'run-limit-0')]);
+  t.is(bad.code, 2);
+  t.regex(bad.err, /--limit: expected an integer >= 1, got '0'/);
+  const clash = await snu(['train', '--resume', out, '--limit', '10']);
+  t.is(clash.code, 2);
+  t.regex(clash.err, /--limit cannot go with it/);
+});

@@ -47,8 +47,13 @@ jsbTest('a run resumed after each epoch ends exactly where the uninterrupted run
   const first = await train('pieces', '--epochs', '1');
   t.is(first.code, 0, first.err);
   t.regex((await resume('pieces', '--epochs', '2')).out, /resuming .*pieces at epoch 2 of 2/);
+  // What a run killed while writing leaves behind: removed on resume (the run's lock is held).
+  for (const stale of ['metrics.json.tmp-99999-1', 'checkpoint.snu.tmp-1-2']) writeFileSync(join(tmp, 'pieces', stale), 'partial');
   const last = await resume('pieces', '--epochs', '3');
   t.is(last.code, 0, last.err);
+  t.regex(last.err, /removed 2 temporary files a stopped run left: (checkpoint\.snu\.tmp-1-2, metrics\.json\.tmp-99999-1|metrics\.json\.tmp-99999-1, checkpoint\.snu\.tmp-1-2)/);
+  t.false(existsSync(join(tmp, 'pieces', 'metrics.json.tmp-99999-1')));
+  t.false(existsSync(join(tmp, 'pieces', 'checkpoint.snu.tmp-1-2')));
   t.regex(last.out, /^epoch 3\/3 /m);
   t.notRegex(last.out, /^epoch [12]\/3 /m, 'the finished epochs are not trained again');
 

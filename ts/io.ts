@@ -1,18 +1,33 @@
-// File writes that never leave a half-written file in place of a good one.
+// File writes that never leave a half-written file in place of a good one, nor a temporary
+// file behind when they fail.
 import { open, rename, rm } from 'node:fs/promises';
+import { checkString } from './checks.js';
 
-/** Writes `data` to a temporary file beside `path`, flushes it, then renames it into place. */
+/** The temporary file a write of `path` goes through: `<path>.tmp-<pid>-<ms>`. */
+export const TEMPORARY_SUFFIX = /\.tmp-\d+-\d+$/;
+
+/**
+ * Writes `data` to a temporary file beside `path`, flushes it, then renames it into place. On
+ * any failure the temporary file is removed and the error names `path`.
+ * @example
+ * ```ts
+ * await writeFileAtomic('weights.bin', new Uint8Array([1, 2, 3]));
+ * ```
+ */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  checkString('path', path);
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   const handle = await open(tmp, 'w');
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
   } catch (error) {
-    await handle.close();
     await rm(tmp, { force: true });
     throw error;
   }
-  await handle.close();
-  await rename(tmp, path);
 }

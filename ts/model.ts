@@ -716,7 +716,12 @@ export class Sequential {
    * ```
    */
   async save(path: string): Promise<void> {
-    await writeFileAtomic(path, this.toBytes());
+    const bytes = this.toBytes();
+    try {
+      await writeFileAtomic(path, bytes);
+    } catch (e) {
+      throw prefixed('save', e);
+    }
   }
 
   /**

@@ -186,7 +186,8 @@ export function readConfigFile(path: string): unknown {
     throw new ConfigError(code === 'ENOENT' ? `no config file at ${path}` : `cannot read the config file ${path} (${(e as Error).message})`);
   }
   try {
-    return JSON.parse(text);
+    // A UTF-8 byte-order mark (some Windows editors write one) is not part of the JSON.
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new ConfigError(`${path}: not valid JSON (${(e as Error).message})`);
   }

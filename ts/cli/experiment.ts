@@ -30,6 +30,8 @@ export function resolveExperiment(o: {
   task: TaskName | undefined;
   configFlag: string | undefined;
   overrides: Partial<TrainConfig>;
+  /** `--limit`: train on the first `limit` samples (`data.limit`). */
+  limit?: number;
   cwd: string;
 }): Experiment {
   if (o.task === undefined && o.configFlag === undefined) throw new ConfigError('expected a task or --config');
@@ -47,7 +49,11 @@ export function resolveExperiment(o: {
   if (o.task !== undefined && typeof named === 'string' && named !== o.task) {
     throw new ConfigError(`${source}: task: the config is for '${named}' but the command names '${o.task}'`);
   }
-  const config = prefixErrors(source, () => validateConfig(raw, validateTaskData));
+  if (o.limit !== undefined && typeof raw === 'object' && raw !== null) {
+    const data = (raw as { data?: unknown }).data;
+    raw = { ...raw, data: { ...(typeof data === 'object' && data !== null ? data : {}), limit: o.limit } };
+  }
+  const config = prefixErrors(source, () => validateConfig(raw, validateTaskData), o.limit);
   config.train = { ...config.train, ...definedOnly(o.overrides) };
   prefixErrors(source, () => TASKS[config.task].checkModel(config.model, 'model'));
   return { config, source };
@@ -57,12 +63,13 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Runs `f`, naming the config file in a `ConfigError`. */
-function prefixErrors<T>(source: string, f: () => T): T {
+/** Runs `f`, naming the config file in a `ConfigError` (or `--limit`, for the limit it set). */
+function prefixErrors<T>(source: string, f: () => T, limit?: number): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError(`${source}: ${e.message}`);
-    throw e;
+    if (!(e instanceof ConfigError)) throw e;
+    if (limit !== undefined && e.message.startsWith('data.limit: ')) throw new ConfigError(`--limit ${limit}: ${e.message.slice('data.limit: '.length)}`);
+    throw new ConfigError(`${source}: ${e.message}`);
   }
 }

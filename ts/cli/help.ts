@@ -80,6 +80,7 @@ Options:
   --batch-size <n>       override train.batchSize (for ptb: the number of parallel text streams)
   --lr <x>               override train.lr
   --seed <n>             override train.seed (weights, shuffling, spike encoding)
+  --limit <n>            train on the first <n> samples only (data.limit), for a quick trial
   --out <dir>            run folder (default: runs/<task>-<date>-<time>)
   --data <path>          the task's data (see below)
   --resume <dir>         continue the run in <dir> from its checkpoint.snu, with its config.json,
@@ -96,8 +97,8 @@ Data:
   jsb             --data <jsb-chorales-quarter.json>, else $SNU_DATA_DIR/jsb/, else ../shared/data/jsb/
   ptb             --data <folder of ptb.{train,valid,test}.txt>, else $SNU_DATA_DIR/ptb, else ../shared/data/ptb
 
-The run folder gets checkpoint.snu (after every epoch), best.snu (best on the validation split,
-for jsb and ptb), config.json (the config as run) and metrics.json (per-epoch metrics, the test
+The run folder gets checkpoint.snu (after every epoch), best.snu (best on the validation split:
+jsb and ptb have one; mnist and fashion-mnist when data.validation holds images out), config.json (the config as run) and metrics.json (per-epoch metrics, the test
 metric, speed and machine). Ctrl-C stops after the current step and saves; Ctrl-C twice quits;
 --resume then goes on. Resuming after a whole epoch trains exactly as if the run had not stopped.
 While a command trains a folder it holds training.lock there: a second one on the same folder is

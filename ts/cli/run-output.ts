@@ -1,10 +1,10 @@
 // The output folder of a training run: checkpoint.snu, best.snu, config.json and metrics.json,
 // each written atomically, and the machine description stored with the metrics.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../io.js';
+import { TEMPORARY_SUFFIX, writeFileAtomic } from '../io.js';
 import { threadCount } from '../threads.js';
 import { CliError } from './errors.js';
 import { PACKAGE_ROOT, packageVersion } from './paths.js';
@@ -111,6 +111,17 @@ export function prepareOutDir(dir: string): RunFiles {
     throw new CliError(`cannot create the output folder ${dir} (${(e as Error).message})`);
   }
   return files;
+}
+
+/**
+ * Removes the temporary files a killed run left in its folder (`metrics.json.tmp-<pid>-<ms>`,
+ * ...); call it holding the run's lock, so that no other process is writing them. Returns the
+ * names removed.
+ */
+export function removeStaleTemporaries(dir: string): string[] {
+  const stale = readdirSync(dir).filter((name) => TEMPORARY_SUFFIX.test(name));
+  for (const name of stale) rmSync(join(dir, name), { force: true });
+  return stale;
 }
 
 /** Writes `value` as indented JSON, atomically. */

@@ -15,7 +15,7 @@ import type { CliIo } from './process-io.js';
 import { Progress } from './progress.js';
 import { readRunToResume, type ResumedRun } from './resume.js';
 import { lockRun, lockRunIfExists } from './run-lock.js';
-import { defaultOutDir, machineInfo, prepareOutDir, writeJson, type RunFiles } from './run-output.js';
+import { defaultOutDir, machineInfo, prepareOutDir, removeStaleTemporaries, writeJson, type RunFiles } from './run-output.js';
 import type { EpochEntry, RunMetrics } from './run-metrics.js';
 import type { LoadedTask, Task } from './task.js';
 import { isTaskName, TASKS } from './tasks.js';
@@ -30,6 +30,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'batch-size', type: 'integer', min: 1 },
   { name: 'lr', type: 'number', min: 0, exclusiveMin: true },
   { name: 'seed', type: 'integer', min: 0, max: MAX_RUN_SEED },
+  { name: 'limit', type: 'integer', min: 1 },
   { name: 'out', type: 'string' },
   { name: 'data', type: 'string' },
   { name: 'resume', type: 'string' },
@@ -83,7 +84,7 @@ function parseTrainArgs(argv: readonly string[]) {
   }
   const resume = options.resume as string | undefined;
   if (resume !== undefined) {
-    const clash = ['config', 'out', 'lr', 'batch-size', 'seed'].filter((n) => options[n] !== undefined);
+    const clash = ['config', 'out', 'lr', 'batch-size', 'seed', 'limit'].filter((n) => options[n] !== undefined);
     if (clash.length > 0) {
       throw new UsageError(`--resume continues a run with its own config.json and folder: ${clash.map((n) => `--${n}`).join(', ')} cannot go with it (--epochs, --data and --threads can)`, 'train');
     }
@@ -99,6 +100,7 @@ function parseTrainArgs(argv: readonly string[]) {
     data: options.data as string | undefined,
     resume,
     threads: options.threads as number | undefined,
+    limit: options.limit as number | undefined,
     overrides: {
       epochs: options.epochs as number | undefined,
       batchSize: options['batch-size'] as number | undefined,
@@ -124,7 +126,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   }
   useThreadsOption(args.threads);
   if (args.resume !== undefined) return resumeTraining(args, io);
-  const { config, source } = resolveExperiment({ task: args.task, configFlag: args.config, overrides: args.overrides, cwd: io.cwd });
+  const { config, source } = resolveExperiment({ task: args.task, configFlag: args.config, overrides: args.overrides, limit: args.limit, cwd: io.cwd });
   const { task, loaded } = loadForTraining(config, source, args.data, io);
   // config.json records what was run, the data actually read included.
   if (loaded.dataPath !== undefined) config.data.path = loaded.dataPath;
@@ -133,7 +135,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
 
   printHeader(io, loaded, model, config);
   const threads = threadCount();
-  io.stdout(`config ${source}; ${config.train.epochs} epochs, batch ${config.train.batchSize}, lr ${config.train.lr}${describeSchedule(config.train)}, seed ${config.train.seed}; ${threads} thread${threads === 1 ? '' : 's'}\n`);
+  io.stdout(`config ${source}; ${config.train.epochs} epoch${config.train.epochs === 1 ? '' : 's'}, batch ${config.train.batchSize}, lr ${config.train.lr}${describeSchedule(config.train)}, seed ${config.train.seed}; ${threads} thread${threads === 1 ? '' : 's'}\n`);
   io.stdout(`writing to ${files.dir}\n`);
   const release = lockRun(files.dir);
   try {
@@ -177,6 +179,9 @@ async function resumeTraining(args: ReturnType<typeof parseTrainArgs> & { help: 
 async function resumeLocked(args: ReturnType<typeof parseTrainArgs> & { help: false }, io: CliIo): Promise<number> {
   const run = readRunToResume({ dir: args.resume!, task: args.task, epochs: args.overrides.epochs, cwd: io.cwd });
   const { config, files } = run;
+  // Under the lock: a temporary file there is what a killed run left, not a write in progress.
+  const stale = removeStaleTemporaries(files.dir);
+  if (stale.length > 0) io.stderr(`snu: removed ${stale.length} temporary file${stale.length === 1 ? '' : 's'} a stopped run left: ${stale.join(', ')}\n`);
   const { task, loaded } = loadForTraining(config, files.config, args.data, io);
   let model: Sequential;
   try {
