@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from '../ts/cli/args.js';
 import { resolveExperiment } from '../ts/cli/experiment.js';
 import { builtinConfigs, CONFIG_DIR } from '../ts/cli/paths.js';
-import { Progress } from '../ts/cli/progress.js';
+import { Progress } from '../ts/progress.js';
 import { TASKS } from '../ts/cli/tasks.js';
 import type { RunMetrics } from '../ts/cli/run-metrics.js';
 import { buildModel } from '../ts/cli/train.js';

@@ -1,6 +1,9 @@
 // snu: Spiking Neural Units with a Rust core. Public API.
 export { sequential, Sequential } from './model.js';
-export type { CompileOptions, EpochLogs, Evaluation, FitOptions, History } from './model.js';
+export type { CompileOptions } from './model.js';
+export type { Callback, CallbackContext, CallbackModel, EpochLogs, Evaluation, FitOptions, History } from './loops.js';
+export { earlyStopping, modelCheckpoint, reduceLrOnPlateau, MONITORS } from './callbacks.js';
+export type { Monitor, MonitorOptions } from './callbacks.js';
 export { snu, dense, embedding } from './layers.js';
 export { AnalogControl, IDEAL_PCM, quantizeWeights } from './analog.js';
 export type { PcmConfig, AnalogStats, DeviceUpdate, ConductanceHistogram, ProgramOptions } from './analog.js';

@@ -1,16 +1,15 @@
 // The Sequential model: a list of layers compiled into a native network that owns the weights.
 import { readFile } from 'node:fs/promises';
 import { AnalogControl } from './analog.js';
-import { checkBoolean, checkCallback, checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
-import { MAX_DIM, MAX_LR, MAX_SEED, MAX_VALUES } from './generated/limits.js';
+import { checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
+import { MAX_DIM, MAX_LR, MAX_SEED } from './generated/limits.js';
 import { LAYER_FIELDS, READOUTS } from './generated/spec.js';
 import { lossSpec, type LossOption } from './losses.js';
 import { checkOptimizer } from './optimizers.js';
 import type { Batch, Dataset } from './data.js';
 import { writeFileAtomic } from './io.js';
 import { native, type NativeBatch, type NativeNetwork } from './native.js';
-import { batchSeed, MAX_RUN_SEED, shuffledIndices } from './random.js';
-import type { LrSchedule } from './schedules.js';
+import { evaluateLoop, fitLoop, type Evaluation, type FitOptions, type History, type LoopTarget } from './loops.js';
 import type { LayerSpec, ModelSpec, OptimizerSpec, Readout } from './spec.js';
 
 /**
@@ -37,119 +36,6 @@ export interface CompileOptions {
   seed?: number;
 }
 
-/**
- * Metrics of one epoch, as `fit` passes them to `onEpochEnd` and keeps them in `History.epochs`.
- *
- * @example
- * ```ts
- * await model.fit(train, {
- *   epochs: 2,
- *   batchSize: 32,
- *   validationData: test,
- *   onEpochEnd: (logs: EpochLogs) => console.log(logs.epoch, logs.loss, logs.valAccuracy),
- * });
- * ```
- */
-export interface EpochLogs {
-  /** 0-based (counted from 0, not from `initialEpoch`). */
-  epoch: number;
-  /** The learning rate the epoch trained at. */
-  lr: number;
-  /** Mean training loss of the epoch, over its rows (samples; real steps for the `sequence` readout). */
-  loss: number;
-  /**
-   * Fraction of the epoch's training rows whose readout argmax matches the target's, each
-   * counted on the output of its step before the update (softmax cross-entropy losses only).
-   */
-  accuracy?: number;
-  /** Mean loss on `validationData`, when given. */
-  valLoss?: number;
-  /** Accuracy on `validationData`, when given (softmax cross-entropy losses only). */
-  valAccuracy?: number;
-  /** Wall time of the epoch's training steps. */
-  seconds: number;
-  /** Training samples per second in the epoch. */
-  samplesPerSecond: number;
-}
-
-/**
- * Options of `Sequential.fit`. Only `epochs` and `batchSize` are required.
- *
- * @example
- * ```ts
- * const controller = new AbortController();
- * const options: FitOptions = {
- *   epochs: 10,
- *   batchSize: 64,
- *   seed: 1,
- *   validationData: test,
- *   onEpochEnd: (logs) => console.log(logs),
- *   signal: controller.signal,
- * };
- * const history = await model.fit(train, options);
- * ```
- */
-export interface FitOptions {
-  /** The epoch to stop before: trains epochs `initialEpoch` to `epochs - 1` (as Keras counts). */
-  epochs: number;
-  /**
-   * The epoch to start from (default 0). Shuffling, encoding and `lrSchedule` follow the epoch
-   * number, so a model saved after epoch `k` and loaded again (weights and optimizer state) goes on
-   * with `fit(data, { ...options, initialEpoch: k + 1 })` exactly as an uninterrupted run would.
-   */
-  initialEpoch?: number;
-  /** Samples per training step (the last batch of an epoch may be smaller). */
-  batchSize: number;
-  /** Shuffle each epoch with a seed derived from `seed`. Default true. */
-  shuffle?: boolean;
-  /** Seed of shuffling and encoding. Default 0. */
-  seed?: number;
-  /**
-   * The learning rate of each epoch, set before the epoch starts: `cosineDecay`, `exponentialDecay`
-   * or any `(epoch) => lr`. Default: the optimizer's rate, unchanged.
-   */
-  lrSchedule?: LrSchedule;
-  /** Evaluated after every epoch, into `valLoss` (and `valAccuracy`). */
-  validationData?: Dataset;
-  /** Called after each epoch; may be async. */
-  onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
-  /** Called after each batch with its loss. */
-  onBatchEnd?: (info: { epoch: number; batch: number; batches: number; loss: number; samples: number }) => void;
-  /** Stops training after the current step; the weights of the last finished step are kept. */
-  signal?: AbortSignal;
-}
-
-/**
- * What `fit` resolves with.
- *
- * @example
- * ```ts
- * const history: History = await model.fit(train, { epochs: 3, batchSize: 64 });
- * console.log(history.epochs.at(-1)?.loss, history.aborted);
- * ```
- */
-export interface History {
-  /** One entry per finished epoch. */
-  epochs: EpochLogs[];
-  /** True when `signal` stopped training early. */
-  aborted: boolean;
-}
-
-/**
- * What `evaluate` resolves with.
- *
- * @example
- * ```ts
- * const { loss, accuracy }: Evaluation = await model.evaluate(test);
- * ```
- */
-export interface Evaluation {
-  /** Mean loss over the dataset (over its real steps, for masked sequences). */
-  loss: number;
-  /** Fraction of rows whose readout arg-max is the target class (softmax cross-entropy losses only). */
-  accuracy?: number;
-}
-
 /** An error of the engine with the method that was called in front: `trainOnBatch: y: expected 6 values ...`. */
 function prefixed(what: string, e: unknown): unknown {
   // `model: ...` is about the model itself (disposed, not compiled), not about the call's arguments.
@@ -164,27 +50,6 @@ function named<T>(what: string, call: () => T): T {
   } catch (e) {
     throw prefixed(what, e);
   }
-}
-
-/** How many rows a batch's mean loss was taken over, to weight it in an average over batches. */
-function lossRows(batch: Batch, perStep: boolean): number {
-  if (!perStep) return batch.batch;
-  if (!batch.mask) return batch.steps * batch.batch;
-  let real = 0;
-  for (const m of batch.mask) real += m;
-  return real;
-}
-
-/**
- * Adds a step's accuracy counts (rows whose arg-max output is the target class; padded steps of
- * a masked `sequence` readout count for nothing) to `counts`. The engine gives counts for
- * softmax cross-entropy losses only; returns whether it gave any.
- */
-function addCorrect(counts: { correct: number; rows: number }, c: { correct: number; rows: number } | undefined | null): boolean {
-  if (!c) return false;
-  counts.correct += c.correct;
-  counts.rows += c.rows;
-  return true;
 }
 
 /** The shape argument of `predict`: `{ steps, batch, mask? }`. */
@@ -215,25 +80,6 @@ function nativeBatch(what: string, batch: unknown, needsTarget = true): NativeBa
 
 /** The options `compile` takes. */
 const COMPILE_OPTIONS = ['loss', 'optimizer', 'readout', 'clipNorm', 'tbptt', 'seed'];
-/** The options `fit` takes. */
-const FIT_OPTIONS = ['epochs', 'initialEpoch', 'batchSize', 'shuffle', 'seed', 'lrSchedule', 'validationData', 'onEpochEnd', 'onBatchEnd', 'signal'];
-
-/** A dataset as `fit` and `evaluate` use it: an integer `size` >= 1 and a `batch` function. */
-function checkDataset(what: string, data: unknown): Dataset {
-  if (typeof data !== 'object' || data === null) throw new TypeError(`${what}: expected a dataset { size, batch(indices, seed) }, got ${describe(data)}`);
-  const d = data as { size?: unknown; batch?: unknown };
-  checkInteger(`${what}.size`, d.size, 1, MAX_VALUES);
-  if (typeof d.batch !== 'function') throw new TypeError(`${what}.batch: expected a function (indices, seed) => Batch, got ${describe(d.batch)}`);
-  return data as Dataset;
-}
-
-/** A batch a dataset returned for `rows` indices: it must hold exactly those rows. */
-function checkRows(what: string, batch: Batch, rows: number): Batch {
-  if (typeof batch !== 'object' || batch === null) throw new TypeError(`${what}: expected a batch { x, y, steps, batch, mask? }, got ${describe(batch)}`);
-  if (batch.batch !== rows) throw new RangeError(`${what}: asked for ${rows} samples, the dataset returned a batch of ${String(batch.batch)}`);
-  return batch;
-}
-
 /**
  * A stack of layers run over time-major sequences `[T, B, features]`.
  *
@@ -267,6 +113,8 @@ export class Sequential {
   #disposed = false;
   /** Async engine calls started and not yet settled (they queue on the network in call order). */
   #pending = 0;
+  /** Whether a `fit` runs (between its steps too). */
+  #fitting = false;
   #readoutKind: Readout | undefined;
   #readoutOf: NativeNetwork | undefined;
 
@@ -304,6 +152,7 @@ export class Sequential {
    */
   compile(options: CompileOptions): this {
     if (this.#disposed) throw new Error('compile: the model was disposed; build a new one with sequential(...)');
+    if (this.#fitting || this.#pending > 0) throw new Error('compile: the model is training or computing (fit, evaluate, or another async call); await it (or abort fit) first: compile would replace its weights mid-run');
     const o = checkObject('compile', options);
     if (o.loss === undefined) throw new TypeError("compile: expected options with a loss, e.g. compile({ loss: 'softmaxCrossEntropy' })");
     checkKeys('compile', o, COMPILE_OPTIONS);
@@ -574,61 +423,13 @@ export class Sequential {
    * ```
    */
   async fit(data: Dataset, options: FitOptions): Promise<History> {
-    checkDataset('fit: data', data);
-    checkKeys('fit', checkObject('fit: options', options), FIT_OPTIONS);
-    checkBoolean('shuffle', options.shuffle, true);
-    if (options.validationData !== undefined) checkDataset('fit: validationData', options.validationData);
-    checkCallback('lrSchedule', options.lrSchedule);
-    checkCallback('onEpochEnd', options.onEpochEnd);
-    checkCallback('onBatchEnd', options.onBatchEnd);
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`signal: expected an AbortSignal, got ${describe(options.signal)}`);
-    const epochs = checkInteger('epochs', options.epochs, 0);
-    const initialEpoch = checkInteger('initialEpoch', options.initialEpoch ?? 0, 0, epochs);
-    const batchSize = checkInteger('batchSize', options.batchSize, 1);
-    const seed = checkInteger('seed', options.seed ?? 0, 0, MAX_RUN_SEED);
-    const batches = Math.ceil(data.size / batchSize);
-    const perStep = this.#readout() === 'sequence';
-    const history: History = { epochs: [], aborted: false };
-    let lr = this.spec.optimizer.lr as number; // the engine's spec has every default filled in
-    for (let epoch = initialEpoch; epoch < epochs; epoch++) {
-      if (options.lrSchedule) {
-        lr = checkNumber(`lrSchedule(${epoch})`, options.lrSchedule(epoch), { above: 0, max: MAX_LR });
-        named('fit: lrSchedule', () => this.net.setLearningRate(lr));
-      }
-      const order = options.shuffle === false ? Uint32Array.from({ length: data.size }, (_, i) => i) : shuffledIndices(data.size, batchSeed(seed, epoch, -1));
-      const started = performance.now();
-      let lossSum = 0;
-      let lossRowsSeen = 0;
-      let seen = 0;
-      const counts = { correct: 0, rows: 0 };
-      for (let b = 0; b < batches; b++) {
-        if (options.signal?.aborted) {
-          history.aborted = true;
-          return history;
-        }
-        const indices = order.subarray(b * batchSize, (b + 1) * batchSize);
-        const batch = checkRows('fit: data.batch()', data.batch(indices, batchSeed(seed, epoch, b)), indices.length);
-        const report = await this.#track('fit: data.batch()', () => this.net.trainStepAsync(nativeBatch('fit: data.batch()', batch)));
-        const loss = report.loss;
-        addCorrect(counts, report.correct);
-        const rows = lossRows(batch, perStep);
-        lossSum += loss * rows;
-        lossRowsSeen += rows;
-        seen += batch.batch;
-        options.onBatchEnd?.({ epoch, batch: b, batches, loss, samples: seen });
-      }
-      const seconds = (performance.now() - started) / 1000;
-      const logs: EpochLogs = { epoch, lr, loss: lossSum / lossRowsSeen, seconds, samplesPerSecond: seen / seconds };
-      if (counts.rows > 0) logs.accuracy = counts.correct / counts.rows;
-      if (options.validationData) {
-        const v = await this.evaluate(options.validationData, { batchSize });
-        logs.valLoss = v.loss;
-        if (v.accuracy !== undefined) logs.valAccuracy = v.accuracy;
-      }
-      history.epochs.push(logs);
-      await options.onEpochEnd?.(logs);
+    if (this.#fitting) throw new Error('fit: a fit is already running on this model; await it (or abort it) first');
+    this.#fitting = true;
+    try {
+      return await fitLoop(this.#loopTarget(), data, options);
+    } finally {
+      this.#fitting = false;
     }
-    return history;
   }
 
   /**
@@ -641,27 +442,19 @@ export class Sequential {
    * ```
    */
   async evaluate(data: Dataset, options: { batchSize?: number; seed?: number } = {}): Promise<Evaluation> {
-    checkDataset('evaluate: data', data);
-    checkKeys('evaluate', checkObject('evaluate: options', options), ['batchSize', 'seed']);
-    const batchSize = checkInteger('batchSize', options.batchSize ?? 256, 1);
-    const seed = checkInteger('seed', options.seed ?? 0, 0, MAX_RUN_SEED);
-    const perStep = this.#readout() === 'sequence';
-    let tracksAccuracy = false;
-    let lossSum = 0;
-    let lossRowsSeen = 0;
-    const counts = { correct: 0, rows: 0 };
-    for (let start = 0, b = 0; start < data.size; start += batchSize, b++) {
-      const idx = Uint32Array.from({ length: Math.min(batchSize, data.size - start) }, (_, i) => start + i);
-      // A sample may itself hold several rows (a window of parallel text streams): no row check here.
-      const batch = data.batch(idx, batchSeed(seed, -1, b));
-      const r = await this.#track('evaluate: data.batch()', () => this.net.evaluateAsync(nativeBatch('evaluate: data.batch()', batch)));
-      const counted = lossRows(batch, perStep);
-      lossSum += r.loss * counted;
-      lossRowsSeen += counted;
-      tracksAccuracy ||= addCorrect(counts, r.correct);
-    }
-    const loss = lossSum / lossRowsSeen;
-    return tracksAccuracy ? { loss, accuracy: counts.correct / counts.rows } : { loss };
+    return evaluateLoop(this.#loopTarget(), data, options);
+  }
+
+  /** What `fit` and `evaluate` run on: this model's engine calls, counted as pending. */
+  #loopTarget(): LoopTarget {
+    return {
+      model: this,
+      perStep: this.#readout() === 'sequence',
+      learningRate: () => this.spec.optimizer.lr as number, // the engine's spec has every default filled in
+      setLearningRate: (lr) => named('fit: lrSchedule', () => this.net.setLearningRate(lr)),
+      trainStep: (what, batch) => this.#track(what, () => this.net.trainStepAsync(nativeBatch(what, batch))),
+      evaluateStep: (what, batch) => this.#track(what, () => this.net.evaluateAsync(nativeBatch(what, batch))),
+    };
   }
 
   /** The readout, read once per network (the spec does not change but for the learning rate). */

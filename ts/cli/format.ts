@@ -2,7 +2,7 @@
 import type { Sequential } from '../model.js';
 import type { LayerSpec } from '../spec.js';
 import type { ModelConfig } from './config.js';
-import { formatRate } from './progress.js';
+import { formatRate } from '../progress.js';
 import type { Metrics } from './task.js';
 
 function metricText(name: string, value: number): string {

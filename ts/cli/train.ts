@@ -12,7 +12,7 @@ import { resolveExperiment } from './experiment.js';
 import { describeModel, epochLine, formatMetrics } from './format.js';
 import { trainHelp } from './help.js';
 import type { CliIo } from './process-io.js';
-import { Progress } from './progress.js';
+import { Progress } from '../progress.js';
 import { readRunToResume, type ResumedRun } from './resume.js';
 import { lockRun, lockRunIfExists } from './run-lock.js';
 import { defaultOutDir, machineInfo, prepareOutDir, removeStaleTemporaries, writeJson, type RunFiles } from './run-output.js';
