@@ -87,7 +87,13 @@ test('a callback watching a metric the logs lack says how to get it; bad callbac
 test('validationSplit holds out the last samples: validated on, never trained on', async (t) => {
   const asked = { train: new Set<number>(), validation: new Set<number>() };
   let validating = false;
-  const watched: Dataset = { size: data.size, batch: (idx, seed) => (Array.from(idx).forEach((i) => asked[validating ? 'validation' : 'train'].add(i)), data.batch(idx, seed)) };
+  const watched: Dataset = {
+    size: data.size,
+    batch: (idx, seed) => {
+      for (const i of Array.from(idx)) asked[validating ? 'validation' : 'train'].add(i);
+      return data.batch(idx, seed);
+    },
+  };
   const m = model();
   const history = await m.fit(watched, {
     epochs: 2,
@@ -105,7 +111,10 @@ test('validationSplit holds out the last samples: validated on, never trained on
 test('verbose prints a progress line and a line of metrics per epoch on stderr', async (t) => {
   const written: string[] = [];
   const write = process.stderr.write;
-  process.stderr.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
   try {
     await model().fit(data, { epochs: 2, batchSize: 16, validationData: validation, verbose: true });
   } finally {
