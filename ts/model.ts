@@ -584,6 +584,11 @@ export class Sequential {
    * Loads a checkpoint written by `save` (or `snu train`): spec, weights and optimizer state, so
    * training can go on where it stopped.
    *
+   * Its checksum catches damage (truncation, flipped bits), not tampering: anyone can edit a file
+   * and seal it again. `load` refuses what it can check (sizes the file cannot hold, non-finite
+   * weights or optimizer state), but a checkpoint from an untrusted source decides what the model
+   * computes: treat it as you would treat code.
+   *
    * @example
    * ```ts
    * const model = await Sequential.load('mnist.snu');
