@@ -9,6 +9,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 use crate::args;
+use crate::arrays::F32s;
 use crate::guard::{engine, guard};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -22,20 +23,20 @@ fn seed_arg(seed: Unknown) -> Result<u64> {
 /// Rate coding (docs/design.md §2): `x` is `[batch, features]` with values in [0, 1]; at each of
 /// `steps` steps a value `v` spikes with probability `clamp(v * maxSpikes / steps, 0, 1)`.
 /// Returns time-major spikes `[steps, batch, features]`.
-#[napi]
+#[napi(ts_return_type = "Float32Array")]
 pub fn encode_rate(
     #[napi(ts_arg_type = "Float32Array")] x: Unknown,
     #[napi(ts_arg_type = "number")] batch: Unknown,
     #[napi(ts_arg_type = "number")] steps: Unknown,
     #[napi(ts_arg_type = "number")] max_spikes: Unknown,
     #[napi(ts_arg_type = "number")] seed: Unknown,
-) -> Result<Float32Array> {
+) -> Result<F32s> {
     guard("encodeRate", || {
         let x = args::float32(x, "x")?;
         let (steps, batch) = args::shape(steps, batch)?;
         let max_spikes = args::number(max_spikes, "maxSpikes")?;
         let seed = seed_arg(seed)?;
-        Ok(Float32Array::new(
+        Ok(F32s(
             encode::rate(&x, batch, steps, max_spikes, seed).map_err(engine)?,
         ))
     })
@@ -45,7 +46,7 @@ pub fn encode_rate(
 /// process of rate `v * maxRate` (Hz) sampled every `dt` seconds: each step spikes with
 /// probability `1 - exp(-v * maxRate * dt)` (at most one spike per step).
 /// Returns time-major spikes `[steps, batch, features]`.
-#[napi]
+#[napi(ts_return_type = "Float32Array")]
 pub fn encode_poisson(
     #[napi(ts_arg_type = "Float32Array")] x: Unknown,
     #[napi(ts_arg_type = "number")] batch: Unknown,
@@ -53,14 +54,14 @@ pub fn encode_poisson(
     #[napi(ts_arg_type = "number")] max_rate: Unknown,
     #[napi(ts_arg_type = "number")] dt: Unknown,
     #[napi(ts_arg_type = "number")] seed: Unknown,
-) -> Result<Float32Array> {
+) -> Result<F32s> {
     guard("encodePoisson", || {
         let x = args::float32(x, "x")?;
         let (steps, batch) = args::shape(steps, batch)?;
         let max_rate = args::number(max_rate, "maxRate")?;
         let dt = args::number(dt, "dt")?;
         let seed = seed_arg(seed)?;
-        Ok(Float32Array::new(
+        Ok(F32s(
             encode::poisson(&x, batch, steps, max_rate, dt, seed).map_err(engine)?,
         ))
     })
@@ -71,7 +72,7 @@ pub fn encode_poisson(
 /// `round(tau * ln(v / (v - threshold)))` (`'log'`), clipped to `steps - 1`; with `normalize`
 /// each sample's times are scaled so that its latest spike is at `steps - 1`.
 /// Returns time-major spikes `[steps, batch, features]`.
-#[napi]
+#[napi(ts_return_type = "Float32Array")]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_latency(
     #[napi(ts_arg_type = "Float32Array")] x: Unknown,
@@ -81,7 +82,7 @@ pub fn encode_latency(
     #[napi(ts_arg_type = "number")] threshold: Unknown,
     #[napi(ts_arg_type = "number")] tau: Unknown,
     #[napi(ts_arg_type = "boolean | undefined")] normalize: Option<Unknown>,
-) -> Result<Float32Array> {
+) -> Result<F32s> {
     guard("encodeLatency", || {
         let x = args::float32(x, "x")?;
         let (steps, batch) = args::shape(steps, batch)?;
@@ -103,7 +104,7 @@ pub fn encode_latency(
             tau,
             normalize,
         };
-        Ok(Float32Array::new(
+        Ok(F32s(
             encode::latency(&x, batch, steps, &opts).map_err(engine)?,
         ))
     })
@@ -111,18 +112,16 @@ pub fn encode_latency(
 
 /// Direct coding: `x` (`[batch, features]`, any finite values) repeated at each of `steps`
 /// steps. Returns `[steps, batch, features]`.
-#[napi]
+#[napi(ts_return_type = "Float32Array")]
 pub fn encode_direct(
     #[napi(ts_arg_type = "Float32Array")] x: Unknown,
     #[napi(ts_arg_type = "number")] batch: Unknown,
     #[napi(ts_arg_type = "number")] steps: Unknown,
-) -> Result<Float32Array> {
+) -> Result<F32s> {
     guard("encodeDirect", || {
         let x = args::float32(x, "x")?;
         let (steps, batch) = args::shape(steps, batch)?;
-        Ok(Float32Array::new(
-            encode::direct(&x, batch, steps).map_err(engine)?,
-        ))
+        Ok(F32s(encode::direct(&x, batch, steps).map_err(engine)?))
     })
 }
 
@@ -130,7 +129,7 @@ pub fn encode_direct(
 /// `x_t - x_{t-1} >= threshold` (step 0 compared with 0, or never spiking with `skipFirst`);
 /// with `onOff` also where `x_t - x_{t-1} <= -threshold`, in channels `[features, 2 features)`.
 /// Returns `[steps, batch, features]` (or `[steps, batch, 2 features]` with `onOff`).
-#[napi]
+#[napi(ts_return_type = "Float32Array")]
 pub fn encode_delta(
     #[napi(ts_arg_type = "Float32Array")] x: Unknown,
     #[napi(ts_arg_type = "number")] steps: Unknown,
@@ -139,7 +138,7 @@ pub fn encode_delta(
     #[napi(ts_arg_type = "number")] threshold: Unknown,
     #[napi(ts_arg_type = "boolean | undefined")] on_off: Option<Unknown>,
     #[napi(ts_arg_type = "boolean | undefined")] skip_first: Option<Unknown>,
-) -> Result<Float32Array> {
+) -> Result<F32s> {
     guard("encodeDelta", || {
         let x = args::float32(x, "x")?;
         let (steps, batch) = args::shape(steps, batch)?;
@@ -152,7 +151,7 @@ pub fn encode_delta(
             on_off,
             skip_first,
         };
-        Ok(Float32Array::new(
+        Ok(F32s(
             encode::delta(&x, steps, batch, features, &opts).map_err(engine)?,
         ))
     })

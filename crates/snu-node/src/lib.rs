@@ -3,6 +3,7 @@
 
 mod analog;
 mod args;
+mod arrays;
 mod batch;
 mod encoders;
 mod guard;
@@ -10,6 +11,7 @@ mod ops;
 mod tasks;
 mod threads;
 
+use arrays::{Bytes, F32s};
 use batch::BatchArg;
 use guard::{engine, guard, try_lock, try_lock_raw, Shared};
 use napi::bindgen_prelude::*;
@@ -87,10 +89,10 @@ impl Network {
     }
 
     /// The checkpoint bytes: spec, weights and optimizer state, versioned and checksummed.
-    #[napi]
-    pub fn save(&self) -> Result<Buffer> {
+    #[napi(ts_return_type = "Buffer")]
+    pub fn save(&self) -> Result<Bytes> {
         guard("save", || {
-            Ok(snu_core::checkpoint::save(&*try_lock(&self.inner)?).into())
+            Ok(Bytes(snu_core::checkpoint::save(&*try_lock(&self.inner)?)))
         })
     }
 
@@ -140,14 +142,12 @@ impl Network {
     }
 
     /// A copy of the named parameter.
-    #[napi]
-    pub fn get_param(&self, #[napi(ts_arg_type = "string")] name: Unknown) -> Result<Float32Array> {
+    #[napi(ts_return_type = "Float32Array")]
+    pub fn get_param(&self, #[napi(ts_arg_type = "string")] name: Unknown) -> Result<F32s> {
         guard("getParam", || {
             let name = args::string(name, "name")?;
             let net = try_lock(&self.inner)?;
-            Ok(Float32Array::new(
-                net.param(&name).map_err(engine)?.value.clone(),
-            ))
+            Ok(F32s(net.param(&name).map_err(engine)?.value.clone()))
         })
     }
 

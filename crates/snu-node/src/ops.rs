@@ -2,6 +2,7 @@
 //! arrays, its async task on a copy, off the main thread (see `tasks.rs`).
 
 use crate::analog::DeviceUpdate;
+use crate::arrays::F32s;
 use crate::guard::engine;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -32,20 +33,23 @@ pub struct Evaluation {
 }
 
 /// Output of `predict`: the readout and, on request, each layer's output sequence.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct Prediction {
     /// The readout, `[B, outputs]` (or `[T, B, outputs]` with the `sequence` readout).
-    pub output: Float32Array,
+    #[napi(ts_type = "Float32Array")]
+    pub output: F32s,
     /// Each layer's output `[T, B, units]` (spikes for SNU layers), when asked for.
-    pub layers: Option<Vec<Float32Array>>,
+    #[napi(ts_type = "Array<Float32Array>")]
+    pub layers: Option<Vec<F32s>>,
 }
 
 /// Output of `gradients`: the loss and one gradient per parameter, in `paramNames()` order.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct Gradients {
     pub loss: f64,
     pub names: Vec<String>,
-    pub gradients: Vec<Float32Array>,
+    #[napi(ts_type = "Array<Float32Array>")]
+    pub gradients: Vec<F32s>,
 }
 
 /// An operation: a function of the network and a batch.
@@ -82,19 +86,14 @@ pub fn loss(net: &mut Network, b: &Batch) -> Result<f64> {
 pub fn predict(net: &mut Network, b: &Batch) -> Result<Prediction> {
     let output = on_pool(|| net.forward(b).map(<[f32]>::to_vec)).map_err(engine)?;
     Ok(Prediction {
-        output: Float32Array::new(output),
+        output: F32s(output),
         layers: None,
     })
 }
 
 pub fn predict_with_layers(net: &mut Network, b: &Batch) -> Result<Prediction> {
     let mut p = predict(net, b)?;
-    p.layers = Some(
-        net.layer_outputs()
-            .into_iter()
-            .map(Float32Array::new)
-            .collect(),
-    );
+    p.layers = Some(net.layer_outputs().into_iter().map(F32s).collect());
     Ok(p)
 }
 
@@ -103,11 +102,6 @@ pub fn gradients(net: &mut Network, b: &Batch) -> Result<Gradients> {
     Ok(Gradients {
         loss,
         names: net.param_names(),
-        gradients: net
-            .store
-            .grads
-            .iter()
-            .map(|g| Float32Array::new(g.clone()))
-            .collect(),
+        gradients: net.store.grads.iter().map(|g| F32s(g.clone())).collect(),
     })
 }
