@@ -27,7 +27,7 @@ impl ToNapiValue for F32s {
         let env = Env::from_raw(env);
         let copy = Float32ArraySlice::copy_from(&env, &val.0)?;
         // SAFETY: the env is the live one of this conversion.
-        unsafe { ToNapiValue::to_napi_value(env.raw(), &copy) }
+        unsafe { ToNapiValue::to_napi_value(env.raw(), copy) }
     }
 }
 
@@ -49,6 +49,6 @@ impl ToNapiValue for Bytes {
         let env = Env::from_raw(env);
         let copy = BufferSlice::copy_from(&env, &val.0)?;
         // SAFETY: the env is the live one of this conversion.
-        unsafe { ToNapiValue::to_napi_value(env.raw(), &copy) }
+        unsafe { ToNapiValue::to_napi_value(env.raw(), copy) }
     }
 }
