@@ -53,6 +53,10 @@ const CASES: [string, () => unknown, RegExp][] = [
   ['quantizeWeights(null)', () => quantizeWeights(null as never, 4), /^weights: expected a record/],
   ['quantizeWeights with a NaN weight', () => quantizeWeights({ 'snu_0.W': Float32Array.of(1, Number.NaN) }, 4), /^weights\['snu_0\.W'\]: value at index 1 is NaN/],
   ['gMax 1e30', () => model().analog.program('all', { config: { device: { gMax: 1e30 } } }), /gMax/],
+  // A NaN used to reach the engine as JSON null ('invalid type: null, expected f64').
+  ['gMax NaN', () => model().analog.program('all', { config: { device: { gMax: Number.NaN } } }), /^config\.device\.gMax: expected a finite number, got number NaN$/],
+  ['a misspelt program option', () => model().analog.program('all', { sed: 1 } as never), /^program: options: unknown option 'sed' \(did you mean 'seed'\?\)/],
+  ['compile({ optimizer: { kind: adam, lr: NaN } })', () => model().compile({ loss: 'mse', optimizer: { kind: 'adam', lr: Number.NaN } }), /^adam\.lr: expected a finite number, got number NaN$/],
   ['a layer that is not a layer', () => sequential([{ type: 'snu' } as LayerSpec], { inputSize: 3 }).compile({ loss: 'mse' }), /units/],
 ];
 
