@@ -713,7 +713,8 @@ mod tests {
         assert!(
             err(latency(&[2.0], 1, 3, &Latency::default())).starts_with("x: value at index 0 is 2")
         );
-        assert!(err(direct(&[f32::INFINITY], 1, 3)).starts_with("x: value at index 0 is inf"));
+        assert!(err(direct(&[f32::INFINITY], 1, 3))
+            .starts_with("x: value at index 0 is Infinity, expected a finite number"));
         assert!(err(rate(&[0.5; 5], 2, 3, 3.0, 0))
             .starts_with("x: expected batch x features values with batch = 2"));
         assert!(err(rate(&[], 1, 3, 3.0, 0)).starts_with("x: expected"));
