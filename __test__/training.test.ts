@@ -82,3 +82,27 @@ test("fit's training accuracy counts each step's output before its update", asyn
   t.is(history.epochs[0]!.accuracy, before.accuracy);
   t.not(after.accuracy, before.accuracy, 'two steps of lr 0.05 should change what the model predicts');
 });
+
+test('evaluate pools its accuracy and loss over every batch, whatever the batch size', async (t) => {
+  // Deterministic sequences (no encoding), so every batching sees the same inputs: the accuracy
+  // must be the arg-max count of predict over all samples (evaluate once counted its first batch only).
+  const rand = seededRandom(9);
+  const size = 50;
+  const x = Float32Array.from({ length: size * 4 * 3 }, () => rand() * 2 - 1);
+  const labels = Array.from({ length: size }, () => Math.floor(rand() * 3));
+  const data = sequenceDataset({ x, y: oneHot(labels, 3), steps: 4, features: 3 });
+  const model = sequential([snu({ units: 10, output: 'sigmoid', g: { kind: 'identity' } }), dense({ units: 3 })], { inputSize: 3 }).compile({ loss: 'softmaxCrossEntropy', seed: 4 });
+  const all = data.batch(Array.from({ length: size }, (_, i) => i), 0);
+  const out = model.predict(all.x, all);
+  let correct = 0;
+  for (let i = 0; i < size; i++) {
+    const row = Array.from(out.subarray(i * 3, i * 3 + 3));
+    if (row.indexOf(Math.max(...row)) === labels[i]) correct++;
+  }
+  t.true(correct > 0 && correct < size, `a case that tests little: ${correct}/${size}`);
+  for (const batchSize of [1, 7, 50, 256]) {
+    const r = await model.evaluate(data, { batchSize });
+    t.is(r.accuracy, correct / size, `batchSize ${batchSize}`);
+    t.true(Math.abs(r.loss - model.loss(all)) < 1e-5, `batchSize ${batchSize}: loss ${r.loss} vs ${model.loss(all)}`);
+  }
+});
