@@ -4,10 +4,12 @@
 //! randomness (`rng`), the thread pool (`pool`).
 
 pub mod argmax;
+pub mod conv;
 pub mod event;
 pub mod fastmath;
 pub mod linalg;
 pub mod pool;
+pub mod pooling;
 pub mod rng;
 pub mod shared_rows;
 pub(crate) mod simd;
