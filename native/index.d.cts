@@ -53,6 +53,8 @@ export declare class Network {
   get disposed(): boolean
   /** The model spec as JSON, with every default filled in. */
   spec(): string
+  /** Each layer's output per step: `[n]` for a flat vector, `[C, H, W]` for images. */
+  layerShapes(): Array<Array<number>>
   paramNames(): Array<string>
   paramShape(name: string): Array<number>
   /** A copy of the named parameter. */

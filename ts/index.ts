@@ -1,13 +1,13 @@
 // snu: Spiking Neural Units with a Rust core. Public API.
 export { sequential, Sequential } from './model.js';
-export type { CompileOptions } from './model.js';
+export type { CompileOptions, ModelInput } from './model.js';
 export type { Callback, CallbackContext, CallbackModel, EpochLogs, Evaluation, FitOptions, History } from './loops.js';
 export { earlyStopping, modelCheckpoint, reduceLrOnPlateau, MONITORS } from './callbacks.js';
 export type { Monitor, MonitorOptions } from './callbacks.js';
-export { snu, dense, embedding } from './layers.js';
+export { snu, dense, embedding, conv2d, maxPool2d, avgPool2d, sumPool2d, flatten } from './layers.js';
 export { AnalogControl, IDEAL_PCM, quantizeWeights } from './analog.js';
 export type { PcmConfig, AnalogStats, DeviceUpdate, ConductanceHistogram, ProgramOptions } from './analog.js';
-export type { SnuConfig, DenseConfig, EmbeddingConfig } from './layers.js';
+export type { SnuConfig, DenseConfig, EmbeddingConfig, Conv2dConfig, Pool2dConfig, Size2 } from './layers.js';
 export { sgd, adam, adamW, rmsprop } from './optimizers.js';
 export { cosineDecay, exponentialDecay } from './schedules.js';
 export type { LrSchedule } from './schedules.js';

@@ -1,9 +1,9 @@
 // Layer builders: typed configs turned into canonical specs. The defaults, the field names and
 // the allowed values come from the engine (ts/generated/spec.ts), so a default lives in Rust only.
 import { checkBoolean, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
-import { DENSE_ACTIVATIONS, LAYER_DEFAULTS, LAYER_FIELDS, OUTPUTS, STATE_ACTIVATIONS, SURROGATES } from './generated/spec.js';
+import { DENSE_ACTIVATIONS, LAYER_DEFAULTS, LAYER_FIELDS, OUTPUTS, POOL_KINDS, STATE_ACTIVATIONS, SURROGATES } from './generated/spec.js';
 import { MAX_WIDTH, NAME_SEPARATOR } from './generated/limits.js';
-import type { DenseActivation, DenseLayerSpec, EmbeddingLayerSpec, LayerSpec, OutputActivation, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
+import type { Conv2dLayerSpec, DenseActivation, DenseLayerSpec, EmbeddingLayerSpec, FlattenLayerSpec, LayerSpec, OutputActivation, Pool2dLayerSpec, PoolKind, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
 
 /**
  * Options of an SNU layer. Only `units` is required.
@@ -218,11 +218,190 @@ function embeddingAt(at: string, config: unknown, noun: string): EmbeddingLayerS
   return spec;
 }
 
+/** A size per axis: one number for both, or `[height, width]`. */
+export type Size2 = number | readonly [number, number];
+
+/** `[h, w]` from a `Size2` of integers from `min`. */
+function size2(what: string, value: unknown, min: number): [number, number] {
+  if (typeof value === 'number') {
+    const v = checkInteger(what, value, min, MAX_WIDTH);
+    return [v, v];
+  }
+  if (!Array.isArray(value) || value.length !== 2) throw new TypeError(`${what}: expected a number or [height, width], got ${describe(value)}`);
+  return [checkInteger(`${what}[0]`, value[0], min, MAX_WIDTH), checkInteger(`${what}[1]`, value[1], min, MAX_WIDTH)];
+}
+
+/**
+ * Options of a 2-D convolution layer. `filters` and `kernelSize` are required; a size is one
+ * number for both axes or `[height, width]`.
+ *
+ * @example
+ * ```ts
+ * const config: Conv2dConfig = { filters: 32, kernelSize: 5, padding: 2, activation: 'relu' };
+ * const layer = conv2d(config);
+ * ```
+ */
+export interface Conv2dConfig {
+  /** Output channels. */
+  filters: number;
+  /** The kernel, `KH x KW`. */
+  kernelSize: Size2;
+  /** Layer name; parameters are named `<name>.W` (`[filters, C, KH, KW]`) and `<name>.b`. */
+  name?: string;
+  /** Default 1. */
+  stride?: Size2;
+  /** Zeros added on each side. Default 0. */
+  padding?: Size2;
+  /** Spacing of the kernel's taps. Default 1. */
+  dilation?: Size2;
+  /** Default `'none'`. */
+  activation?: DenseActivation;
+  /** One bias per filter. Default true. */
+  useBias?: boolean;
+  /** Dropout on the layer's input while training (see `SnuConfig.dropout`). Default 0. */
+  dropout?: number;
+}
+
+/**
+ * A 2-D convolution applied at every time step to channels-first images `[C, H, W]`:
+ * `y_t = act(conv(x_t, W) + b)`, the output `[filters, OH, OW]` with
+ * `OH = floor((H + 2 padding - dilation (KH - 1) - 1) / stride) + 1` (likewise `OW`). The model
+ * gives the first layer's images with `inputShape`.
+ *
+ * @example
+ * ```ts
+ * const model = sequential([conv2d({ filters: 16, kernelSize: 5, padding: 2, activation: 'relu' }), maxPool2d({ poolSize: 2 }), flatten(), snu({ units: 10 })], { inputShape: [1, 28, 28] });
+ * ```
+ */
+export function conv2d(config: Conv2dConfig): Conv2dLayerSpec {
+  return conv2dAt('conv2d', config, 'option');
+}
+
+function conv2dAt(at: string, config: unknown, noun: string): Conv2dLayerSpec {
+  const c = checkObject(at, config);
+  checkKeys(at, c, optionsOf('conv2d'), noun);
+  const d = LAYER_DEFAULTS.conv2d;
+  const spec: Conv2dLayerSpec = {
+    type: 'conv2d',
+    filters: checkInteger(`${at}.filters`, c.filters, 1, MAX_WIDTH),
+    kernelSize: size2(`${at}.kernelSize`, c.kernelSize, 1),
+    stride: size2(`${at}.stride`, c.stride ?? d.stride, 1),
+    padding: size2(`${at}.padding`, c.padding ?? d.padding, 0),
+    dilation: size2(`${at}.dilation`, c.dilation ?? d.dilation, 1),
+    activation: checkOneOf(`${at}.activation`, c.activation ?? d.activation, DENSE_ACTIVATIONS),
+    useBias: checkBoolean(`${at}.useBias`, c.useBias, d.useBias),
+  };
+  const name = layerName(at, c.name);
+  if (name !== undefined) spec.name = name;
+  if (c.dropout !== undefined) spec.dropout = checkNumber(`${at}.dropout`, c.dropout, { min: 0, below: 1 });
+  return spec;
+}
+
+/**
+ * Options of a pooling layer: `poolSize` is required; `stride` defaults to it (windows side by
+ * side). The windows must tile the input exactly.
+ *
+ * @example
+ * ```ts
+ * const config: Pool2dConfig = { poolSize: 2 };
+ * const layer = maxPool2d(config);
+ * ```
+ */
+export interface Pool2dConfig {
+  /** The window, `KH x KW`. */
+  poolSize: Size2;
+  /** Default: the pool size. */
+  stride?: Size2;
+  /** Layer name (no parameters). */
+  name?: string;
+}
+
+function pool2dAt(kind: PoolKind, at: string, config: unknown, noun: string): Pool2dLayerSpec {
+  const c = checkObject(at, config);
+  checkKeys(at, c, optionsOf('pool2d').filter((f) => f !== 'kind'), noun);
+  const spec: Pool2dLayerSpec = { type: 'pool2d', kind, poolSize: size2(`${at}.poolSize`, c.poolSize, 1) };
+  if (c.stride !== undefined) spec.stride = size2(`${at}.stride`, c.stride, 1);
+  const name = layerName(at, c.name);
+  if (name !== undefined) spec.name = name;
+  return spec;
+}
+
+/**
+ * Max pooling at every step: each channel's `KH x KW` windows reduced to their largest value
+ * (over spikes: whether any pixel of the window spiked).
+ *
+ * @example
+ * ```ts
+ * const layer = maxPool2d({ poolSize: 2 }); // [C, 28, 28] -> [C, 14, 14]
+ * ```
+ */
+export function maxPool2d(config: Pool2dConfig): Pool2dLayerSpec {
+  return pool2dAt('max', 'maxPool2d', config, 'option');
+}
+
+/**
+ * Average pooling at every step: each window's mean (over spikes: the window's firing rate).
+ *
+ * @example
+ * ```ts
+ * const layer = avgPool2d({ poolSize: [2, 2] });
+ * ```
+ */
+export function avgPool2d(config: Pool2dConfig): Pool2dLayerSpec {
+  return pool2dAt('avg', 'avgPool2d', config, 'option');
+}
+
+/**
+ * Sum pooling at every step: each window's sum (over spikes: its spike count), the pooling NIR
+ * calls `SumPool2d`.
+ *
+ * @example
+ * ```ts
+ * const layer = sumPool2d({ poolSize: 2 });
+ * ```
+ */
+export function sumPool2d(config: Pool2dConfig): Pool2dLayerSpec {
+  return pool2dAt('sum', 'sumPool2d', config, 'option');
+}
+
+/**
+ * `[C, H, W]` images as flat vectors of `C*H*W` values, between convolution or pooling layers
+ * and the flat layers (`snu`, `dense`) after them.
+ *
+ * @example
+ * ```ts
+ * const layers = [conv2d({ filters: 8, kernelSize: 3 }), flatten(), dense({ units: 10 })];
+ * ```
+ */
+export function flatten(config: { name?: string } = {}): FlattenLayerSpec {
+  return flattenAt('flatten', config, 'option');
+}
+
+function flattenAt(at: string, config: unknown, noun: string): FlattenLayerSpec {
+  const c = checkObject(at, config, true);
+  checkKeys(at, c, optionsOf('flatten'), noun);
+  const spec: FlattenLayerSpec = { type: 'flatten' };
+  const name = layerName(at, c.name);
+  if (name !== undefined) spec.name = name;
+  return spec;
+}
+
+/** The names of the layer builders, for messages. */
+export const LAYER_BUILDERS = ['snu', 'dense', 'embedding', 'conv2d', 'maxPool2d', 'avgPool2d', 'sumPool2d', 'flatten'] as const;
+
 /** Each layer type's builder, taking the path its errors name and what a key is called there. */
 const BUILDERS: { [T in LayerSpec['type']]: (at: string, config: unknown, noun: string) => Extract<LayerSpec, { type: T }> } = {
   snu: snuAt,
   dense: denseAt,
   embedding: embeddingAt,
+  conv2d: conv2dAt,
+  // In a config file the kind is a field: { "type": "pool2d", "kind": "max", "poolSize": 2 }.
+  pool2d: (at, config, noun) => {
+    const o = checkObject(at, config);
+    const { kind, ...rest } = o;
+    return pool2dAt(checkOneOf(`${at}.kind`, kind, POOL_KINDS), at, rest, noun);
+  },
+  flatten: flattenAt,
 };
 
 /**

@@ -2,8 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { AnalogControl } from './analog.js';
 import { checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
-import { MAX_DIM, MAX_LR, MAX_SEED } from './generated/limits.js';
+import { MAX_DIM, MAX_LR, MAX_SEED, MAX_WIDTH } from './generated/limits.js';
 import { LAYER_FIELDS, READOUTS } from './generated/spec.js';
+import { LAYER_BUILDERS } from './layers.js';
 import { lossSpec, type LossOption } from './losses.js';
 import { checkOptimizer } from './optimizers.js';
 import type { Batch, Dataset } from './data.js';
@@ -35,6 +36,18 @@ export interface CompileOptions {
   /** Seed of the weight initialisation. Default 0. */
   seed?: number;
 }
+
+/**
+ * What a model's input is at each step: `inputSize` values, or `inputShape` `[C, H, W]`
+ * channels-first images (then `inputSize`, if given, must be `C*H*W`).
+ *
+ * @example
+ * ```ts
+ * const flat: ModelInput = { inputSize: 784 };
+ * const images: ModelInput = { inputShape: [1, 28, 28] };
+ * ```
+ */
+export type ModelInput = { inputSize: number; inputShape?: readonly [number, number, number] } | { inputSize?: number; inputShape: readonly [number, number, number] };
 
 /** An error of the engine with the method that was called in front: `trainOnBatch: y: expected 6 values ...`. */
 function prefixed(what: string, e: unknown): unknown {
@@ -92,11 +105,11 @@ const COMPILE_OPTIONS = ['loss', 'optimizer', 'readout', 'clipNorm', 'tbptt', 's
  */
 export class Sequential {
   /**
-   * The layer specs, in order, as the builders (`snu`, `dense`, `embedding`) made them.
+   * The layer specs, in order, as the builders (`snu`, `dense`, `conv2d`, ...) made them.
    *
    * @example
    * ```ts
-   * model.layers.map((l) => `${l.type} ${l.units}`); // ['snu 256', 'snu 10']
+   * model.layers.map((l) => l.type); // ['snu', 'snu']
    * ```
    */
   readonly layers: readonly LayerSpec[];
@@ -109,6 +122,16 @@ export class Sequential {
    * ```
    */
   readonly inputSize: number;
+  /**
+   * Each step's input as channels-first images `[C, H, W]`, when the model starts with
+   * convolution or pooling layers (`C*H*W = inputSize`).
+   *
+   * @example
+   * ```ts
+   * sequential([conv2d({ filters: 8, kernelSize: 3 }), flatten(), dense({ units: 10 })], { inputShape: [1, 28, 28] }).inputShape; // [1, 28, 28]
+   * ```
+   */
+  readonly inputShape: readonly [number, number, number] | undefined;
   #net: NativeNetwork | undefined;
   #disposed = false;
   /** Async engine calls started and not yet settled (they queue on the network in call order). */
@@ -124,20 +147,46 @@ export class Sequential {
    * @example
    * ```ts
    * const model = new Sequential([snu({ units: 100 }), snu({ units: 10 })], { inputSize: 784 });
+   * const conv = new Sequential([conv2d({ filters: 8, kernelSize: 5 }), maxPool2d({ poolSize: 2 }), flatten(), snu({ units: 10 })], { inputShape: [1, 28, 28] });
    * ```
    */
-  constructor(layers: LayerSpec[], options: { inputSize: number }) {
+  constructor(layers: LayerSpec[], options: ModelInput) {
     if (!Array.isArray(layers) || layers.length === 0) {
       throw new TypeError(`layers: expected a non-empty array of layers, got ${describe(layers)}`);
     }
     layers.forEach((l, i) => {
       if (typeof l !== 'object' || l === null || !Object.hasOwn(LAYER_FIELDS, l.type)) {
-        const builders = Object.keys(LAYER_FIELDS).map((t) => `${t}()`);
+        const builders = LAYER_BUILDERS.map((b) => `${b}()`);
         throw new TypeError(`layers[${i}]: expected a layer made by ${builders.slice(0, -1).join(', ')} or ${builders.at(-1)}, got ${describe(l)}`);
       }
     });
     this.layers = layers;
-    this.inputSize = checkInteger('inputSize', options?.inputSize, 1);
+    const o = checkObject('options', options);
+    checkKeys('options', o, ['inputSize', 'inputShape']);
+    if (o.inputShape !== undefined) {
+      if (!Array.isArray(o.inputShape) || o.inputShape.length !== 3) throw new TypeError(`inputShape: expected [channels, height, width], got ${describe(o.inputShape)}`);
+      const [c, h, w] = o.inputShape.map((v, i) => checkInteger(`inputShape[${i}]`, v, 1, MAX_WIDTH)) as [number, number, number];
+      this.inputShape = [c, h, w];
+      this.inputSize = o.inputSize === undefined ? c * h * w : checkInteger('inputSize', o.inputSize, 1);
+      if (this.inputSize !== c * h * w) throw new RangeError(`inputSize: ${this.inputSize}, but inputShape [${c}, ${h}, ${w}] holds ${c * h * w} values per step (give one of them)`);
+    } else {
+      this.inputShape = undefined;
+      this.inputSize = checkInteger('inputSize', o.inputSize, 1);
+    }
+  }
+
+  /**
+   * Each layer's output per step: `[n]` for a flat vector, `[C, H, W]` for images.
+   *
+   * @example
+   * ```ts
+   * sequential([conv2d({ filters: 8, kernelSize: 5 }), maxPool2d({ poolSize: 2 }), flatten(), dense({ units: 10 })], { inputShape: [1, 28, 28] })
+   *   .compile({ loss: 'softmaxCrossEntropy' })
+   *   .layerShapes(); // [[8, 24, 24], [8, 12, 12], [1152], [10]]
+   * ```
+   */
+  layerShapes(): number[][] {
+    return named('layerShapes', () => this.net.layerShapes());
   }
 
   /**
@@ -158,6 +207,7 @@ export class Sequential {
     checkKeys('compile', o, COMPILE_OPTIONS);
     const spec: ModelSpec = {
       inputSize: this.inputSize,
+      ...(this.inputShape ? { inputShape: [...this.inputShape] as [number, number, number] } : {}),
       layers: [...this.layers],
       readout: checkOneOf('readout', o.readout ?? 'sum', READOUTS),
       loss: lossSpec('loss', o.loss),
@@ -495,7 +545,7 @@ export class Sequential {
   static #restore(what: string, bytes: Uint8Array): Sequential {
     const net = named(what, () => native.Network.load(bytes));
     const spec = JSON.parse(net.spec()) as ModelSpec;
-    const model = new Sequential(spec.layers, { inputSize: spec.inputSize });
+    const model = new Sequential(spec.layers, spec.inputShape ? { inputShape: spec.inputShape } : { inputSize: spec.inputSize });
     model.#net = net;
     return model;
   }
@@ -609,6 +659,6 @@ export class Sequential {
  *   .compile({ loss: 'softmaxCrossEntropy', seed: 1 });
  * ```
  */
-export function sequential(layers: LayerSpec[], options: { inputSize: number }): Sequential {
+export function sequential(layers: LayerSpec[], options: ModelInput): Sequential {
   return new Sequential(layers, options);
 }

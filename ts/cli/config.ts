@@ -84,7 +84,8 @@ function checkStack(path: string, layers: LayerSpec[]): void {
     if (l.units !== target.vocabSize) {
       throw new ConfigError(`${path}[${i}].units: a layer tied to '${l.tiedTo}' has one output per word: expected ${target.vocabSize} (its vocabSize), got ${l.units}`);
     }
-    const inputWidth = layers[i - 1]!.units;
+    const before = layers[i - 1]!;
+    const inputWidth = 'units' in before ? before.units : undefined;
     if (inputWidth !== target.units) {
       throw new ConfigError(`${path}[${i}].tiedTo: the tied matrix needs an input of ${target.units} values (the units of '${l.tiedTo}'), but ${path}[${i - 1}] gives ${inputWidth}`);
     }

@@ -32,10 +32,14 @@ function layerText(l: LayerSpec): string {
       return `dense ${l.units}${l.activation === 'none' ? '' : ` ${l.activation}`}${l.tiedTo ? ` (tied to ${l.tiedTo})` : ''}`;
     case 'embedding':
       return `embedding ${l.vocabSize}x${l.units}`;
+    case 'conv2d':
+      return `conv2d ${l.filters}x${l.kernelSize.join('x')}${l.activation === 'none' ? '' : ` ${l.activation}`}`;
+    case 'pool2d':
+      return `${l.kind}Pool ${l.poolSize.join('x')}`;
     default: {
-      // A layer type without its own wording here reads as its type and units.
-      const other = l as { type: string; units: number };
-      return `${other.type} ${other.units}`;
+      // A layer type without its own wording here reads as its type (and units, if it has them).
+      const other = l as { type: string; units?: number };
+      return other.units === undefined ? other.type : `${other.type} ${other.units}`;
     }
   }
 }
@@ -51,7 +55,8 @@ function layerText(l: LayerSpec): string {
  */
 export function describeModel(model: Sequential, config: ModelConfig): string {
   const first = config.layers[0]!;
-  const sizes = [first.type === 'embedding' ? first.vocabSize : model.inputSize, ...config.layers.map((l) => l.units)].join('-');
+  const input = first.type === 'embedding' ? first.vocabSize : (model.inputShape?.join('x') ?? model.inputSize);
+  const sizes = [input, ...model.layerShapes().map((s) => s.join('x'))].join('-');
   const params = Object.values(model.getWeights()).reduce((n, w) => n + w.length, 0);
   const extras = [config.clipNorm !== null ? `clipNorm ${config.clipNorm}` : '', config.tbptt !== null ? `tbptt ${config.tbptt}` : ''].filter(Boolean);
   return (

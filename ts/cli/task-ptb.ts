@@ -113,7 +113,8 @@ export const ptbTask: Task<PtbData> = {
           throw new ConfigError(`${path}.layers[0].vocabSize: expected ${vocab} (the vocabulary of ${dir}/ptb.train.txt), got ${first.vocabSize}`);
         }
         const [at, last] = lastLayer(model, path);
-        if (last.units !== vocab) throw new ConfigError(`${at}.units: expected ${vocab} (one output per word) for the last layer of ptb, got ${last.units}`);
+        const units = 'units' in last ? last.units : undefined;
+        if (units !== vocab) throw new ConfigError(`${at}.units: expected ${vocab} (one output per word) for the last layer of ptb, got ${units ?? `a ${last.type} layer`}`);
       },
       async trainEpoch(model: Sequential, o) {
         model.setCarryState(true); // (re)starts every stream from zero state

@@ -103,8 +103,9 @@ export function expectModel(
   }
   if (o.outputs) {
     const [at, last] = lastLayer(model, path);
-    if (last.units !== o.outputs.units) {
-      throw new ConfigError(`${at}.units: expected ${o.outputs.units} (${o.outputs.why}) for the last layer of ${task}, got ${last.units}`);
+    const units = 'units' in last ? last.units : undefined;
+    if (units !== o.outputs.units) {
+      throw new ConfigError(`${at}.units: expected ${o.outputs.units} (${o.outputs.why}) for the last layer of ${task}, got ${units ?? `a ${last.type} layer`}`);
     }
   }
 }

@@ -4,6 +4,18 @@ import type { FullPcmConfig } from './types.js';
 
 /** The fields of each layer type's spec (`type` included). */
 export const LAYER_FIELDS = {
+  "conv2d": [
+    "activation",
+    "dilation",
+    "dropout",
+    "filters",
+    "kernelSize",
+    "name",
+    "padding",
+    "stride",
+    "type",
+    "useBias"
+  ],
   "dense": [
     "activation",
     "dropout",
@@ -19,6 +31,17 @@ export const LAYER_FIELDS = {
     "type",
     "units",
     "vocabSize"
+  ],
+  "flatten": [
+    "name",
+    "type"
+  ],
+  "pool2d": [
+    "kind",
+    "name",
+    "poolSize",
+    "stride",
+    "type"
   ],
   "snu": [
     "decay",
@@ -39,11 +62,29 @@ export const LAYER_FIELDS = {
 
 /** What the engine fills in for each layer field left out. */
 export const LAYER_DEFAULTS = {
+  "conv2d": {
+    "activation": "none",
+    "dilation": [
+      1,
+      1
+    ],
+    "padding": [
+      0,
+      0
+    ],
+    "stride": [
+      1,
+      1
+    ],
+    "useBias": true
+  },
   "dense": {
     "activation": "none",
     "useBias": true
   },
   "embedding": {},
+  "flatten": {},
+  "pool2d": {},
   "snu": {
     "decay": 0.8,
     "detachReset": false,
@@ -106,6 +147,13 @@ export const DENSE_ACTIVATIONS = [
   "relu",
   "sigmoid",
   "tanh"
+] as const;
+
+/** What a pooling window is reduced to. */
+export const POOL_KINDS = [
+  "avg",
+  "max",
+  "sum"
 ] as const;
 
 /** The readouts. */

@@ -21,6 +21,45 @@ export type CellConfig = {
 };
 
 /**
+ * A 2-D convolution applied at every step, `y_t = act(conv(x_t, W) + b)` on channels-first
+ * images (docs/equations.md): what `conv2d()` returns. `W` is `[filters, C, KH, KW]`, `b` one
+ * value per filter.
+ */
+export type Conv2dLayerSpec = {
+  "type": "conv2d";
+  /**
+   * Output channels.
+   */
+  filters: number;
+  /**
+   * `[KH, KW]`.
+   */
+  kernelSize: [number, number];
+  /**
+   * Layer name, without '.' (parameters are `<name>.W`, `<name>.b`); none: `conv2d_<index>`.
+   */
+  name?: string | null;
+  /**
+   * `[SH, SW]`, default `[1, 1]`.
+   */
+  stride: [number, number];
+  /**
+   * Zeros added on each side, `[PH, PW]`, default `[0, 0]`.
+   */
+  padding: [number, number];
+  /**
+   * Spacing of the kernel's taps, `[DH, DW]`, default `[1, 1]`.
+   */
+  dilation: [number, number];
+  activation: DenseActivation;
+  useBias: boolean;
+  /**
+   * Dropout on the layer's input while training, in [0, 1) (train/dropout.rs); 0 = none.
+   */
+  dropout?: number;
+};
+
+/**
  * Activation of a dense layer, applied to `x W + b`.
  */
 export type DenseActivation = "none" | "relu" | "sigmoid" | "tanh";
@@ -95,6 +134,18 @@ export type EmbeddingLayerSpec = {
 export type EpsilonRule = "perDevice" | { "atConductance": number };
 
 /**
+ * Channels-first images `[C, H, W]` as flat vectors of `C*H*W` values (no computation): what
+ * `flatten()` returns, between the convolution and pooling layers and the flat ones.
+ */
+export type FlattenLayerSpec = {
+  "type": "flatten";
+  /**
+   * Layer name, without '.'; none: `flatten_<index>`.
+   */
+  name?: string | null;
+};
+
+/**
  * The whole tile: devices, periphery, the cell (pairs per weight), the update model and the
  * drift compensation.
  */
@@ -118,7 +169,13 @@ export type InputRange = "rowAbsMax" | { "fixed": number };
 /**
  * Any layer, told apart by `type`: the list a model is built from.
  */
-export type LayerSpec = SnuLayerSpec | DenseLayerSpec | EmbeddingLayerSpec;
+export type LayerSpec =
+  | SnuLayerSpec
+  | DenseLayerSpec
+  | EmbeddingLayerSpec
+  | Conv2dLayerSpec
+  | Pool2dLayerSpec
+  | FlattenLayerSpec;
 
 /**
  * A `clamp(slope · ln q + offset, min, max)` law (the drift exponent's mean and spread).
@@ -143,6 +200,11 @@ export type ModelSpec = {
    * Features per time step of the input.
    */
   inputSize: number;
+  /**
+   * `[C, H, W]`: each step's input as channels-first images (`C*H*W = inputSize`), for
+   * convolution and pooling layers. None: a flat vector.
+   */
+  inputShape?: [number, number, number];
   layers: Array<LayerSpec>;
   readout: Readout;
   loss: LossSpec;
@@ -304,6 +366,32 @@ export type Periphery = {
    */
   adcBits: number | null;
 };
+
+/**
+ * 2-D pooling of channels-first images at every step, each channel on its own: what
+ * `avgPool2d()`, `maxPool2d()` and `sumPool2d()` return. The windows must tile the input.
+ */
+export type Pool2dLayerSpec = {
+  "type": "pool2d";
+  kind: PoolKind;
+  /**
+   * `[KH, KW]`.
+   */
+  poolSize: [number, number];
+  /**
+   * `[SH, SW]`; none: the pool size (windows side by side).
+   */
+  stride?: [number, number];
+  /**
+   * Layer name, without '.'; none: `pool2d_<index>`.
+   */
+  name?: string | null;
+};
+
+/**
+ * What a pooling window is reduced to.
+ */
+export type PoolKind = "avg" | "max" | "sum";
 
 /**
  * The known input the global drift compensation reads the tile with.

@@ -139,11 +139,7 @@ pub fn load(bytes: &[u8]) -> Result<Network> {
     // The weights the spec defines follow in the file, 4 bytes each: a spec claiming more than
     // the bytes left is refused before any of them is allocated (a crafted 1 kB file must not
     // make `load` allocate gigabytes).
-    let (mut in_size, mut values) = (spec.input_size, 0u128);
-    for layer in &spec.layers {
-        values += layer.param_count(in_size);
-        in_size = layer.units();
-    }
+    let values = spec.param_count()?;
     let left = (body.len() - r.pos) as u128;
     if values * 4 > left {
         bail!(

@@ -75,19 +75,20 @@ impl Network {
         let mut store = ParamStore::default();
         let mut rng = Rng::new(spec.seed);
         let mut built: Vec<(String, Layer)> = Vec::with_capacity(spec.layers.len());
-        let mut in_size = spec.input_size;
+        let shapes = spec.shapes()?;
         for (i, ls) in spec.layers.iter().enumerate() {
             let name = ls.resolved_name(i);
             let cx = BuildContext {
                 name: &name,
-                in_size,
+                in_size: shapes[i].len(),
+                in_shape: shapes[i],
+                path: format!("model spec: layers[{i}]"),
                 store: &mut store,
                 rng: &mut rng,
                 earlier: &built,
             };
             let layer = crate::layers::build(ls, cx)?;
             built.push((name, layer));
-            in_size = ls.units();
         }
         let (layer_names, layers) = built.into_iter().unzip();
         let optimizer = Optimizer::new(spec.optimizer);

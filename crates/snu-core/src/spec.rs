@@ -6,6 +6,8 @@
 use crate::bail;
 use crate::error::js_num;
 use crate::error::{Error, Result};
+use crate::kernels::conv::ConvGeometry;
+use crate::kernels::pooling::PoolGeometry;
 use crate::layers::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,11 @@ use serde::{Deserialize, Serialize};
 pub struct ModelSpec {
     /// Features per time step of the input.
     pub input_size: usize,
+    /// `[C, H, W]`: each step's input as channels-first images (`C*H*W = inputSize`), for
+    /// convolution and pooling layers. None: a flat vector.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_shape: Option<[usize; 3]>,
     pub layers: Vec<LayerSpec>,
     #[serde(default)]
     pub readout: Readout,
@@ -42,6 +49,123 @@ pub enum LayerSpec {
     Snu(SnuSpec),
     Dense(DenseSpec),
     Embedding(EmbeddingSpec),
+    Conv2d(Conv2dSpec),
+    Pool2d(Pool2dSpec),
+    Flatten(FlattenSpec),
+}
+
+/// What a layer receives or gives at each step: a flat vector, or channels-first images.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Flat(usize),
+    Image { c: usize, h: usize, w: usize },
+}
+
+impl Shape {
+    /// Values per step: `n`, or `C*H*W`.
+    pub fn len(&self) -> usize {
+        match *self {
+            Shape::Flat(n) => n,
+            Shape::Image { c, h, w } => c * h * w,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Shape::Flat(n) => write!(f, "{n} values"),
+            Shape::Image { c, h, w } => write!(f, "[{c}, {h}, {w}] images"),
+        }
+    }
+}
+
+/// A 2-D convolution applied at every step, `y_t = act(conv(x_t, W) + b)` on channels-first
+/// images (docs/equations.md): what `conv2d()` returns. `W` is `[filters, C, KH, KW]`, `b` one
+/// value per filter.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "Conv2dLayerSpec"))]
+pub struct Conv2dSpec {
+    /// Output channels.
+    pub filters: usize,
+    /// `[KH, KW]`.
+    pub kernel_size: [usize; 2],
+    /// Layer name, without '.' (parameters are `<name>.W`, `<name>.b`); none: `conv2d_<index>`.
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `[SH, SW]`, default `[1, 1]`.
+    #[serde(default = "ones")]
+    pub stride: [usize; 2],
+    /// Zeros added on each side, `[PH, PW]`, default `[0, 0]`.
+    #[serde(default)]
+    pub padding: [usize; 2],
+    /// Spacing of the kernel's taps, `[DH, DW]`, default `[1, 1]`.
+    #[serde(default = "ones")]
+    pub dilation: [usize; 2],
+    #[serde(default)]
+    pub activation: DenseActivation,
+    #[serde(default = "yes")]
+    pub use_bias: bool,
+    /// Dropout on the layer's input while training, in [0, 1) (train/dropout.rs); 0 = none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropout: f32,
+}
+
+fn ones() -> [usize; 2] {
+    [1, 1]
+}
+
+/// What a pooling window is reduced to.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum PoolKind {
+    /// The mean of the window.
+    Avg,
+    /// The largest value of the window.
+    Max,
+    /// The sum of the window (a spike count over the window for spike inputs).
+    Sum,
+}
+
+/// 2-D pooling of channels-first images at every step, each channel on its own: what
+/// `avgPool2d()`, `maxPool2d()` and `sumPool2d()` return. The windows must tile the input.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "Pool2dLayerSpec"))]
+pub struct Pool2dSpec {
+    pub kind: PoolKind,
+    /// `[KH, KW]`.
+    pub pool_size: [usize; 2],
+    /// `[SH, SW]`; none: the pool size (windows side by side).
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stride: Option<[usize; 2]>,
+    /// Layer name, without '.'; none: `pool2d_<index>`.
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// Channels-first images `[C, H, W]` as flat vectors of `C*H*W` values (no computation): what
+/// `flatten()` returns, between the convolution and pooling layers and the flat ones.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "FlattenLayerSpec"))]
+pub struct FlattenSpec {
+    /// Layer name, without '.'; none: `flatten_<index>`.
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// Token ids to vectors: `y_t = E[id_t]`. Only as the first layer, with `inputSize` 1 (the
@@ -323,15 +447,17 @@ impl OptimizerSpec {
 pub trait LayerDef {
     /// The `type` tag, also the prefix of default names (`snu_0`).
     fn kind(&self) -> &'static str;
-    fn units(&self) -> usize;
+    /// What the layer gives at each step for `input`, or why it cannot take `input` (`p` is the
+    /// path, `model spec: layers[i]`).
+    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape>;
     fn name(&self) -> Option<&str>;
     /// The dropout probability on the layer's input.
     fn dropout(&self) -> f32 {
         0.0
     }
-    /// Trainable values of the layer with `in_size` inputs (as u128: a product of two widths
-    /// of up to 2^20 cannot overflow it).
-    fn param_count(&self, in_size: usize) -> u128;
+    /// Trainable values of the layer for `input` (as u128: a product of two widths of up to
+    /// 2^20 cannot overflow it).
+    fn param_count(&self, input: Shape) -> u128;
     /// The ranges of the type's own options (`p` is the path, `model spec: layers[i]`).
     fn validate(&self, _p: &str) -> Result<()> {
         Ok(())
@@ -349,19 +475,18 @@ impl LayerSpec {
             LayerSpec::Snu(s) => s,
             LayerSpec::Dense(d) => d,
             LayerSpec::Embedding(e) => e,
+            LayerSpec::Conv2d(c) => c,
+            LayerSpec::Pool2d(p) => p,
+            LayerSpec::Flatten(f) => f,
         }
-    }
-
-    pub fn units(&self) -> usize {
-        self.def().units()
     }
 
     pub fn dropout(&self) -> f32 {
         self.def().dropout()
     }
 
-    pub fn param_count(&self, in_size: usize) -> u128 {
-        self.def().param_count(in_size)
+    pub fn param_count(&self, input: Shape) -> u128 {
+        self.def().param_count(input)
     }
 
     /// The layer's name: the one given, else `<type>_<index>` (`snu_0`, `dense_1`).
@@ -372,12 +497,21 @@ impl LayerSpec {
     }
 }
 
+/// The flat output of a layer of `units` that takes flat inputs only.
+fn flat_out(p: &str, kind: &str, input: Shape, units: usize) -> Result<Shape> {
+    if let Shape::Image { c, h, w } = input {
+        bail!("{p}: a {kind} layer takes flat inputs, but receives [{c}, {h}, {w}] images: put a flatten layer before it");
+    }
+    check_width(&format!("{p}.units"), units)?;
+    Ok(Shape::Flat(units))
+}
+
 impl LayerDef for SnuSpec {
     fn kind(&self) -> &'static str {
         "snu"
     }
-    fn units(&self) -> usize {
-        self.units
+    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
+        flat_out(p, self.kind(), input, self.units)
     }
     fn name(&self) -> Option<&str> {
         self.name.as_deref()
@@ -386,8 +520,8 @@ impl LayerDef for SnuSpec {
         self.dropout
     }
     /// `W` `[in, n]`, `b` `[n]`, `H` `[n, n]` when recurrent, a decay `[n]` when trainable.
-    fn param_count(&self, in_size: usize) -> u128 {
-        let (i, n) = (in_size as u128, self.units as u128);
+    fn param_count(&self, input: Shape) -> u128 {
+        let (i, n) = (input.len() as u128, self.units as u128);
         i * n
             + n
             + if self.recurrent { n * n } else { 0 }
@@ -421,8 +555,8 @@ impl LayerDef for DenseSpec {
     fn kind(&self) -> &'static str {
         "dense"
     }
-    fn units(&self) -> usize {
-        self.units
+    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
+        flat_out(p, self.kind(), input, self.units)
     }
     fn name(&self) -> Option<&str> {
         self.name.as_deref()
@@ -431,8 +565,8 @@ impl LayerDef for DenseSpec {
         self.dropout
     }
     /// `W` `[in, n]` unless tied (the embedding holds it), `b` `[n]` with a bias.
-    fn param_count(&self, in_size: usize) -> u128 {
-        let (i, n) = (in_size as u128, self.units as u128);
+    fn param_count(&self, input: Shape) -> u128 {
+        let (i, n) = (input.len() as u128, self.units as u128);
         (if self.tied_to.is_some() { 0 } else { i * n }) + if self.use_bias { n } else { 0 }
     }
 }
@@ -441,14 +575,14 @@ impl LayerDef for EmbeddingSpec {
     fn kind(&self) -> &'static str {
         "embedding"
     }
-    fn units(&self) -> usize {
-        self.units
+    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
+        flat_out(p, self.kind(), input, self.units)
     }
     fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
     /// `E` `[vocab, n]`.
-    fn param_count(&self, _in_size: usize) -> u128 {
+    fn param_count(&self, _input: Shape) -> u128 {
         self.vocab_size as u128 * self.units as u128
     }
     fn validate(&self, p: &str) -> Result<()> {
@@ -462,6 +596,122 @@ impl LayerDef for EmbeddingSpec {
     }
     fn token_vocab(&self) -> Option<usize> {
         Some(self.vocab_size)
+    }
+}
+
+/// The image a convolution or pooling layer receives, or why it cannot.
+fn image_input(p: &str, kind: &str, input: Shape) -> Result<(usize, usize, usize)> {
+    match input {
+        Shape::Image { c, h, w } => Ok((c, h, w)),
+        Shape::Flat(n) => bail!("{p}: a {kind} layer takes [C, H, W] images, but receives a flat vector of {n} values: give the model an inputShape, and put no flat layer (or flatten) before it"),
+    }
+}
+
+impl Conv2dSpec {
+    /// The convolution's geometry for `input` (checked: sizes, kernel within the padded input).
+    pub fn geometry(&self, p: &str, input: Shape) -> Result<ConvGeometry> {
+        let (in_c, in_h, in_w) = image_input(p, "conv2d", input)?;
+        let g = ConvGeometry {
+            in_c,
+            in_h,
+            in_w,
+            out_c: self.filters,
+            kernel: self.kernel_size,
+            stride: self.stride,
+            padding: self.padding,
+            dilation: self.dilation,
+        };
+        check_width(&format!("{p}.filters"), self.filters)?;
+        g.check(p)?;
+        Ok(g)
+    }
+}
+
+impl LayerDef for Conv2dSpec {
+    fn kind(&self) -> &'static str {
+        "conv2d"
+    }
+    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
+        let g = self.geometry(p, input)?;
+        let [h, w] = g.out_hw();
+        Ok(Shape::Image {
+            c: self.filters,
+            h,
+            w,
+        })
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn dropout(&self) -> f32 {
+        self.dropout
+    }
+    /// `W` `[filters, C, KH, KW]`, `b` `[filters]` with a bias.
+    fn param_count(&self, input: Shape) -> u128 {
+        let c = match input {
+            Shape::Image { c, .. } => c,
+            Shape::Flat(n) => n,
+        } as u128;
+        let (o, k) = (
+            self.filters as u128,
+            (self.kernel_size[0] * self.kernel_size[1]) as u128,
+        );
+        o * c * k + if self.use_bias { o } else { 0 }
+    }
+}
+
+impl Pool2dSpec {
+    /// The pooling's geometry for `input` (checked: sizes, windows that tile the input).
+    pub fn geometry(&self, p: &str, input: Shape) -> Result<PoolGeometry> {
+        let (channels, in_h, in_w) = image_input(p, "pool2d", input)?;
+        let g = PoolGeometry {
+            channels,
+            in_h,
+            in_w,
+            kernel: self.pool_size,
+            stride: self.stride.unwrap_or(self.pool_size),
+        };
+        g.check(p)?;
+        Ok(g)
+    }
+}
+
+impl LayerDef for Pool2dSpec {
+    fn kind(&self) -> &'static str {
+        "pool2d"
+    }
+    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
+        let g = self.geometry(p, input)?;
+        let [h, w] = g.out_hw();
+        Ok(Shape::Image {
+            c: g.channels,
+            h,
+            w,
+        })
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn param_count(&self, _input: Shape) -> u128 {
+        0
+    }
+}
+
+impl LayerDef for FlattenSpec {
+    fn kind(&self) -> &'static str {
+        "flatten"
+    }
+    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
+        match input {
+            Shape::Image { .. } => Ok(Shape::Flat(input.len())),
+            Shape::Flat(n) => bail!("{p}: flatten takes [C, H, W] images, but its input is already a flat vector of {n} values (remove it, or give the model an inputShape)"),
+        }
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn param_count(&self, _input: Shape) -> u128 {
+        0
     }
 }
 
@@ -516,9 +766,58 @@ impl ModelSpec {
         serde_json::to_string(self).expect("a spec always serialises")
     }
 
+    /// What each step's input is: `[C, H, W]` images with `inputShape`, else a flat vector.
+    fn input(&self) -> Result<Shape> {
+        let Some([c, h, w]) = self.input_shape else {
+            return Ok(Shape::Flat(self.input_size));
+        };
+        if c == 0 || h == 0 || w == 0 || c * h * w != self.input_size {
+            bail!(
+                "model spec: inputShape: [{c}, {h}, {w}] holds {} values per step, but inputSize is {}; expected sizes of at least 1 whose product is inputSize",
+                c * h * w,
+                self.input_size
+            );
+        }
+        Ok(Shape::Image { c, h, w })
+    }
+
+    /// Each layer's input, then the last layer's output (`layers.len() + 1` shapes); an error
+    /// names the first layer that cannot take what it receives.
+    pub fn shapes(&self) -> Result<Vec<Shape>> {
+        let mut shape = self.input()?;
+        let mut out = Vec::with_capacity(self.layers.len() + 1);
+        out.push(shape);
+        for (i, layer) in self.layers.iter().enumerate() {
+            let p = format!("model spec: layers[{i}]");
+            shape = layer.def().out_shape(&p, shape)?;
+            if shape.len() > MAX_WIDTH {
+                bail!("{p}: gives {shape} per step, {} values, more than the {MAX_WIDTH} a layer may give", shape.len());
+            }
+            out.push(shape);
+        }
+        Ok(out)
+    }
+
+    /// Trainable values of the whole model (the spec must be valid).
+    pub fn param_count(&self) -> Result<u128> {
+        let shapes = self.shapes()?;
+        Ok(self
+            .layers
+            .iter()
+            .zip(&shapes)
+            .map(|(l, &s)| l.param_count(s))
+            .sum())
+    }
+
     /// An embedding only first, reading one id per step; a tied dense layer names an
-    /// embedding whose transposed matrix fits it.
-    fn validate_embedding_and_tying(&self, i: usize, layer: &LayerSpec, p: &str) -> Result<()> {
+    /// embedding whose transposed matrix fits it (`in_size`: the values it receives).
+    fn validate_embedding_and_tying(
+        &self,
+        i: usize,
+        layer: &LayerSpec,
+        p: &str,
+        in_size: usize,
+    ) -> Result<()> {
         match layer {
             LayerSpec::Embedding(_) => {
                 if i != 0 {
@@ -540,7 +839,6 @@ impl ModelSpec {
                 let Some((j, LayerSpec::Embedding(e))) = found else {
                     bail!("{p}.tiedTo: no embedding layer named {target:?} before this layer");
                 };
-                let in_size = self.layers[i - 1].units();
                 if *units != e.vocab_size || in_size != e.units {
                     bail!(
                         "{p}.tiedTo: the tied weights are the transpose of layers[{j}]'s {}x{} matrix, so this layer needs {} inputs and {} units; it has {in_size} inputs and {units} units",
@@ -558,10 +856,10 @@ impl ModelSpec {
         if self.layers.is_empty() {
             bail!("model spec: layers: expected at least one layer");
         }
+        let shapes = self.shapes()?;
         let mut names = std::collections::HashSet::new();
         for (i, layer) in self.layers.iter().enumerate() {
             let p = format!("model spec: layers[{i}]");
-            check_width(&format!("{p}.units"), layer.units())?;
             let name = layer.resolved_name(i);
             if name.is_empty() || name.contains(NAME_SEPARATOR) {
                 bail!(
@@ -572,10 +870,10 @@ impl ModelSpec {
                 bail!("{p}.name: the name {name:?} is used by two layers");
             }
             layer.def().validate(&p)?;
-            self.validate_embedding_and_tying(i, layer, &p)?;
+            self.validate_embedding_and_tying(i, layer, &p, shapes[i].len())?;
             check_range(&format!("{p}.dropout"), layer.dropout(), 0.0, 1.0, false)?;
         }
-        self.validate_size()?;
+        self.validate_size(&shapes)?;
         if let Some(c) = self.clip_norm {
             check_range("model spec: clipNorm", c, 1e-12, f32::MAX, true)?;
         }
@@ -587,19 +885,22 @@ impl ModelSpec {
 
     /// Every layer's parameters, and the model's in all, within `MAX_PARAMS`: the error names
     /// the layer and the bytes its weights would take, before anything is allocated.
-    fn validate_size(&self) -> Result<()> {
-        let (mut in_size, mut total) = (self.input_size, 0u128);
+    fn validate_size(&self, shapes: &[Shape]) -> Result<()> {
+        let mut total = 0u128;
         let gib = |n: u128| (n * 4) as f64 / (1u64 << 30) as f64;
         for (i, layer) in self.layers.iter().enumerate() {
-            let n = layer.param_count(in_size);
+            let n = layer.param_count(shapes[i]);
             if n > MAX_PARAMS as u128 {
+                let sizes = match (shapes[i], shapes[i + 1]) {
+                    (Shape::Flat(a), Shape::Flat(b)) => format!("{a} inputs x {b} units"),
+                    (a, b) => format!("{a} in, {b} out"),
+                };
                 bail!(
-                    "model spec: layers[{i}]: {n} parameters ({in_size} inputs x {} units) need {} bytes ({:.1} GiB) for the weights alone; a model holds at most {MAX_PARAMS} parameters",
-                    layer.units(), n * 4, gib(n)
+                    "model spec: layers[{i}]: {n} parameters ({sizes}) need {} bytes ({:.1} GiB) for the weights alone; a model holds at most {MAX_PARAMS} parameters",
+                    n * 4, gib(n)
                 );
             }
             total += n;
-            in_size = layer.units();
         }
         if total > MAX_PARAMS as u128 {
             bail!(

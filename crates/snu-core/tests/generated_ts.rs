@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use snu_core::layers::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
 use snu_core::limits::*;
 use snu_core::pcm::PcmConfig;
-use snu_core::spec::{LayerSpec, LossSpec, OptimizerSpec, Readout};
+use snu_core::spec::{LayerSpec, LossSpec, OptimizerSpec, PoolKind, Readout};
 use std::path::PathBuf;
 use ts_rs::TS;
 
@@ -67,6 +67,12 @@ fn spec_ts() -> String {
             | DenseActivation::Relu
             | DenseActivation::Sigmoid
             | DenseActivation::Tanh => {}
+        },
+    );
+    let pool_kinds = names(
+        &[PoolKind::Avg, PoolKind::Max, PoolKind::Sum],
+        |v| match v {
+            PoolKind::Avg | PoolKind::Max | PoolKind::Sum => {}
         },
     );
     let readouts = names(
@@ -204,6 +210,11 @@ fn spec_ts() -> String {
         "DENSE_ACTIVATIONS",
         &Value::Array(dense_activations),
     );
+    put(
+        "What a pooling window is reduced to.",
+        "POOL_KINDS",
+        &Value::Array(pool_kinds),
+    );
     put("The readouts.", "READOUTS", &Value::Array(readouts));
     put("The losses, by kind.", "LOSSES", &Value::Array(losses));
     put(
@@ -284,8 +295,8 @@ fn split_top<'a>(s: &'a str, sep: &str) -> Vec<&'a str> {
         match b[i] {
             b'"' => i += 1 + s[i + 1..].find('"').unwrap(),
             b'/' if s[i..].starts_with("/**") => i += s[i..].find("*/").unwrap() + 1,
-            b'{' | b'<' | b'(' => depth += 1,
-            b'}' | b'>' | b')' => depth -= 1,
+            b'{' | b'<' | b'(' | b'[' => depth += 1,
+            b'}' | b'>' | b')' | b']' => depth -= 1,
             _ if depth == 0 && s[i..].starts_with(sep) => {
                 parts.push(&s[start..i]);
                 start = i + sep.len();
@@ -443,6 +454,9 @@ fn layer_types() -> Vec<(String, Vec<String>, Value)> {
             fields.sort();
             let mut given = json!({ "type": tag });
             let mut required = vec!["type".to_string()];
+            // A required field gets the first of these values its type takes (a size, a pair of
+            // sizes, the first kind of a pooling).
+            let candidates = [json!(1), json!([1, 1]), json!("avg")];
             let parsed = loop {
                 match serde_json::from_value::<LayerSpec>(given.clone()) {
                     Ok(spec) => break spec,
@@ -450,7 +464,22 @@ fn layer_types() -> Vec<(String, Vec<String>, Value)> {
                         let msg = e.to_string();
                         let field = msg.split('`').nth(1).unwrap_or_else(|| panic!("{msg}"));
                         assert!(msg.starts_with("missing field"), "{msg}");
-                        given[field] = json!(1);
+                        let takes = |v: &Value| {
+                            let mut tried = given.clone();
+                            tried[field] = v.clone();
+                            let err = serde_json::from_value::<LayerSpec>(tried)
+                                .err()
+                                .map(|e| e.to_string());
+                            // Accepted, or refused for another missing field only.
+                            err.is_none_or(|m| {
+                                m.starts_with("missing field") && !m.contains(&format!("`{field}`"))
+                            })
+                        };
+                        let value = candidates
+                            .iter()
+                            .find(|v| takes(v))
+                            .unwrap_or_else(|| panic!("{field}: no candidate value fits"));
+                        given[field] = value.clone();
                         required.push(field.to_string());
                     }
                 }

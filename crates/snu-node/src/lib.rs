@@ -17,6 +17,7 @@ use guard::{engine, guard, try_lock, try_lock_raw, Shared};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ops::{Evaluation, Gradients, Op, Prediction, StepReport};
+use snu_core::spec::Shape;
 use snu_core::Network as CoreNetwork;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -119,6 +120,21 @@ impl Network {
     #[napi]
     pub fn spec(&self) -> Result<String> {
         guard("spec", || Ok(try_lock(&self.inner)?.spec.to_json()))
+    }
+
+    /// Each layer's output per step: `[n]` for a flat vector, `[C, H, W]` for images.
+    #[napi]
+    pub fn layer_shapes(&self) -> Result<Vec<Vec<u32>>> {
+        guard("layerShapes", || {
+            let shapes = try_lock(&self.inner)?.spec.shapes().map_err(engine)?;
+            Ok(shapes[1..]
+                .iter()
+                .map(|s| match *s {
+                    Shape::Flat(n) => vec![n as u32],
+                    Shape::Image { c, h, w } => vec![c as u32, h as u32, w as u32],
+                })
+                .collect())
+        })
     }
 
     #[napi]

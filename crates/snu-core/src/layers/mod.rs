@@ -2,8 +2,11 @@
 //! matrix is sample `b` at step `t`.
 
 pub mod activation;
+pub mod conv2d;
 pub mod dense;
 pub mod embedding;
+pub mod flatten;
+pub mod pool2d;
 pub mod product;
 pub mod snu;
 
@@ -11,7 +14,7 @@ use crate::error::Result;
 use crate::kernels::rng::Rng;
 use crate::params::ParamStore;
 use crate::pcm::AnalogTile;
-use crate::spec::LayerSpec;
+use crate::spec::{LayerSpec, Shape};
 use product::{InputProducts, ProductPath, SeqInput};
 
 /// The sequence shape a layer works on.
@@ -103,7 +106,12 @@ pub type Layer = Box<dyn SeqLayer>;
 pub struct BuildContext<'a> {
     /// The layer's resolved name (parameters are `<name>.W`, ...).
     pub name: &'a str,
+    /// Values per step of the layer's input (`in_shape.len()`).
     pub in_size: usize,
+    /// The layer's input: a flat vector or channels-first images.
+    pub in_shape: Shape,
+    /// The layer's path in errors (`model spec: layers[2]`).
+    pub path: String,
     pub store: &'a mut ParamStore,
     /// Draws the initial weights (seeded from the spec, layer after layer).
     pub rng: &'a mut Rng,
@@ -126,6 +134,9 @@ pub fn build(spec: &LayerSpec, cx: BuildContext) -> Result<Layer> {
         LayerSpec::Snu(s) => Box::new(snu::SnuLayer::new(s, cx)?),
         LayerSpec::Dense(d) => Box::new(dense::DenseLayer::new(d, cx)?),
         LayerSpec::Embedding(e) => Box::new(embedding::EmbeddingLayer::new(e, cx)?),
+        LayerSpec::Conv2d(c) => Box::new(conv2d::Conv2dLayer::new(c, cx)?),
+        LayerSpec::Pool2d(p) => Box::new(pool2d::Pool2dLayer::new(p, cx)?),
+        LayerSpec::Flatten(_) => Box::new(flatten::FlattenLayer::new(cx)),
     })
 }
 

@@ -1,0 +1,185 @@
+//! Convolution, pooling and flatten layers inside a network: the shapes a spec gives, the
+//! refusals of shapes that do not fit, and the gradient of the whole network against central
+//! finite differences of its loss (the kernels themselves are checked in `conv_kernels.rs`).
+
+use snu_core::{Batch, Network};
+
+fn net(layers: &str, input_shape: &str, input_size: usize, readout: &str, loss: &str) -> Network {
+    Network::from_json(&format!(
+        r#"{{"inputSize":{input_size},"inputShape":{input_shape},"layers":[{layers}],"readout":"{readout}","loss":{loss},"seed":3}}"#
+    ))
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn err(layers: &str, input_shape: &str, input_size: usize) -> String {
+    Network::from_json(&format!(
+        r#"{{"inputSize":{input_size},"inputShape":{input_shape},"layers":[{layers}],"loss":{{"kind":"mse"}}}}"#
+    ))
+    .err()
+    .expect("refused")
+    .to_string()
+}
+
+#[test]
+fn shapes_follow_the_layers() {
+    let n = net(
+        r#"{"type":"conv2d","filters":4,"kernelSize":[3,3],"padding":[1,1]},{"type":"pool2d","kind":"max","poolSize":[2,2]},{"type":"conv2d","filters":6,"kernelSize":[3,2],"stride":[2,1]},{"type":"flatten"},{"type":"dense","units":5}"#,
+        "[2,8,6]",
+        96,
+        "sum",
+        r#"{"kind":"mse"}"#,
+    );
+    let shapes: Vec<String> = n
+        .spec
+        .shapes()
+        .unwrap()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            "[2, 8, 6] images",
+            "[4, 8, 6] images",
+            "[4, 4, 3] images",
+            "[6, 1, 2] images",
+            "12 values",
+            "5 values"
+        ]
+    );
+    assert_eq!(n.output_size(), 5);
+    // W [4, 2, 3, 3] + b [4]; W [6, 4, 3, 2] + b [6]; W [12, 5] + b [5].
+    assert_eq!(
+        n.spec.param_count().unwrap(),
+        (4 * 2 * 9 + 4) + (6 * 4 * 6 + 6) + (12 * 5 + 5)
+    );
+}
+
+#[test]
+fn shapes_that_do_not_fit_are_refused_naming_the_layer() {
+    let conv = r#"{"type":"conv2d","filters":2,"kernelSize":[3,3]}"#;
+    assert_eq!(
+        err(conv, "[1,5,5]", 24),
+        "model spec: inputShape: [1, 5, 5] holds 25 values per step, but inputSize is 24; expected sizes of at least 1 whose product is inputSize"
+    );
+    assert!(err(conv, "null", 25).starts_with("model spec: layers[0]: a conv2d layer takes [C, H, W] images, but receives a flat vector of 25 values: give the model an inputShape"));
+    assert!(err(
+        r#"{"type":"conv2d","filters":2,"kernelSize":[7,3]}"#,
+        "[1,5,5]",
+        25
+    )
+    .starts_with("model spec: layers[0].kernelSize: the kernel spans 7 pixels"));
+    assert_eq!(
+        err(
+            r#"{"type":"conv2d","filters":2,"kernelSize":[3,3],"stride":[0,1]}"#,
+            "[1,5,5]",
+            25
+        ),
+        "model spec: layers[0].stride: expected at least 1, got 0"
+    );
+    assert!(err(
+        &format!(r#"{conv},{{"type":"pool2d","kind":"avg","poolSize":[2,2]}}"#),
+        "[1,5,5]",
+        25
+    )
+    .starts_with(
+        "model spec: layers[1]: windows of 2 every 2 pixels do not tile the input's height of 3"
+    ));
+    assert_eq!(
+        err(&format!(r#"{conv},{{"type":"dense","units":3}}"#), "[1,5,5]", 25),
+        "model spec: layers[1]: a dense layer takes flat inputs, but receives [2, 3, 3] images: put a flatten layer before it"
+    );
+    assert!(err(r#"{"type":"flatten"},{"type":"dense","units":3}"#, "null", 25).starts_with("model spec: layers[0]: flatten takes [C, H, W] images, but its input is already a flat vector of 25 values"));
+    assert!(err(&format!(r#"{conv},{{"type":"flatten"}},{conv}"#), "[1,5,5]", 25).starts_with("model spec: layers[2]: a conv2d layer takes [C, H, W] images, but receives a flat vector of 18 values"));
+}
+
+/// Central differences of the loss against the engine's gradient, for every parameter value.
+/// A max-pooling window whose maximum changes within the step makes the loss kinked there: such
+/// points (where steps of 1e-3 and 2.5e-4 disagree) are skipped, and must be few.
+fn gradcheck(mut n: Network, x: &[f32], y: &[f32], steps: usize, batch: usize) {
+    let b = Batch::new(x, y, steps, batch);
+    n.compute_gradients(&b).unwrap();
+    let (mut checked, mut kinked) = (0, 0);
+    for name in n.param_names() {
+        let grad = n.grad(&name).unwrap().to_vec();
+        let value = n.param(&name).unwrap().value.clone();
+        let mut fd = |i: usize, h: f32| {
+            let mut v = value.clone();
+            v[i] = value[i] + h;
+            n.set_param(&name, &v).unwrap();
+            let up = n.loss(&b).unwrap();
+            v[i] = value[i] - h;
+            n.set_param(&name, &v).unwrap();
+            let down = n.loss(&b).unwrap();
+            n.set_param(&name, &value).unwrap();
+            (up - down) / (2.0 * h as f64)
+        };
+        for (i, &engine) in grad.iter().enumerate() {
+            // A kink between the two steps shows as a difference; f32 rounding alone stays below 10 %.
+            let (coarse, fine) = (fd(i, 1e-3), fd(i, 2.5e-4));
+            let scale = 1e-3 + coarse.abs().max(fine.abs());
+            if (coarse - fine).abs() > 0.1 * scale {
+                kinked += 1;
+                continue;
+            }
+            let err =
+                (engine as f64 - coarse).abs() / (1e-3 + coarse.abs().max(engine.abs() as f64));
+            assert!(
+                err < 2e-2,
+                "{name}[{i}]: engine {engine} vs finite difference {coarse}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        kinked * 20 <= checked,
+        "{kinked} kinked points against {checked} checked"
+    );
+}
+
+fn data(len: usize, seed: u64) -> Vec<f32> {
+    let mut rng = snu_core::kernels::rng::Rng::new(seed);
+    (0..len)
+        .map(|_| rng.uniform_range(-1.0, 1.0) as f32)
+        .collect()
+}
+
+#[test]
+fn conv_pool_flatten_dense_gradients_match_finite_differences() {
+    // Smooth activations (tanh, sigmoid) so that central differences are exact to O(h^2);
+    // every pooling kind and every conv option somewhere.
+    // Max pooling is kinked wherever two values of a window tie: in f32 the differences need
+    // steps of 1e-3, which cross near-ties in many windows, so it is checked on one image (the
+    // kernel's max gradient is checked exactly in conv_kernels.rs).
+    for (pool, conv_opts, (steps, batch)) in [
+        ("avg", r#""padding":[1,1]"#, (2, 3)),
+        ("sum", r#""stride":[2,1],"dilation":[1,2]"#, (2, 3)),
+        ("max", r#""padding":[1,0],"useBias":false"#, (1, 1)),
+    ] {
+        let layers = format!(
+            r#"{{"type":"conv2d","filters":3,"kernelSize":[3,3],"activation":"tanh",{conv_opts}}},{{"type":"pool2d","kind":"{pool}","poolSize":[2,1]}},{{"type":"flatten"}},{{"type":"dense","units":2,"activation":"sigmoid"}}"#
+        );
+        let n = net(&layers, "[2,6,6]", 72, "mean", r#"{"kind":"mse"}"#);
+        let x = data(steps * batch * 72, 1);
+        let y = data(batch * 2, 2);
+        gradcheck(n, &x, &y, steps, batch);
+    }
+}
+
+#[test]
+fn conv_layers_after_spike_inputs_read_them_as_values() {
+    // A 0/1 input arrives packed as bits: the convolution must see the same values as dense input.
+    let layers = r#"{"type":"conv2d","filters":2,"kernelSize":[2,2]},{"type":"flatten"},{"type":"dense","units":2}"#;
+    let mut a = net(layers, "[1,4,4]", 16, "sum", r#"{"kind":"mse"}"#);
+    let mut rng = snu_core::kernels::rng::Rng::new(9);
+    let spikes: Vec<f32> = (0..3 * 2 * 16)
+        .map(|_| (rng.uniform() < 0.3) as u8 as f32)
+        .collect();
+    let mut almost = spikes.clone();
+    almost[0] += 1e-30; // no longer all 0/1: the dense path
+    let out_spikes = a.forward(&Batch::inputs(&spikes, 3, 2)).unwrap().to_vec();
+    let out_dense = a.forward(&Batch::inputs(&almost, 3, 2)).unwrap().to_vec();
+    for (p, q) in out_spikes.iter().zip(&out_dense) {
+        assert!((p - q).abs() < 1e-5, "{p} vs {q}");
+    }
+}
