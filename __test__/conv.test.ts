@@ -1,7 +1,7 @@
 // Convolution, pooling and flatten layers through the TypeScript API: a model on images trains,
 // its shapes and checkpoints are what the spec says, and every misfit shape is a clear error.
 import test from 'ava';
-import { adam, avgPool2d, conv2d, dense, encodedDataset, flatten, maxPool2d, oneHot, rateEncoder, Sequential, sequential, snu, sumPool2d } from '../ts/index.js';
+import { adam, avgPool2d, conv2d, dense, encodedDataset, flatten, maxPool2d, oneHot, rateEncoder, Sequential, sequential, snu, snuConv2d, sumPool2d } from '../ts/index.js';
 import { seededRandom } from '../ts/random.js';
 
 /** 8 x 8 images of a vertical or a horizontal bar at a random place, with noise. */
@@ -36,6 +36,27 @@ test('a convolutional front end with a spiking hidden layer learns to tell verti
   const after = await m.evaluate(test);
   t.true(after.accuracy! > 0.9, `accuracy ${before.accuracy} -> ${after.accuracy}`);
   t.true(after.loss < before.loss);
+});
+
+test('a spiking convolution (snuConv2d) with sum pooling learns the bars too', async (t) => {
+  const m = sequential([snuConv2d({ filters: 4, kernelSize: 3, padding: 1, decay: 0.8, initialBias: -0.5 }), sumPool2d({ poolSize: 2 }), flatten(), snu({ units: 16 }), dense({ units: 2 })], { inputShape: [1, 8, 8] }).compile({
+    loss: 'softmaxCrossEntropy',
+    optimizer: adam({ lr: 0.02 }),
+    seed: 1,
+  });
+  t.deepEqual(m.paramNames(), ['snuConv2d_0.W', 'snuConv2d_0.b', 'snu_3.W', 'snu_3.b', 'dense_4.W', 'dense_4.b']);
+  t.is(m.getWeights()['snuConv2d_0.b']!.length, 4, 'one bias per filter');
+  await m.fit(bars(400, 1), { epochs: 6, batchSize: 20, seed: 3 });
+  const probe = bars(8, 5).batch([0, 1, 2, 3], 0);
+  const spikes = m.predictWithLayers(probe.x, probe).layers[0]!;
+  t.true(spikes.every((v) => v === 0 || v === 1) && spikes.some((v) => v === 1), 'the convolution spikes');
+  const after = await m.evaluate(bars(200, 2));
+  t.true(after.accuracy! > 0.9, `accuracy ${after.accuracy}`);
+  t.deepEqual(snuConv2d({ filters: 2, kernelSize: [3, 2] }), {
+    type: 'snuConv2d', filters: 2, kernelSize: [3, 2], stride: [1, 1], padding: [0, 0], dilation: [1, 1],
+    output: 'step', g: { kind: 'relu' }, decay: 0.8, trainableDecay: false, surrogate: { kind: 'tanh' }, detachReset: false, lateralInhibition: false, initialBias: -1,
+  });
+  t.throws(() => snuConv2d({ filters: 2, kernelSize: 3, recurrent: true } as never), { message: /^snuConv2d: unknown option 'recurrent'/ });
 });
 
 test('shapes, parameters and checkpoints of a convolutional model', (t) => {

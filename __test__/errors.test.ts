@@ -58,7 +58,7 @@ test('wrong types name the argument', (t) => {
 
 test('unknown layers, bad hyperparameters and bad specs are explained', (t) => {
   t.throws(() => sequential([{ type: 'lstm', units: 3 } as unknown as LayerSpec], { inputSize: 3 }), {
-    message: /layers\[0\]: expected a layer made by snu\(\), dense\(\), embedding\(\), conv2d\(\), maxPool2d\(\), avgPool2d\(\), sumPool2d\(\) or flatten\(\), got an object/,
+    message: /layers\[0\]: expected a layer made by snu\(\), dense\(\), embedding\(\), conv2d\(\), snuConv2d\(\), maxPool2d\(\), avgPool2d\(\), sumPool2d\(\) or flatten\(\), got an object/,
   });
   t.throws(() => snu({ units: 0 }), { message: /snu\.units: expected an integer from 1/ });
   t.throws(() => snu({ units: 3, decay: 1.5 }), { message: /snu\.decay/ });
@@ -116,6 +116,6 @@ test('a layer from plain data goes through its type builder, with errors naming 
   t.deepEqual(layerFromConfig(at, { type: 'dense', units: 3, activation: 'relu' }), dense({ units: 3, activation: 'relu' }));
   t.throws(() => layerFromConfig(at, { type: 'snu', units: 8, decya: 0.5 }), { message: "model.layers[2]: unknown option 'decya' (did you mean 'decay'?); options: decay, detachReset, dropout, g, initialBias, lateralInhibition, name, output, recurrent, surrogate, trainableDecay, units" });
   t.throws(() => layerFromConfig(at, { type: 'snu', units: 8, decay: 1 }), { message: 'model.layers[2].decay: expected a number in [0, 1), got 1' });
-  t.throws(() => layerFromConfig(at, { type: 'conv', units: 8 }), { message: /^model\.layers\[2\]\.type: expected one of 'snu', 'dense', 'embedding', 'conv2d', 'pool2d', 'flatten' \(did you mean 'conv2d'\?\), got the string 'conv'$/ });
+  t.throws(() => layerFromConfig(at, { type: 'conv', units: 8 }), { message: /^model\.layers\[2\]\.type: expected one of 'snu', 'dense', 'embedding', 'conv2d', 'snuConv2d', 'pool2d', 'flatten' \(did you mean 'conv2d'\?\), got the string 'conv'$/ });
   t.throws(() => layerFromConfig(at, [1]), { message: /^model\.layers\[2\]: expected an options object, got an array$/ });
 });

@@ -3,7 +3,7 @@
 import { checkBoolean, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
 import { DENSE_ACTIVATIONS, LAYER_DEFAULTS, LAYER_FIELDS, OUTPUTS, POOL_KINDS, STATE_ACTIVATIONS, SURROGATES } from './generated/spec.js';
 import { MAX_WIDTH, NAME_SEPARATOR } from './generated/limits.js';
-import type { Conv2dLayerSpec, DenseActivation, DenseLayerSpec, EmbeddingLayerSpec, FlattenLayerSpec, LayerSpec, OutputActivation, Pool2dLayerSpec, PoolKind, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
+import type { Conv2dLayerSpec, SnuConv2dLayerSpec, DenseActivation, DenseLayerSpec, EmbeddingLayerSpec, FlattenLayerSpec, LayerSpec, OutputActivation, Pool2dLayerSpec, PoolKind, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
 
 /**
  * Options of an SNU layer. Only `units` is required.
@@ -117,9 +117,17 @@ function snuAt(at: string, config: unknown, noun: string): SnuLayerSpec {
   const spec: SnuLayerSpec = {
     type: 'snu',
     units: checkInteger(`${at}.units`, c.units, 1, MAX_WIDTH),
+    ...unitOptions(at, c, noun, LAYER_DEFAULTS.snu),
+    recurrent: checkBoolean(`${at}.recurrent`, c.recurrent, d.recurrent),
+  };
+  return named(at, c, spec);
+}
+
+/** The SNU unit's options (`output`, `g`, decay, surrogate, reset, bias) with the engine's defaults. */
+function unitOptions(at: string, c: Record<string, unknown>, noun: string, d: typeof LAYER_DEFAULTS.snu | typeof LAYER_DEFAULTS.snuConv2d) {
+  return {
     output: checkOneOf(`${at}.output`, c.output ?? d.output, OUTPUTS),
     g: byKind<StateActivation>(`${at}.g`, c.g, STATE_ACTIVATIONS, d.g.kind, noun),
-    recurrent: checkBoolean(`${at}.recurrent`, c.recurrent, d.recurrent),
     decay: checkNumber(`${at}.decay`, c.decay ?? d.decay, { min: 0, below: 1 }),
     trainableDecay: checkBoolean(`${at}.trainableDecay`, c.trainableDecay, d.trainableDecay),
     surrogate: byKind<Surrogate>(`${at}.surrogate`, c.surrogate, SURROGATES, d.surrogate.kind, noun),
@@ -127,6 +135,10 @@ function snuAt(at: string, config: unknown, noun: string): SnuLayerSpec {
     lateralInhibition: checkBoolean(`${at}.lateralInhibition`, c.lateralInhibition, d.lateralInhibition),
     initialBias: checkNumber(`${at}.initialBias`, c.initialBias ?? d.initialBias),
   };
+}
+
+/** `spec` with the layer's `name` and `dropout`, when given. */
+function named<T extends { name?: string | null; dropout?: number }>(at: string, c: Record<string, unknown>, spec: T): T {
   const name = layerName(at, c.name);
   if (name !== undefined) spec.name = name;
   if (c.dropout !== undefined) spec.dropout = checkNumber(`${at}.dropout`, c.dropout, { min: 0, below: 1 });
@@ -283,18 +295,57 @@ function conv2dAt(at: string, config: unknown, noun: string): Conv2dLayerSpec {
   const d = LAYER_DEFAULTS.conv2d;
   const spec: Conv2dLayerSpec = {
     type: 'conv2d',
+    ...convGeometry(at, c, d),
+    activation: checkOneOf(`${at}.activation`, c.activation ?? d.activation, DENSE_ACTIVATIONS),
+    useBias: checkBoolean(`${at}.useBias`, c.useBias, d.useBias),
+  };
+  return named(at, c, spec);
+}
+
+/** A convolution's `filters`, `kernelSize`, `stride`, `padding` and `dilation`, sizes as `[h, w]`. */
+function convGeometry(at: string, c: Record<string, unknown>, d: typeof LAYER_DEFAULTS.conv2d | typeof LAYER_DEFAULTS.snuConv2d) {
+  return {
     filters: checkInteger(`${at}.filters`, c.filters, 1, MAX_WIDTH),
     kernelSize: size2(`${at}.kernelSize`, c.kernelSize, 1),
     stride: size2(`${at}.stride`, c.stride ?? d.stride, 1),
     padding: size2(`${at}.padding`, c.padding ?? d.padding, 0),
     dilation: size2(`${at}.dilation`, c.dilation ?? d.dilation, 1),
-    activation: checkOneOf(`${at}.activation`, c.activation ?? d.activation, DENSE_ACTIVATIONS),
-    useBias: checkBoolean(`${at}.useBias`, c.useBias, d.useBias),
   };
-  const name = layerName(at, c.name);
-  if (name !== undefined) spec.name = name;
-  if (c.dropout !== undefined) spec.dropout = checkNumber(`${at}.dropout`, c.dropout, { min: 0, below: 1 });
-  return spec;
+}
+
+/**
+ * Options of an SNU convolution: those of `conv2d` for the input term (`filters` and
+ * `kernelSize` required) and those of `snu` for the unit (no recurrent weights).
+ *
+ * @example
+ * ```ts
+ * const config: SnuConv2dConfig = { filters: 32, kernelSize: 5, padding: 2, decay: 0.9, output: 'sigmoid' };
+ * const layer = snuConv2d(config);
+ * ```
+ */
+export interface SnuConv2dConfig extends Omit<Conv2dConfig, 'activation' | 'useBias'>, Omit<SnuConfig, 'units' | 'recurrent' | 'name' | 'dropout'> {}
+
+/**
+ * SNU dynamics on a convolution (docs/equations.md): at every step
+ * `a_t = conv(x_t, W) + l ⊙ s_{t-1} ⊙ (1 - y_{t-1})`, `s_t = g(a_t)`, `y_t = h(s_t + b)` over the
+ * units `[filters, OH, OW]`, with one bias `b` (threshold `-b`) and, when trainable, one decay
+ * per filter, shared by its positions. `output: 'step'` spikes; `'sigmoid'` is the soft sSNU.
+ *
+ * @example
+ * ```ts
+ * const model = sequential([snuConv2d({ filters: 16, kernelSize: 5, padding: 2 }), sumPool2d({ poolSize: 2 }), flatten(), snu({ units: 10 })], { inputShape: [1, 28, 28] });
+ * ```
+ */
+export function snuConv2d(config: SnuConv2dConfig): SnuConv2dLayerSpec {
+  return snuConv2dAt('snuConv2d', config, 'option');
+}
+
+function snuConv2dAt(at: string, config: unknown, noun: string): SnuConv2dLayerSpec {
+  const c = checkObject(at, config);
+  checkKeys(at, c, optionsOf('snuConv2d'), noun);
+  const d = LAYER_DEFAULTS.snuConv2d;
+  const spec: SnuConv2dLayerSpec = { type: 'snuConv2d', ...convGeometry(at, c, d), ...unitOptions(at, c, noun, d) };
+  return named(at, c, spec);
 }
 
 /**
@@ -387,7 +438,7 @@ function flattenAt(at: string, config: unknown, noun: string): FlattenLayerSpec 
 }
 
 /** The names of the layer builders, for messages. */
-export const LAYER_BUILDERS = ['snu', 'dense', 'embedding', 'conv2d', 'maxPool2d', 'avgPool2d', 'sumPool2d', 'flatten'] as const;
+export const LAYER_BUILDERS = ['snu', 'dense', 'embedding', 'conv2d', 'snuConv2d', 'maxPool2d', 'avgPool2d', 'sumPool2d', 'flatten'] as const;
 
 /** Each layer type's builder, taking the path its errors name and what a key is called there. */
 const BUILDERS: { [T in LayerSpec['type']]: (at: string, config: unknown, noun: string) => Extract<LayerSpec, { type: T }> } = {
@@ -395,6 +446,7 @@ const BUILDERS: { [T in LayerSpec['type']]: (at: string, config: unknown, noun: 
   dense: denseAt,
   embedding: embeddingAt,
   conv2d: conv2dAt,
+  snuConv2d: snuConv2dAt,
   // In a config file the kind is a field: { "type": "pool2d", "kind": "max", "poolSize": 2 }.
   pool2d: (at, config, noun) => {
     const o = checkObject(at, config);

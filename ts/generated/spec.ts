@@ -57,6 +57,24 @@ export const LAYER_FIELDS = {
     "trainableDecay",
     "type",
     "units"
+  ],
+  "snuConv2d": [
+    "decay",
+    "detachReset",
+    "dilation",
+    "dropout",
+    "filters",
+    "g",
+    "initialBias",
+    "kernelSize",
+    "lateralInhibition",
+    "name",
+    "output",
+    "padding",
+    "stride",
+    "surrogate",
+    "trainableDecay",
+    "type"
   ]
 } as const;
 
@@ -95,6 +113,32 @@ export const LAYER_DEFAULTS = {
     "lateralInhibition": false,
     "output": "step",
     "recurrent": false,
+    "surrogate": {
+      "kind": "tanh"
+    },
+    "trainableDecay": false
+  },
+  "snuConv2d": {
+    "decay": 0.8,
+    "detachReset": false,
+    "dilation": [
+      1,
+      1
+    ],
+    "g": {
+      "kind": "relu"
+    },
+    "initialBias": -1.0,
+    "lateralInhibition": false,
+    "output": "step",
+    "padding": [
+      0,
+      0
+    ],
+    "stride": [
+      1,
+      1
+    ],
     "surrogate": {
       "kind": "tanh"
     },

@@ -174,6 +174,7 @@ export type LayerSpec =
   | DenseLayerSpec
   | EmbeddingLayerSpec
   | Conv2dLayerSpec
+  | SnuConv2dLayerSpec
   | Pool2dLayerSpec
   | FlattenLayerSpec;
 
@@ -402,6 +403,70 @@ export type Probe = "ones" | { "randomSigns": number };
  * How the last layer's sequence `[T, B, n]` becomes what the loss sees.
  */
 export type Readout = "sum" | "mean" | "last" | "sequence";
+
+/**
+ * An SNU layer whose input term is a 2-D convolution: `a_t = conv(x_t, W) + l ⊙ s_{t-1} ⊙ r_{t-1}`
+ * over units `[filters, OH, OW]`, then the SNU's `s_t = g(a_t)`, `y_t = h(s_t + b)` (docs/design.md
+ * §1, docs/equations.md): what `snuConv2d()` returns. `W` is `[filters, C, KH, KW]`; the bias
+ * (and a trainable decay) holds one value per filter, shared by its positions.
+ */
+export type SnuConv2dLayerSpec = {
+  "type": "snuConv2d";
+  /**
+   * Output channels.
+   */
+  filters: number;
+  /**
+   * `[KH, KW]`.
+   */
+  kernelSize: [number, number];
+  /**
+   * Layer name, without '.' (parameters are `<name>.W`, `<name>.b`, ...); none: `snuConv2d_<index>`.
+   */
+  name?: string | null;
+  /**
+   * `[SH, SW]`, default `[1, 1]`.
+   */
+  stride: [number, number];
+  /**
+   * Zeros added on each side, `[PH, PW]`, default `[0, 0]`.
+   */
+  padding: [number, number];
+  /**
+   * Spacing of the kernel's taps, `[DH, DW]`, default `[1, 1]`.
+   */
+  dilation: [number, number];
+  /**
+   * `step` (SNU) or `sigmoid` (sSNU).
+   */
+  output: OutputActivation;
+  g: StateActivation;
+  /**
+   * `l` in [0, 1): the membrane decay (initial value when trainable).
+   */
+  decay: number;
+  /**
+   * One trainable decay per filter, kept in [0, 1) after every update.
+   */
+  trainableDecay: boolean;
+  surrogate: Surrogate;
+  /**
+   * Stop the gradient at the reset gate `(1 - y_{t-1})`.
+   */
+  detachReset: boolean;
+  /**
+   * Any spike in the layer resets the whole layer: reset factor `1 - max_j y_{t-1,j}`.
+   */
+  lateralInhibition: boolean;
+  /**
+   * Initial bias `b` (a threshold of `-b`).
+   */
+  initialBias: number;
+  /**
+   * Dropout on the layer's input while training, in [0, 1) (train/dropout.rs); 0 = none.
+   */
+  dropout?: number;
+};
 
 /**
  * An SNU layer (docs/design.md §1) with every option filled in: what `snu()` returns.

@@ -50,6 +50,7 @@ pub enum LayerSpec {
     Dense(DenseSpec),
     Embedding(EmbeddingSpec),
     Conv2d(Conv2dSpec),
+    SnuConv2d(SnuConv2dSpec),
     Pool2d(Pool2dSpec),
     Flatten(FlattenSpec),
 }
@@ -120,6 +121,59 @@ pub struct Conv2dSpec {
 
 fn ones() -> [usize; 2] {
     [1, 1]
+}
+
+/// An SNU layer whose input term is a 2-D convolution: `a_t = conv(x_t, W) + l ⊙ s_{t-1} ⊙ r_{t-1}`
+/// over units `[filters, OH, OW]`, then the SNU's `s_t = g(a_t)`, `y_t = h(s_t + b)` (docs/design.md
+/// §1, docs/equations.md): what `snuConv2d()` returns. `W` is `[filters, C, KH, KW]`; the bias
+/// (and a trainable decay) holds one value per filter, shared by its positions.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "SnuConv2dLayerSpec"))]
+pub struct SnuConv2dSpec {
+    /// Output channels.
+    pub filters: usize,
+    /// `[KH, KW]`.
+    pub kernel_size: [usize; 2],
+    /// Layer name, without '.' (parameters are `<name>.W`, `<name>.b`, ...); none: `snuConv2d_<index>`.
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `[SH, SW]`, default `[1, 1]`.
+    #[serde(default = "ones")]
+    pub stride: [usize; 2],
+    /// Zeros added on each side, `[PH, PW]`, default `[0, 0]`.
+    #[serde(default)]
+    pub padding: [usize; 2],
+    /// Spacing of the kernel's taps, `[DH, DW]`, default `[1, 1]`.
+    #[serde(default = "ones")]
+    pub dilation: [usize; 2],
+    /// `step` (SNU) or `sigmoid` (sSNU).
+    #[serde(default = "default_output")]
+    pub output: OutputActivation,
+    #[serde(default = "default_g")]
+    pub g: StateActivation,
+    /// `l` in [0, 1): the membrane decay (initial value when trainable).
+    #[serde(default = "default_decay")]
+    pub decay: f32,
+    /// One trainable decay per filter, kept in [0, 1) after every update.
+    #[serde(default)]
+    pub trainable_decay: bool,
+    #[serde(default)]
+    pub surrogate: Surrogate,
+    /// Stop the gradient at the reset gate `(1 - y_{t-1})`.
+    #[serde(default)]
+    pub detach_reset: bool,
+    /// Any spike in the layer resets the whole layer: reset factor `1 - max_j y_{t-1,j}`.
+    #[serde(default)]
+    pub lateral_inhibition: bool,
+    /// Initial bias `b` (a threshold of `-b`).
+    #[serde(default = "default_bias")]
+    pub initial_bias: f32,
+    /// Dropout on the layer's input while training, in [0, 1) (train/dropout.rs); 0 = none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropout: f32,
 }
 
 /// What a pooling window is reduced to.
@@ -476,6 +530,7 @@ impl LayerSpec {
             LayerSpec::Dense(d) => d,
             LayerSpec::Embedding(e) => e,
             LayerSpec::Conv2d(c) => c,
+            LayerSpec::SnuConv2d(c) => c,
             LayerSpec::Pool2d(p) => p,
             LayerSpec::Flatten(f) => f,
         }
@@ -528,25 +583,30 @@ impl LayerDef for SnuSpec {
             + if self.trainable_decay { n } else { 0 }
     }
     fn validate(&self, p: &str) -> Result<()> {
-        check_range(&format!("{p}.decay"), self.decay, 0.0, 1.0, false)?;
-        check_range(
-            &format!("{p}.initialBias"),
-            self.initial_bias,
-            -1e6,
-            1e6,
-            true,
-        )?;
-        if let StateActivation::LeakyRelu { alpha } = self.g {
-            check_range(&format!("{p}.g.alpha"), alpha, 0.0, 1.0, true)?;
+        validate_unit(p, self.decay, self.initial_bias, self.g, self.surrogate)
+    }
+}
+
+/// The ranges of the SNU unit's options, shared by `snu` and `snuConv2d`.
+fn validate_unit(
+    p: &str,
+    decay: f32,
+    initial_bias: f32,
+    g: StateActivation,
+    surrogate: Surrogate,
+) -> Result<()> {
+    check_range(&format!("{p}.decay"), decay, 0.0, 1.0, false)?;
+    check_range(&format!("{p}.initialBias"), initial_bias, -1e6, 1e6, true)?;
+    if let StateActivation::LeakyRelu { alpha } = g {
+        check_range(&format!("{p}.g.alpha"), alpha, 0.0, 1.0, true)?;
+    }
+    match surrogate {
+        Surrogate::Tanh => Ok(()),
+        Surrogate::FastSigmoid { slope } | Surrogate::Sigmoid { slope } => {
+            check_range(&format!("{p}.surrogate.slope"), slope, 1e-6, 1e6, true)
         }
-        match self.surrogate {
-            Surrogate::Tanh => Ok(()),
-            Surrogate::FastSigmoid { slope } | Surrogate::Sigmoid { slope } => {
-                check_range(&format!("{p}.surrogate.slope"), slope, 1e-6, 1e6, true)
-            }
-            Surrogate::Rectangular { width } => {
-                check_range(&format!("{p}.surrogate.width"), width, 1e-6, 1e6, true)
-            }
+        Surrogate::Rectangular { width } => {
+            check_range(&format!("{p}.surrogate.width"), width, 1e-6, 1e6, true)
         }
     }
 }
@@ -607,23 +667,103 @@ fn image_input(p: &str, kind: &str, input: Shape) -> Result<(usize, usize, usize
     }
 }
 
+/// A convolution's geometry for `input` (checked: sizes, kernel within the padded input).
+#[allow(clippy::too_many_arguments)]
+fn conv_geometry(
+    p: &str,
+    kind: &str,
+    input: Shape,
+    filters: usize,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    dilation: [usize; 2],
+) -> Result<ConvGeometry> {
+    let (in_c, in_h, in_w) = image_input(p, kind, input)?;
+    let g = ConvGeometry {
+        in_c,
+        in_h,
+        in_w,
+        out_c: filters,
+        kernel,
+        stride,
+        padding,
+        dilation,
+    };
+    check_width(&format!("{p}.filters"), filters)?;
+    g.check(p)?;
+    Ok(g)
+}
+
+/// `W` `[filters, C, KH, KW]` for `input`.
+fn kernel_count(input: Shape, filters: usize, kernel: [usize; 2]) -> u128 {
+    let c = match input {
+        Shape::Image { c, .. } => c,
+        Shape::Flat(n) => n,
+    };
+    filters as u128 * c as u128 * (kernel[0] * kernel[1]) as u128
+}
+
 impl Conv2dSpec {
     /// The convolution's geometry for `input` (checked: sizes, kernel within the padded input).
     pub fn geometry(&self, p: &str, input: Shape) -> Result<ConvGeometry> {
-        let (in_c, in_h, in_w) = image_input(p, "conv2d", input)?;
-        let g = ConvGeometry {
-            in_c,
-            in_h,
-            in_w,
-            out_c: self.filters,
-            kernel: self.kernel_size,
-            stride: self.stride,
-            padding: self.padding,
-            dilation: self.dilation,
-        };
-        check_width(&format!("{p}.filters"), self.filters)?;
-        g.check(p)?;
-        Ok(g)
+        conv_geometry(
+            p,
+            "conv2d",
+            input,
+            self.filters,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+        )
+    }
+}
+
+impl SnuConv2dSpec {
+    /// The convolution's geometry for `input` (checked: sizes, kernel within the padded input).
+    pub fn geometry(&self, p: &str, input: Shape) -> Result<ConvGeometry> {
+        conv_geometry(
+            p,
+            "snuConv2d",
+            input,
+            self.filters,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+        )
+    }
+}
+
+impl LayerDef for SnuConv2dSpec {
+    fn kind(&self) -> &'static str {
+        "snuConv2d"
+    }
+    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
+        let g = self.geometry(p, input)?;
+        let [h, w] = g.out_hw();
+        Ok(Shape::Image {
+            c: self.filters,
+            h,
+            w,
+        })
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn dropout(&self) -> f32 {
+        self.dropout
+    }
+    /// `W` `[filters, C, KH, KW]`, `b` `[filters]`, a decay `[filters]` when trainable.
+    fn param_count(&self, input: Shape) -> u128 {
+        let o = self.filters as u128;
+        kernel_count(input, self.filters, self.kernel_size)
+            + o
+            + if self.trainable_decay { o } else { 0 }
+    }
+    fn validate(&self, p: &str) -> Result<()> {
+        validate_unit(p, self.decay, self.initial_bias, self.g, self.surrogate)
     }
 }
 
@@ -648,15 +788,12 @@ impl LayerDef for Conv2dSpec {
     }
     /// `W` `[filters, C, KH, KW]`, `b` `[filters]` with a bias.
     fn param_count(&self, input: Shape) -> u128 {
-        let c = match input {
-            Shape::Image { c, .. } => c,
-            Shape::Flat(n) => n,
-        } as u128;
-        let (o, k) = (
-            self.filters as u128,
-            (self.kernel_size[0] * self.kernel_size[1]) as u128,
-        );
-        o * c * k + if self.use_bias { o } else { 0 }
+        let bias = if self.use_bias {
+            self.filters as u128
+        } else {
+            0
+        };
+        kernel_count(input, self.filters, self.kernel_size) + bias
     }
 }
 

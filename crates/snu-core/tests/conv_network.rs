@@ -183,3 +183,85 @@ fn conv_layers_after_spike_inputs_read_them_as_values() {
         assert!((p - q).abs() < 1e-5, "{p} vs {q}");
     }
 }
+
+#[test]
+fn an_snu_convolution_whose_kernel_covers_the_image_is_a_dense_snu_layer() {
+    // One output position per filter: conv(x, W) = x W' with W'[(c, u, v), o] = W[o, c, u, v],
+    // and the per-filter bias and decay are the per-unit ones. Spiking output, trainable decay.
+    let opts = r#""trainableDecay":true,"initialBias":-0.3,"decay":0.7"#;
+    let mut conv = net(
+        &format!(
+            r#"{{"type":"snuConv2d","filters":3,"kernelSize":[2,3],{opts}}},{{"type":"flatten"}},{{"type":"dense","units":2}}"#
+        ),
+        "[2,2,3]",
+        12,
+        "sum",
+        r#"{"kind":"mse"}"#,
+    );
+    let mut dense = Network::from_json(&format!(r#"{{"inputSize":12,"layers":[{{"type":"snu","units":3,{opts}}},{{"type":"dense","units":2}}],"readout":"sum","loss":{{"kind":"mse"}},"seed":3}}"#)).unwrap();
+    let w = conv.param("snuConv2d_0.W").unwrap().value.clone(); // [3, 12]
+    let transposed: Vec<f32> = (0..12 * 3).map(|i| w[(i % 3) * 12 + i / 3]).collect(); // [12, 3]
+    dense.set_param("snu_0.W", &transposed).unwrap();
+    for name in ["b", "decay"] {
+        dense
+            .set_param(
+                &format!("snu_0.{name}"),
+                &conv
+                    .param(&format!("snuConv2d_0.{name}"))
+                    .unwrap()
+                    .value
+                    .clone(),
+            )
+            .unwrap();
+    }
+    dense
+        .set_param("dense_1.W", &conv.param("dense_2.W").unwrap().value.clone())
+        .unwrap();
+    let (steps, batch) = (5, 3);
+    let x: Vec<f32> = data(steps * batch * 12, 4)
+        .iter()
+        .map(|v| v.abs() * 1.5)
+        .collect();
+    let y = data(batch * 2, 5);
+    let b = Batch::new(&x, &y, steps, batch);
+    assert_eq!(conv.forward(&b).unwrap(), dense.forward(&b).unwrap());
+    let (lc, ld) = (
+        conv.compute_gradients(&b).unwrap(),
+        dense.compute_gradients(&b).unwrap(),
+    );
+    assert!((lc - ld).abs() < 1e-9, "{lc} vs {ld}");
+    let dw = conv.grad("snuConv2d_0.W").unwrap();
+    let dw_dense = dense.grad("snu_0.W").unwrap();
+    for i in 0..36 {
+        assert!(
+            (dw[(i % 3) * 12 + i / 3] - dw_dense[i]).abs() < 1e-5,
+            "W {i}"
+        );
+    }
+    for name in ["b", "decay"] {
+        let (a, b) = (
+            conv.grad(&format!("snuConv2d_0.{name}")).unwrap(),
+            dense.grad(&format!("snu_0.{name}")).unwrap(),
+        );
+        a.iter()
+            .zip(b)
+            .for_each(|(p, q)| assert!((p - q).abs() < 1e-5, "{name}: {p} vs {q}"));
+    }
+    assert!(conv.layer_outputs()[0].contains(&1.0), "the layer spiked");
+}
+
+#[test]
+fn snu_convolution_gradients_match_finite_differences() {
+    // sSNU (sigmoid output: smooth) with trainable decay: the per-filter bias and decay sum
+    // their positions' gradients; padding and stride so that positions differ in their taps.
+    let layers = r#"{"type":"snuConv2d","filters":2,"kernelSize":[3,3],"padding":[1,1],"stride":[2,1],"output":"sigmoid","g":{"kind":"identity"},"trainableDecay":true,"initialBias":-0.5},{"type":"flatten"},{"type":"dense","units":2,"activation":"sigmoid"}"#;
+    let n = net(layers, "[2,5,4]", 40, "mean", r#"{"kind":"mse"}"#);
+    let (steps, batch) = (3, 2);
+    gradcheck(
+        n,
+        &data(steps * batch * 40, 6),
+        &data(batch * 2, 7),
+        steps,
+        batch,
+    );
+}

@@ -135,6 +135,7 @@ pub fn build(spec: &LayerSpec, cx: BuildContext) -> Result<Layer> {
         LayerSpec::Dense(d) => Box::new(dense::DenseLayer::new(d, cx)?),
         LayerSpec::Embedding(e) => Box::new(embedding::EmbeddingLayer::new(e, cx)?),
         LayerSpec::Conv2d(c) => Box::new(conv2d::Conv2dLayer::new(c, cx)?),
+        LayerSpec::SnuConv2d(c) => Box::new(snu::SnuLayer::conv(c, cx)?),
         LayerSpec::Pool2d(p) => Box::new(pool2d::Pool2dLayer::new(p, cx)?),
         LayerSpec::Flatten(_) => Box::new(flatten::FlattenLayer::new(cx)),
     })

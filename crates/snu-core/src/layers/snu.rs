@@ -8,7 +8,11 @@
 //! With carried state (truncated BPTT over consecutive windows of one long sequence),
 //! `s_0, y_0` are the last state of the previous window instead: the forward pass continues
 //! from it, and no gradient flows back into it.
-//! `x W` for all steps is one product (event-driven for sparse spike inputs, see `input.rs`);
+//! The input term `x_t W` is one of two projections: a dense `x W` (`[in, n]`, event-driven for
+//! sparse spike inputs, see `product.rs`) or, for `snuConv2d`, a convolution of channels-first
+//! images (`kernels/conv.rs`), whose units are `[O, OH, OW]` with one bias (and trainable decay)
+//! per output channel, shared by its positions.
+//! `x W` for all steps is one product;
 //! only the element-wise recurrence runs step by step, in parallel over chunks of the batch
 //! (samples are independent). One `[T*B, n]` buffer holds `x W`, then `s`, then in BPTT
 //! `dL/da` (`g'(a)` is read off `s`); a spiking layer keeps its outputs as bits.
@@ -17,6 +21,7 @@ use super::product::{InputProducts, ProductPath, SeqInput};
 use super::{ensure_len, BuildContext, SeqLayer, SeqShape};
 use crate::error::Result;
 use crate::kernels::argmax::argmax;
+use crate::kernels::conv::{conv_backward, conv_forward, ConvGeometry};
 use crate::kernels::event::for_each_spike;
 use crate::kernels::fastmath::flush_subnormal;
 use crate::kernels::linalg::{gemm, Mat};
@@ -27,7 +32,7 @@ use crate::kernels::spikes::SpikeMatrix;
 use crate::layers::activation::{OutputActivation, StateActivation, Surrogate};
 use crate::params::ParamStore;
 use crate::pcm::AnalogTile;
-use crate::spec::SnuSpec;
+use crate::spec::{SnuConv2dSpec, SnuSpec};
 use rayon::prelude::*;
 
 /// Largest value the trainable decay is projected to, keeping `l < 1`.
@@ -63,19 +68,45 @@ impl Outputs {
     }
 }
 
+/// How the layer's input reaches its units.
+enum Projection {
+    /// `x_t W` with `W` `[in, n]`: event-driven for sparse spikes, or read off a crossbar.
+    Dense {
+        input: InputProducts,
+        in_size: usize,
+    },
+    /// `conv(x_t, W)` with `W` `[O, C, KH, KW]`; spike inputs are read as values.
+    Conv {
+        geometry: ConvGeometry,
+        x_values: Vec<f32>,
+    },
+}
+
+/// The unit's options, as both SNU layer types give them.
+struct UnitOptions {
+    unit: Unit,
+    decay: f32,
+    trainable_decay: bool,
+    initial_bias: f32,
+}
+
 pub struct SnuLayer {
-    pub in_size: usize,
     pub units: usize,
     unit: Unit,
     fixed_decay: f32,
+    projection: Projection,
     w: usize,
     rec: Option<usize>,
+    /// `b` (and a trainable decay) hold one value per `positions` units: 1 for a dense layer,
+    /// `OH*OW` for a convolution (a channel's units share them).
+    positions: usize,
     b: usize,
     decay: Option<usize>,
+    /// `b` repeated over the positions, for this pass.
+    bias_now: Vec<f32>,
     /// `x W (+ ...)`, then the state `s`; after BPTT `dL/da`. `[T*B, units]`.
     s: Vec<f32>,
     pub y: Outputs,
-    input: InputProducts,
     recurrent: InputProducts,
     /// The decay `l` per unit for this pass (trainable values or the fixed one repeated).
     decay_now: Vec<f32>,
@@ -145,15 +176,7 @@ impl SnuLayer {
             }
             false => None,
         };
-        let b = p.add(format!("{name}.b"), vec![n], spec.initial_bias)?;
-        let decay = spec
-            .trainable_decay
-            .then(|| p.add(format!("{name}.decay"), vec![n], spec.decay))
-            .transpose()?;
-        let spiking = spec.output == OutputActivation::Step;
-        Ok(SnuLayer {
-            in_size,
-            units: n,
+        let options = UnitOptions {
             unit: Unit {
                 g: spec.g,
                 h: spec.output,
@@ -161,18 +184,108 @@ impl SnuLayer {
                 detach_reset: spec.detach_reset,
                 lateral: spec.lateral_inhibition,
             },
-            fixed_decay: spec.decay,
+            decay: spec.decay,
+            trainable_decay: spec.trainable_decay,
+            initial_bias: spec.initial_bias,
+        };
+        let input = InputProducts::default();
+        Self::with(
+            name,
+            p,
+            options,
+            n,
+            1,
+            Projection::Dense { input, in_size },
             w,
             rec,
+        )
+    }
+
+    /// An SNU layer whose input term is a convolution: `a_t = conv(x_t, W) + l s_{t-1} r_{t-1}`
+    /// over `[O, OH, OW]` units, with one bias and trainable decay per output channel.
+    pub fn conv(spec: &SnuConv2dSpec, cx: BuildContext) -> Result<Self> {
+        let geometry = spec.geometry(&cx.path, cx.in_shape)?;
+        let BuildContext {
+            name,
+            store: p,
+            rng,
+            ..
+        } = cx;
+        let (o, k, taps) = (
+            geometry.out_c,
+            geometry.patch_len(),
+            geometry.kernel[0] * geometry.kernel[1],
+        );
+        let w = p.add(
+            format!("{name}.W"),
+            vec![o, geometry.in_c, geometry.kernel[0], geometry.kernel[1]],
+            0.0,
+        )?;
+        glorot_uniform(rng, k, o * taps, &mut p.params[w].value);
+        let options = UnitOptions {
+            unit: Unit {
+                g: spec.g,
+                h: spec.output,
+                surrogate: spec.surrogate,
+                detach_reset: spec.detach_reset,
+                lateral: spec.lateral_inhibition,
+            },
+            decay: spec.decay,
+            trainable_decay: spec.trainable_decay,
+            initial_bias: spec.initial_bias,
+        };
+        let projection = Projection::Conv {
+            geometry,
+            x_values: vec![],
+        };
+        Self::with(
+            name,
+            p,
+            options,
+            geometry.out_len(),
+            geometry.positions(),
+            projection,
+            w,
+            None,
+        )
+    }
+
+    /// The layer around its projection: `b` and the decay (one value per `positions` units).
+    #[allow(clippy::too_many_arguments)]
+    fn with(
+        name: &str,
+        p: &mut ParamStore,
+        o: UnitOptions,
+        n: usize,
+        positions: usize,
+        projection: Projection,
+        w: usize,
+        rec: Option<usize>,
+    ) -> Result<Self> {
+        let shared = n / positions;
+        let b = p.add(format!("{name}.b"), vec![shared], o.initial_bias)?;
+        let decay = o
+            .trainable_decay
+            .then(|| p.add(format!("{name}.decay"), vec![shared], o.decay))
+            .transpose()?;
+        let spiking = o.unit.h == OutputActivation::Step;
+        Ok(SnuLayer {
+            units: n,
+            unit: o.unit,
+            fixed_decay: o.decay,
+            projection,
+            w,
+            rec,
+            positions,
             b,
             decay,
+            bias_now: vec![],
             s: vec![],
             y: if spiking {
                 Outputs::Spikes(SpikeMatrix::default())
             } else {
                 Outputs::Values(vec![])
             },
-            input: InputProducts::default(),
             recurrent: InputProducts::default(),
             decay_now: vec![],
             scratch: vec![],
@@ -189,9 +302,11 @@ impl SnuLayer {
         let n = self.units;
         self.decay_now.clear();
         match self.decay {
-            Some(i) => self.decay_now.extend_from_slice(p.value(i)),
+            Some(i) => repeat_each(p.value(i), self.positions, &mut self.decay_now),
             None => self.decay_now.resize(n, self.fixed_decay),
         }
+        self.bias_now.clear();
+        repeat_each(p.value(self.b), self.positions, &mut self.bias_now);
         let chunks = Chunks::of(shape.batch);
         ensure_len(&mut self.scratch, chunks.count * chunks.scratch_len(n));
         ensure_len(&mut self.partials, chunks.count * 2 * n);
@@ -208,9 +323,19 @@ impl SnuLayer {
         }
         self.has_last = false;
         ensure_len(&mut self.s, rows * n);
-        // a_t <- x_t W for all t at once.
-        self.input
-            .forward(x, rows, p.value(self.w), self.in_size, n, &mut self.s);
+        // a_t <- x_t W (or conv(x_t, W)) for all t at once.
+        match &mut self.projection {
+            Projection::Dense { input, in_size } => {
+                input.forward(x, rows, p.value(self.w), *in_size, n, &mut self.s)
+            }
+            Projection::Conv { geometry, x_values } => conv_forward(
+                geometry,
+                values(x_values, x),
+                rows,
+                p.value(self.w),
+                &mut self.s,
+            ),
+        }
         let chunks = self.prepare(p, shape);
         let initial = self
             .has_initial
@@ -218,12 +343,14 @@ impl SnuLayer {
         let ctx = StepContext {
             unit: self.unit,
             decay: &self.decay_now,
-            bias: p.value(self.b),
+            bias: &self.bias_now,
             h: self.rec.map(|h| p.value(h)),
             n,
             batch,
             initial,
         };
+        // The step kernels zip these with the rows: a short one would cut them silently.
+        debug_assert!(ctx.bias.len() == n && ctx.decay.len() == n);
         let s = SharedRows::new(&mut self.s, n);
         match &mut self.y {
             Outputs::Spikes(bits) => {
@@ -295,12 +422,14 @@ impl SnuLayer {
             let ctx = StepContext {
                 unit: self.unit,
                 decay: &self.decay_now,
-                bias: p.value(self.b),
+                bias: &self.bias_now,
                 h: self.rec.map(|h| p.value(h)),
                 n,
                 batch,
                 initial,
             };
+            // The step kernels zip these with the rows: a short one would cut them silently.
+            debug_assert!(ctx.bias.len() == n && ctx.decay.len() == n);
             let s = SharedRows::new(&mut self.s, n);
             let y = match &self.y {
                 Outputs::Spikes(bits) => OutView::Bits(bits),
@@ -327,24 +456,29 @@ impl SnuLayer {
                 );
             });
         }
-        // Sum the chunks' partial bias and decay gradients in chunk order.
+        // Sum the chunks' partial bias and decay gradients in chunk order (and, for a
+        // convolution, each channel's positions in order).
         for part in self.partials.chunks_exact(2 * n).take(chunks.count) {
-            p.grads[self.b]
-                .iter_mut()
-                .zip(&part[..n])
-                .for_each(|(g, v)| *g += v);
+            add_grouped(&part[..n], self.positions, &mut p.grads[self.b]);
             if let Some(i) = self.decay {
-                p.grads[i]
-                    .iter_mut()
-                    .zip(&part[n..])
-                    .for_each(|(g, v)| *g += v);
+                add_grouped(&part[n..], self.positions, &mut p.grads[i]);
             }
         }
         let rows = shape.rows();
         let da = &self.s;
-        // dW += X^T dA over all T*B rows at once.
-        self.input
-            .weight_grad(x, 0..rows, da, self.in_size, n, &mut p.grads[self.w]);
+        let in_size = match &mut self.projection {
+            Projection::Dense { input, in_size } => {
+                // dW += X^T dA over all T*B rows at once.
+                input.weight_grad(x, 0..rows, da, *in_size, n, &mut p.grads[self.w]);
+                *in_size
+            }
+            Projection::Conv { geometry, x_values } => {
+                // dW += sum_r dA[r] cols(x[r])^T; dx = col2im(W^T dA) (no recurrence on a convolution).
+                let (w, dw) = (p.params[self.w].value.as_slice(), &mut p.grads[self.w]);
+                conv_backward(geometry, values(x_values, x), rows, w, da, dw, dx);
+                return;
+            }
+        };
         if let (Some(h), true) = (self.rec, steps > 1) {
             // dH += sum_t y_{t-1}^T da_t: rows 0..T-1 of Y against rows 1..T of dA.
             let y = self.y.as_input();
@@ -375,11 +509,45 @@ impl SnuLayer {
                 1.0,
                 Mat::new(da, rows, n),
                 false,
-                Mat::new(p.value(self.w), self.in_size, n),
+                Mat::new(p.value(self.w), in_size, n),
                 true,
                 0.0,
                 dx,
             );
+        }
+    }
+}
+
+/// Each value of `shared` repeated `times` times (a channel's bias over its positions).
+fn repeat_each(shared: &[f32], times: usize, out: &mut Vec<f32>) {
+    if times == 1 {
+        out.extend_from_slice(shared);
+    } else {
+        shared
+            .iter()
+            .for_each(|&v| out.extend(std::iter::repeat_n(v, times)));
+    }
+}
+
+/// `out[i] += Σ_q part[i * size + q]`: per-unit gradients summed over a group's units in order.
+fn add_grouped(part: &[f32], size: usize, out: &mut [f32]) {
+    if size == 1 {
+        out.iter_mut().zip(part).for_each(|(g, v)| *g += v);
+    } else {
+        out.iter_mut()
+            .zip(part.chunks_exact(size))
+            .for_each(|(g, group)| *g += group.iter().sum::<f32>());
+    }
+}
+
+/// The input as values: dense inputs as they are, spikes unpacked into `buf`.
+fn values<'a>(buf: &'a mut Vec<f32>, x: SeqInput<'a>) -> &'a [f32] {
+    match x {
+        SeqInput::Dense(v) => v,
+        SeqInput::Spikes(bits) => {
+            ensure_len(buf, bits.rows() * bits.cols());
+            bits.unpack(buf);
+            buf
         }
     }
 }
@@ -410,17 +578,26 @@ impl SeqLayer for SnuLayer {
     }
 
     fn set_product_path(&mut self, path: ProductPath) {
-        self.input.path = path;
+        if let Projection::Dense { input, .. } = &mut self.projection {
+            input.path = path;
+        }
         self.recurrent.path = path;
     }
 
-    /// The feed-forward weights `W` (the recurrent `H` stays digital).
+    /// The feed-forward weights `W` of a dense projection (the recurrent `H` stays digital; a
+    /// convolution's kernels are not on crossbars).
     fn weight_slot(&mut self) -> Option<(&mut InputProducts, usize)> {
-        Some((&mut self.input, self.w))
+        match &mut self.projection {
+            Projection::Dense { input, .. } => Some((input, self.w)),
+            Projection::Conv { .. } => None,
+        }
     }
 
     fn tile(&self) -> Option<&AnalogTile> {
-        self.input.analog.as_deref()
+        match &self.projection {
+            Projection::Dense { input, .. } => input.analog.as_deref(),
+            Projection::Conv { .. } => None,
+        }
     }
 
     fn set_carry_state(&mut self, on: bool) {
