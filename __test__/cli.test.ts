@@ -4,7 +4,7 @@
 // Tests of real data skip (with a line saying why) when it is absent; CI always has it.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '../ts/cli/args.js';
@@ -521,4 +521,23 @@ mnistTest('--limit trains on the first n images; a config with a byte-order mark
   const clash = await snu(['train', '--resume', out, '--limit', '10']);
   t.is(clash.code, 2);
   t.regex(clash.err, /--limit cannot go with it/);
+});
+
+mnistTest('train mnist-conv: the convolutional config trains from its inputShape, eval measures the same, a misfit shape is a config error', async (t) => {
+  const base = JSON.parse(readFileSync(join(CONFIG_DIR, 'mnist-conv.json'), 'utf8'));
+  const config = configFile('tiny-conv', { ...base, data: { ...base.data, testLimit: 40, evalSteps: 40, evalBatchSize: 20 }, train: { ...base.train, epochs: 1 } });
+  const out = join(tmp, 'run-conv');
+  const r = await snu(['train', 'mnist-conv', '--config', config, '--limit', '64', '--out', out]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /^model 1x28x28-16x28x28-16x14x14-32x14x14-32x7x7-1568-128-10: sSNU conv 16x5x5, avgPool 2x2, sSNU conv 32x5x5, avgPool 2x2, flatten, sSNU 128, sSNU 10; /m);
+  const accuracy = /^test accuracy (\d+\.\d\d) %/m.exec(r.out)?.[1];
+  t.truthy(accuracy, r.out);
+  t.deepEqual(readJson<{ model: { inputShape: number[] } }>(join(out, 'config.json')).model.inputShape, [1, 28, 28]);
+  const e = await snu(['eval', join(out, 'checkpoint.snu'), 'mnist-conv', '--config', config]);
+  t.is(e.code, 0, e.err);
+  t.regex(e.out, new RegExp(`accuracy ${accuracy} %`));
+  const bad = configFile('bad-conv', { ...base, model: { ...base.model, inputShape: [1, 28, 27] } });
+  const b = await snu(['train', 'mnist-conv', '--config', bad, '--out', join(tmp, 'run-bad-conv')]);
+  t.is(b.code, 2);
+  t.regex(b.err, /model\.inputShape: \[1, 28, 27\] holds 756 values, but the task gives 784 per step/);
 });

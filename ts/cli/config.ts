@@ -11,7 +11,7 @@ import { MAX_LR } from '../generated/limits.js';
 import { boolean, ConfigError, inConfig, integer, number, object, oneOf, optional, string } from './validate.js';
 
 /** The tasks `snu train` knows. */
-export const TASK_NAMES = ['mnist', 'fashion-mnist', 'jsb', 'ptb'] as const;
+export const TASK_NAMES = ['mnist', 'mnist-conv', 'fashion-mnist', 'jsb', 'ptb'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
 /** How the learning rate moves from epoch to epoch (`train.lrSchedule`; see ts/cli/schedule.ts). */
@@ -23,6 +23,8 @@ export type OptimizerConfig = { kind: OptimizerSpec['kind'] } & Record<string, n
 
 /** The validated `model` section: canonical layer specs, loss spec, optimizer. */
 export interface ModelConfig {
+  /** `[C, H, W]` when the first layers take images (convolutions, pooling); none: flat inputs. */
+  inputShape?: [number, number, number];
   layers: LayerSpec[];
   readout: Readout;
   loss: LossSpec;
@@ -119,14 +121,19 @@ function optimizer(path: string, raw: unknown): OptimizerConfig {
  * ```
  */
 export function validateModel(raw: unknown, path = 'model'): ModelConfig {
-  const o = object(path, raw, ['layers', 'readout', 'loss', 'optimizer', 'clipNorm', 'tbptt']);
+  const o = object(path, raw, ['inputShape', 'layers', 'readout', 'loss', 'optimizer', 'clipNorm', 'tbptt']);
   if (!Array.isArray(o.layers) || o.layers.length === 0) {
     throw new ConfigError(`${path}.layers: expected a non-empty list of layers, got ${describe(o.layers)}`);
   }
   const layers = o.layers.map((l, i) => layer(`${path}.layers[${i}]`, l));
   checkStack(`${path}.layers`, layers);
   const nullable = <T>(v: unknown, check: (v: unknown) => T): T | null => (v === undefined || v === null ? null : check(v));
+  const inputShape = optional(o.inputShape, (v) => {
+    if (!Array.isArray(v) || v.length !== 3) throw new ConfigError(`${path}.inputShape: expected [channels, height, width], got ${describe(v)}`);
+    return v.map((n, i) => integer(`${path}.inputShape[${i}]`, n, 1)) as [number, number, number];
+  });
   return {
+    ...(inputShape ? { inputShape } : {}),
     layers,
     readout: oneOf(`${path}.readout`, o.readout, ['sum', 'mean', 'last', 'sequence'] as const),
     loss: loss(`${path}.loss`, o.loss),

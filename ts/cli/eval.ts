@@ -30,6 +30,7 @@ export const EVAL_OPTIONS: readonly OptionSpec[] = [
 function modelConfigOf(model: Sequential): ModelConfig {
   const spec = model.spec;
   return {
+    ...(spec.inputShape ? { inputShape: spec.inputShape } : {}),
     layers: spec.layers,
     readout: spec.readout,
     loss: spec.loss,

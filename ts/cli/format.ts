@@ -34,6 +34,8 @@ function layerText(l: LayerSpec): string {
       return `embedding ${l.vocabSize}x${l.units}`;
     case 'conv2d':
       return `conv2d ${l.filters}x${l.kernelSize.join('x')}${l.activation === 'none' ? '' : ` ${l.activation}`}`;
+    case 'snuConv2d':
+      return `${l.output === 'sigmoid' ? 'sSNU' : 'SNU'} conv ${l.filters}x${l.kernelSize.join('x')}`;
     case 'pool2d':
       return `${l.kind}Pool ${l.poolSize.join('x')}`;
     default: {

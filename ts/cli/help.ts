@@ -16,6 +16,7 @@ Usage:
 
 Tasks:
   mnist           MNIST digits, rate-coded spikes            metric: test accuracy
+  mnist-conv      MNIST for a convolutional network          metric: test accuracy
   fashion-mnist   Fashion-MNIST, rate-coded spikes           metric: test accuracy
   jsb             JSB chorales, next-frame prediction        metric: frame NLL (lower is better)
   ptb             Penn Treebank word language model          metric: perplexity (lower is better)
@@ -70,7 +71,7 @@ export function trainHelp(): string {
   return `Usage: snu train <task> [options]
        snu train --resume <run folder> [--epochs <n>] [--data <path>] [--threads <n>]
 
-Trains a model on a task (mnist, fashion-mnist, jsb, ptb) and writes a run folder.
+Trains a model on a task (mnist, mnist-conv, fashion-mnist, jsb, ptb) and writes a run folder.
 
 Options:
   --config <file|name>   experiment config: a JSON file, or the name of a built-in config;

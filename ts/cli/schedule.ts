@@ -17,6 +17,6 @@ export function runSchedule(train: TrainConfig): LrSchedule {
 
 /** The schedule for the run's header line, e.g. ` x 0.88 per epoch`, ` on a cosine to 0 over 24 epochs`. */
 export function describeSchedule(train: TrainConfig): string {
-  if (train.lrSchedule === 'cosine') return ` on a cosine to 0 over ${train.epochs} epochs`;
+  if (train.lrSchedule === 'cosine') return ` on a cosine to 0 over ${train.epochs} epoch${train.epochs === 1 ? '' : 's'}`;
   return train.lrDecay !== 1 ? ` x ${train.lrDecay} per epoch` : '';
 }

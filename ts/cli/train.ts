@@ -56,8 +56,12 @@ function handleInterrupts(io: CliIo, controller: AbortController): () => void {
 /** Builds and compiles the model of a config; engine refusals become config errors naming `source`, the config file. */
 export function buildModel(config: ExperimentConfig, inputSize: number, source?: string): Sequential {
   const m = config.model;
+  const values = m.inputShape?.reduce((a, b) => a * b);
+  if (m.inputShape && values !== inputSize) {
+    throw new ConfigError(`${source ? `${source}: ` : ''}model.inputShape: [${m.inputShape.join(', ')}] holds ${values} values, but the task gives ${inputSize} per step`);
+  }
   try {
-    return sequential(m.layers, { inputSize }).compile({
+    return sequential(m.layers, m.inputShape ? { inputShape: m.inputShape } : { inputSize }).compile({
       loss: m.loss,
       readout: m.readout,
       optimizer: { ...m.optimizer, lr: config.train.lr } as OptimizerSpec,
