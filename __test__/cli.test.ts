@@ -95,7 +95,7 @@ test('bad command lines exit 2 with a clear line, a hint to --help and no stack 
     [['train', 'mnist', '--lr', 'Infinity'], /--lr: expected a number > 0, got 'Infinity'/],
     [['train', 'mnist', '--seed', '-1'], /--seed: expected an integer from 0 to 4294967295, got '-1'/],
     [['train', 'mnist', '--epochs', '2', '--epochs', '3'], /--epochs is given twice/],
-    [['train', 'mnst'], /unknown task 'mnst' \(did you mean 'mnist'\?\); tasks: mnist, fashion-mnist, jsb, ptb/],
+    [['train', 'mnst'], /unknown task 'mnst' \(did you mean 'mnist'\?\); tasks: mnist, mnist-conv, fashion-mnist, jsb, ptb/],
     [['train'], /missing the task/],
     [['train', 'mnist', 'jsb'], /unexpected argument 'jsb'/],
     [['eval'], /missing the checkpoint/],

@@ -230,6 +230,18 @@ export class Sequential {
     return call.finally(() => void this.#pending--).catch((e: unknown) => Promise.reject(prefixed(what, e)));
   }
 
+  /**
+   * The network for a synchronous call, refused while an async call on the model is pending:
+   * whether the call would find the network taken or free would depend on timing.
+   */
+  #idle(what: string): NativeNetwork {
+    const net = this.net;
+    if (this.#pending > 0) {
+      throw new Error(`${what}: the model is busy: ${this.#pending} asynchronous call${this.#pending === 1 ? ' has' : 's have'} not finished (fit, evaluate, predictAsync, trainOnBatchAsync); await ${this.#pending === 1 ? 'it' : 'them'} first`);
+    }
+    return net;
+  }
+
   private get net(): NativeNetwork {
     if (this.#disposed) throw new Error('model: it was disposed (dispose() freed its weights); build or load a model again');
     if (!this.#net) throw new Error('model: call compile() (or Sequential.load) before using it');
@@ -299,7 +311,7 @@ export class Sequential {
    * ```
    */
   getWeights(): Record<string, Float32Array> {
-    return Object.fromEntries(this.paramNames().map((n) => [n, named('getWeights', () => this.net.getParam(n))]));
+    return Object.fromEntries(this.paramNames().map((n) => [n, named('getWeights', () => this.#idle('getWeights').getParam(n))]));
   }
 
   /**
@@ -315,7 +327,7 @@ export class Sequential {
     if (typeof weights !== 'object' || weights === null || ArrayBuffer.isView(weights)) {
       throw new TypeError(`setWeights: expected a record of parameter name to Float32Array (as getWeights() returns), got ${describe(weights)}`);
     }
-    for (const [name, value] of Object.entries(weights)) named('setWeights', () => this.net.setParam(name, value));
+    for (const [name, value] of Object.entries(weights)) named('setWeights', () => this.#idle('setWeights').setParam(name, value));
   }
 
   /**
@@ -330,7 +342,7 @@ export class Sequential {
    * ```
    */
   setLearningRate(lr: number): void {
-    named('setLearningRate', () => this.net.setLearningRate(checkNumber('lr', lr, { min: 0, max: MAX_LR })));
+    named('setLearningRate', () => this.#idle('setLearningRate').setLearningRate(checkNumber('lr', lr, { min: 0, max: MAX_LR })));
   }
 
   /**
@@ -347,7 +359,7 @@ export class Sequential {
    */
   setCarryState(on: boolean): void {
     if (typeof on !== 'boolean') throw new TypeError(`on: expected a boolean, got ${describe(on)}`);
-    named('setCarryState', () => this.net.setCarryState(on));
+    named('setCarryState', () => this.#idle('setCarryState').setCarryState(on));
   }
 
   /**
@@ -359,7 +371,7 @@ export class Sequential {
    * ```
    */
   resetState(): void {
-    this.net.resetState();
+    this.#idle('resetState').resetState();
   }
 
   /**
@@ -373,7 +385,7 @@ export class Sequential {
    * ```
    */
   predict(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): Float32Array {
-    return named('predict', () => this.net.predict(nativeBatch('predict', { x, ...checkShape('predict', shape) }, false))).output;
+    return named('predict', () => this.#idle('predict').predict(nativeBatch('predict', { x, ...checkShape('predict', shape) }, false))).output;
   }
 
   /**
@@ -386,7 +398,7 @@ export class Sequential {
    * ```
    */
   predictWithLayers(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): { output: Float32Array; layers: Float32Array[] } {
-    const p = named('predictWithLayers', () => this.net.predict(nativeBatch('predictWithLayers', { x, ...checkShape('predictWithLayers', shape) }, false), true));
+    const p = named('predictWithLayers', () => this.#idle('predictWithLayers').predict(nativeBatch('predictWithLayers', { x, ...checkShape('predictWithLayers', shape) }, false), true));
     return { output: p.output, layers: p.layers ?? [] };
   }
 
@@ -413,7 +425,7 @@ export class Sequential {
    * ```
    */
   loss(batch: Batch): number {
-    return named('loss', () => this.net.loss(nativeBatch('loss', batch)));
+    return named('loss', () => this.#idle('loss').loss(nativeBatch('loss', batch)));
   }
 
   /**
@@ -426,7 +438,7 @@ export class Sequential {
    * ```
    */
   gradients(batch: Batch): { loss: number; gradients: Record<string, Float32Array> } {
-    const g = named('gradients', () => this.net.gradients(nativeBatch('gradients', batch)));
+    const g = named('gradients', () => this.#idle('gradients').gradients(nativeBatch('gradients', batch)));
     return { loss: g.loss, gradients: Object.fromEntries(g.names.map((n, i) => [n, g.gradients[i]!])) };
   }
 
@@ -440,7 +452,7 @@ export class Sequential {
    * ```
    */
   trainOnBatch(batch: Batch): number {
-    return named('trainOnBatch', () => this.net.trainStep(nativeBatch('trainOnBatch', batch))).loss;
+    return named('trainOnBatch', () => this.#idle('trainOnBatch').trainStep(nativeBatch('trainOnBatch', batch))).loss;
   }
 
   /**
