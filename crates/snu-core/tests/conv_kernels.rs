@@ -418,3 +418,50 @@ fn pooling_that_does_not_tile_the_input_is_refused() {
         .contains("p.stride: expected at least 1, got 0"));
     assert!(g(28, 28, [2, 2], [2, 2]).check("p").is_ok());
 }
+
+// ---------------------------------------------------------------------------------------
+// Event-driven convolution of spike inputs
+
+use snu_core::kernels::conv::{
+    conv_forward_spikes, conv_weight_grad, conv_weight_grad_spikes, transpose_kernel,
+};
+use snu_core::kernels::spikes::SpikeMatrix;
+
+#[test]
+fn event_driven_forward_and_weight_gradient_equal_the_dense_ones_on_spikes() {
+    let mut rng = Rng::new(31);
+    for g in geometries() {
+        for density in [0.02, 0.3, 1.0] {
+            let rows = 23;
+            let (n_in, n_out) = (g.in_len(), g.out_len());
+            let x: Vec<f32> = (0..rows * n_in)
+                .map(|_| (rng.uniform() < density) as u8 as f32)
+                .collect();
+            let mut bits = SpikeMatrix::default();
+            assert!(bits.pack(&x, rows, n_in));
+            let w = to_f32(&random(&mut rng, g.out_c * g.patch_len()));
+            let dy = to_f32(&random(&mut rng, rows * n_out));
+            let (mut dense, mut events) = (vec![0.0f32; rows * n_out], vec![1.0f32; rows * n_out]);
+            conv_forward(&g, &x, rows, &w, &mut dense);
+            conv_forward_spikes(&g, &bits, &transpose_kernel(&g, &w), &mut events);
+            let worst = dense
+                .iter()
+                .zip(&events)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(
+                worst < 1e-4,
+                "{g:?} at {density}: forward differs by {worst}"
+            );
+            let (mut dw_dense, mut dw_events) = (vec![0.5f32; w.len()], vec![0.5f32; w.len()]);
+            conv_weight_grad(&g, &x, rows, &dy, &mut dw_dense);
+            conv_weight_grad_spikes(&g, &bits, &dy, &mut dw_events);
+            let worst = dw_dense
+                .iter()
+                .zip(&dw_events)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 1e-3, "{g:?} at {density}: dW differs by {worst}");
+        }
+    }
+}

@@ -265,3 +265,42 @@ fn snu_convolution_gradients_match_finite_differences() {
         batch,
     );
 }
+
+#[test]
+fn event_driven_and_dense_convolutions_of_spikes_give_the_same_network() {
+    // Spike input into a spiking convolution whose spikes feed a second one: both take spikes,
+    // and both paths must train the same (to rounding: sums in another order).
+    use snu_core::layers::product::ProductPath;
+    let layers = r#"{"type":"snuConv2d","filters":4,"kernelSize":[3,3],"padding":[1,1],"initialBias":-0.2},{"type":"snuConv2d","filters":3,"kernelSize":[3,3],"stride":[2,2]},{"type":"flatten"},{"type":"dense","units":2}"#;
+    let mut rng = snu_core::kernels::rng::Rng::new(12);
+    let (steps, batch) = (4, 3);
+    let x: Vec<f32> = (0..steps * batch * 2 * 36)
+        .map(|_| (rng.uniform() < 0.15) as u8 as f32)
+        .collect();
+    let y = data(batch * 2, 13);
+    let b = Batch::new(&x, &y, steps, batch);
+    let run = |path: ProductPath| {
+        let mut n = net(layers, "[2,6,6]", 72, "sum", r#"{"kind":"mse"}"#);
+        n.set_product_path(path);
+        let loss = n.compute_gradients(&b).unwrap();
+        let grads: Vec<Vec<f32>> = n
+            .param_names()
+            .iter()
+            .map(|p| n.grad(p).unwrap().to_vec())
+            .collect();
+        (loss, grads, n.layer_outputs()[0].iter().sum::<f32>())
+    };
+    let (dense, events) = (run(ProductPath::Dense), run(ProductPath::EventDriven));
+    assert!(dense.2 > 0.0, "the first convolution spikes");
+    assert!(
+        (dense.0 - events.0).abs() < 1e-5,
+        "{} vs {}",
+        dense.0,
+        events.0
+    );
+    for (a, b) in dense.1.iter().zip(&events.1) {
+        for (p, q) in a.iter().zip(b) {
+            assert!((p - q).abs() < 1e-4 * (1.0 + p.abs()), "{p} vs {q}");
+        }
+    }
+}

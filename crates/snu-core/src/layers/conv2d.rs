@@ -3,17 +3,17 @@
 //! `W` is `[O, C, KH, KW]` (as `[O, K]` for the product), `b` one value per output channel.
 //! Every step of every sample is one image: the `T*B` rows are independent.
 
-use super::product::SeqInput;
+use super::conv_product::ConvProducts;
+use super::product::{ProductPath, SeqInput};
 use super::{ensure_len, BuildContext, SeqLayer, SeqShape};
 use crate::error::Result;
-use crate::kernels::conv::{conv_backward, conv_forward, ConvGeometry};
 use crate::kernels::rng::glorot_uniform;
 use crate::layers::activation::DenseActivation;
 use crate::params::ParamStore;
 use crate::spec::Conv2dSpec;
 
 pub struct Conv2dLayer {
-    geometry: ConvGeometry,
+    conv: ConvProducts,
     activation: DenseActivation,
     w: usize,
     b: Option<usize>,
@@ -21,8 +21,6 @@ pub struct Conv2dLayer {
     y: Vec<f32>,
     /// `dL/d(pre-activation)`.
     dpre: Vec<f32>,
-    /// Spike inputs as values (the products read values; an event-driven path is to come).
-    x_values: Vec<f32>,
 }
 
 impl Conv2dLayer {
@@ -48,32 +46,23 @@ impl Conv2dLayer {
             .then(|| p.add(format!("{name}.b"), vec![o], 0.0))
             .transpose()?;
         Ok(Conv2dLayer {
-            geometry,
+            conv: ConvProducts::new(geometry),
             activation: spec.activation,
             w,
             b,
             y: vec![],
             dpre: vec![],
-            x_values: vec![],
         })
-    }
-
-    /// The input as values: dense inputs as they are, spikes unpacked into `x_values`.
-    fn values<'a>(x_values: &'a mut Vec<f32>, x: SeqInput<'a>) -> &'a [f32] {
-        match x {
-            SeqInput::Dense(v) => v,
-            SeqInput::Spikes(bits) => {
-                ensure_len(x_values, bits.rows() * bits.cols());
-                bits.unpack(x_values);
-                x_values
-            }
-        }
     }
 }
 
 impl SeqLayer for Conv2dLayer {
     fn units(&self) -> usize {
-        self.geometry.out_len()
+        self.conv.geometry.out_len()
+    }
+
+    fn set_product_path(&mut self, path: ProductPath) {
+        self.conv.path = path;
     }
 
     fn output(&self) -> SeqInput<'_> {
@@ -81,10 +70,9 @@ impl SeqLayer for Conv2dLayer {
     }
 
     fn forward(&mut self, p: &ParamStore, x: SeqInput, shape: SeqShape) {
-        let (rows, n, per_channel) = (shape.rows(), self.units(), self.geometry.positions());
+        let (rows, n, per_channel) = (shape.rows(), self.units(), self.conv.geometry.positions());
         ensure_len(&mut self.y, rows * n);
-        let xv = Self::values(&mut self.x_values, x);
-        conv_forward(&self.geometry, xv, rows, p.value(self.w), &mut self.y);
+        self.conv.forward(x, rows, p.value(self.w), &mut self.y);
         let bias = self.b.map(|b| p.value(b));
         for row in self.y.chunks_exact_mut(n) {
             for (o, channel) in row.chunks_exact_mut(per_channel).enumerate() {
@@ -106,7 +94,7 @@ impl SeqLayer for Conv2dLayer {
         shape: SeqShape,
         _window: usize,
     ) {
-        let (rows, n, per_channel) = (shape.rows(), self.units(), self.geometry.positions());
+        let (rows, n, per_channel) = (shape.rows(), self.units(), self.conv.geometry.positions());
         ensure_len(&mut self.dpre, rows * n);
         let act = self.activation;
         for ((d, &g), &y) in self.dpre.iter_mut().zip(&dy[..rows * n]).zip(&self.y) {
@@ -121,8 +109,7 @@ impl SeqLayer for Conv2dLayer {
                 }
             }
         }
-        let xv = Self::values(&mut self.x_values, x);
         let (w, dw) = (p.params[self.w].value.as_slice(), &mut p.grads[self.w]);
-        conv_backward(&self.geometry, xv, rows, w, &self.dpre, dw, dx);
+        self.conv.backward(x, rows, w, &self.dpre, dw, dx);
     }
 }

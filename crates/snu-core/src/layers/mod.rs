@@ -3,6 +3,7 @@
 
 pub mod activation;
 pub mod conv2d;
+pub mod conv_product;
 pub mod dense;
 pub mod embedding;
 pub mod flatten;

@@ -17,11 +17,11 @@
 //! (samples are independent). One `[T*B, n]` buffer holds `x W`, then `s`, then in BPTT
 //! `dL/da` (`g'(a)` is read off `s`); a spiking layer keeps its outputs as bits.
 
+use super::conv_product::ConvProducts;
 use super::product::{InputProducts, ProductPath, SeqInput};
 use super::{ensure_len, BuildContext, SeqLayer, SeqShape};
 use crate::error::Result;
 use crate::kernels::argmax::argmax;
-use crate::kernels::conv::{conv_backward, conv_forward, ConvGeometry};
 use crate::kernels::event::for_each_spike;
 use crate::kernels::fastmath::flush_subnormal;
 use crate::kernels::linalg::{gemm, Mat};
@@ -75,11 +75,8 @@ enum Projection {
         input: InputProducts,
         in_size: usize,
     },
-    /// `conv(x_t, W)` with `W` `[O, C, KH, KW]`; spike inputs are read as values.
-    Conv {
-        geometry: ConvGeometry,
-        x_values: Vec<f32>,
-    },
+    /// `conv(x_t, W)` with `W` `[O, C, KH, KW]`: event-driven for sparse spikes.
+    Conv(ConvProducts),
 }
 
 /// The unit's options, as both SNU layer types give them.
@@ -234,10 +231,7 @@ impl SnuLayer {
             trainable_decay: spec.trainable_decay,
             initial_bias: spec.initial_bias,
         };
-        let projection = Projection::Conv {
-            geometry,
-            x_values: vec![],
-        };
+        let projection = Projection::Conv(ConvProducts::new(geometry));
         Self::with(
             name,
             p,
@@ -328,13 +322,7 @@ impl SnuLayer {
             Projection::Dense { input, in_size } => {
                 input.forward(x, rows, p.value(self.w), *in_size, n, &mut self.s)
             }
-            Projection::Conv { geometry, x_values } => conv_forward(
-                geometry,
-                values(x_values, x),
-                rows,
-                p.value(self.w),
-                &mut self.s,
-            ),
+            Projection::Conv(conv) => conv.forward(x, rows, p.value(self.w), &mut self.s),
         }
         let chunks = self.prepare(p, shape);
         let initial = self
@@ -472,10 +460,10 @@ impl SnuLayer {
                 input.weight_grad(x, 0..rows, da, *in_size, n, &mut p.grads[self.w]);
                 *in_size
             }
-            Projection::Conv { geometry, x_values } => {
-                // dW += sum_r dA[r] cols(x[r])^T; dx = col2im(W^T dA) (no recurrence on a convolution).
+            Projection::Conv(conv) => {
+                // dW += sum_r dA[r] cols(x[r])^T (event-driven for sparse spikes); dx = col2im(W^T dA).
                 let (w, dw) = (p.params[self.w].value.as_slice(), &mut p.grads[self.w]);
-                conv_backward(geometry, values(x_values, x), rows, w, da, dw, dx);
+                conv.backward(x, rows, w, da, dw, dx);
                 return;
             }
         };
@@ -540,18 +528,6 @@ fn add_grouped(part: &[f32], size: usize, out: &mut [f32]) {
     }
 }
 
-/// The input as values: dense inputs as they are, spikes unpacked into `buf`.
-fn values<'a>(buf: &'a mut Vec<f32>, x: SeqInput<'a>) -> &'a [f32] {
-    match x {
-        SeqInput::Dense(v) => v,
-        SeqInput::Spikes(bits) => {
-            ensure_len(buf, bits.rows() * bits.cols());
-            bits.unpack(buf);
-            buf
-        }
-    }
-}
-
 impl SeqLayer for SnuLayer {
     fn units(&self) -> usize {
         self.units
@@ -578,8 +554,9 @@ impl SeqLayer for SnuLayer {
     }
 
     fn set_product_path(&mut self, path: ProductPath) {
-        if let Projection::Dense { input, .. } = &mut self.projection {
-            input.path = path;
+        match &mut self.projection {
+            Projection::Dense { input, .. } => input.path = path,
+            Projection::Conv(conv) => conv.path = path,
         }
         self.recurrent.path = path;
     }
@@ -589,14 +566,14 @@ impl SeqLayer for SnuLayer {
     fn weight_slot(&mut self) -> Option<(&mut InputProducts, usize)> {
         match &mut self.projection {
             Projection::Dense { input, .. } => Some((input, self.w)),
-            Projection::Conv { .. } => None,
+            Projection::Conv(_) => None,
         }
     }
 
     fn tile(&self) -> Option<&AnalogTile> {
         match &self.projection {
             Projection::Dense { input, .. } => input.analog.as_deref(),
-            Projection::Conv { .. } => None,
+            Projection::Conv(_) => None,
         }
     }
 
