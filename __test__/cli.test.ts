@@ -541,3 +541,15 @@ mnistTest('train mnist-conv: the convolutional config trains from its inputShape
   t.is(b.code, 2);
   t.regex(b.err, /model\.inputShape: \[1, 28, 27\] holds 756 values, but the task gives 784 per step/);
 });
+
+mnistTest('data.elastic and data.shift distort the training images only, and the header says so', async (t) => {
+  const config = configFile('tiny-elastic', { ...tinyMnist, data: { ...tinyMnist.data, elastic: { alpha: 30 }, shift: 2 } });
+  const r = await snu(['train', 'mnist', '--config', config, '--out', join(tmp, 'run-elastic')]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /training images with elastic distortion \(alpha 30, sigma 4\) and shifts of up to 2 pixels/);
+  t.deepEqual(readJson<{ data: { elastic: unknown; shift: number } }>(join(tmp, 'run-elastic', 'config.json')).data.elastic, { alpha: 30, sigma: 4 });
+  const bad = configFile('bad-elastic', { ...tinyMnist, data: { ...tinyMnist.data, elastic: { alpha: 30, sgima: 4 } } });
+  const b = await snu(['train', 'mnist', '--config', bad, '--out', join(tmp, 'run-bad-elastic')]);
+  t.is(b.code, 2);
+  t.regex(b.err, /data\.elastic: unknown field 'sgima' \(did you mean 'sigma'\?\)/);
+});

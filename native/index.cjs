@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Network = nativeBinding.Network
+module.exports.distortImages = nativeBinding.distortImages
 module.exports.encodeDelta = nativeBinding.encodeDelta
 module.exports.encodeDirect = nativeBinding.encodeDirect
 module.exports.encodeLatency = nativeBinding.encodeLatency

@@ -142,6 +142,12 @@ export interface DeviceUpdate {
 }
 
 /**
+ * Elastic distortion (Simard et al. 2003) and random shifts of `count` images `[C, H, W]`
+ * (`images` is `[count, C*H*W]`), each image from its own stream of `seed`. Returns new images.
+ */
+export declare function distortImages(images: Float32Array, count: number, shape: [number, number, number], alpha: number, sigma: number, shift: number, seed: number): Float32Array
+
+/**
  * Delta modulation of a time-major sequence `x` `[steps, batch, features]`: a spike where
  * `x_t - x_{t-1} >= threshold` (step 0 compared with 0, or never spiking with `skipFirst`);
  * with `onOff` also where `x_t - x_{t-1} <= -threshold`, in channels `[features, 2 features)`.

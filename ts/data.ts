@@ -1,6 +1,7 @@
 // Datasets and batches. The engine takes time-major batches; datasets hold samples and
 // gather them into batches on demand (so encoded spikes never fill memory).
 import { checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, describe } from './checks.js';
+import type { Augmenter } from './augment.js';
 import { MAX_VALUES, MAX_WIDTH } from './generated/limits.js';
 
 /**
@@ -186,6 +187,8 @@ export function sequenceDataset(o: {
  * The spikes are drawn when a batch is made, with the batch's seed, and never stored.
  * @param o.x samples `[N, features]`
  * @param o.y targets `[N, outputs]` (see `oneHot` for class labels)
+ * @param o.augment distorts the samples of every batch before they are encoded (for example
+ *   `elasticDistortion`), from the batch's seed: give it to the training set only.
  *
  * @example
  * ```ts
@@ -194,7 +197,7 @@ export function sequenceDataset(o: {
  * const b = data.batch([0, 1, 2], 7); // b.x: [10, 3, 784] spikes, b.y: [3, 10]
  * ```
  */
-export function encodedDataset(o: { x: Float32Array; y: Float32Array; features: number; encoder: Encoder }): Dataset {
+export function encodedDataset(o: { x: Float32Array; y: Float32Array; features: number; encoder: Encoder; augment?: Augmenter }): Dataset {
   const features = checkInteger('features', o.features, 1);
   checkFloat32('x', o.x);
   checkFloat32('y', o.y);
@@ -208,7 +211,10 @@ export function encodedDataset(o: { x: Float32Array; y: Float32Array; features: 
     size,
     batch(indices, seed) {
       checkIndices(indices, size);
-      const x = o.encoder.encode(gatherRows(o.x, features, indices), indices.length, seed);
+      const rows = gatherRows(o.x, features, indices);
+      // The distortion draws from the batch's seed too (a stream of its own: seed + 1).
+      const samples = o.augment ? o.augment.apply(rows, indices.length, (seed + 1) >>> 0) : rows;
+      const x = o.encoder.encode(samples, indices.length, seed);
       return { x, y: gatherRows(o.y, yWidth, indices), steps: o.encoder.steps, batch: indices.length };
     },
   };

@@ -16,6 +16,8 @@ export { sequenceDataset, encodedDataset, oneHot } from './data.js';
 export type { Batch, Dataset, Encoder } from './data.js';
 export { setThreads, threadCount } from './threads.js';
 export { rateEncoder, poissonEncoder, latencyEncoder, directEncoder, deltaEncode } from './encoders.js';
+export { elasticDistortion } from './augment.js';
+export type { Augmenter } from './augment.js';
 export { readIdx, parseIdx, loadMnist, loadFashionMnist, defaultMnistDir, FASHION_MNIST_CLASSES, DEBIAN_FASHION_MNIST_DIR } from './datasets/mnist.js';
 export type { MnistSplit, IdxArray } from './datasets/mnist.js';
 export { verifyFile, verifyBytes, knownFile, KNOWN_FILES, ChecksumError } from './datasets/checksums.js';

@@ -3,6 +3,7 @@
 import { MAX_DIM, MAX_VALUES } from '../generated/limits.js';
 import { encodedDataset, oneHot, type Dataset, type Encoder } from '../data.js';
 import { loadFashionMnist, loadMnist, type MnistSplit } from '../datasets/mnist.js';
+import { elasticDistortion, type Augmenter } from '../augment.js';
 import { rateEncoder } from '../encoders.js';
 import type { TaskName } from './config.js';
 import { expectModel, expectNoEmbedding, fitEpoch, type LoadContext, type LoadedTask, type Task } from './task.js';
@@ -26,6 +27,13 @@ export interface ImageData {
    * image's class plus `labelSmoothing / 10` on every class. Validation and test stay one-hot.
    */
   labelSmoothing: number;
+  /**
+   * Elastic distortion of the training images (Simard et al. 2003), fresh every epoch:
+   * `{ alpha, sigma }` in pixels (defaults 34 and 4). Validation and test images stay as they are.
+   */
+  elastic?: { alpha: number; sigma: number };
+  /** Random whole-pixel shifts of the training images, up to this many pixels per axis (default 0). */
+  shift: number;
   /** Train on the first `limit` training images only. */
   limit?: number;
   /** Measure on the first `testLimit` test images only. */
@@ -48,7 +56,7 @@ const CLASSES = 10;
 const EVAL_SEED = 0;
 
 function validateData(raw: unknown, path: string): ImageData {
-  const o = object(path, raw, ['steps', 'maxSpikes', 'evalSteps', 'labelSmoothing', 'limit', 'testLimit', 'validation', 'evalBatchSize', 'path', 'verify']);
+  const o = object(path, raw, ['steps', 'maxSpikes', 'evalSteps', 'labelSmoothing', 'elastic', 'shift', 'limit', 'testLimit', 'validation', 'evalBatchSize', 'path', 'verify']);
   const steps = integer(`${path}.steps`, o.steps, 1, MAX_DIM);
   const data: ImageData = {
     steps,
@@ -57,6 +65,7 @@ function validateData(raw: unknown, path: string): ImageData {
     labelSmoothing: optional(o.labelSmoothing, (v) => number(`${path}.labelSmoothing`, v, { min: 0, below: 1 }), 0),
     validation: optional(o.validation, (v) => integer(`${path}.validation`, v, 0), 0),
     evalBatchSize: optional(o.evalBatchSize, (v) => integer(`${path}.evalBatchSize`, v, 1), 500),
+    shift: optional(o.shift, (v) => integer(`${path}.shift`, v, 0, 27), 0),
     verify: optional(o.verify, (v) => boolean(`${path}.verify`, v), true),
   };
   // Each evaluation batch is one dense [evalSteps, evalBatchSize, 784] array; say so before
@@ -67,6 +76,14 @@ function validateData(raw: unknown, path: string): ImageData {
       `${path}.evalSteps x ${path}.evalBatchSize: ${data.evalSteps} steps x ${data.evalBatchSize} images x ${PIXELS} pixels = ${values} values per evaluation batch, above the ${MAX_VALUES} the engine takes; lower evalBatchSize`,
     );
   }
+  const elastic = optional(o.elastic, (v) => {
+    const e = object(`${path}.elastic`, v, ['alpha', 'sigma']);
+    return {
+      alpha: optional(e.alpha, (a) => number(`${path}.elastic.alpha`, a, { min: 0, max: 1000 }), 34),
+      sigma: optional(e.sigma, (s) => number(`${path}.elastic.sigma`, s, { above: 0, max: 1000 }), 4),
+    };
+  });
+  if (elastic) data.elastic = elastic;
   const limit = optional(o.limit, (v) => integer(`${path}.limit`, v, 1));
   const testLimit = optional(o.testLimit, (v) => integer(`${path}.testLimit`, v, 1));
   const dir = optional(o.path, (v) => string(`${path}.path`, v));
@@ -74,6 +91,12 @@ function validateData(raw: unknown, path: string): ImageData {
   if (testLimit !== undefined) data.testLimit = testLimit;
   if (dir !== undefined) data.path = dir;
   return data;
+}
+
+/** The summary's note on the distortions of the training images, if any. */
+function distortedBy(data: ImageData): string {
+  const parts = [data.elastic ? `elastic distortion (alpha ${data.elastic.alpha}, sigma ${data.elastic.sigma})` : '', data.shift > 0 ? `shifts of up to ${data.shift} pixels` : ''].filter(Boolean);
+  return parts.length ? `, training images with ${parts.join(' and ')}` : '';
 }
 
 /** The summary's note on a longer (or shorter) code at evaluation, if any. */
@@ -115,8 +138,9 @@ function imageTask(name: TaskName, title: string, defaultConfig: string, loader:
       const trainCode = rateEncoder({ steps: data.steps, maxSpikes: data.maxSpikes });
       // Same probability per step: p = v * maxSpikes / steps.
       const evalCode = trainCode.withSteps!(data.evalSteps);
-      const dataset = (s: MnistSplit, encoder: Encoder, smoothing = 0): Dataset =>
-        encodedDataset({ x: s.images, y: oneHot(s.labels, CLASSES, { smoothing }), features: PIXELS, encoder });
+      const distort = data.elastic || data.shift > 0 ? elasticDistortion({ shape: [1, 28, 28], alpha: data.elastic?.alpha ?? 0, sigma: data.elastic?.sigma ?? 4, shift: data.shift }) : undefined;
+      const dataset = (s: MnistSplit, encoder: Encoder, smoothing = 0, augment?: Augmenter): Dataset =>
+        encodedDataset({ x: s.images, y: oneHot(s.labels, CLASSES, { smoothing }), features: PIXELS, encoder, ...(augment ? { augment } : {}) });
       const test = loader('test', dir, options);
       const testPart = head(test, 0, data.testLimit ?? test.count);
       let train: MnistSplit | undefined;
@@ -130,12 +154,12 @@ function imageTask(name: TaskName, title: string, defaultConfig: string, loader:
         train = head(full, 0, Math.min(trainCount, data.limit ?? trainCount));
         if (data.validation > 0) valid = head(full, trainCount, data.validation);
       }
-      const trainSet = train && dataset(train, trainCode, data.labelSmoothing);
+      const trainSet = train && dataset(train, trainCode, data.labelSmoothing, distort);
       const validSet = valid && dataset(valid, evalCode);
       const testSet = dataset(testPart, evalCode);
       const counts = [train && `${train.count} train`, valid && `${valid.count} validation`, `${testPart.count} test`].filter(Boolean);
       return {
-        summary: `${title}: ${counts.join(' / ')} images, rate-coded over ${data.steps} steps (up to ${data.maxSpikes} spikes per pixel)${measuredOver(data)}${data.labelSmoothing > 0 ? `, training labels smoothed by ${data.labelSmoothing}` : ''}`,
+        summary: `${title}: ${counts.join(' / ')} images, rate-coded over ${data.steps} steps (up to ${data.maxSpikes} spikes per pixel)${measuredOver(data)}${data.labelSmoothing > 0 ? `, training labels smoothed by ${data.labelSmoothing}` : ''}${distortedBy(data)}`,
         dataPath: dir,
         hasValidation: validSet !== undefined,
         epochSize: train?.count ?? 0,

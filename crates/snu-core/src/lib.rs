@@ -4,6 +4,7 @@
 //! Data layout: time-major, row `t * B + b` of a `[T*B, features]` matrix is sample `b`
 //! at step `t`.
 
+pub mod augment;
 pub mod batch;
 pub mod checkpoint;
 pub mod encode;

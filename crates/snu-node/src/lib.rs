@@ -4,6 +4,7 @@
 mod analog;
 mod args;
 mod arrays;
+mod augment;
 mod batch;
 mod encoders;
 mod guard;
