@@ -58,8 +58,37 @@ unsafe impl Send for Out {}
 unsafe impl Sync for Out {}
 
 /// `C = alpha * op(A) op(B) + beta * C` where `op` optionally transposes.
-/// `c` is row-major with `op(A).rows` rows and `op(B).cols` columns.
+/// `c` is row-major with `op(A).rows` rows and `op(B).cols` columns. A large product is cut
+/// into blocks over the threads.
 pub fn gemm(alpha: f32, a: Mat, trans_a: bool, b: Mat, trans_b: bool, beta: f32, c: &mut [f32]) {
+    gemm_on(true, alpha, a, trans_a, b, trans_b, beta, c)
+}
+
+/// `gemm` on the calling thread only, for callers that already run one product per thread
+/// (per image in `conv.rs`): a split there would repack the shared operand in every block.
+pub fn gemm_serial(
+    alpha: f32,
+    a: Mat,
+    trans_a: bool,
+    b: Mat,
+    trans_b: bool,
+    beta: f32,
+    c: &mut [f32],
+) {
+    gemm_on(false, alpha, a, trans_a, b, trans_b, beta, c)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gemm_on(
+    parallel: bool,
+    alpha: f32,
+    a: Mat,
+    trans_a: bool,
+    b: Mat,
+    trans_b: bool,
+    beta: f32,
+    c: &mut [f32],
+) {
     let (m, k, rsa, csa) = if trans_a {
         (a.cols, a.rows, 1, a.cols as isize)
     } else {
@@ -97,7 +126,7 @@ pub fn gemm(alpha: f32, a: Mat, trans_a: bool, b: Mat, trans_b: bool, beta: f32,
         ptr: c.as_mut_ptr(),
         rs: n as isize,
     };
-    let parts = if m * k * n >= PARALLEL_MIN_MULADDS {
+    let parts = if parallel && m * k * n >= PARALLEL_MIN_MULADDS {
         rayon::current_num_threads()
     } else {
         1
