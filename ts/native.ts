@@ -53,7 +53,7 @@ function missingAddon(error: unknown): Error {
   const platform = platformName();
   const version = packageVersion();
   const pkg = `snu-${platform}`;
-  const build = 'To build it from source: in a clone of the repository, `npm run build:native` (needs Rust >= 1.88 and a C linker).';
+  const build = 'To build it from source: in a clone of the repository, `npm run build:native` (needs Rust >= 1.89 and a C linker).';
   const advice = PREBUILT.includes(platform)
     ? `Its prebuilt binary is the package ${pkg}, an optional dependency of snu that npm installs with it. ` +
       `Install it with \`npm install ${pkg}@${version}\`; if npm left it out (--omit=optional, or a package-lock.json ` +

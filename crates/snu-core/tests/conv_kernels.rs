@@ -1,10 +1,15 @@
-//! The convolution kernels against an independent reference: a direct convolution written here
-//! from the definition (in f64), its gradients derived by hand, and finite differences of a
-//! scalar loss, over geometries that cover every option (kernel shape, stride, padding,
-//! dilation, channels) and row counts that exercise the chunked parallel loop.
+//! The convolution kernels against an independent reference: the convolution written here from
+//! its definition (in f64), its gradients derived by hand, and finite differences of a scalar
+//! loss, over geometries that cover every option (kernel shape, stride, padding, dilation,
+//! channels) and row counts that exercise the chunked parallel loop. Every kernel is checked:
+//! im2col, and the direct kernel with each instruction set this CPU has and its portable loops.
 #![allow(clippy::needless_range_loop)]
 
-use snu_core::kernels::conv::{col2im, conv_backward, conv_forward, im2col, ConvGeometry};
+use snu_core::kernels::conv::{
+    col2im, conv_backward, conv_forward, conv_forward_with, conv_input_grad_with,
+    conv_weight_grad_with, im2col, ConvGeometry, ConvKernel,
+};
+use snu_core::kernels::conv_direct;
 use snu_core::kernels::rng::Rng;
 
 /// y[o, i, j] = sum_{c,u,v} w[o, c, u, v] x[c, i*s - p + u*d, j*s - p + v*d], straight from the definition.
@@ -102,7 +107,26 @@ fn geometries() -> Vec<ConvGeometry> {
         geometry(2, [6, 7], 1, [5, 5], [3, 2], [2, 2], [1, 1]),
         geometry(1, [4, 4], 3, [4, 4], [1, 1], [0, 0], [1, 1]),
         geometry(3, [10, 9], 2, [3, 3], [2, 1], [2, 3], [2, 3]),
+        // Stride 1 (the direct kernel): dilation, 20 filters (a full and a partial block), rows
+        // of 22 (two runs of 16); padding beyond the kernel's extent (the input gradient then
+        // takes im2col); padding equal to it.
+        geometry(3, [9, 20], 20, [3, 3], [1, 1], [1, 2], [2, 1]),
+        geometry(2, [5, 6], 5, [1, 1], [1, 1], [1, 1], [1, 1]),
+        geometry(4, [7, 7], 17, [3, 3], [1, 1], [2, 2], [2, 2]),
     ]
+}
+
+/// The kernels that apply to `g` on this CPU.
+fn kernels(g: &ConvGeometry) -> Vec<ConvKernel> {
+    let mut all = vec![ConvKernel::Im2col];
+    if conv_direct::applies(g) {
+        all.extend(
+            conv_direct::simd_levels()
+                .into_iter()
+                .map(ConvKernel::Direct),
+        );
+    }
+    all
 }
 
 fn random(rng: &mut Rng, n: usize) -> Vec<f64> {
@@ -119,46 +143,103 @@ fn max_diff(a: &[f32], b: &[f64]) -> f64 {
 }
 
 #[test]
-fn forward_and_backward_match_the_direct_convolution_for_every_option() {
+fn forward_and_backward_match_the_definition_for_every_option() {
     let mut rng = Rng::new(7);
     for g in geometries() {
-        g.check("test").unwrap();
         // 37 rows: several chunks of the parallel loop, the last one short.
-        let rows = 37;
-        let (n_in, n_out, k) = (g.in_len(), g.out_len(), g.patch_len());
-        let x = random(&mut rng, rows * n_in);
-        let w = random(&mut rng, g.out_c * k);
-        let r = random(&mut rng, rows * n_out);
-        let (xf, wf, rf) = (to_f32(&x), to_f32(&w), to_f32(&r));
+        matches_definition(&g, 37, 1e-3, &mut rng);
+    }
+}
+
+#[test]
+fn larger_images_match_the_definition() {
+    // MNIST-sized and larger images, many channels, stride 1 and 2: rows of cols longer than a
+    // vector register, and many chunks of the parallel loop.
+    let mut rng = Rng::new(8);
+    for g in [
+        geometry(16, [28, 28], 3, [5, 5], [1, 1], [2, 2], [1, 1]),
+        geometry(8, [33, 30], 2, [5, 4], [2, 2], [2, 1], [1, 1]),
+    ] {
+        matches_definition(&g, 40, 1e-3, &mut rng);
+    }
+}
+
+/// Each kernel's forward pass, weight gradient and input gradient on `rows` random images
+/// against `naive_forward` and `naive_backward` in f64: y and dx within 1e-4, dW within `dw_tol`.
+fn matches_definition(g: &ConvGeometry, rows: usize, dw_tol: f64, rng: &mut Rng) {
+    g.check("test").unwrap();
+    let g = *g;
+    let (n_in, n_out, k) = (g.in_len(), g.out_len(), g.patch_len());
+    let x = random(rng, rows * n_in);
+    let w = random(rng, g.out_c * k);
+    let r = random(rng, rows * n_out);
+    let (xf, wf, rf) = (to_f32(&x), to_f32(&w), to_f32(&r));
+    let mut y_ref = vec![];
+    let (mut dw_ref, mut dx_ref) = (vec![0.0; w.len()], vec![]);
+    for row in 0..rows {
+        let xr = &x[row * n_in..(row + 1) * n_in];
+        y_ref.extend(naive_forward(&g, xr, &w));
+        let (dwr, dxr) = naive_backward(&g, xr, &w, &r[row * n_out..(row + 1) * n_out]);
+        dw_ref.iter_mut().zip(&dwr).for_each(|(a, b)| *a += b);
+        dx_ref.extend(dxr);
+    }
+    for kernel in kernels(&g) {
         let mut y = vec![0.0f32; rows * n_out];
-        conv_forward(&g, &xf, rows, &wf, &mut y);
+        conv_forward_with(kernel, &g, &xf, rows, &wf, &mut y);
         let mut dw = vec![0.0f32; w.len()];
-        let mut dx = vec![0.0f32; x.len()];
-        conv_backward(&g, &xf, rows, &wf, &rf, &mut dw, Some(&mut dx));
-        let mut dw_ref = vec![0.0; w.len()];
-        for row in 0..rows {
-            let xr = &x[row * n_in..(row + 1) * n_in];
-            let y_ref = naive_forward(&g, xr, &w);
-            assert!(
-                max_diff(&y[row * n_out..(row + 1) * n_out], &y_ref) < 1e-4,
-                "{g:?}: forward, row {row}"
-            );
-            let (dwr, dxr) = naive_backward(&g, xr, &w, &r[row * n_out..(row + 1) * n_out]);
-            dw_ref.iter_mut().zip(&dwr).for_each(|(a, b)| *a += b);
-            assert!(
-                max_diff(&dx[row * n_in..(row + 1) * n_in], &dxr) < 1e-4,
-                "{g:?}: dx, row {row}"
-            );
-        }
+        conv_weight_grad_with(kernel, &g, &xf, rows, &rf, &mut dw);
+        let mut dx = vec![f32::NAN; x.len()];
+        conv_input_grad_with(kernel, &g, &wf, &rf, rows, &mut dx);
         assert!(
-            max_diff(&dw, &dw_ref) < 1e-3,
-            "{g:?}: dW {}",
+            max_diff(&y, &y_ref) < 1e-4,
+            "{kernel:?} {g:?}: forward {}",
+            max_diff(&y, &y_ref)
+        );
+        assert!(
+            max_diff(&dx, &dx_ref) < 1e-4,
+            "{kernel:?} {g:?}: dx {}",
+            max_diff(&dx, &dx_ref)
+        );
+        assert!(
+            max_diff(&dw, &dw_ref) < dw_tol,
+            "{kernel:?} {g:?}: dW {}",
             max_diff(&dw, &dw_ref)
         );
-        // Without dx, dW is the same.
-        let mut dw2 = vec![0.0f32; w.len()];
-        conv_backward(&g, &xf, rows, &wf, &rf, &mut dw2, None);
-        assert_eq!(dw, dw2);
+    }
+    // conv_backward (the best kernel) gives the same dW with and without dx.
+    let (mut dw, mut dw2, mut dx) = (
+        vec![0.0f32; w.len()],
+        vec![0.0f32; w.len()],
+        vec![0.0f32; x.len()],
+    );
+    conv_backward(&g, &xf, rows, &wf, &rf, &mut dw, Some(&mut dx));
+    conv_backward(&g, &xf, rows, &wf, &rf, &mut dw2, None);
+    assert_eq!(dw, dw2);
+    assert!(max_diff(&dx, &dx_ref) < 1e-4, "{g:?}: conv_backward dx");
+}
+
+#[test]
+fn the_direct_kernels_portable_loops_match_the_definition() {
+    // The reference loops of the SIMD kernels (used on CPUs without AVX2), image by image.
+    let mut rng = Rng::new(9);
+    for g in geometries().into_iter().filter(conv_direct::applies) {
+        let (x, w) = (
+            random(&mut rng, g.in_len()),
+            random(&mut rng, g.out_c * g.patch_len()),
+        );
+        let lay = conv_direct::PaddedLayout::new(&g);
+        let mut xp = vec![0.0f32; lay.len(&g)];
+        conv_direct::pad_image(&g, &lay, &to_f32(&x), &mut xp);
+        let mut y = vec![0.0f32; g.out_len()];
+        conv_direct::forward_image_with(
+            None,
+            &g,
+            &lay,
+            &xp,
+            &conv_direct::pack_weights(&g, &to_f32(&w)),
+            &mut y,
+        );
+        assert!(max_diff(&y, &naive_forward(&g, &x, &w)) < 1e-4, "{g:?}");
     }
 }
 
@@ -243,27 +324,32 @@ fn col2im_is_the_adjoint_of_im2col() {
 
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
-    let g = geometry(3, [10, 9], 4, [3, 3], [2, 1], [1, 1], [1, 2]);
-    let mut rng = Rng::new(5);
-    let rows = 50;
-    let x = to_f32(&random(&mut rng, rows * g.in_len()));
-    let w = to_f32(&random(&mut rng, g.out_c * g.patch_len()));
-    let dy = to_f32(&random(&mut rng, rows * g.out_len()));
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let mut y = vec![0.0f32; rows * g.out_len()];
-            conv_forward(&g, &x, rows, &w, &mut y);
-            let mut dw = vec![0.0f32; w.len()];
-            let mut dx = vec![0.0f32; x.len()];
-            conv_backward(&g, &x, rows, &w, &dy, &mut dw, Some(&mut dx));
-            (y, dw, dx)
-        })
-    };
-    assert_eq!(run(1), run(3));
+    // Stride 2 (im2col) and stride 1 (the direct kernel where the CPU has one).
+    for g in [
+        geometry(3, [10, 9], 4, [3, 3], [2, 1], [1, 1], [1, 2]),
+        geometry(3, [10, 9], 20, [3, 3], [1, 1], [1, 1], [1, 2]),
+    ] {
+        let mut rng = Rng::new(5);
+        let rows = 50;
+        let x = to_f32(&random(&mut rng, rows * g.in_len()));
+        let w = to_f32(&random(&mut rng, g.out_c * g.patch_len()));
+        let dy = to_f32(&random(&mut rng, rows * g.out_len()));
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut y = vec![0.0f32; rows * g.out_len()];
+                conv_forward(&g, &x, rows, &w, &mut y);
+                let mut dw = vec![0.0f32; w.len()];
+                let mut dx = vec![0.0f32; x.len()];
+                conv_backward(&g, &x, rows, &w, &dy, &mut dw, Some(&mut dx));
+                (y, dw, dx)
+            })
+        };
+        assert_eq!(run(1), run(3), "{g:?}");
+    }
 }
 
 #[test]

@@ -5,6 +5,9 @@
 
 pub mod argmax;
 pub mod conv;
+pub mod conv_direct;
+pub mod conv_events;
+pub mod conv_im2col;
 pub mod event;
 pub mod fastmath;
 pub mod linalg;
