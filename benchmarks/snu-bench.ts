@@ -1,16 +1,22 @@
 // Measures snu on one workload and prints one JSON line (run one workload per process so
 // that peak RSS belongs to it):  npx tsx benchmarks/snu-bench.ts a
-import { adam, sequential, snu } from '../ts/index.js';
-import type { Batch } from '../ts/index.js';
+import { adam, avgPool2d, flatten, sequential, snu, snuConv2d } from '../ts/index.js';
+import type { Batch, LayerSpec, ModelInput } from '../ts/index.js';
 import { seededRandom } from '../ts/random.js';
-import { denseFlops, UNIT, WORKLOADS } from './workloads.mjs';
+import { denseFlops, unitOf, WORKLOADS } from './workloads.mjs';
 
 const id = process.argv[2] ?? 'a';
 const w = WORKLOADS[id];
 if (!w) throw new Error(`unknown workload ${id}; known: ${Object.keys(WORKLOADS).join(', ')}`);
 
 const loss = w.loss === 'bceLogits' ? ({ kind: 'binaryCrossEntropy', fromLogits: true } as const) : w.loss;
-const model = sequential(w.layers.map((units) => snu({ units, decay: UNIT.decay, initialBias: UNIT.initialBias })), { inputSize: w.inputSize }).compile({ loss, readout: w.readout, optimizer: adam({ lr: UNIT.lr }), seed: 1 });
+const { decay, initialBias, lr } = unitOf(w);
+const unit = { decay, initialBias };
+// SNU convolutions, each followed by average pooling, then the flattened dense SNU layers.
+const convLayers: LayerSpec[] = (w.conv ?? []).flatMap(({ filters, kernel, padding, pool }) => [snuConv2d({ filters, kernelSize: kernel, padding, ...unit }), avgPool2d({ poolSize: pool })]);
+const layers = [...convLayers, ...(w.conv ? [flatten()] : []), ...w.layers.map((units) => snu({ units, ...unit }))];
+const input: ModelInput = w.inputShape ? { inputShape: w.inputShape } : { inputSize: w.inputSize };
+const model = sequential(layers, input).compile({ loss, readout: w.readout, optimizer: adam({ lr }), seed: 1 });
 
 const rand = seededRandom(1);
 const x = Float32Array.from({ length: w.steps * w.batch * w.inputSize }, () => (rand() < w.density ? 1 : 0));

@@ -3,6 +3,13 @@ export interface Workload {
   id: string;
   description: string;
   inputSize: number;
+  /** Images `[C, H, W]` per step, for a workload with `conv`. */
+  inputShape?: [number, number, number];
+  /** SNU convolutions before `layers` (stride 1), each followed by `pool` x `pool` average pooling. */
+  conv?: { filters: number; kernel: number; padding: number; pool: number }[];
+  /** The initial bias of every SNU layer, when not UNIT's. */
+  initialBias?: number;
+  /** The dense SNU layers (after the convolutions, flattened). */
   layers: number[];
   steps: number;
   batch: number;
@@ -14,4 +21,5 @@ export interface Workload {
 }
 export const WORKLOADS: Record<string, Workload>;
 export const UNIT: { decay: number; initialBias: number; lr: number };
+export function unitOf(w: Workload): { decay: number; initialBias: number; lr: number };
 export function denseFlops(w: Workload): number;

@@ -37,6 +37,12 @@ def _load_workloads() -> tuple[dict, dict]:
 WORKLOADS, _UNIT = _load_workloads()
 DECAY = float(_UNIT["decay"])
 INITIAL_BIAS = float(_UNIT["initialBias"])
+
+
+def initial_bias(w: dict) -> float:
+    """The workload's initial bias of every SNU layer (its own, or the unit's); in snnTorch and
+    Norse terms the threshold is its negative."""
+    return float(w.get("initialBias", INITIAL_BIAS))
 LR = float(_UNIT["lr"])
 THREADS = 2
 # A first repetition longer than SLOW seconds is timed once more only; longer than TOO_SLOW,
@@ -45,8 +51,24 @@ SLOW = 30.0
 TOO_SLOW = 45.0
 
 
+def conv_plan(w: dict) -> tuple[list[dict], int]:
+    """The workload's convolutions (stride 1, then pooling), each with its input channels and
+    output size `[filters, OH, OW]` before pooling, and the flat size the dense layers receive."""
+    if "conv" not in w:
+        return [], w["input_size"]
+    plan = []
+    c, h, wd = w["inputShape"]
+    for l in w["conv"]:
+        oh, ow = h + 2 * l["padding"] - l["kernel"] + 1, wd + 2 * l["padding"] - l["kernel"] + 1
+        plan.append(dict(l, channels=c, out_h=oh, out_w=ow))
+        c, h, wd = l["filters"], oh // l["pool"], ow // l["pool"]
+    return plan, c * h * wd
+
+
 def dense_flops(w: dict) -> float:
-    macs, m = 0, w["input_size"]
+    """As denseFlops in workloads.mjs: 2·T·B·(multiply-adds), three times that with a backward pass."""
+    plan, m = conv_plan(w)
+    macs = sum(l["filters"] * l["out_h"] * l["out_w"] * l["channels"] * l["kernel"] ** 2 for l in plan)
     for n in w["layers"]:
         macs += m * n
         m = n
@@ -78,11 +100,13 @@ def peak_rss_mb() -> float:
 
 
 def make_data(torch, w: dict, seed: int = 1):
-    """Time-major spikes x [T, B, m] with `density` active inputs, and the targets of
+    """Time-major spikes x [T, B, m] (or [T, B, C, H, W] with an inputShape) with `density` active inputs, and the targets of
     benchmarks/snu-bench.ts: row r has a one at unit r % n (rows = B, or T*B for a
     sequence readout)."""
     g = torch.Generator().manual_seed(seed)
     x = (torch.rand(w["steps"], w["batch"], w["input_size"], generator=g) < w["density"]).float()
+    if "inputShape" in w:
+        x = x.reshape(w["steps"], w["batch"], *w["inputShape"])
     out = w["layers"][-1]
     rows = w["steps"] * w["batch"] if w["readout"] == "sequence" else w["batch"]
     y = torch.zeros(rows, out)
@@ -146,13 +170,20 @@ class _TooSlow(Exception):
     pass
 
 
+class Unsupported(Exception):
+    """Raised by a peer's build() for a workload it does not model (reported, not measured)."""
+
+
 def _measure(peer: str, build, wid: str, args) -> dict:
     import torch
 
     torch.set_num_threads(THREADS)
     torch.manual_seed(1)
     w = WORKLOADS[wid]
-    call, extra = build(w, args)
+    try:
+        call, extra = build(w, args)
+    except Unsupported as e:
+        return dict(peer=peer, workload=wid, samplesPerSec=None, peakRssMB=None, note=f"not measured: {e}")
     # RSS once the libraries are imported and the model is built: the part of peak RSS that
     # is not the workload's own (the CUDA build of torch maps ~0.5 GB of libraries).
     base = dict(peer=peer, workload=wid, threads=torch.get_num_threads(), torch=torch.__version__, baselineRssMB=rss_mb(), **extra.get("fields", {}))
