@@ -310,13 +310,15 @@ const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) 
 const table = [line(header), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
 
 const mb = (x) => (x != null ? `${x.toFixed(0)} MB` : null);
-let rssLine = null;
-if (ids.includes('b-4096')) {
-  const s = results.snu['b-4096'];
-  const t = results.peers.torch?.workloads['b-4096'];
-  const torch = !t ? 'not run' : t.peakRssMB != null ? `${mb(t.peakRssMB)}${t.baselineRssMB != null ? ` (${mb(t.baselineRssMB)} before the first call)` : ''}` : shortReason(t.note);
-  rssLine = `Peak RSS, b-4096: snu ${mb(s.peakRssMB) ?? shortReason(s.note)}, torch ${torch}`;
-}
+// Peak RSS against torch's for the workloads where memory matters (the largest dense layer, the
+// conv network), with each process's RSS before its first call.
+const withBaseline = (r) => (r.peakRssMB != null ? `${mb(r.peakRssMB)}${r.baselineRssMB != null ? ` (${mb(r.baselineRssMB)} before the first call)` : ''}` : shortReason(r.note));
+const rssLines = ['b-4096', 'e']
+  .filter((id) => ids.includes(id))
+  .map((id) => {
+    const t = results.peers.torch?.workloads[id];
+    return `Peak RSS, ${id}: snu ${withBaseline(results.snu[id])}, torch ${t ? withBaseline(t) : 'not run'}`;
+  });
 
 const text = [
   `snu benchmarks, ${machine.date}`,
@@ -327,7 +329,7 @@ const text = [
   '- GFLOP/s are dense-equivalent: 2·T·B·Σ(m·n) per forward pass, 3x that with the backward pass, whatever work snu skips. gemm: one n x n product of the same FLOPs through snu_core::linalg::gemm. Ratios > 1x: snu is faster.',
   '',
   table,
-  ...(rssLine ? ['', rssLine] : []),
+  ...(rssLines.length ? ['', ...rssLines] : []),
   ...(notes.length ? ['', 'Notes:', ...notes.map((n) => `- ${n}`)] : []),
 ].join('\n');
 

@@ -32,6 +32,8 @@ const call = {
   predict: () => model.predict(x, batch),
 }[w.kind];
 
+// RSS once the addon is loaded and the model built: the part of peak RSS that is not the workload's.
+const baselineRssMB = process.memoryUsage().rss / 2 ** 20;
 // Warm up, then time repetitions until at least ~3 s or 5 repetitions have passed.
 call();
 const times: number[] = [];
@@ -50,6 +52,7 @@ console.log(
     samplesPerSec: w.batch / median,
     secondsPerCall: median,
     gflops: denseFlops(w) / median / 1e9,
+    baselineRssMB,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     repetitions: times.length,
   }),
