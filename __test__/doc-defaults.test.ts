@@ -10,7 +10,7 @@ const source = readFileSync(fileURLToPath(new URL('../ts/layers.ts', import.meta
 
 /** The doc comment of each field of `interface name`, by field. */
 function fieldDocs(name: string): Map<string, string> {
-  const body = new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`).exec(source)?.[1];
+  const body = new RegExp(`export interface ${name}(?: extends [^{]+)? \\{([\\s\\S]*?)\\n\\}`).exec(source)?.[1];
   if (!body) throw new Error(`interface ${name} not found in ts/layers.ts`);
   const docs = new Map<string, string>();
   for (const m of body.matchAll(/\/\*\*([\s\S]*?)\*\/\s*(\w+)\??:/g)) docs.set(m[2]!, m[1]!.replace(/\s*\*\s*/g, ' '));
@@ -26,7 +26,7 @@ function statedDefault(doc: string): unknown {
   return Number(m[1]!.replace(/\.$/, ''));
 }
 
-for (const [iface, type] of [['SnuConfig', 'snu'], ['DenseConfig', 'dense']] as const) {
+for (const [iface, type] of [['SnuConfig', 'snu'], ['DenseConfig', 'dense'], ['LstmConfig', 'lstm']] as const) {
   test(`${iface}: every default its docs state is the engine's`, (t) => {
     const defaults = LAYER_DEFAULTS[type] as Record<string, unknown>;
     let checked = 0;

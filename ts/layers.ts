@@ -3,7 +3,7 @@
 import { checkBoolean, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
 import { DENSE_ACTIVATIONS, LAYER_DEFAULTS, LAYER_FIELDS, OUTPUTS, POOL_KINDS, STATE_ACTIVATIONS, SURROGATES } from './generated/spec.js';
 import { MAX_WIDTH, NAME_SEPARATOR } from './generated/limits.js';
-import type { Conv2dLayerSpec, SnuConv2dLayerSpec, DenseActivation, DenseLayerSpec, EmbeddingLayerSpec, FlattenLayerSpec, LayerSpec, OutputActivation, Pool2dLayerSpec, PoolKind, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
+import type { Conv2dLayerSpec, SnuConv2dLayerSpec, DenseActivation, DenseLayerSpec, EmbeddingLayerSpec, FlattenLayerSpec, GruLayerSpec, LayerSpec, LstmLayerSpec, RnnLayerSpec, OutputActivation, Pool2dLayerSpec, PoolKind, SnuLayerSpec, StateActivation, Surrogate } from './spec.js';
 
 /**
  * Options of an SNU layer. Only `units` is required.
@@ -437,8 +437,90 @@ function flattenAt(at: string, config: unknown, noun: string): FlattenLayerSpec 
   return spec;
 }
 
+/**
+ * Options of a conventional recurrent layer (`rnn`, `lstm`, `gru`). Only `units` is required.
+ *
+ * @example
+ * ```ts
+ * const config: RecurrentConfig = { units: 150, dropout: 0.2 };
+ * const layer = gru(config);
+ * ```
+ */
+export interface RecurrentConfig {
+  /** Number of units `n` (the width of `h`). */
+  units: number;
+  /** Layer name; parameters are named `<name>.W`, `<name>.H`, `<name>.b` (and a GRU's `<name>.bh`). */
+  name?: string;
+  /** Dropout on the layer's input while training (see `SnuConfig.dropout`). Default 0. */
+  dropout?: number;
+}
+
+/** Options of an LSTM layer: those of every recurrent layer, and the forget gate's initial bias. */
+export interface LstmConfig extends RecurrentConfig {
+  /** Initial bias of the forget gate (the other gates start at 0). Default 1. */
+  forgetBias?: number;
+}
+
+/** The options every recurrent layer type shares, checked, with `type`. */
+function recurrentAt<T extends 'rnn' | 'lstm' | 'gru'>(type: T, at: string, c: Record<string, unknown>, noun: string) {
+  checkKeys(at, c, optionsOf(type), noun);
+  return named(at, c, { type, units: checkInteger(`${at}.units`, c.units, 1, MAX_WIDTH) } as { type: T; units: number; name?: string | null; dropout?: number });
+}
+
+/**
+ * An Elman RNN layer, `h_t = tanh(x_t W + h_{t-1} H + b)`: the paper's "RNN" baseline. `W` and
+ * `H` are Glorot-uniform, `b` zero. The output is `h` at every step (values, not spikes).
+ *
+ * @example
+ * ```ts
+ * const model = sequential([rnn({ units: 128 }), dense({ units: 10 })], { inputSize: 784 });
+ * ```
+ */
+export function rnn(config: RecurrentConfig): RnnLayerSpec {
+  return recurrentAt('rnn', 'rnn', checkObject('rnn', config), 'option');
+}
+
+/**
+ * An LSTM layer (gates `i, f, g, o` as PyTorch orders them; one bias per gate, PyTorch's
+ * `b_ih + b_hh`): `c_t = σ(f) c_{t-1} + σ(i) tanh(g)`, `h_t = σ(o) tanh(c_t)` with
+ * `[i f g o] = x_t W + h_{t-1} H + b` (docs/equations.md). `W` and `H` are Glorot-uniform per
+ * gate; the forget gate's bias starts at `forgetBias`.
+ *
+ * @example
+ * ```ts
+ * const model = sequential([lstm({ units: 150 }), dense({ units: 88 })], { inputSize: 88 })
+ *   .compile({ loss: { kind: 'binaryCrossEntropy', fromLogits: true }, readout: 'sequence' });
+ * ```
+ */
+export function lstm(config: LstmConfig): LstmLayerSpec {
+  return lstmAt('lstm', config, 'option');
+}
+
+function lstmAt(at: string, config: unknown, noun: string): LstmLayerSpec {
+  const c = checkObject(at, config);
+  const spec: LstmLayerSpec = {
+    ...recurrentAt('lstm', at, c, noun),
+    forgetBias: checkNumber(`${at}.forgetBias`, c.forgetBias ?? LAYER_DEFAULTS.lstm.forgetBias),
+  };
+  return spec;
+}
+
+/**
+ * A GRU layer in PyTorch's and cuDNN's form (gates `r, z, n`; the reset gate applied after the
+ * recurrent product): `h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}`, `n = tanh(x_t W_n + b_n + r ⊙ (h_{t-1} H_n + bh))`
+ * (docs/equations.md). `W` and `H` are Glorot-uniform per gate, `b` and `bh` zero.
+ *
+ * @example
+ * ```ts
+ * const model = sequential([gru({ units: 150 }), dense({ units: 88 })], { inputSize: 88 });
+ * ```
+ */
+export function gru(config: RecurrentConfig): GruLayerSpec {
+  return recurrentAt('gru', 'gru', checkObject('gru', config), 'option');
+}
+
 /** The names of the layer builders, for messages. */
-export const LAYER_BUILDERS = ['snu', 'dense', 'embedding', 'conv2d', 'snuConv2d', 'maxPool2d', 'avgPool2d', 'sumPool2d', 'flatten'] as const;
+export const LAYER_BUILDERS = ['snu', 'dense', 'embedding', 'conv2d', 'snuConv2d', 'maxPool2d', 'avgPool2d', 'sumPool2d', 'flatten', 'rnn', 'lstm', 'gru'] as const;
 
 /** Each layer type's builder, taking the path its errors name and what a key is called there. */
 const BUILDERS: { [T in LayerSpec['type']]: (at: string, config: unknown, noun: string) => Extract<LayerSpec, { type: T }> } = {
@@ -454,6 +536,9 @@ const BUILDERS: { [T in LayerSpec['type']]: (at: string, config: unknown, noun: 
     return pool2dAt(checkOneOf(`${at}.kind`, kind, POOL_KINDS), at, rest, noun);
   },
   flatten: flattenAt,
+  rnn: (at, config, noun) => recurrentAt('rnn', at, checkObject(at, config), noun),
+  lstm: lstmAt,
+  gru: (at, config, noun) => recurrentAt('gru', at, checkObject(at, config), noun),
 };
 
 /**

@@ -36,12 +36,31 @@ export const LAYER_FIELDS = {
     "name",
     "type"
   ],
+  "gru": [
+    "dropout",
+    "name",
+    "type",
+    "units"
+  ],
+  "lstm": [
+    "dropout",
+    "forgetBias",
+    "name",
+    "type",
+    "units"
+  ],
   "pool2d": [
     "kind",
     "name",
     "poolSize",
     "stride",
     "type"
+  ],
+  "rnn": [
+    "dropout",
+    "name",
+    "type",
+    "units"
   ],
   "snu": [
     "decay",
@@ -102,7 +121,12 @@ export const LAYER_DEFAULTS = {
   },
   "embedding": {},
   "flatten": {},
+  "gru": {},
+  "lstm": {
+    "forgetBias": 1.0
+  },
   "pool2d": {},
+  "rnn": {},
   "snu": {
     "decay": 0.8,
     "detachReset": false,

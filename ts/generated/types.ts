@@ -162,6 +162,25 @@ export type FullPcmConfig = {
 };
 
 /**
+ * A GRU layer (PyTorch's and cuDNN's form, the reset gate applied after `H`; gates in the
+ * order r, z, n): `r, z = σ(x_t W + h_{t-1} H + b)`, `n = tanh(x_t W_n + b_n + r ⊙ (h_{t-1} H_n + bh))`,
+ * `h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}`: what `gru()` returns.
+ */
+export type GruLayerSpec = {
+  "type": "gru";
+  units: number;
+  /**
+   * Layer name, without '.' (parameters are `<name>.W`, `<name>.H`, `<name>.b`, `<name>.bh`);
+   * none: `gru_<index>`.
+   */
+  name?: string | null;
+  /**
+   * Dropout on the layer's input while training, in [0, 1) (train/dropout.rs); 0 = none.
+   */
+  dropout?: number;
+};
+
+/**
  * How an input row is scaled before the DAC.
  */
 export type InputRange = "rowAbsMax" | { "fixed": number };
@@ -176,7 +195,10 @@ export type LayerSpec =
   | Conv2dLayerSpec
   | SnuConv2dLayerSpec
   | Pool2dLayerSpec
-  | FlattenLayerSpec;
+  | FlattenLayerSpec
+  | RnnLayerSpec
+  | LstmLayerSpec
+  | GruLayerSpec;
 
 /**
  * A `clamp(slope · ln q + offset, min, max)` law (the drift exponent's mean and spread).
@@ -191,6 +213,29 @@ export type LossSpec =
   | { "kind": "sparseSoftmaxCrossEntropy" }
   | { "kind": "binaryCrossEntropy", fromLogits: boolean }
   | { "kind": "mse" };
+
+/**
+ * An LSTM layer (gates in PyTorch's order i, f, g, o; one bias per gate):
+ * `[i f g o] = x_t W + h_{t-1} H + b`, `c_t = σ(f) c_{t-1} + σ(i) tanh(g)`,
+ * `h_t = σ(o) tanh(c_t)`: what `lstm()` returns.
+ */
+export type LstmLayerSpec = {
+  "type": "lstm";
+  units: number;
+  /**
+   * Layer name, without '.' (parameters are `<name>.W`, `<name>.H`, `<name>.b`); none: `lstm_<index>`.
+   */
+  name?: string | null;
+  /**
+   * Initial bias of the forget gate (Jozefowicz et al. 2015: 1 lets gradients flow from the
+   * start); the other gates' biases start at 0.
+   */
+  forgetBias: number;
+  /**
+   * Dropout on the layer's input while training, in [0, 1) (train/dropout.rs); 0 = none.
+   */
+  dropout?: number;
+};
 
 /**
  * A whole model as plain data: what `Sequential.spec` returns, what the engine parses and
@@ -403,6 +448,22 @@ export type Probe = "ones" | { "randomSigns": number };
  * How the last layer's sequence `[T, B, n]` becomes what the loss sees.
  */
 export type Readout = "sum" | "mean" | "last" | "sequence";
+
+/**
+ * An Elman RNN layer, `h_t = tanh(x_t W + h_{t-1} H + b)`: what `rnn()` returns.
+ */
+export type RnnLayerSpec = {
+  "type": "rnn";
+  units: number;
+  /**
+   * Layer name, without '.' (parameters are `<name>.W`, `<name>.H`, `<name>.b`); none: `rnn_<index>`.
+   */
+  name?: string | null;
+  /**
+   * Dropout on the layer's input while training, in [0, 1) (train/dropout.rs); 0 = none.
+   */
+  dropout?: number;
+};
 
 /**
  * An SNU layer whose input term is a 2-D convolution: `a_t = conv(x_t, W) + l ⊙ s_{t-1} ⊙ r_{t-1}`

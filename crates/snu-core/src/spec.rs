@@ -11,6 +11,9 @@ use crate::kernels::pooling::PoolGeometry;
 use crate::layers::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
 use serde::{Deserialize, Serialize};
 
+mod recurrent;
+pub use recurrent::{GruSpec, LstmSpec, RnnSpec};
+
 /// A whole model as plain data: what `Sequential.spec` returns, what the engine parses and
 /// what a checkpoint stores.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -53,6 +56,9 @@ pub enum LayerSpec {
     SnuConv2d(SnuConv2dSpec),
     Pool2d(Pool2dSpec),
     Flatten(FlattenSpec),
+    Rnn(RnnSpec),
+    Lstm(LstmSpec),
+    Gru(GruSpec),
 }
 
 /// What a layer receives or gives at each step: a flat vector, or channels-first images.
@@ -533,6 +539,9 @@ impl LayerSpec {
             LayerSpec::SnuConv2d(c) => c,
             LayerSpec::Pool2d(p) => p,
             LayerSpec::Flatten(f) => f,
+            LayerSpec::Rnn(r) => r,
+            LayerSpec::Lstm(l) => l,
+            LayerSpec::Gru(g) => g,
         }
     }
 

@@ -42,6 +42,20 @@ fn configs() -> Vec<(&'static str, ModelCfg)> {
             "sequence readout",
             ModelCfg::new(6, layers(), Readout::Sequence, Loss::BceLogits),
         ),
+        (
+            "lstm, gru, rnn, last readout",
+            ModelCfg::new(
+                6,
+                vec![
+                    gated(Gate::Lstm, 8),
+                    gated(Gate::Gru, 5),
+                    gated(Gate::Rnn, 4),
+                    dense(4, Act::None),
+                ],
+                Readout::Last,
+                Loss::SoftmaxCe,
+            ),
+        ),
     ]
 }
 

@@ -4,6 +4,7 @@
 //! randomness (`rng`), the thread pool (`pool`).
 
 pub mod argmax;
+pub mod column_sums;
 pub mod conv;
 pub mod conv_direct;
 pub mod conv_events;

@@ -4,6 +4,7 @@
 use super::product::{InputProducts, ProductPath, SeqInput};
 use super::{ensure_len, BuildContext, SeqLayer, SeqShape};
 use crate::error::Result;
+use crate::kernels::column_sums::add_column_sums;
 use crate::kernels::linalg::{gemm, Mat};
 use crate::kernels::rng::glorot_uniform;
 use crate::layers::activation::DenseActivation;
@@ -14,8 +15,6 @@ use rayon::prelude::*;
 
 /// Elements per parallel task of the element-wise backward pass.
 const ELEMENTS_PER_TASK: usize = 1 << 14;
-/// Columns per parallel task of the bias gradient.
-const COLUMNS_PER_TASK: usize = 1024;
 
 pub struct DenseLayer {
     pub in_size: usize,
@@ -145,18 +144,8 @@ impl SeqLayer for DenseLayer {
                 }
             });
         if let Some(b) = self.b {
-            // db = sum over rows of dpre, split by columns: each column still sums its rows in
-            // order, so the result does not depend on the thread count.
-            let dpre = &self.dpre[..rows * n];
-            p.grads[b]
-                .par_chunks_mut(COLUMNS_PER_TASK)
-                .enumerate()
-                .for_each(|(i, db)| {
-                    let first = i * COLUMNS_PER_TASK;
-                    for row in dpre.chunks_exact(n) {
-                        db.iter_mut().zip(&row[first..]).for_each(|(a, v)| *a += v);
-                    }
-                });
+            // db = sum over rows of dpre.
+            add_column_sums(&self.dpre[..rows * n], n, 0, &mut p.grads[b]);
         }
         if self.tied {
             // dE += dpre^T X;  dX = dpre E

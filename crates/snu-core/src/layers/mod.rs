@@ -9,6 +9,7 @@ pub mod embedding;
 pub mod flatten;
 pub mod pool2d;
 pub mod product;
+pub mod recurrent;
 pub mod snu;
 
 use crate::error::Result;
@@ -17,6 +18,7 @@ use crate::params::ParamStore;
 use crate::pcm::AnalogTile;
 use crate::spec::{LayerSpec, Shape};
 use product::{InputProducts, ProductPath, SeqInput};
+use recurrent::{gru, gru::Gru, lstm, lstm::Lstm, rnn, rnn::Rnn, RecurrentLayer};
 
 /// The sequence shape a layer works on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +141,21 @@ pub fn build(spec: &LayerSpec, cx: BuildContext) -> Result<Layer> {
         LayerSpec::SnuConv2d(c) => Box::new(snu::SnuLayer::conv(c, cx)?),
         LayerSpec::Pool2d(p) => Box::new(pool2d::Pool2dLayer::new(p, cx)?),
         LayerSpec::Flatten(_) => Box::new(flatten::FlattenLayer::new(cx)),
+        LayerSpec::Rnn(r) => Box::new(RecurrentLayer::<Rnn>::new(
+            r.units,
+            rnn::initial_bias(r.units),
+            cx,
+        )?),
+        LayerSpec::Lstm(l) => Box::new(RecurrentLayer::<Lstm>::new(
+            l.units,
+            lstm::initial_bias(l.units, l.forget_bias),
+            cx,
+        )?),
+        LayerSpec::Gru(g) => Box::new(RecurrentLayer::<Gru>::new(
+            g.units,
+            gru::initial_bias(g.units),
+            cx,
+        )?),
     })
 }
 

@@ -9,6 +9,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod reference;
+pub mod reference_gated;
 
 use serde_json::{json, Value};
 use snu_core::Network;
@@ -112,10 +113,55 @@ pub struct DenseCfg {
     pub bias: bool,
 }
 
+/// The conventional recurrent cells (`rnn`, `lstm`, `gru` layers).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Gate {
+    Rnn,
+    Lstm,
+    Gru,
+}
+
+impl Gate {
+    /// The layer's `type`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Gate::Rnn => "rnn",
+            Gate::Lstm => "lstm",
+            Gate::Gru => "gru",
+        }
+    }
+
+    /// Gate blocks of `n` in `W`, `H` and `b`.
+    pub fn gates(self) -> usize {
+        match self {
+            Gate::Rnn => 1,
+            Gate::Lstm => 4,
+            Gate::Gru => 3,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GatedCfg {
+    pub kind: Gate,
+    pub units: usize,
+    /// LSTM only.
+    pub forget_bias: f64,
+}
+
 #[derive(Clone, Debug)]
 pub enum LayerCfg {
     Snu(SnuCfg),
     Dense(DenseCfg),
+    Gated(GatedCfg),
+}
+
+pub fn gated(kind: Gate, units: usize) -> LayerCfg {
+    LayerCfg::Gated(GatedCfg {
+        kind,
+        units,
+        forget_bias: 1.0,
+    })
 }
 
 pub fn dense(units: usize, act: Act) -> LayerCfg {
@@ -143,6 +189,7 @@ impl LayerCfg {
         match self {
             LayerCfg::Snu(s) => s.units,
             LayerCfg::Dense(d) => d.units,
+            LayerCfg::Gated(g) => g.units,
         }
     }
 }
@@ -166,9 +213,10 @@ impl ModelCfg {
 
     /// The engine's default layer name (`snu_<i>` / `dense_<i>`).
     pub fn layer_name(&self, i: usize) -> String {
-        match self.layers[i] {
+        match &self.layers[i] {
             LayerCfg::Snu(_) => format!("snu_{i}"),
             LayerCfg::Dense(_) => format!("dense_{i}"),
+            LayerCfg::Gated(g) => format!("{}_{i}", g.kind.tag()),
         }
     }
 
@@ -205,6 +253,12 @@ impl ModelCfg {
                     "activation": match d.act { Act::None => "none", Act::Relu => "relu", Act::Sigmoid => "sigmoid", Act::Tanh => "tanh" },
                     "useBias": d.bias,
                 }),
+                LayerCfg::Gated(g) if g.kind == Gate::Lstm => json!({
+                    "type": "lstm",
+                    "units": g.units,
+                    "forgetBias": g.forget_bias,
+                }),
+                LayerCfg::Gated(g) => json!({"type": g.kind.tag(), "units": g.units}),
             })
             .collect();
         json!({
@@ -386,6 +440,12 @@ pub fn randomize_biases_and_decays(net: &mut Network, rng: &mut Rng) {
             rng.vec(len, 0.5, 0.95)
         } else if name.ends_with(".b") && name.starts_with("snu_") {
             rng.vec(len, -1.3, -0.3)
+        } else if ["rnn_", "lstm_", "gru_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            && (name.ends_with(".b") || name.ends_with(".bh"))
+        {
+            rng.vec(len, -0.5, 0.5)
         } else if name.ends_with(".b") {
             rng.vec(len, -0.3, 0.3)
         } else {

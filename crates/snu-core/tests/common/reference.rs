@@ -19,6 +19,7 @@
 //! The parameter terms (dH, dl) of a step are kept at window starts: only the carried state
 //! gradient is cut (the state entering the window is treated as a constant).
 
+use super::reference_gated::{gated_forward, Frozen};
 use super::*;
 
 fn sigmoid(z: f64) -> f64 {
@@ -124,6 +125,8 @@ pub struct RefLayer {
     pub b: Vec<f64>,
     /// Per-unit decay (the fixed value repeated when not trainable).
     pub l: Vec<f64>,
+    /// The GRU's recurrent candidate bias.
+    pub bh: Vec<f64>,
 }
 
 /// What one layer computed: SNU: `a`, `s`, `y`; dense: `a` = pre-activation, `s` unused.
@@ -191,8 +194,17 @@ impl RefNet {
                     },
                     vec![],
                 ),
+                LayerCfg::Gated(_) => (get(format!("{name}.H")), get(format!("{name}.b")), vec![]),
             };
-            assert_eq!(w.len(), n_in * n);
+            let bh = match lc {
+                LayerCfg::Gated(g) if g.kind == Gate::Gru => get(format!("{name}.bh")),
+                _ => vec![],
+            };
+            let gates = match lc {
+                LayerCfg::Gated(g) => g.kind.gates(),
+                _ => 1,
+            };
+            assert_eq!(w.len(), n_in * n * gates);
             layers.push(RefLayer {
                 cfg: lc.clone(),
                 name,
@@ -202,6 +214,7 @@ impl RefNet {
                 h,
                 b,
                 l,
+                bh,
             });
             n_in = n;
         }
@@ -220,18 +233,32 @@ impl RefNet {
             "H" => &mut l.h,
             "b" => &mut l.b,
             "decay" => &mut l.l,
+            "bh" => &mut l.bh,
             _ => panic!("unknown tensor {name}"),
         }
     }
 
     pub fn forward(&self, x: &[f32], steps: usize, batch: usize) -> Trace {
-        let mut input: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        let x: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        self.forward_with(&x, steps, batch, &Frozen::NONE)
+    }
+
+    /// The forward pass; gated layers start from `frozen`'s states where it says so (carried
+    /// state, and the constant states entering truncation windows, see `reference_gated.rs`).
+    pub fn forward_with(&self, x: &[f64], steps: usize, batch: usize, frozen: &Frozen) -> Trace {
+        let mut input = x.to_vec();
         let mut inputs = vec![];
         let mut traces = vec![];
-        for layer in &self.layers {
+        for (i, layer) in self.layers.iter().enumerate() {
             let tr = match &layer.cfg {
-                LayerCfg::Snu(c) => snu_forward(layer, c, &input, steps, batch),
+                LayerCfg::Snu(c) => {
+                    assert!(frozen.is_none(), "the reference freezes gated layers only");
+                    snu_forward(layer, c, &input, steps, batch)
+                }
                 LayerCfg::Dense(d) => dense_forward(layer, d, &input, steps * batch),
+                LayerCfg::Gated(g) => {
+                    gated_forward(layer, g.kind, &input, steps, batch, &frozen.layer(i))
+                }
             };
             inputs.push(std::mem::replace(&mut input, tr.y.clone()));
             traces.push(tr);
@@ -329,6 +356,14 @@ impl RefNet {
         window: Option<usize>,
     ) -> (f64, Vec<(String, Vec<f64>)>) {
         let (steps, batch) = (tr.steps, tr.batch);
+        if self
+            .cfg
+            .layers
+            .iter()
+            .any(|l| matches!(l, LayerCfg::Gated(_)))
+        {
+            return self.fd_gradients(tr, target, window, &Frozen::NONE);
+        }
         let n_out = self.cfg.outputs();
         let (loss, d_out) = self.loss(&tr.out, target);
         // Readout backward: dL/dy of the last layer.
@@ -357,6 +392,7 @@ impl RefNet {
             let (mut g, dx) = match &layer.cfg {
                 LayerCfg::Snu(c) => snu_backward(layer, c, x, lt, &dy, steps, batch, window),
                 LayerCfg::Dense(d) => dense_backward(layer, d, x, lt, &dy, steps * batch),
+                LayerCfg::Gated(_) => unreachable!("gated layers take fd_gradients"),
             };
             g.reverse();
             grads.extend(g);
@@ -402,6 +438,8 @@ impl RefNet {
                         p.extend(lt.a.iter().map(|&v| sign(v)));
                     }
                 }
+                // Smooth everywhere.
+                LayerCfg::Gated(_) => {}
             }
         }
         p
