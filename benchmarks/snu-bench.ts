@@ -1,6 +1,6 @@
 // Measures snu on one workload and prints one JSON line (run one workload per process so
 // that peak RSS belongs to it):  npx tsx benchmarks/snu-bench.ts a
-import { adam, avgPool2d, flatten, sequential, snu, snuConv2d } from '../ts/index.js';
+import { adam, avgPool2d, dense, flatten, gru, lstm, sequential, snu, snuConv2d } from '../ts/index.js';
 import type { Batch, LayerSpec, ModelInput } from '../ts/index.js';
 import { seededRandom } from '../ts/random.js';
 import { denseFlops, unitOf, WORKLOADS } from './workloads.mjs';
@@ -14,7 +14,12 @@ const { decay, initialBias, lr } = unitOf(w);
 const unit = { decay, initialBias };
 // SNU convolutions, each followed by average pooling, then the flattened dense SNU layers.
 const convLayers: LayerSpec[] = (w.conv ?? []).flatMap(({ filters, kernel, padding, pool }) => [snuConv2d({ filters, kernelSize: kernel, padding, ...unit }), avgPool2d({ poolSize: pool })]);
-const layers = [...convLayers, ...(w.conv ? [flatten()] : []), ...w.layers.map((units) => snu({ units, ...unit }))];
+// With a `cell`, every layer but the last is that recurrent cell and the last a dense output.
+const cells = { lstm, gru } as const;
+const flat = w.cell
+  ? [...w.layers.slice(0, -1).map((units) => cells[w.cell as keyof typeof cells]({ units })), dense({ units: w.layers.at(-1)! })]
+  : w.layers.map((units) => snu({ units, ...unit }));
+const layers = [...convLayers, ...(w.conv ? [flatten()] : []), ...flat];
 const input: ModelInput = w.inputShape ? { inputShape: w.inputShape } : { inputSize: w.inputSize };
 const model = sequential(layers, input).compile({ loss, readout: w.readout, optimizer: adam({ lr }), seed: 1 });
 

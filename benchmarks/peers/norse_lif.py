@@ -16,7 +16,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_harness import DECAY, Unsupported, main, make_data, workload_call  # noqa: E402
+from peer_harness import DECAY, Unsupported, main, make_data, refuse_cells, workload_call  # noqa: E402
 
 DT = 1e-3
 
@@ -26,6 +26,7 @@ def build(w: dict, args):
     import norse
     from norse.torch import LIFBoxCell, LIFBoxParameters
 
+    refuse_cells(w)
     if "conv" in w:
         raise Unsupported("this peer builds dense LIF layers only (the conv workloads are measured against PyTorch and snnTorch)")
     p = LIFBoxParameters(tau_mem_inv=torch.as_tensor((1 - DECAY) / DT), v_th=torch.as_tensor(1.0), v_reset=torch.as_tensor(0.0))

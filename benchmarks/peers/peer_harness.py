@@ -44,6 +44,8 @@ def initial_bias(w: dict) -> float:
     Norse terms the threshold is its negative."""
     return float(w.get("initialBias", INITIAL_BIAS))
 LR = float(_UNIT["lr"])
+# Gate blocks of a recurrent cell (as CELL_GATES in workloads.mjs).
+CELL_GATES = {"lstm": 4, "gru": 3}
 THREADS = 2
 # A first repetition longer than SLOW seconds is timed once more only; longer than TOO_SLOW,
 # it is the only measurement.
@@ -69,8 +71,9 @@ def dense_flops(w: dict) -> float:
     """As denseFlops in workloads.mjs: 2·T·B·(multiply-adds), three times that with a backward pass."""
     plan, m = conv_plan(w)
     macs = sum(l["filters"] * l["out_h"] * l["out_w"] * l["channels"] * l["kernel"] ** 2 for l in plan)
-    for n in w["layers"]:
-        macs += m * n
+    for i, n in enumerate(w["layers"]):
+        gates = CELL_GATES[w["cell"]] if "cell" in w and i < len(w["layers"]) - 1 else 0
+        macs += gates * n * (m + n) if gates else m * n
         m = n
     forward = 2 * w["steps"] * w["batch"] * macs
     return forward if w["kind"] == "predict" else 3 * forward
@@ -157,6 +160,8 @@ def workload_call(torch, w: dict, params, forward, y):
 def loss_fn(torch, w: dict, ys: list, y):
     """Losses of docs/equations.md on the readout of the last layer's spikes `ys` (T tensors [B, n])."""
     F = torch.nn.functional
+    if w["readout"] == "last":  # o = y_T
+        return F.cross_entropy(ys[-1], y) if w["loss"] == "softmaxCrossEntropy" else F.mse_loss(ys[-1], y)
     if w["loss"] == "softmaxCrossEntropy":  # mean over B of Σ_k t_k (logΣe^o - o_k), o = Σ_t y_t
         return F.cross_entropy(torch.stack(ys).sum(0), y)
     if w["loss"] == "mse":  # mean over B of (1/n) Σ_k (o_k - t_k)^2
@@ -172,6 +177,12 @@ class _TooSlow(Exception):
 
 class Unsupported(Exception):
     """Raised by a peer's build() for a workload it does not model (reported, not measured)."""
+
+
+def refuse_cells(w: dict) -> None:
+    """For the spiking peers: the LSTM / GRU workloads are measured against PyTorch's own cells."""
+    if "cell" in w:
+        raise Unsupported(f"an {w['cell'].upper()} workload, measured against torch.nn.{w['cell'].upper()} (the torch peer)")
 
 
 def _measure(peer: str, build, wid: str, args) -> dict:

@@ -16,12 +16,14 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_harness import DECAY, conv_plan, initial_bias, main, make_data, tanh_spike, workload_call  # noqa: E402
+from peer_harness import DECAY, conv_plan, initial_bias, main, make_data, refuse_cells, tanh_spike, workload_call  # noqa: E402
 
 
 def build(w: dict, args):
     import torch
     import snntorch as snn
+
+    refuse_cells(w)
 
     if args.surrogate == "tanh":
         spike_grad = tanh_spike(torch)  # the SNU's surrogate, 1 - tanh(z)^2

@@ -99,6 +99,10 @@ process.on('uncaughtException', (e) => {
   else process.exit(1);
 });
 const w = WORKLOADS[id];
+if (w.cell) {
+  console.log(JSON.stringify({ peer, workload: id, samplesPerSec: null, peakRssMB: null, note: `not measured: an ${w.cell.toUpperCase()} workload, measured against torch.nn.${w.cell.toUpperCase()} (the torch peer)` }));
+  process.exit(0);
+}
 if (w.conv) {
   console.log(JSON.stringify({ peer, workload: id, samplesPerSec: null, peakRssMB: null, note: 'not measured: this peer builds dense SNU layers only (the conv workloads are measured against PyTorch and snnTorch)' }));
   process.exit(0);

@@ -18,8 +18,32 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peer_harness import DECAY, conv_plan, initial_bias, main, make_data, tanh_spike, workload_call  # noqa: E402
 
 
+def build_cell(torch, w: dict):
+    """A workload with `cell`: PyTorch's own nn.LSTM / nn.GRU (its fused CPU kernels) for every
+    layer but the last, and an nn.Linear output at every step."""
+    Cell = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[w["cell"]]
+    sizes = [w["input_size"], *w["layers"]]
+    rnns = torch.nn.ModuleList([Cell(a, b) for a, b in zip(sizes[:-2], sizes[1:-1])])
+    out = torch.nn.Linear(sizes[-2], sizes[-1])
+    net = torch.nn.ModuleList([rnns, out])
+    x, y = make_data(torch, w)
+
+    def forward():
+        h = x  # [T, B, m]
+        for rnn in rnns:
+            h, _ = rnn(h)
+        return list(out(h).unbind(0))
+
+    call = workload_call(torch, w, net.parameters(), forward, y)
+    mkldnn = torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
+    return call, {"notes": [f"torch.nn.{Cell.__name__} (oneDNN {'available' if mkldnn else 'off'})", "Adam (torch.optim, foreach)"]}
+
+
 def build(w: dict, args):
     import torch
+
+    if "cell" in w:
+        return build_cell(torch, w)
 
     F = torch.nn.functional
     spike = tanh_spike(torch)  # y = step(z); dy/dz = 1 - tanh(z)^2
