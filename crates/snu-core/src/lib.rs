@@ -20,5 +20,5 @@ pub mod train;
 
 pub use batch::Batch;
 pub use error::{Error, Result};
-pub use network::{Evaluation, Network, StepReport};
+pub use network::{Evaluation, Network, StepReport, TrainingMethod};
 pub use spec::ModelSpec;

@@ -4,8 +4,10 @@
 
 mod accuracy;
 mod analog;
+mod ostl;
 
 pub use accuracy::Correct;
+pub use ostl::TrainingMethod;
 
 use crate::bail;
 use crate::batch::{check_target, check_token_ids, Batch};
@@ -67,6 +69,10 @@ pub struct Network {
     pub(crate) dropout_rng: Rng,
     /// Pulses and refreshes of the last training step's transfer to the crossbars.
     pub last_update: crate::pcm::UpdateReport,
+    /// How `train_step` computes its gradients (`network/ostl.rs`).
+    method: TrainingMethod,
+    /// `set_carry_state(true)` is in force.
+    carry_state: bool,
 }
 
 impl Network {
@@ -118,6 +124,8 @@ impl Network {
             dropout,
             dropout_rng,
             last_update: Default::default(),
+            method: TrainingMethod::Bptt,
+            carry_state: false,
         })
     }
 
@@ -261,6 +269,7 @@ impl Network {
     /// sequences: no gradient crosses into the previous window). Turning it on or off
     /// forgets any carried state.
     pub fn set_carry_state(&mut self, on: bool) {
+        self.carry_state = on;
         self.layers.iter_mut().for_each(|l| l.set_carry_state(on));
     }
 
@@ -336,6 +345,28 @@ impl Network {
             &mut self.grad_a,
         );
         let window = self.spec.tbptt.unwrap_or(usize::MAX);
+        self.backward_layers(x, shape, |layer, store, input, dy, dx, shape| {
+            layer.backward(store, input, dy, dx, shape, window)
+        });
+        Ok(loss)
+    }
+
+    /// Runs `step` on every layer from the last to the first, as BPTT and OSTL do: `grad_a`
+    /// holds `dL/dy` of the layer on entry (from the readout for the last one), and the layer
+    /// writes `dL/dx` of its input for the one below (through its input dropout).
+    fn backward_layers(
+        &mut self,
+        x: &[f32],
+        shape: SeqShape,
+        mut step: impl FnMut(
+            &mut Layer,
+            &mut ParamStore,
+            SeqInput,
+            &[f32],
+            Option<&mut [f32]>,
+            SeqShape,
+        ),
+    ) {
         for i in (0..self.layers.len()).rev() {
             let (before, rest) = self.layers.split_at_mut(i);
             let input = match &self.dropout[i] {
@@ -352,21 +383,42 @@ impl Network {
             } else {
                 None
             };
-            rest[0].backward(&mut self.store, input, &self.grad_a, dx, shape, window);
+            step(
+                &mut rest[0],
+                &mut self.store,
+                input,
+                &self.grad_a,
+                dx,
+                shape,
+            );
             if let (true, Some(d)) = (i > 0, &self.dropout[i]) {
                 d.backward(&mut self.grad_b);
             }
             std::mem::swap(&mut self.grad_a, &mut self.grad_b);
         }
-        Ok(loss)
     }
 
     /// One optimisation step on a batch: the loss before the update, the accuracy counts of
     /// the output before the update, and what went to the crossbars.
     /// A non-finite loss or gradient leaves the weights untouched and is an error.
+    /// With `TrainingMethod::Ostl` the gradients are OSTL's (`network/ostl.rs`).
     pub fn train_step(&mut self, b: &Batch) -> Result<StepReport> {
+        if let TrainingMethod::Ostl { update_every } = self.method {
+            return self.ostl_step(b, update_every);
+        }
         let loss = self.compute_gradients(b)?;
         let correct = self.last_correct(b.target()?)?;
+        let devices = self.apply_gradients(loss)?;
+        Ok(StepReport {
+            loss,
+            correct,
+            devices,
+        })
+    }
+
+    /// The update from the gradients in the store: the finiteness check, clipping, the
+    /// optimizer, the parameters' domains, and the transfer to any crossbars.
+    fn apply_gradients(&mut self, loss: f64) -> Result<crate::pcm::UpdateReport> {
         // One pass over the gradients: their norm is not finite exactly when one of them is not.
         let norm = global_norm(&self.store);
         if !loss.is_finite() || !norm.is_finite() {
@@ -394,11 +446,7 @@ impl Network {
         }
         let report = self.transfer_updates_to_devices()?;
         self.last_update = report.clone();
-        Ok(StepReport {
-            loss,
-            correct,
-            devices: report,
-        })
+        Ok(report)
     }
 
     pub fn params(&self) -> &[Param] {

@@ -57,6 +57,11 @@ impl Conv2dLayer {
 }
 
 impl SeqLayer for Conv2dLayer {
+    /// No state over time: OSTL's gradient is this layer's backward pass.
+    fn ostl_refusal(&self) -> Option<String> {
+        None
+    }
+
     fn units(&self) -> usize {
         self.conv.geometry.out_len()
     }

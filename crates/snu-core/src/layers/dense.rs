@@ -69,6 +69,11 @@ impl DenseLayer {
 }
 
 impl SeqLayer for DenseLayer {
+    /// No state over time: OSTL's gradient is this layer's backward pass.
+    fn ostl_refusal(&self) -> Option<String> {
+        None
+    }
+
     fn units(&self) -> usize {
         self.units
     }

@@ -52,6 +52,11 @@ fn token_ids<'a>(x: SeqInput<'a>) -> &'a [f32] {
 }
 
 impl SeqLayer for EmbeddingLayer {
+    /// No state over time: OSTL's gradient is this layer's backward pass.
+    fn ostl_refusal(&self) -> Option<String> {
+        None
+    }
+
     fn units(&self) -> usize {
         self.units
     }

@@ -21,6 +21,11 @@ impl FlattenLayer {
 }
 
 impl SeqLayer for FlattenLayer {
+    /// No state over time: OSTL's gradient is this layer's backward pass.
+    fn ostl_refusal(&self) -> Option<String> {
+        None
+    }
+
     fn units(&self) -> usize {
         self.units
     }

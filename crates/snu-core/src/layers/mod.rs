@@ -100,6 +100,36 @@ pub trait SeqLayer: Send {
 
     /// Keeps parameters in their domain after an update (the decay in [0, 1)).
     fn project(&self, _p: &mut ParamStore) {}
+
+    /// Why the layer cannot learn by OSTL (`network/ostl.rs`), or `None` when it can. A layer
+    /// type opts in: without state over time its `backward` is OSTL's exactly (see
+    /// `ostl_backward`); a layer with state needs eligibility traces of its own.
+    fn ostl_refusal(&self) -> Option<String> {
+        Some("it has no online learning rule: OSTL trains SNU layers without recurrent weights, and layers without state over time".into())
+    }
+
+    /// OSTL's backward pass over the last forward window: adds the parameter gradients
+    /// `Σ_t dy_t ⊙ ∂y_t/∂θ` (the layer's eligibility traces carry `∂y_t/∂θ` forward in time), and
+    /// writes into `dx` the spatial learning signal of the layer below, `dy_t ∂y_t/∂x_t` through
+    /// step `t` alone. A layer without state over time has no traces: that is its `backward`.
+    fn ostl_backward(
+        &mut self,
+        p: &mut ParamStore,
+        x: SeqInput,
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        shape: SeqShape,
+    ) {
+        self.backward(p, x, dy, dx, shape, usize::MAX)
+    }
+
+    /// Values the layer's eligibility traces hold for a batch of `batch` sequences.
+    fn ostl_trace_values(&self, _batch: usize) -> usize {
+        0
+    }
+
+    /// Forgets the eligibility traces: new sequences start.
+    fn reset_traces(&mut self) {}
 }
 
 /// A built layer of any type.

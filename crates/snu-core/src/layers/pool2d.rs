@@ -36,6 +36,11 @@ impl Pool2dLayer {
 }
 
 impl SeqLayer for Pool2dLayer {
+    /// No state over time: OSTL's gradient is this layer's backward pass.
+    fn ostl_refusal(&self) -> Option<String> {
+        None
+    }
+
     fn units(&self) -> usize {
         self.geometry.out_len()
     }

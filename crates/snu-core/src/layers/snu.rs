@@ -17,6 +17,8 @@
 //! (samples are independent). One `[T*B, n]` buffer holds `x W`, then `s`, then in BPTT
 //! `dL/da` (`g'(a)` is read off `s`); a spiking layer keeps its outputs as bits.
 
+mod ostl;
+
 use super::conv_product::ConvProducts;
 use super::product::{InputProducts, ProductPath, SeqInput};
 use super::{ensure_len, BuildContext, SeqLayer, SeqShape};
@@ -117,6 +119,8 @@ pub struct SnuLayer {
     has_initial: bool,
     last: State,
     has_last: bool,
+    /// OSTL's eligibility traces (`snu/ostl.rs`).
+    traces: ostl::Traces,
 }
 
 /// A `[B, units]` state: `s` and `y` as values.
@@ -289,6 +293,7 @@ impl SnuLayer {
             has_initial: false,
             last: State::default(),
             has_last: false,
+            traces: ostl::Traces::default(),
         })
     }
 
@@ -591,6 +596,29 @@ impl SeqLayer for SnuLayer {
     /// The batch size of the carried state, if any (the next pass must have the same).
     fn carried_batch(&self) -> Option<usize> {
         (self.carry_state && self.has_last).then_some(self.last.batch)
+    }
+
+    fn ostl_refusal(&self) -> Option<String> {
+        self.ostl_refusal_reason()
+    }
+
+    fn ostl_backward(
+        &mut self,
+        p: &mut ParamStore,
+        x: SeqInput,
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        shape: SeqShape,
+    ) {
+        self.ostl_window(p, x, dy, dx, shape)
+    }
+
+    fn ostl_trace_values(&self, batch: usize) -> usize {
+        self.ostl_trace_values(batch)
+    }
+
+    fn reset_traces(&mut self) {
+        self.traces.reset();
     }
 
     /// A trainable decay stays in [0, MAX_DECAY].

@@ -1,0 +1,362 @@
+//! OSTL (online spatio-temporal learning) against BPTT. For one SNU layer, alone or under
+//! layers without state over time, OSTL's summed gradient is BPTT's exactly (to float
+//! rounding); for two stacked SNU layers it differs (its learning signal ignores the upper
+//! layer's dependence on the past), and the test prints by how much. Updates every `k` steps,
+//! training, and the refusals.
+
+mod common;
+
+use common::*;
+use snu_core::{Batch, Network, TrainingMethod};
+
+/// Gradients by parameter name.
+type Grads = Vec<(String, Vec<f64>)>;
+
+const STEPS: usize = 12;
+const BATCH: usize = 3;
+
+fn snu(
+    units: usize,
+    out: Out,
+    g: G,
+    trainable_decay: bool,
+    detach_reset: bool,
+    surrogate: Surr,
+) -> LayerCfg {
+    LayerCfg::Snu(SnuCfg {
+        out,
+        g,
+        trainable_decay,
+        detach_reset,
+        surrogate,
+        initial_bias: -0.5,
+        ..SnuCfg::ssnu(units)
+    })
+}
+
+/// BPTT's and OSTL's gradients of one batch, with the same weights.
+fn both(cfg: &ModelCfg, seed: u64, spikes: bool) -> (Grads, Grads) {
+    let mut rng = Rng::new(seed);
+    let mut net = cfg.build();
+    randomize_biases_and_decays(&mut net, &mut rng);
+    let mut x = rng.vec(STEPS * BATCH * cfg.input_size, 0.0, 1.5);
+    if spikes {
+        x.iter_mut().for_each(|v| *v = (*v < 0.4) as u8 as f32);
+    }
+    let y = cfg.random_target(&mut rng, STEPS, BATCH);
+    let b = Batch::new(&x, &y, STEPS, BATCH);
+    let loss = net.compute_gradients(&b).unwrap();
+    let bptt = engine_grads(&net);
+    let ostl_loss = net.ostl_gradients(&b, None).unwrap();
+    assert!(
+        (loss - ostl_loss).abs() <= 1e-12 * loss.abs(),
+        "the same forward pass gives the same loss: {loss} vs {ostl_loss}"
+    );
+    (bptt, engine_grads(&net))
+}
+
+#[test]
+fn one_snu_layer_learns_exactly_as_bptt() {
+    use Out::*;
+    let cases = [
+        (
+            "sSNU identity / softmax / sum",
+            vec![snu(5, Sigmoid, G::Identity, false, false, Surr::Tanh)],
+            Readout::Sum,
+            Loss::SoftmaxCe,
+            false,
+        ),
+        (
+            "sSNU relu, trainable decay / mse / sequence",
+            vec![snu(4, Sigmoid, G::Relu, true, false, Surr::Tanh)],
+            Readout::Sequence,
+            Loss::Mse,
+            false,
+        ),
+        (
+            "SNU, trainable decay / softmax / sum, spike inputs",
+            vec![snu(6, Step, G::Relu, true, false, Surr::Tanh)],
+            Readout::Sum,
+            Loss::SoftmaxCe,
+            true,
+        ),
+        (
+            "SNU leaky relu, fast sigmoid / bce-logits / sequence",
+            vec![snu(
+                5,
+                Step,
+                G::LeakyRelu(0.1),
+                true,
+                false,
+                Surr::FastSigmoid(5.0),
+            )],
+            Readout::Sequence,
+            Loss::BceLogits,
+            false,
+        ),
+        (
+            "SNU, detached reset / mse / mean",
+            vec![snu(4, Step, G::Relu, true, true, Surr::Tanh)],
+            Readout::Mean,
+            Loss::Mse,
+            false,
+        ),
+        (
+            "SNU + dense / softmax / last",
+            vec![
+                snu(6, Step, G::Relu, true, false, Surr::Tanh),
+                dense(3, Act::None),
+            ],
+            Readout::Last,
+            Loss::SoftmaxCe,
+            true,
+        ),
+        (
+            "sSNU + dense tanh + dense / bce-logits / sequence",
+            vec![
+                snu(5, Sigmoid, G::Identity, true, false, Surr::Tanh),
+                dense(4, Act::Tanh),
+                dense(3, Act::None),
+            ],
+            Readout::Sequence,
+            Loss::BceLogits,
+            false,
+        ),
+    ];
+    for (name, layers, readout, loss, spikes) in cases {
+        let cfg = ModelCfg::new(4, layers, readout, loss);
+        for seed in [1, 2] {
+            let (bptt, ostl) = both(&cfg, seed, spikes);
+            assert_grads_close(&ostl, &bptt, 1e-4, &format!("{name} (seed {seed})"));
+        }
+    }
+}
+
+#[test]
+fn two_snu_layers_differ_from_bptt_by_a_measured_amount() {
+    let cfg = ModelCfg::new(
+        4,
+        vec![
+            snu(6, Out::Sigmoid, G::Identity, true, false, Surr::Tanh),
+            snu(3, Out::Sigmoid, G::Identity, true, false, Surr::Tanh),
+        ],
+        Readout::Sequence,
+        Loss::Mse,
+    );
+    let (bptt, ostl) = both(&cfg, 3, false);
+    // The top layer's gradient is exact; the bottom layer's learning signal misses the top
+    // layer's memory of its past outputs.
+    let top: Vec<_> = bptt
+        .iter()
+        .filter(|(n, _)| n.starts_with("snu_1"))
+        .cloned()
+        .collect();
+    assert_grads_close(
+        &ostl
+            .iter()
+            .filter(|(n, _)| n.starts_with("snu_1"))
+            .cloned()
+            .collect::<Vec<_>>(),
+        &top,
+        1e-4,
+        "top layer",
+    );
+    let bottom: Vec<_> = bptt
+        .iter()
+        .filter(|(n, _)| n.starts_with("snu_0"))
+        .cloned()
+        .collect();
+    let bottom_ostl: Vec<_> = ostl
+        .iter()
+        .filter(|(n, _)| n.starts_with("snu_0"))
+        .cloned()
+        .collect();
+    let rel = relative_error(&bottom_ostl, &bottom);
+    let dot: f64 = bottom
+        .iter()
+        .zip(&bottom_ostl)
+        .flat_map(|((_, a), (_, b))| a.iter().zip(b).map(|(a, b)| a * b))
+        .sum();
+    let norm = |g: &[(String, Vec<f64>)]| {
+        g.iter()
+            .flat_map(|(_, v)| v.iter().map(|x| x * x))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let cosine = dot / (norm(&bottom) * norm(&bottom_ostl));
+    println!("two sSNU layers: OSTL against BPTT on the first layer: relative difference {rel:.3}, cosine {cosine:.3}");
+    assert!(rel > 1e-3, "the approximation should show ({rel:e})");
+    assert!(
+        cosine > 0.5,
+        "OSTL's gradient should still point along BPTT's (cosine {cosine})"
+    );
+}
+
+#[test]
+fn updates_every_k_steps_follow_the_traces_across_windows() {
+    // Without updates, the windows' gradients sum to (T / k) x BPTT's: each window's loss is
+    // the mean over its own k x B rows, and the traces carry on from window to window.
+    let cfg = ModelCfg::new(
+        4,
+        vec![
+            snu(5, Out::Step, G::Relu, true, false, Surr::Tanh),
+            dense(3, Act::None),
+        ],
+        Readout::Sequence,
+        Loss::BceLogits,
+    );
+    let mut rng = Rng::new(4);
+    let mut net = cfg.build();
+    randomize_biases_and_decays(&mut net, &mut rng);
+    let x = rng.vec(STEPS * BATCH * 4, 0.0, 1.5);
+    let y = cfg.random_target(&mut rng, STEPS, BATCH);
+    let b = Batch::new(&x, &y, STEPS, BATCH);
+    net.compute_gradients(&b).unwrap();
+    let bptt = engine_grads(&net);
+    for k in [1, 3, 4, 6] {
+        net.ostl_gradients(&b, Some(k)).unwrap();
+        let scaled: Vec<_> = engine_grads(&net)
+            .into_iter()
+            .map(|(n, g)| {
+                (
+                    n,
+                    g.into_iter().map(|v| v * k as f64 / STEPS as f64).collect(),
+                )
+            })
+            .collect();
+        assert_grads_close(&scaled, &bptt, 1e-4, &format!("windows of {k}"));
+    }
+}
+
+#[test]
+fn ostl_training_with_updates_within_the_sequence_learns_as_well_as_bptt() {
+    let cfg = ModelCfg {
+        lr: 0.02,
+        ..ModelCfg::new(
+            4,
+            vec![
+                snu(8, Out::Sigmoid, G::Identity, true, false, Surr::Tanh),
+                dense(2, Act::None),
+            ],
+            Readout::Sequence,
+            Loss::BceLogits,
+        )
+    };
+    let mut rng = Rng::new(5);
+    let net = cfg.build();
+    // Target at each step: whether input 0 was on at the step before (memory of one step).
+    let (steps, batch) = (20, 8);
+    let x: Vec<f32> = (0..steps * batch * 4)
+        .map(|_| (rng.uniform() < 0.5) as u8 as f32)
+        .collect();
+    let mut y = vec![0f32; steps * batch * 2];
+    for t in 1..steps {
+        for b in 0..batch {
+            let on = x[((t - 1) * batch + b) * 4];
+            y[(t * batch + b) * 2] = on;
+            y[(t * batch + b) * 2 + 1] = 1.0 - on;
+        }
+    }
+    let b = Batch::new(&x, &y, steps, batch);
+    let params: Vec<(String, Vec<f32>)> = net
+        .param_names()
+        .into_iter()
+        .map(|n| (n.clone(), net.param(&n).unwrap().value.clone()))
+        .collect();
+    let run = |method| {
+        let mut net = cfg.build();
+        params
+            .iter()
+            .for_each(|(n, v)| net.set_param(n, v).unwrap());
+        net.set_training_method(method).unwrap();
+        let first = net.train_step(&b).unwrap().loss;
+        let mut last = first;
+        for _ in 0..300 {
+            last = net.train_step(&b).unwrap().loss;
+        }
+        (first, last)
+    };
+    let (first, last) = run(TrainingMethod::Ostl {
+        update_every: Some(5),
+    });
+    let (_, bptt) = run(TrainingMethod::Bptt);
+    println!("loss {first} -> OSTL every 5 steps {last}, BPTT {bptt}");
+    // Measured: 1.398 -> 0.895 with OSTL (4 updates per batch), 0.945 with BPTT (one).
+    assert!(last < 0.75 * first, "loss {first} -> {last}");
+    assert!(last < 1.1 * bptt, "OSTL {last} against BPTT {bptt}");
+}
+
+#[test]
+fn what_ostl_cannot_train_is_refused_naming_the_layer_and_why() {
+    let spec = |layers: &str, readout: &str| {
+        Network::from_json(&format!(
+            r#"{{"inputSize": 3, "layers": [{layers}], "readout": "{readout}", "loss": {{"kind": "mse"}}}}"#
+        ))
+        .unwrap()
+    };
+    let ostl = TrainingMethod::Ostl { update_every: None };
+    let refused = |mut net: Network, method: TrainingMethod| {
+        net.set_training_method(method).unwrap_err().to_string()
+    };
+    let e = refused(
+        spec(r#"{"type": "snu", "units": 4, "recurrent": true}"#, "sum"),
+        ostl,
+    );
+    assert!(
+        e.contains(r#"layer "snu_0" cannot learn online"#) && e.contains("recurrent weights H"),
+        "{e}"
+    );
+    let e = refused(
+        spec(
+            r#"{"type": "snu", "units": 4, "lateralInhibition": true}"#,
+            "sum",
+        ),
+        ostl,
+    );
+    assert!(e.contains("lateral inhibition"), "{e}");
+    let e = refused(
+        spec(
+            r#"{"type": "dense", "units": 4}, {"type": "lstm", "units": 2, "name": "mem"}"#,
+            "sum",
+        ),
+        ostl,
+    );
+    assert!(
+        e.contains(r#"layer "mem" cannot learn online: it has no online learning rule"#),
+        "{e}"
+    );
+    let e = refused(
+        spec(r#"{"type": "snu", "units": 4}"#, "sum"),
+        TrainingMethod::Ostl {
+            update_every: Some(5),
+        },
+    );
+    assert!(
+        e.contains("readout 'sequence'") && e.contains("with readout 'sum'"),
+        "{e}"
+    );
+    let e = refused(
+        spec(r#"{"type": "snu", "units": 4}"#, "sequence"),
+        TrainingMethod::Ostl {
+            update_every: Some(0),
+        },
+    );
+    assert!(
+        e.contains("updateEvery: expected an integer >= 1, got 0"),
+        "{e}"
+    );
+    // Carried state across calls and OSTL's own windows do not mix.
+    let mut net = spec(r#"{"type": "snu", "units": 4}"#, "sequence");
+    net.set_training_method(ostl).unwrap();
+    net.set_carry_state(true);
+    let (x, y) = (vec![0.5f32; 2 * 3], vec![0f32; 2 * 4]);
+    let e = net
+        .train_step(&Batch::new(&x, &y, 2, 1))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("setCarryState"), "{e}");
+    // And BPTT is back with the default method.
+    net.set_carry_state(false);
+    net.set_training_method(TrainingMethod::Bptt).unwrap();
+    net.train_step(&Batch::new(&x, &y, 2, 1)).unwrap();
+}
