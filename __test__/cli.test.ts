@@ -434,6 +434,28 @@ jsbTest('train jsb reports the frame NLL that frameNll computes from the model\'
   t.true(existsSync(join(out, 'best.snu')));
 });
 
+jsbTest('train jsb with train.method ostl updates online, and refuses a network OSTL cannot train', async (t) => {
+  const model = (recurrent: boolean) => ({
+    layers: [{ type: 'snu', units: 16, recurrent }, { type: 'dense', units: 88 }],
+    readout: 'sequence',
+    loss: { kind: 'binaryCrossEntropy', fromLogits: true },
+  });
+  const data = { limit: 6, testLimit: 3, maxSteps: 24, evalBatchSize: 3 };
+  const train = { epochs: 2, batchSize: 1, lr: 0.01, seed: 1, method: 'ostl', updateEvery: 8 };
+  const out = join(tmp, 'run-jsb-ostl');
+  const r = await snu(['train', 'jsb', '--config', configFile('tiny-jsb-ostl', { task: 'jsb', model: model(false), data, train }), '--out', out, '--data', jsbFile]);
+  t.is(r.code, 0, r.err);
+  const m = readJson<RunMetrics>(join(out, 'metrics.json'));
+  t.true(m.epochs[1]!.loss < m.epochs[0]!.loss, `loss ${m.epochs[0]!.loss} -> ${m.epochs[1]!.loss}`);
+  t.true(Number.isFinite(m.test!.nll!));
+  const bad = await snu(['train', 'jsb', '--config', configFile('tiny-jsb-ostl-rec', { task: 'jsb', model: model(true), data, train }), '--out', join(tmp, 'run-jsb-ostl-rec'), '--data', jsbFile]);
+  t.is(bad.code, 2, bad.err);
+  t.regex(bad.err, /tiny-jsb-ostl-rec\.json: train\.method: ostl: layer "snu_0" cannot learn online: its recurrent weights H/);
+  const stray = await snu(['train', 'jsb', '--config', configFile('tiny-jsb-every', { task: 'jsb', model: model(false), data, train: { ...train, method: 'bptt' } }), '--data', jsbFile]);
+  t.is(stray.code, 2);
+  t.regex(stray.err, /train\.updateEvery: applies to method 'ostl' only/);
+});
+
 ptbTest('train ptb gives a finite perplexity below the vocabulary size, equal to exp(mean loss per token)', async (t) => {
   const out = join(tmp, 'run-ptb');
   const config = configFile('tiny-ptb', {

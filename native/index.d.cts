@@ -70,6 +70,13 @@ export declare class Network {
    * last state (truncated BPTT over consecutive windows); switching forgets any state.
    */
   setCarryState(on: boolean): void
+  /**
+   * How `trainStep` computes its gradients: `'bptt'` (the default), or `'ostl'` (online
+   * learning from eligibility traces), updating the weights every `updateEvery` steps of the
+   * sequences or, without it, once per batch. OSTL is refused, naming the layer and the
+   * reason, for a network it cannot train.
+   */
+  setTrainingMethod(method: 'bptt' | 'ostl', updateEvery?: number | undefined | null): void
   /** Forgets the carried state: the next call starts its sequences from zero. */
   resetState(): void
   /**

@@ -363,6 +363,32 @@ export class Sequential {
   }
 
   /**
+   * How training steps (`trainOnBatch`, `fit`) compute their gradients: `'bptt'`, backpropagation
+   * through time (the default), or `'ostl'`, online spatio-temporal learning (Bohnstingl et al.
+   * 2023): each SNU layer carries eligibility traces forward in time, so memory does not grow
+   * with the number of steps, and with `updateEvery: k` the weights change after every `k` steps
+   * of the sequences (a target per step, readout `'sequence'`), as online learning does; without
+   * it, once per batch. For one SNU layer (under any layers without state, such as `dense`) its
+   * gradient is BPTT's; for deeper stacks it approximates it (docs/equations.md). Refused, naming
+   * the layer and why, for layers OSTL cannot train (recurrent `H`, lateral inhibition,
+   * convolutions, `lstm`/`gru`/`rnn`).
+   *
+   * @example
+   * ```ts
+   * model.setTrainingMethod('ostl', { updateEvery: 10 });
+   * await model.fit(train, { epochs: 5, batchSize: 1 });
+   * model.setTrainingMethod('bptt');
+   * ```
+   */
+  setTrainingMethod(method: 'bptt' | 'ostl', options: { updateEvery?: number } = {}): void {
+    const m = checkOneOf('method', method, ['bptt', 'ostl'] as const);
+    const o = checkObject('options', options, true);
+    checkKeys('options', o, ['updateEvery']);
+    const every = o.updateEvery === undefined ? undefined : checkInteger('options.updateEvery', o.updateEvery, 1, MAX_DIM);
+    named('setTrainingMethod', () => this.#idle('setTrainingMethod').setTrainingMethod(m, every));
+  }
+
+  /**
    * Forgets the carried state (see `setCarryState`): the next call starts from zero.
    *
    * @example

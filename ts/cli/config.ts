@@ -43,7 +43,15 @@ export interface TrainConfig {
   lrDecay: number;
   /** How the learning rate moves from epoch to epoch (see `runSchedule`); default `exponential`. */
   lrSchedule: LrScheduleName;
+  /** How gradients are computed (`Sequential.setTrainingMethod`); default `bptt`. */
+  method: TrainingMethodName;
+  /** With `ostl`: update the weights every this many steps of the sequences (null: once per batch). */
+  updateEvery: number | null;
 }
+
+/** The training methods of `train.method`. */
+export const TRAINING_METHODS = ['bptt', 'ostl'] as const;
+export type TrainingMethodName = (typeof TRAINING_METHODS)[number];
 
 /** A whole experiment; `D` is the task's data options. */
 export interface ExperimentConfig<D = Record<string, unknown>> {
@@ -145,7 +153,7 @@ export function validateModel(raw: unknown, path = 'model'): ModelConfig {
 
 /** Validates the `train` section. */
 export function validateTrain(raw: unknown, path = 'train'): TrainConfig {
-  const o = object(path, raw, ['epochs', 'batchSize', 'lr', 'seed', 'lrDecay', 'lrSchedule']);
+  const o = object(path, raw, ['epochs', 'batchSize', 'lr', 'seed', 'lrDecay', 'lrSchedule', 'method', 'updateEvery']);
   const train: TrainConfig = {
     epochs: integer(`${path}.epochs`, o.epochs, 1),
     batchSize: integer(`${path}.batchSize`, o.batchSize, 1),
@@ -153,7 +161,12 @@ export function validateTrain(raw: unknown, path = 'train'): TrainConfig {
     seed: optional(o.seed, (v) => integer(`${path}.seed`, v, 0, MAX_RUN_SEED), 0),
     lrDecay: optional(o.lrDecay, (v) => number(`${path}.lrDecay`, v, { above: 0, max: 1 }), 1),
     lrSchedule: optional(o.lrSchedule, (v) => oneOf(`${path}.lrSchedule`, v, LR_SCHEDULES), 'exponential'),
+    method: optional(o.method, (v) => oneOf(`${path}.method`, v, TRAINING_METHODS), 'bptt'),
+    updateEvery: o.updateEvery === undefined || o.updateEvery === null ? null : integer(`${path}.updateEvery`, o.updateEvery, 1),
   };
+  if (train.method !== 'ostl' && train.updateEvery !== null) {
+    throw new ConfigError(`${path}.updateEvery: applies to method 'ostl' only (remove it, or set ${path}.method to 'ostl')`);
+  }
   // A decay the schedule would ignore is a mistake worth naming.
   if (train.lrSchedule !== 'exponential' && train.lrDecay !== 1) {
     throw new ConfigError(`${path}.lrDecay: applies to the 'exponential' schedule only, not to '${train.lrSchedule}' (remove it)`);

@@ -116,7 +116,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
     env: io.env,
     cwd: io.cwd,
     // Only ptb reads it, for the training windows it skips when evalOnly.
-    train: { epochs: 1, batchSize: 1, lr: 1, seed: 0, lrDecay: 1, lrSchedule: 'exponential' },
+    train: { epochs: 1, batchSize: 1, lr: 1, seed: 0, lrDecay: 1, lrSchedule: 'exponential', method: 'bptt', updateEvery: null },
     evalOnly: true,
   });
   try {

@@ -6,7 +6,7 @@ import { threadCount } from '../threads.js';
 import type { OptimizerSpec } from '../spec.js';
 import { MAX_RUN_SEED } from '../random.js';
 import { parseArgs, suggest, type OptionSpec } from './args.js';
-import { TASK_NAMES, type ExperimentConfig, type TaskName } from './config.js';
+import { TASK_NAMES, type ExperimentConfig, type TaskName, type TrainConfig } from './config.js';
 import { CliError, UsageError } from './errors.js';
 import { resolveExperiment } from './experiment.js';
 import { describeModel, epochLine, formatMetrics } from './format.js';
@@ -74,6 +74,15 @@ export function buildModel(config: ExperimentConfig, inputSize: number, source?:
     // The engine names the layers of its spec: its layers[1] is the config's model.layers[1].
     const message = engine.startsWith('layers[') ? `model.${engine}` : `model: ${engine}`;
     throw new ConfigError(`${source ? `${source}: ` : ''}${message}`);
+  }
+}
+
+/** `train.method` on the model; a network OSTL cannot train is a config error naming `source`. */
+function useTrainingMethod(model: Sequential, train: TrainConfig, source: string): void {
+  try {
+    model.setTrainingMethod(train.method, train.updateEvery === null ? {} : { updateEvery: train.updateEvery });
+  } catch (e) {
+    throw new ConfigError(`${source}: train.method: ${(e as Error).message.replace(/^setTrainingMethod: /, '')}`);
   }
 }
 
@@ -250,6 +259,7 @@ async function runTraining(o: {
   let unitsTotal = (metrics[rateKey] ?? 0) * metrics.trainingSeconds;
   try {
     const schedule = runSchedule(config.train);
+    useTrainingMethod(model, config.train, o.source);
     for (let epoch = o.resumeFrom?.startEpoch ?? 0; epoch < epochs; epoch++) {
       const lr = schedule(epoch);
       model.setLearningRate(lr);

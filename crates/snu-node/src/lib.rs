@@ -20,6 +20,7 @@ use napi_derive::napi;
 use ops::{Evaluation, Gradients, Op, Prediction, StepReport};
 use snu_core::spec::Shape;
 use snu_core::Network as CoreNetwork;
+use snu_core::TrainingMethod;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use tasks::NetTask;
@@ -223,6 +224,38 @@ impl Network {
             let on = args::optional_bool(Some(on), "on")?;
             try_lock(&self.inner)?.set_carry_state(on);
             Ok(())
+        })
+    }
+
+    /// How `trainStep` computes its gradients: `'bptt'` (the default), or `'ostl'` (online
+    /// learning from eligibility traces), updating the weights every `updateEvery` steps of the
+    /// sequences or, without it, once per batch. OSTL is refused, naming the layer and the
+    /// reason, for a network it cannot train.
+    #[napi]
+    pub fn set_training_method(
+        &self,
+        #[napi(ts_arg_type = "'bptt' | 'ostl'")] method: Unknown,
+        #[napi(ts_arg_type = "number | undefined | null")] update_every: Option<Unknown>,
+    ) -> Result<()> {
+        guard("setTrainingMethod", || {
+            let method = args::string(method, "method")?;
+            let every = match update_every {
+                Some(v) if !matches!(v.get_type()?, ValueType::Undefined | ValueType::Null) => {
+                    Some(args::integer(v, "updateEvery", 1, snu_core::limits::MAX_DIM as u64)?)
+                }
+                _ => None,
+            };
+            let m = match (method.as_str(), every) {
+                ("bptt", None) => TrainingMethod::Bptt,
+                ("bptt", Some(_)) => {
+                    return Err(args::invalid("updateEvery: only OSTL updates within a sequence; BPTT updates once per batch"))
+                }
+                ("ostl", update_every) => TrainingMethod::Ostl { update_every },
+                (other, _) => {
+                    return Err(args::invalid(format!("method: expected 'bptt' or 'ostl', got '{other}'")))
+                }
+            };
+            try_lock(&self.inner)?.set_training_method(m).map_err(engine)
         })
     }
 
