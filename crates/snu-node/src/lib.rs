@@ -241,21 +241,30 @@ impl Network {
             let method = args::string(method, "method")?;
             let every = match update_every {
                 Some(v) if !matches!(v.get_type()?, ValueType::Undefined | ValueType::Null) => {
-                    Some(args::integer(v, "updateEvery", 1, snu_core::limits::MAX_DIM as u64)?)
+                    Some(args::integer(
+                        v,
+                        "updateEvery",
+                        1,
+                        snu_core::limits::MAX_DIM as u64,
+                    )?)
                 }
                 _ => None,
             };
             let m = match (method.as_str(), every) {
                 ("bptt", None) => TrainingMethod::Bptt,
-                ("bptt", Some(_)) => {
-                    return Err(args::invalid("updateEvery: only OSTL updates within a sequence; BPTT updates once per batch"))
-                }
+                ("bptt", Some(_)) => return Err(args::invalid(
+                    "updateEvery: only OSTL updates within a sequence; BPTT updates once per batch",
+                )),
                 ("ostl", update_every) => TrainingMethod::Ostl { update_every },
                 (other, _) => {
-                    return Err(args::invalid(format!("method: expected 'bptt' or 'ostl', got '{other}'")))
+                    return Err(args::invalid(format!(
+                        "method: expected 'bptt' or 'ostl', got '{other}'"
+                    )))
                 }
             };
-            try_lock(&self.inner)?.set_training_method(m).map_err(engine)
+            try_lock(&self.inner)?
+                .set_training_method(m)
+                .map_err(engine)
         })
     }
 
