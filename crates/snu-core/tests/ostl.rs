@@ -133,6 +133,32 @@ fn one_snu_layer_learns_exactly_as_bptt() {
 }
 
 #[test]
+fn a_wide_layer_over_many_steps_is_traced_in_blocks_as_exactly() {
+    // 256 units x batch 16: the traces go over blocks of 10 steps (`BLOCK_BYTES`), so 25 steps
+    // cross two block boundaries, where h'(z) of the step before comes from the last block.
+    let cfg = ModelCfg::new(
+        6,
+        vec![
+            snu(256, Out::Step, G::Relu, true, false, Surr::Tanh),
+            dense(3, Act::None),
+        ],
+        Readout::Sequence,
+        Loss::BceLogits,
+    );
+    let (steps, batch) = (25, 16);
+    let mut rng = Rng::new(9);
+    let mut net = cfg.build();
+    randomize_biases_and_decays(&mut net, &mut rng);
+    let x = rng.vec(steps * batch * 6, 0.0, 1.5);
+    let y = cfg.random_target(&mut rng, steps, batch);
+    let b = Batch::new(&x, &y, steps, batch);
+    net.compute_gradients(&b).unwrap();
+    let bptt = engine_grads(&net);
+    net.ostl_gradients(&b, None).unwrap();
+    assert_grads_close(&engine_grads(&net), &bptt, 1e-4, "25 steps in blocks");
+}
+
+#[test]
 fn two_snu_layers_differ_from_bptt_by_a_measured_amount() {
     let cfg = ModelCfg::new(
         4,

@@ -26,19 +26,22 @@ use crate::layers::{ensure_len, SeqShape};
 use crate::params::ParamStore;
 use rayon::prelude::*;
 
+/// Bytes of per-row factors (`g'`, `D`, `L h'`) a block of steps holds: about an L2 cache.
+const BLOCK_BYTES: usize = 512 * 1024;
+
 /// The eligibility traces of one batch of sequences, and one window's per-row factors.
 #[derive(Default)]
 pub(super) struct Traces {
     /// `ε^W`, `[in, B, n]`.
     w: Vec<f32>,
-    /// `ε^b`, `ε^l`, and `h'(z)` of the previous window's last step, `[B, n]` each.
+    /// `ε^b`, `ε^l`, and `h'(z)` of the last step of the previous block (or window), `[B, n]` each.
     b: Vec<f32>,
     l: Vec<f32>,
     hz_last: Vec<f32>,
     batch: usize,
     /// False until the first window of new sequences.
     started: bool,
-    /// Per row of the window, `[T*B, n]`: `h'(z_t)`, `g'(a_t)`, `D_t`, and `L_t ⊙ h'(z_t)`.
+    /// Per row of a block of steps, `[steps, B, n]`: `h'(z_t)`, `g'(a_t)`, `D_t`, and `L_t ⊙ h'(z_t)`.
     hz: Vec<f32>,
     ga: Vec<f32>,
     d: Vec<f32>,
@@ -88,7 +91,7 @@ impl SnuLayer {
         dx: Option<&mut [f32]>,
         shape: SeqShape,
     ) {
-        let (steps, batch, n, rows) = (shape.steps, shape.batch, self.units, shape.rows());
+        let (steps, batch, n) = (shape.steps, shape.batch, self.units);
         self.prepare(p, shape);
         let Projection::Dense { input, in_size } = &mut self.projection else {
             unreachable!("refused by ostl_refusal_reason");
@@ -104,8 +107,11 @@ impl SnuLayer {
             tr.w.resize(in_size * batch * n, 0.0);
             (tr.batch, tr.started) = (batch, true);
         }
+        // Blocks of steps whose per-row factors stay in cache while every input row's trace
+        // goes over them (the traces are read and written once per block, not once per step).
+        let block_steps = (BLOCK_BYTES / (batch * n * 12)).clamp(1, steps);
         for v in [&mut tr.hz, &mut tr.ga, &mut tr.d, &mut tr.u] {
-            ensure_len(v, rows * n);
+            ensure_len(v, block_steps * batch * n);
         }
         ensure_len(&mut tr.rows, 2 * n);
         let y = match &self.y {
@@ -117,109 +123,127 @@ impl SnuLayer {
             .then_some((self.initial.s.as_slice(), self.initial.y.as_slice()));
         let unit = self.unit;
         let (decay, bias) = (&self.decay_now, &self.bias_now);
-        let mut db = std::mem::take(&mut p.grads[self.b]);
-        let mut dl = self.decay.map(|i| std::mem::take(&mut p.grads[i]));
-        // The per-row factors, and the bias and decay traces, step after step.
-        for r in 0..rows {
-            let (t, b) = (r / batch, r % batch);
-            let (row, sample) = (r * n..(r + 1) * n, b * n..(b + 1) * n);
-            let (y_now, y_prev) = tr.rows.split_at_mut(n);
-            y.row_into(r, y_now);
-            let s = &self.s[row.clone()];
-            // Rows before r hold h'(z) of earlier steps.
-            let (hz_before, hz_rest) = tr.hz.split_at_mut(r * n);
-            let hz = &mut hz_rest[..n];
-            output_derivative(hz, s, bias, y_now, unit.h, unit.surrogate);
-            let ga = &mut tr.ga[row.clone()];
-            state_derivative(ga, s, unit.g);
-            let (s_prev, hz_prev): (&[f32], &[f32]) = match (t, initial) {
-                (0, Some((s0, y0))) => {
-                    y_prev.copy_from_slice(&y0[sample.clone()]);
-                    (&s0[sample.clone()], &tr.hz_last[sample.clone()])
-                }
-                (0, None) => (&[], &[]),
-                _ => {
-                    y.row_into(r - batch, y_prev);
-                    let prev = (r - batch) * n..r * n;
-                    (&self.s[prev.clone()], &hz_before[prev])
-                }
-            };
-            let (e_b, e_l) = (&mut tr.b[sample.clone()], &mut tr.l[sample]);
-            let d = &mut tr.d[row.clone()];
-            if s_prev.is_empty() {
-                // A fresh sequence: s_0 = y_0 = 0 and the traces are zero, so D_1 = g' l.
-                d.iter_mut()
-                    .zip(ga.iter())
-                    .zip(decay)
-                    .for_each(|((d, g), l)| *d = g * l);
-            } else {
-                step_factors(
-                    d,
-                    e_b,
-                    e_l,
-                    ga,
-                    decay,
-                    s_prev,
-                    y_prev,
-                    hz_prev,
-                    unit.detach_reset,
-                );
-            }
-            let u = &mut tr.u[row.clone()];
-            u.iter_mut()
-                .zip(&dy[row])
-                .zip(hz.iter())
-                .for_each(|((u, g), h)| *u = g * h);
-            // db += L ⊙ h' ⊙ (ε^b + 1);  dl += L ⊙ h' ⊙ ε^l
-            db.iter_mut()
-                .zip(u.iter())
-                .zip(e_b.iter())
-                .for_each(|((g, u), e)| *g += u * (e + 1.0));
-            if let Some(dl) = dl.as_mut() {
-                dl.iter_mut()
-                    .zip(u.iter())
-                    .zip(e_l.iter())
-                    .for_each(|((g, u), e)| *g += u * e);
-            }
-        }
-        p.grads[self.b] = db;
-        if let (Some(i), Some(dl)) = (self.decay, dl) {
-            p.grads[i] = dl;
-        }
-        tr.hz_last
-            .copy_from_slice(&tr.hz[(steps - 1) * batch * n..rows * n]);
-        // ε^W and dW, one input row k per task, over the steps and samples in order.
-        let xv = input.values(x);
-        let (d, ga, u) = (&tr.d, &tr.ga, &tr.u);
-        tr.w.par_chunks_mut(batch * n)
-            .zip(p.grads[self.w].par_chunks_mut(n))
-            .enumerate()
-            .for_each(|(k, (eps_k, dw_k))| {
-                for r in 0..rows {
-                    let b = r % batch;
-                    let row = r * n..(r + 1) * n;
-                    weight_trace_row(
-                        &mut eps_k[b * n..(b + 1) * n],
-                        &d[row.clone()],
-                        &ga[row.clone()],
-                        xv[r * in_size + k],
-                        &u[row],
-                        dw_k,
+        // x_t[k]: spikes read off their bits (no dense copy of a long spike input).
+        let xv = match x {
+            SeqInput::Spikes(_) => &[][..],
+            SeqInput::Dense(_) => input.values(x),
+        };
+        let x_at = |r: usize, k: usize| match x {
+            SeqInput::Spikes(bits) => bits.get(r, k) as u8 as f32,
+            SeqInput::Dense(_) => xv[r * in_size + k],
+        };
+        let w = p.params[self.w].value.as_slice();
+        let mut dx = dx;
+        for t0 in (0..steps).step_by(block_steps) {
+            let t1 = (t0 + block_steps).min(steps);
+            let first = t0 * batch;
+            let block_rows = (t1 - t0) * batch;
+            // The per-row factors, and the bias and decay traces, step after step.
+            for i in 0..block_rows {
+                let r = first + i;
+                let (t, b) = (r / batch, r % batch);
+                let (row, local, sample) =
+                    (r * n..(r + 1) * n, i * n..(i + 1) * n, b * n..(b + 1) * n);
+                let (y_now, y_prev) = tr.rows.split_at_mut(n);
+                y.row_into(r, y_now);
+                let s = &self.s[row.clone()];
+                // The block's rows before i hold h'(z) of its earlier steps.
+                let (hz_before, hz_rest) = tr.hz.split_at_mut(i * n);
+                let hz = &mut hz_rest[..n];
+                output_derivative(hz, s, bias, y_now, unit.h, unit.surrogate);
+                let ga = &mut tr.ga[local.clone()];
+                state_derivative(ga, s, unit.g);
+                let (s_prev, hz_prev): (&[f32], &[f32]) = match (t, initial) {
+                    (0, Some((s0, y0))) => {
+                        y_prev.copy_from_slice(&y0[sample.clone()]);
+                        (&s0[sample.clone()], &tr.hz_last[sample.clone()])
+                    }
+                    (0, None) => (&[], &[]),
+                    _ => {
+                        y.row_into(r - batch, y_prev);
+                        let hz_prev = if t == t0 {
+                            &tr.hz_last[sample.clone()]
+                        } else {
+                            &hz_before[(i - batch) * n..i * n]
+                        };
+                        (&self.s[(r - batch) * n..r * n], hz_prev)
+                    }
+                };
+                let (e_b, e_l) = (&mut tr.b[sample.clone()], &mut tr.l[sample]);
+                let d = &mut tr.d[local.clone()];
+                if s_prev.is_empty() {
+                    // A fresh sequence: s_0 = y_0 = 0 and the traces are zero, so D_1 = g' l.
+                    d.iter_mut()
+                        .zip(ga.iter())
+                        .zip(decay)
+                        .for_each(|((d, g), l)| *d = g * l);
+                } else {
+                    step_factors(
+                        d,
+                        e_b,
+                        e_l,
+                        ga,
+                        decay,
+                        s_prev,
+                        y_prev,
+                        hz_prev,
+                        unit.detach_reset,
                     );
                 }
-            });
-        if let Some(dx) = dx {
-            // dx_t = (L_t ⊙ h'(z_t) ⊙ g'(a_t)) Wᵀ
-            tr.u.iter_mut().zip(&tr.ga).for_each(|(u, g)| *u *= g);
-            gemm(
-                1.0,
-                Mat::new(&tr.u, rows, n),
-                false,
-                Mat::new(p.value(self.w), in_size, n),
-                true,
-                0.0,
-                dx,
-            );
+                let u = &mut tr.u[local];
+                u.iter_mut()
+                    .zip(&dy[row])
+                    .zip(hz.iter())
+                    .for_each(|((u, g), h)| *u = g * h);
+                // db += L ⊙ h' ⊙ (ε^b + 1);  dl += L ⊙ h' ⊙ ε^l
+                let db = &mut p.grads[self.b];
+                db.iter_mut()
+                    .zip(u.iter())
+                    .zip(e_b.iter())
+                    .for_each(|((g, u), e)| *g += u * (e + 1.0));
+                if let Some(i) = self.decay {
+                    p.grads[i]
+                        .iter_mut()
+                        .zip(u.iter())
+                        .zip(e_l.iter())
+                        .for_each(|((g, u), e)| *g += u * e);
+                }
+            }
+            tr.hz_last
+                .copy_from_slice(&tr.hz[block_rows * n - batch * n..block_rows * n]);
+            // ε^W and dW, one input row k per task, over the block's steps and samples in order.
+            let (d, ga, u) = (&tr.d, &tr.ga, &tr.u);
+            tr.w.par_chunks_mut(batch * n)
+                .zip(p.grads[self.w].par_chunks_mut(n))
+                .enumerate()
+                .for_each(|(k, (eps_k, dw_k))| {
+                    for i in 0..block_rows {
+                        let b = i % batch;
+                        let local = i * n..(i + 1) * n;
+                        weight_trace_row(
+                            &mut eps_k[b * n..(b + 1) * n],
+                            &d[local.clone()],
+                            &ga[local.clone()],
+                            x_at(first + i, k),
+                            &u[local],
+                            dw_k,
+                        );
+                    }
+                });
+            if let Some(dx) = dx.as_deref_mut() {
+                // dx_t = (L_t ⊙ h'(z_t) ⊙ g'(a_t)) Wᵀ
+                let v = &mut tr.u[..block_rows * n];
+                v.iter_mut().zip(&tr.ga).for_each(|(u, g)| *u *= g);
+                gemm(
+                    1.0,
+                    Mat::new(v, block_rows, n),
+                    false,
+                    Mat::new(w, in_size, n),
+                    true,
+                    0.0,
+                    &mut dx[first * in_size..(first + block_rows) * in_size],
+                );
+            }
         }
     }
 }
