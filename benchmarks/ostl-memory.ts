@@ -63,5 +63,5 @@ if (process.argv[2] === '--child') {
   }
   const label = { bptt: 'BPTT', ostl: `OSTL, update every ${every} steps`, 'ostl-whole': 'OSTL, one update per batch' } as Record<string, string>;
   console.log(`\n| T | method | step's peak memory (MB) | seconds per step |\n|---:|---|---:|---:|`);
-  for (const r of rows) console.log(`| ${r.steps} | ${label[r.method as string]} | ${(r.stepMB as number).toFixed(0)} | ${(r.seconds as number).toFixed(2)} |`);
+  for (const r of rows) console.log(`| ${r.steps} | ${label[r.method as string]} | ${(r.stepMB as number).toFixed(0)} | ${(r.seconds as number).toFixed(3)} |`);
 }
