@@ -445,6 +445,7 @@ jsbTest('train jsb with train.method ostl updates online, and refuses a network 
   const out = join(tmp, 'run-jsb-ostl');
   const r = await snu(['train', 'jsb', '--config', configFile('tiny-jsb-ostl', { task: 'jsb', model: model(false), data, train }), '--out', out, '--data', jsbFile]);
   t.is(r.code, 0, r.err);
+  t.regex(r.out, /seed 1, OSTL updating every 8 steps; \d+ threads?\n/);
   const m = readJson<RunMetrics>(join(out, 'metrics.json'));
   t.true(m.epochs[1]!.loss < m.epochs[0]!.loss, `loss ${m.epochs[0]!.loss} -> ${m.epochs[1]!.loss}`);
   t.true(Number.isFinite(m.test!.nll!));

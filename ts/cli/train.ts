@@ -77,6 +77,12 @@ export function buildModel(config: ExperimentConfig, inputSize: number, source?:
   }
 }
 
+/** The header's words on a training method other than BPTT. */
+function describeMethod(train: TrainConfig): string {
+  if (train.method === 'bptt') return '';
+  return train.updateEvery === null ? ', OSTL' : `, OSTL updating every ${train.updateEvery} step${train.updateEvery === 1 ? '' : 's'}`;
+}
+
 /** `train.method` on the model; a network OSTL cannot train is a config error naming `source`. */
 function useTrainingMethod(model: Sequential, train: TrainConfig, source: string): void {
   try {
@@ -148,7 +154,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
 
   printHeader(io, loaded, model, config);
   const threads = threadCount();
-  io.stdout(`config ${source}; ${config.train.epochs} epoch${config.train.epochs === 1 ? '' : 's'}, batch ${config.train.batchSize}, lr ${config.train.lr}${describeSchedule(config.train)}, seed ${config.train.seed}; ${threads} thread${threads === 1 ? '' : 's'}\n`);
+  io.stdout(`config ${source}; ${config.train.epochs} epoch${config.train.epochs === 1 ? '' : 's'}, batch ${config.train.batchSize}, lr ${config.train.lr}${describeSchedule(config.train)}, seed ${config.train.seed}${describeMethod(config.train)}; ${threads} thread${threads === 1 ? '' : 's'}\n`);
   io.stdout(`writing to ${files.dir}\n`);
   const release = lockRun(files.dir);
   try {
