@@ -435,8 +435,8 @@ jsbTest('train jsb reports the frame NLL that frameNll computes from the model\'
 });
 
 jsbTest('train jsb with train.method ostl updates online, and refuses a network OSTL cannot train', async (t) => {
-  const model = (recurrent: boolean) => ({
-    layers: [{ type: 'snu', units: 16, recurrent }, { type: 'dense', units: 88 }],
+  const model = (lateralInhibition: boolean) => ({
+    layers: [{ type: 'snu', units: 16, recurrent: true, lateralInhibition }, { type: 'dense', units: 88 }],
     readout: 'sequence',
     loss: { kind: 'binaryCrossEntropy', fromLogits: true },
   });
@@ -451,7 +451,7 @@ jsbTest('train jsb with train.method ostl updates online, and refuses a network 
   t.true(Number.isFinite(m.test!.nll!));
   const bad = await snu(['train', 'jsb', '--config', configFile('tiny-jsb-ostl-rec', { task: 'jsb', model: model(true), data, train }), '--out', join(tmp, 'run-jsb-ostl-rec'), '--data', jsbFile]);
   t.is(bad.code, 2, bad.err);
-  t.regex(bad.err, /tiny-jsb-ostl-rec\.json: train\.method: ostl: layer "snu_0" cannot learn online: its recurrent weights H/);
+  t.regex(bad.err, /tiny-jsb-ostl-rec\.json: train\.method: ostl: layer "snu_0" cannot learn online: lateral inhibition/);
   const stray = await snu(['train', 'jsb', '--config', configFile('tiny-jsb-every', { task: 'jsb', model: model(false), data, train: { ...train, method: 'bptt' } }), '--data', jsbFile]);
   t.is(stray.code, 2);
   t.regex(stray.err, /train\.updateEvery: applies to method 'ostl' only/);

@@ -53,8 +53,8 @@ test('with updateEvery the weights change within the sequence, and the loss fall
 });
 
 test('what OSTL cannot train, and bad options, are clear errors', (t) => {
-  t.throws(() => model([snu({ units: 8, recurrent: true }), dense({ units: 3 })]).setTrainingMethod('ostl'), {
-    message: /^setTrainingMethod: ostl: layer "snu_0" cannot learn online: its recurrent weights H would make every trace dense/,
+  t.throws(() => model([snu({ units: 8, lateralInhibition: true }), dense({ units: 3 })]).setTrainingMethod('ostl'), {
+    message: /^setTrainingMethod: ostl: layer "snu_0" cannot learn online: lateral inhibition couples the resets/,
   });
   t.throws(() => model([lstm({ units: 8 }), dense({ units: 3 })]).setTrainingMethod('ostl'), { message: /layer "lstm_0" cannot learn online: it has no online learning rule/ });
   const m = model([snu({ units: 8 }), dense({ units: 3 })]);

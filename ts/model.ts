@@ -369,9 +369,10 @@ export class Sequential {
    * with the number of steps, and with `updateEvery: k` the weights change after every `k` steps
    * of the sequences (a target per step, readout `'sequence'`), as online learning does; without
    * it, once per batch. For one SNU layer (under any layers without state, such as `dense`) its
-   * gradient is BPTT's; for deeper stacks it approximates it (docs/equations.md). Refused, naming
-   * the layer and why, for layers OSTL cannot train (recurrent `H`, lateral inhibition,
-   * convolutions, `lstm`/`gru`/`rnn`).
+   * gradient is BPTT's; for deeper stacks it approximates it (docs/equations.md). An SNU layer
+   * with recurrent weights `H` carries dense traces (real-time recurrent learning, about
+   * `n² (inputs + n) n` multiply-adds per sample and step). Refused, naming the layer and why,
+   * for layers OSTL cannot train (lateral inhibition, convolutions, `lstm`/`gru`/`rnn`).
    *
    * @example
    * ```ts

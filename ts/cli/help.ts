@@ -114,7 +114,7 @@ Config file (JSON; every built-in config is a complete example):
     "train": { "epochs": 20, "batchSize": 16, "lr": 0.001, "seed": 0, "lrDecay": 1,
                "lrSchedule": "exponential" (lr x lrDecay^epoch) or "cosine" (lr x (1 + cos(pi epoch / epochs)) / 2),
                "method": "bptt" (default) or "ostl" (online learning from eligibility traces; SNU layers
-               without recurrent weights), "updateEvery": with "ostl", update every k steps (readout "sequence") } }
+               and stateless layers), "updateEvery": with "ostl", update every k steps (readout "sequence") } }
   Layers take the options of snu(), dense() and embedding() plus "type".
 
 Built-in configs (configs/):

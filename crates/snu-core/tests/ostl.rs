@@ -34,6 +34,17 @@ fn snu(
     })
 }
 
+/// The same SNU layer with recurrent weights `H`.
+fn recurrent(cfg: LayerCfg) -> LayerCfg {
+    match cfg {
+        LayerCfg::Snu(s) => LayerCfg::Snu(SnuCfg {
+            recurrent: true,
+            ..s
+        }),
+        other => other,
+    }
+}
+
 /// BPTT's and OSTL's gradients of one batch, with the same weights.
 fn both(cfg: &ModelCfg, seed: u64, spikes: bool) -> (Grads, Grads) {
     let mut rng = Rng::new(seed);
@@ -56,7 +67,7 @@ fn both(cfg: &ModelCfg, seed: u64, spikes: bool) -> (Grads, Grads) {
 }
 
 #[test]
-fn one_snu_layer_learns_exactly_as_bptt() {
+fn one_snu_layer_learns_exactly_as_bptt_with_or_without_recurrent_weights() {
     use Out::*;
     let cases = [
         (
@@ -120,6 +131,52 @@ fn one_snu_layer_learns_exactly_as_bptt() {
             ],
             Readout::Sequence,
             Loss::BceLogits,
+            false,
+        ),
+        // With recurrent weights H: dense traces (real-time recurrent learning).
+        (
+            "recurrent sSNU identity / softmax / sum",
+            vec![recurrent(snu(
+                5,
+                Sigmoid,
+                G::Identity,
+                false,
+                false,
+                Surr::Tanh,
+            ))],
+            Readout::Sum,
+            Loss::SoftmaxCe,
+            false,
+        ),
+        (
+            "recurrent sSNU, trainable decay + dense / bce-logits / sequence",
+            vec![
+                recurrent(snu(6, Sigmoid, G::Identity, true, false, Surr::Tanh)),
+                dense(3, Act::None),
+            ],
+            Readout::Sequence,
+            Loss::BceLogits,
+            false,
+        ),
+        (
+            "recurrent SNU relu, trainable decay / mse / sequence, spike inputs",
+            vec![recurrent(snu(6, Step, G::Relu, true, false, Surr::Tanh))],
+            Readout::Sequence,
+            Loss::Mse,
+            true,
+        ),
+        (
+            "recurrent SNU leaky relu, detached reset / softmax / last",
+            vec![recurrent(snu(
+                5,
+                Step,
+                G::LeakyRelu(0.1),
+                true,
+                true,
+                Surr::FastSigmoid(4.0),
+            ))],
+            Readout::Last,
+            Loss::SoftmaxCe,
             false,
         ),
     ];
@@ -222,15 +279,22 @@ fn two_snu_layers_differ_from_bptt_by_a_measured_amount() {
 fn updates_every_k_steps_follow_the_traces_across_windows() {
     // Without updates, the windows' gradients sum to (T / k) x BPTT's: each window's loss is
     // the mean over its own k x B rows, and the traces carry on from window to window.
-    let cfg = ModelCfg::new(
-        4,
-        vec![
-            snu(5, Out::Step, G::Relu, true, false, Surr::Tanh),
-            dense(3, Act::None),
-        ],
-        Readout::Sequence,
-        Loss::BceLogits,
-    );
+    for rec in [false, true] {
+        let layer = snu(5, Out::Step, G::Relu, true, false, Surr::Tanh);
+        let layer = if rec { recurrent(layer) } else { layer };
+        windows_against_bptt(
+            ModelCfg::new(
+                4,
+                vec![layer, dense(3, Act::None)],
+                Readout::Sequence,
+                Loss::BceLogits,
+            ),
+            rec,
+        );
+    }
+}
+
+fn windows_against_bptt(cfg: ModelCfg, rec: bool) {
     let mut rng = Rng::new(4);
     let mut net = cfg.build();
     randomize_biases_and_decays(&mut net, &mut rng);
@@ -250,7 +314,12 @@ fn updates_every_k_steps_follow_the_traces_across_windows() {
                 )
             })
             .collect();
-        assert_grads_close(&scaled, &bptt, 1e-4, &format!("windows of {k}"));
+        assert_grads_close(
+            &scaled,
+            &bptt,
+            1e-4,
+            &format!("windows of {k}, recurrent {rec}"),
+        );
     }
 }
 
@@ -324,14 +393,6 @@ fn what_ostl_cannot_train_is_refused_naming_the_layer_and_why() {
     let refused = |mut net: Network, method: TrainingMethod| {
         net.set_training_method(method).unwrap_err().to_string()
     };
-    let e = refused(
-        spec(r#"{"type": "snu", "units": 4, "recurrent": true}"#, "sum"),
-        ostl,
-    );
-    assert!(
-        e.contains(r#"layer "snu_0" cannot learn online"#) && e.contains("recurrent weights H"),
-        "{e}"
-    );
     let e = refused(
         spec(
             r#"{"type": "snu", "units": 4, "lateralInhibition": true}"#,

@@ -105,7 +105,7 @@ pub trait SeqLayer: Send {
     /// type opts in: without state over time its `backward` is OSTL's exactly (see
     /// `ostl_backward`); a layer with state needs eligibility traces of its own.
     fn ostl_refusal(&self) -> Option<String> {
-        Some("it has no online learning rule: OSTL trains SNU layers without recurrent weights, and layers without state over time".into())
+        Some("it has no online learning rule: OSTL trains SNU layers (without lateral inhibition or a convolution) and layers without state over time".into())
     }
 
     /// OSTL's backward pass over the last forward window: adds the parameter gradients

@@ -18,6 +18,7 @@
 //! `dL/da` (`g'(a)` is read off `s`); a spiking layer keeps its outputs as bits.
 
 mod ostl;
+mod ostl_recurrent;
 
 use super::conv_product::ConvProducts;
 use super::product::{InputProducts, ProductPath, SeqInput};
@@ -119,8 +120,9 @@ pub struct SnuLayer {
     has_initial: bool,
     last: State,
     has_last: bool,
-    /// OSTL's eligibility traces (`snu/ostl.rs`).
+    /// OSTL's eligibility traces (`snu/ostl.rs`; with `H`, `snu/ostl_recurrent.rs`).
     traces: ostl::Traces,
+    dense_traces: ostl_recurrent::DenseTraces,
 }
 
 /// A `[B, units]` state: `s` and `y` as values.
@@ -294,6 +296,7 @@ impl SnuLayer {
             last: State::default(),
             has_last: false,
             traces: ostl::Traces::default(),
+            dense_traces: ostl_recurrent::DenseTraces::default(),
         })
     }
 
@@ -619,6 +622,7 @@ impl SeqLayer for SnuLayer {
 
     fn reset_traces(&mut self) {
         self.traces.reset();
+        self.dense_traces.reset();
     }
 
     /// A trainable decay stays in [0, MAX_DECAY].

@@ -1,5 +1,5 @@
 //! OSTL for the SNU layer (Bohnstingl, Woźniak, Pantazi, Eleftheriou, IEEE TNNLS 2023; the
-//! authors' `SNUELayer` in IBM/ostl `Scripts/Neuron_models.py`, without recurrent weights, in
+//! authors' `SNUELayer` in IBM/ostl `Scripts/Neuron_models.py`; without recurrent weights (with them: `ostl_recurrent.rs`), in
 //! our sign convention `y = h(s + b)`). Per sample the layer carries `ε = ∂s_t/∂θ` forward:
 //!
 //! ```text
@@ -59,9 +59,6 @@ impl Traces {
 impl SnuLayer {
     /// Why OSTL cannot train this layer, if it cannot.
     pub(super) fn ostl_refusal_reason(&self) -> Option<String> {
-        if self.rec.is_some() {
-            return Some("its recurrent weights H would make every trace dense, n x n x (inputs + n) values per sample (the cost of real-time recurrent learning); OSTL trains SNU layers without them (recurrent: false)".into());
-        }
         if self.unit.lateral {
             return Some(
                 "lateral inhibition couples the resets of all its units; OSTL trains SNU layers without it".into(),
@@ -73,12 +70,18 @@ impl SnuLayer {
         None
     }
 
-    /// Values the traces hold for a batch of `batch`: `ε^W` and three `[B, n]` rows.
+    /// Values the traces hold for a batch of `batch`: `ε^W` and three `[B, n]` rows; with `H`,
+    /// two banks of dense `[n, P]` traces per sample.
     pub(super) fn ostl_trace_values(&self, batch: usize) -> usize {
         let in_size = match &self.projection {
             Projection::Dense { in_size, .. } => *in_size,
             Projection::Conv(_) => 0,
         };
+        if self.rec.is_some() {
+            let cols =
+                super::ostl_recurrent::trace_columns(in_size, self.units, self.decay.is_some());
+            return 2 * batch * self.units * cols;
+        }
         (in_size + 3) * batch * self.units
     }
 
@@ -91,6 +94,9 @@ impl SnuLayer {
         dx: Option<&mut [f32]>,
         shape: SeqShape,
     ) {
+        if self.rec.is_some() {
+            return self.ostl_window_recurrent(p, x, dy, dx, shape);
+        }
         let (steps, batch, n) = (shape.steps, shape.batch, self.units);
         self.prepare(p, shape);
         let Projection::Dense { input, in_size } = &mut self.projection else {
