@@ -561,6 +561,26 @@ impl LayerSpec {
     }
 }
 
+/// The `LayerDef` methods of a flat layer with `units`, `name` and `dropout` fields: its
+/// `type` tag, a flat output of `units`, its name and its input dropout.
+macro_rules! flat_layer_def {
+    ($kind:literal) => {
+        fn kind(&self) -> &'static str {
+            $kind
+        }
+        fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
+            flat_out(p, self.kind(), input, self.units)
+        }
+        fn name(&self) -> Option<&str> {
+            self.name.as_deref()
+        }
+        fn dropout(&self) -> f32 {
+            self.dropout
+        }
+    };
+}
+pub(crate) use flat_layer_def;
+
 /// The flat output of a layer of `units` that takes flat inputs only.
 fn flat_out(p: &str, kind: &str, input: Shape, units: usize) -> Result<Shape> {
     if let Shape::Image { c, h, w } = input {
@@ -571,18 +591,7 @@ fn flat_out(p: &str, kind: &str, input: Shape, units: usize) -> Result<Shape> {
 }
 
 impl LayerDef for SnuSpec {
-    fn kind(&self) -> &'static str {
-        "snu"
-    }
-    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
-        flat_out(p, self.kind(), input, self.units)
-    }
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-    fn dropout(&self) -> f32 {
-        self.dropout
-    }
+    flat_layer_def!("snu");
     /// `W` `[in, n]`, `b` `[n]`, `H` `[n, n]` when recurrent, a decay `[n]` when trainable.
     fn param_count(&self, input: Shape) -> u128 {
         let (i, n) = (input.len() as u128, self.units as u128);
@@ -621,18 +630,7 @@ fn validate_unit(
 }
 
 impl LayerDef for DenseSpec {
-    fn kind(&self) -> &'static str {
-        "dense"
-    }
-    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
-        flat_out(p, self.kind(), input, self.units)
-    }
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-    fn dropout(&self) -> f32 {
-        self.dropout
-    }
+    flat_layer_def!("dense");
     /// `W` `[in, n]` unless tied (the embedding holds it), `b` `[n]` with a bias.
     fn param_count(&self, input: Shape) -> u128 {
         let (i, n) = (input.len() as u128, self.units as u128);

@@ -1,7 +1,7 @@
 //! The specs of the conventional recurrent layers (`rnn`, `lstm`, `gru`): the baselines the
 //! paper compares SNUs with, in the same engine (equations in `layers/recurrent/`).
 
-use super::{check_range, flat_out, is_zero, LayerDef, Shape};
+use super::{check_range, flat_layer_def, flat_out, is_zero, LayerDef, Shape};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
@@ -73,36 +73,14 @@ fn gated_count(input: Shape, units: usize, gates: u128, extra: u128) -> u128 {
 }
 
 impl LayerDef for RnnSpec {
-    fn kind(&self) -> &'static str {
-        "rnn"
-    }
-    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
-        flat_out(p, self.kind(), input, self.units)
-    }
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-    fn dropout(&self) -> f32 {
-        self.dropout
-    }
+    flat_layer_def!("rnn");
     fn param_count(&self, input: Shape) -> u128 {
         gated_count(input, self.units, 1, 0)
     }
 }
 
 impl LayerDef for LstmSpec {
-    fn kind(&self) -> &'static str {
-        "lstm"
-    }
-    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
-        flat_out(p, self.kind(), input, self.units)
-    }
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-    fn dropout(&self) -> f32 {
-        self.dropout
-    }
+    flat_layer_def!("lstm");
     fn param_count(&self, input: Shape) -> u128 {
         gated_count(input, self.units, 4, 0)
     }
@@ -118,18 +96,7 @@ impl LayerDef for LstmSpec {
 }
 
 impl LayerDef for GruSpec {
-    fn kind(&self) -> &'static str {
-        "gru"
-    }
-    fn out_shape(&self, p: &str, input: Shape) -> Result<Shape> {
-        flat_out(p, self.kind(), input, self.units)
-    }
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-    fn dropout(&self) -> f32 {
-        self.dropout
-    }
+    flat_layer_def!("gru");
     /// Plus `bh` `[n]`, the candidate's recurrent bias (inside the reset gate).
     fn param_count(&self, input: Shape) -> u128 {
         gated_count(input, self.units, 3, self.units as u128)
