@@ -313,3 +313,37 @@ fn parameters_are_named_shaped_and_initialised_as_documented() {
     assert!(w.iter().all(|v| v.abs() < (6.0f32 / 7.0).sqrt()) && w.iter().any(|&v| v != 0.0));
     assert!(h.iter().all(|v| v.abs() < (6.0f32 / 8.0).sqrt()) && h.iter().any(|&v| v != 0.0));
 }
+
+#[test]
+fn gradients_do_not_depend_on_the_thread_count() {
+    // Large enough for the parallel paths: the per-step products split over threads and the
+    // cells' rows go to several tasks.
+    let cfg = ModelCfg::new(
+        40,
+        vec![
+            gated(Gate::Lstm, 128),
+            gated(Gate::Gru, 96),
+            gated(Gate::Rnn, 64),
+            dense(5, Act::None),
+        ],
+        Readout::Sum,
+        Loss::SoftmaxCe,
+    );
+    let (steps, batch) = (6, 64);
+    let mut rng = Rng::new(21);
+    let x = rng.vec(steps * batch * 40, 0.0, 1.0);
+    let y = cfg.random_target(&mut rng, steps, batch);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut net = cfg.build();
+            net.compute_gradients(&Batch::new(&x, &y, steps, batch))
+                .unwrap();
+            engine_grads(&net)
+        })
+    };
+    assert_eq!(run(1), run(3));
+}

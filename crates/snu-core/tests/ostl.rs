@@ -447,3 +447,41 @@ fn what_ostl_cannot_train_is_refused_naming_the_layer_and_why() {
     net.set_training_method(TrainingMethod::Bptt).unwrap();
     net.train_step(&Batch::new(&x, &y, 2, 1)).unwrap();
 }
+
+#[test]
+fn ostl_gradients_do_not_depend_on_the_thread_count() {
+    for rec in [false, true] {
+        let layer = snu(
+            if rec { 24 } else { 200 },
+            Out::Step,
+            G::Relu,
+            true,
+            false,
+            Surr::Tanh,
+        );
+        let layer = if rec { recurrent(layer) } else { layer };
+        let cfg = ModelCfg::new(
+            30,
+            vec![layer, dense(4, Act::None)],
+            Readout::Sequence,
+            Loss::BceLogits,
+        );
+        let (steps, batch) = (15, 16);
+        let mut rng = Rng::new(31);
+        let x = rng.vec(steps * batch * 30, 0.0, 1.5);
+        let y = cfg.random_target(&mut rng, steps, batch);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut net = cfg.build();
+                net.ostl_gradients(&Batch::new(&x, &y, steps, batch), Some(4))
+                    .unwrap();
+                engine_grads(&net)
+            })
+        };
+        assert_eq!(run(1), run(3), "recurrent {rec}");
+    }
+}
