@@ -8,7 +8,8 @@
 //! traces (`SeqLayer::ostl_backward`), and the optimizer steps. A layer's learning signal is
 //! `∂L_t/∂y_t` through the layers above at the same step only (OSTL's spatial gradient), so
 //! OSTL equals BPTT for one layer and approximates it for deeper networks. Memory: the traces
-//! (one `[in, n]` per sample and SNU layer) and one window's activations, whatever `T`.
+//! (one `[in, n]` per sample and SNU layer; dense `[n, (in + n + 2) n]` with recurrent `H`) and
+//! one window's activations, whatever `T`.
 
 use super::{Correct, Network, StepReport};
 use crate::bail;
