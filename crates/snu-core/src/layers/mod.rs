@@ -130,6 +130,12 @@ pub trait SeqLayer: Send {
 
     /// Forgets the eligibility traces: new sequences start.
     fn reset_traces(&mut self) {}
+
+    /// Allocates zeroed eligibility traces for a batch of `batch` new sequences, or says that
+    /// the memory cannot be had (before any window runs).
+    fn ostl_prepare(&mut self, _batch: usize) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A built layer of any type.

@@ -625,6 +625,10 @@ impl SeqLayer for SnuLayer {
         self.dense_traces.reset();
     }
 
+    fn ostl_prepare(&mut self, batch: usize) -> Result<()> {
+        self.ostl_allocate(batch)
+    }
+
     /// A trainable decay stays in [0, MAX_DECAY].
     fn project(&self, p: &mut ParamStore) {
         if let Some(i) = self.decay {

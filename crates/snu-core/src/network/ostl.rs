@@ -101,9 +101,15 @@ impl Network {
             }
         }
         // Fresh sequences, carried from window to window.
-        for layer in &mut self.layers {
+        for (name, layer) in self.layer_names.iter().zip(&mut self.layers) {
             layer.set_carry_state(true);
             layer.reset_traces();
+            if let Err(e) = layer.ostl_prepare(shape.batch) {
+                self.layers
+                    .iter_mut()
+                    .for_each(|l| l.set_carry_state(false));
+                bail!("layer {name:?}: {e}");
+            }
         }
         self.store.zero_grads();
         let every = update_every.unwrap_or(shape.steps).min(shape.steps);

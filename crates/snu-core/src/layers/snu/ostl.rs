@@ -18,12 +18,13 @@
 //! outermost, so that each parallel task owns its rows of `ε^W` and of `∂L/∂W`.
 
 use super::{OutView, Outputs, Projection, SnuLayer};
+use crate::error::Result;
 use crate::kernels::linalg::{gemm, Mat};
 use crate::kernels::simd::simd_kernel;
 use crate::layers::activation::{OutputActivation, StateActivation};
 use crate::layers::product::SeqInput;
 use crate::layers::{ensure_len, SeqShape};
-use crate::params::ParamStore;
+use crate::params::{filled, ParamStore};
 use rayon::prelude::*;
 
 /// Bytes of per-row factors (`g'`, `D`, `L h'`) a block of steps holds: about an L2 cache.
@@ -83,6 +84,26 @@ impl SnuLayer {
             return 2 * batch * self.units * cols;
         }
         (in_size + 3) * batch * self.units
+    }
+
+    /// Zeroed traces for `batch` new sequences, allocated fallibly.
+    pub(super) fn ostl_allocate(&mut self, batch: usize) -> Result<()> {
+        let n = self.units;
+        let in_size = match &self.projection {
+            Projection::Dense { in_size, .. } => *in_size,
+            Projection::Conv(_) => return Ok(()),
+        };
+        if self.rec.is_some() {
+            let cols = super::ostl_recurrent::trace_columns(in_size, n, self.decay.is_some());
+            return self.dense_traces.allocate(batch, n, cols);
+        }
+        let tr = &mut self.traces;
+        tr.w = filled(in_size * batch * n, 0.0, "ostl: eligibility traces")?;
+        for v in [&mut tr.b, &mut tr.l, &mut tr.hz_last] {
+            *v = filled(batch * n, 0.0, "ostl: eligibility traces")?;
+        }
+        (tr.batch, tr.started) = (batch, true);
+        Ok(())
     }
 
     /// OSTL over the window the last forward pass ran (see the module's equations).

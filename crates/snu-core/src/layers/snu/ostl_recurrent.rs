@@ -17,10 +17,11 @@
 //! multiply-adds per sample and step, the cost the docs state.
 
 use super::{OutView, Outputs, Projection, SnuLayer};
+use crate::error::Result;
 use crate::kernels::linalg::{gemm, Mat};
 use crate::layers::product::SeqInput;
 use crate::layers::{ensure_len, SeqShape};
-use crate::params::ParamStore;
+use crate::params::{filled, ParamStore};
 
 /// The dense traces of one batch of sequences: two banks of `[B, n, P]`, the current one
 /// flipping at every step (a step reads one and writes the other).
@@ -46,6 +47,16 @@ pub(super) struct DenseTraces {
 impl DenseTraces {
     pub(super) fn reset(&mut self) {
         self.started = false;
+    }
+
+    /// Zeroed traces for `batch` new sequences of `n` units and `cols` trace columns.
+    pub(super) fn allocate(&mut self, batch: usize, n: usize, cols: usize) -> Result<()> {
+        for bank in &mut self.banks {
+            *bank = filled(batch * n * cols, 0.0, "ostl: eligibility traces")?;
+        }
+        self.hz_last = filled(batch * n, 0.0, "ostl: eligibility traces")?;
+        (self.batch, self.started, self.current) = (batch, true, 0);
+        Ok(())
     }
 }
 
