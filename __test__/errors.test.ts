@@ -57,8 +57,8 @@ test('wrong types name the argument', (t) => {
 });
 
 test('unknown layers, bad hyperparameters and bad specs are explained', (t) => {
-  t.throws(() => sequential([{ type: 'lstm', units: 3 } as unknown as LayerSpec], { inputSize: 3 }), {
-    message: /layers\[0\]: expected a layer made by snu\(\), dense\(\), embedding\(\), conv2d\(\), snuConv2d\(\), maxPool2d\(\), avgPool2d\(\), sumPool2d\(\) or flatten\(\), got an object/,
+  t.throws(() => sequential([{ type: 'transformer', units: 3 } as unknown as LayerSpec], { inputSize: 3 }), {
+    message: /layers\[0\]: expected a layer made by snu\(\), dense\(\), embedding\(\), conv2d\(\), snuConv2d\(\), maxPool2d\(\), avgPool2d\(\), sumPool2d\(\), flatten\(\), rnn\(\), lstm\(\) or gru\(\), got an object/,
   });
   t.throws(() => snu({ units: 0 }), { message: /snu\.units: expected an integer from 1/ });
   t.throws(() => snu({ units: 3, decay: 1.5 }), { message: /snu\.decay/ });
@@ -67,8 +67,8 @@ test('unknown layers, bad hyperparameters and bad specs are explained', (t) => {
   // The native parser names the path of a bad field in a hand-written spec.
   const spec = { inputSize: 3, layers: [{ type: 'snu', units: 4, decay: 2 }], loss: { kind: 'mse' } };
   t.throws(() => new native.Network(JSON.stringify(spec)), { message: /layers\[0\]\.decay: expected a number in \[0, 1\)/ });
-  const unknownLayer = { inputSize: 3, layers: [{ type: 'lstm', units: 4 }], loss: { kind: 'mse' } };
-  t.throws(() => new native.Network(JSON.stringify(unknownLayer)), { message: /layers\[0\].*unknown variant `lstm`/ });
+  const unknownLayer = { inputSize: 3, layers: [{ type: 'transformer', units: 4 }], loss: { kind: 'mse' } };
+  t.throws(() => new native.Network(JSON.stringify(unknownLayer)), { message: /layers\[0\].*unknown variant `transformer`/ });
   t.throws(() => new native.Network('{not json'), { message: /model spec/ });
   t.throws(() => sequential([snu({ units: 3 })], { inputSize: 3 }).compile({ loss: 'mse', optimizer: { kind: 'sgd', lr: -1 } }), { message: /optimizer\.lr/ });
 });
@@ -116,6 +116,6 @@ test('a layer from plain data goes through its type builder, with errors naming 
   t.deepEqual(layerFromConfig(at, { type: 'dense', units: 3, activation: 'relu' }), dense({ units: 3, activation: 'relu' }));
   t.throws(() => layerFromConfig(at, { type: 'snu', units: 8, decya: 0.5 }), { message: "model.layers[2]: unknown option 'decya' (did you mean 'decay'?); options: decay, detachReset, dropout, g, initialBias, lateralInhibition, name, output, recurrent, surrogate, trainableDecay, units" });
   t.throws(() => layerFromConfig(at, { type: 'snu', units: 8, decay: 1 }), { message: 'model.layers[2].decay: expected a number in [0, 1), got 1' });
-  t.throws(() => layerFromConfig(at, { type: 'conv', units: 8 }), { message: /^model\.layers\[2\]\.type: expected one of 'snu', 'dense', 'embedding', 'conv2d', 'snuConv2d', 'pool2d', 'flatten' \(did you mean 'conv2d'\?\), got the string 'conv'$/ });
+  t.throws(() => layerFromConfig(at, { type: 'conv', units: 8 }), { message: /^model\.layers\[2\]\.type: expected one of 'snu', 'dense', 'embedding', 'conv2d', 'snuConv2d', 'pool2d', 'flatten', 'rnn', 'lstm', 'gru' \(did you mean 'conv2d'\?\), got the string 'conv'$/ });
   t.throws(() => layerFromConfig(at, [1]), { message: /^model\.layers\[2\]: expected an options object, got an array$/ });
 });

@@ -50,7 +50,7 @@ test('an LSTM over spiking SNU outputs trains, and its checkpoint predicts the s
   const data = firstStepSign(200, 4);
   const first = await m.fit(data, { epochs: 3, batchSize: 20, seed: 1 });
   t.true(first.epochs.at(-1)!.loss < first.epochs[0]!.loss, JSON.stringify(first.epochs.map((e) => e.loss)));
-  const x = data.batch([0, 1, 2, 3]).x;
+  const x = data.batch([0, 1, 2, 3], 0).x;
   const copy = Sequential.fromBytes(m.toBytes());
   t.deepEqual(copy.predict(x, { steps: STEPS, batch: 4 }), m.predict(x, { steps: STEPS, batch: 4 }));
   t.deepEqual(
