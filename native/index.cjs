@@ -842,5 +842,6 @@ module.exports.encodeDirect = nativeBinding.encodeDirect
 module.exports.encodeLatency = nativeBinding.encodeLatency
 module.exports.encodePoisson = nativeBinding.encodePoisson
 module.exports.encodeRate = nativeBinding.encodeRate
+module.exports.importNir = nativeBinding.importNir
 module.exports.startThreadPool = nativeBinding.startThreadPool
 module.exports.threadCount = nativeBinding.threadCount

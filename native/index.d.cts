@@ -55,6 +55,11 @@ export declare class Network {
   spec(): string
   /** Each layer's output per step: `[n]` for a flat vector, `[C, H, W]` for images. */
   layerShapes(): Array<Array<number>>
+  /**
+   * The network as a NIR graph (see `snu_core::nir::export`), with the warnings of an
+   * approximate export.
+   */
+  toNir(options?: NirExportOptions | undefined | null): NirExport
   paramNames(): Array<string>
   paramShape(name: string): Array<number>
   /** A copy of the named parameter. */
@@ -203,6 +208,86 @@ export interface Gradients {
   loss: number
   names: Array<string>
   gradients: Array<Float32Array>
+}
+
+/**
+ * The layers and weights of a NIR graph (read from a file by `ts/nir/hdf5.ts`), for
+ * `loadNir` to build a model from.
+ */
+export declare function importNir(graph: NirGraphData, options?: NirImportOptions | undefined | null): NirImport
+
+/** One array of a node: a parameter, or a numeric metadata entry. */
+export interface NirArray {
+  key: string
+  /** `float32`, `float64` or `int64`, as the file stores it. */
+  dtype: string
+  /** Row-major; empty for a scalar. */
+  shape: Array<number>
+  data: Float64Array
+}
+
+export interface NirEdge {
+  graph: string
+  from: string
+  to: string
+}
+
+export interface NirExport {
+  graph: NirGraphData
+  warnings: Array<string>
+}
+
+export interface NirExportOptions {
+  /** Time step the time constants are written for, in seconds (default 1e-4, snnTorch's). */
+  dt?: number
+  /** Write features NIR cannot express as the nearest node, with a warning, instead of refusing. */
+  approximate?: boolean
+}
+
+/** A whole NIR file's graph, flat. */
+export interface NirGraphData {
+  nodes: Array<NirNodeData>
+  edges: Array<NirEdge>
+  /** The top-level graph's metadata. */
+  metadata: Array<NirMeta>
+}
+
+export interface NirImport {
+  inputSize: number
+  /** `[C, H, W]` when the input is images. */
+  inputShape?: Array<number>
+  /** The layer specs as JSON (an array of `LayerSpec`). */
+  layers: string
+  weights: Array<NirWeight>
+  /** The time step the network runs at (what the file recorded, or the one given). */
+  dt?: number
+}
+
+export interface NirImportOptions {
+  /** Time step to run the neurons at, in seconds; default: the one the file records. */
+  dt?: number
+}
+
+/** A metadata entry: text or an array. */
+export interface NirMeta {
+  key: string
+  text?: string
+  array?: NirArray
+}
+
+export interface NirNodeData {
+  /** Path of the graph that holds the node (`""`: the top level; `"a/b"`: node `b` of `a`). */
+  graph: string
+  name: string
+  /** NIR's type name: `Affine`, `LIF`, `NIRGraph`, ... */
+  kind: string
+  params: Array<NirArray>
+  metadata: Array<NirMeta>
+}
+
+export interface NirWeight {
+  name: string
+  values: Float32Array
 }
 
 /** Output of `predict`: the readout and, on request, each layer's output sequence. */

@@ -17,6 +17,8 @@ export type { Batch, Dataset, Encoder } from './data.js';
 export { setThreads, threadCount } from './threads.js';
 export { rateEncoder, poissonEncoder, latencyEncoder, directEncoder, deltaEncode } from './encoders.js';
 export { elasticDistortion } from './augment.js';
+export { loadNir, NIR_VERSION } from './nir/index.js';
+export type { LoadNirOptions } from './nir/index.js';
 export type { Augmenter } from './augment.js';
 export { readIdx, parseIdx, loadMnist, loadFashionMnist, defaultMnistDir, FASHION_MNIST_CLASSES, DEBIAN_FASHION_MNIST_DIR } from './datasets/mnist.js';
 export type { MnistSplit, IdxArray } from './datasets/mnist.js';

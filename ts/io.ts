@@ -7,6 +7,17 @@ import { checkString } from './checks.js';
 export const TEMPORARY_SUFFIX = /\.tmp-\d+-\d+$/;
 
 /**
+ * The temporary file beside `path` that a write goes through before it is renamed into place.
+ * @example
+ * ```ts
+ * temporaryPath('model.snu'); // 'model.snu.tmp-4242-1733570000000'
+ * ```
+ */
+export function temporaryPath(path: string): string {
+  return `${path}.tmp-${process.pid}-${Date.now()}`;
+}
+
+/**
  * Writes `data` to a temporary file beside `path`, flushes it, then renames it into place. On
  * any failure the temporary file is removed and the error names `path`.
  * @example
@@ -16,7 +27,7 @@ export const TEMPORARY_SUFFIX = /\.tmp-\d+-\d+$/;
  */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
   checkString('path', path);
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = temporaryPath(path);
   const handle = await open(tmp, 'w');
   try {
     try {

@@ -25,7 +25,7 @@ export interface SnuConfig {
   g?: StateActivation['kind'] | StateActivation;
   /** Add recurrent weights `H`: `a_t += y_{t-1} H`. Default false. */
   recurrent?: boolean;
-  /** Decay `l` in [0, 1) (`l = 1 - dt/tau`). Default 0.8. */
+  /** Decay `l` in [0, 1] (`l = 1 - dt/tau`; 1: no leak, integrate-and-fire), below 1 when trainable. Default 0.8. */
   decay?: number;
   /** One trainable decay per unit (kept in [0, 1)). Default false. */
   trainableDecay?: boolean;
@@ -125,11 +125,13 @@ function snuAt(at: string, config: unknown, noun: string): SnuLayerSpec {
 
 /** The SNU unit's options (`output`, `g`, decay, surrogate, reset, bias) with the engine's defaults. */
 function unitOptions(at: string, c: Record<string, unknown>, noun: string, d: typeof LAYER_DEFAULTS.snu | typeof LAYER_DEFAULTS.snuConv2d) {
+  const trainableDecay = checkBoolean(`${at}.trainableDecay`, c.trainableDecay, d.trainableDecay);
   return {
     output: checkOneOf(`${at}.output`, c.output ?? d.output, OUTPUTS),
     g: byKind<StateActivation>(`${at}.g`, c.g, STATE_ACTIVATIONS, d.g.kind, noun),
-    decay: checkNumber(`${at}.decay`, c.decay ?? d.decay, { min: 0, below: 1 }),
-    trainableDecay: checkBoolean(`${at}.trainableDecay`, c.trainableDecay, d.trainableDecay),
+    // A fixed decay may be 1 (no leak); a trainable one is kept below 1.
+    decay: checkNumber(`${at}.decay`, c.decay ?? d.decay, trainableDecay ? { min: 0, below: 1 } : { min: 0, max: 1 }),
+    trainableDecay,
     surrogate: byKind<Surrogate>(`${at}.surrogate`, c.surrogate, SURROGATES, d.surrogate.kind, noun),
     detachReset: checkBoolean(`${at}.detachReset`, c.detachReset, d.detachReset),
     lateralInhibition: checkBoolean(`${at}.lateralInhibition`, c.lateralInhibition, d.lateralInhibition),

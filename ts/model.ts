@@ -1,14 +1,15 @@
 // The Sequential model: a list of layers compiled into a native network that owns the weights.
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { AnalogControl } from './analog.js';
-import { checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, describe } from './checks.js';
+import { checkBoolean, checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, checkString, describe } from './checks.js';
 import { MAX_DIM, MAX_LR, MAX_SEED, MAX_WIDTH } from './generated/limits.js';
 import { LAYER_FIELDS, READOUTS } from './generated/spec.js';
 import { LAYER_BUILDERS } from './layers.js';
 import { lossSpec, type LossOption } from './losses.js';
 import { checkOptimizer } from './optimizers.js';
 import type { Batch, Dataset } from './data.js';
-import { writeFileAtomic } from './io.js';
+import { temporaryPath, writeFileAtomic } from './io.js';
+import { writeNirFile } from './nir/hdf5.js';
 import { native, type NativeBatch, type NativeNetwork } from './native.js';
 import { evaluateLoop, fitLoop, type Evaluation, type FitOptions, type History, type LoopTarget } from './loops.js';
 import type { LayerSpec, ModelSpec, OptimizerSpec, Readout } from './spec.js';
@@ -604,6 +605,48 @@ export class Sequential {
     } catch (e) {
       throw prefixed('save', e);
     }
+  }
+
+  /**
+   * Writes the model as a NIR graph (the Neuromorphic Intermediate Representation, read by
+   * snnTorch, Norse, Sinabs, Spyx, Lava and neuromorphic hardware; docs/nir.md). Each SNU layer
+   * becomes an `Affine` into a `LIF` (`IF` for decay 1) with `tau = dt/(1-l)`, `r = 1/(1-l)`,
+   * `v_threshold = -b`; a recurrent one a nested graph with its `H` on the cycle.
+   *
+   * What NIR cannot express (g relu, the sigmoid output of sSNU, lateral inhibition, weights on
+   * a PCM crossbar, max pooling, ...) is refused with an error naming the layer and the feature;
+   * with `approximate: true` the nearest NIR node is written instead and the returned warnings
+   * say what changes. The file is written atomically (a temporary file renamed into place).
+   *
+   * @param options.dt the time step (seconds) the time constants are written for; default 1e-4,
+   *   snnTorch's, whose importer then gives back `beta = l`. It is recorded in the file.
+   * @example
+   * ```ts
+   * const model = sequential([snu({ units: 100, g: 'identity' }), snu({ units: 10, g: 'identity' })], { inputSize: 784 })
+   *   .compile({ loss: 'softmaxCrossEntropy' });
+   * const { warnings } = await model.toNir('mnist.nir');
+   * ```
+   */
+  async toNir(path: string, options: { dt?: number; approximate?: boolean } = {}): Promise<{ warnings: string[] }> {
+    const o = checkObject('toNir options', options);
+    checkKeys('toNir options', o, ['dt', 'approximate']);
+    const exported = named('toNir', () =>
+      this.#idle('toNir').toNir({
+        // The engine checks the range of dt (one place for the rule).
+        dt: o.dt === undefined ? undefined : checkNumber('dt', o.dt),
+        approximate: checkBoolean('approximate', o.approximate, false),
+      }),
+    );
+    checkString('toNir: path', path);
+    const tmp = temporaryPath(path);
+    try {
+      await writeNirFile(tmp, exported.graph);
+      await rename(tmp, path);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw prefixed(`toNir: ${path}`, e);
+    }
+    return { warnings: exported.warnings };
   }
 
   /**

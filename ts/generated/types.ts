@@ -503,7 +503,8 @@ export type SnuConv2dLayerSpec = {
   output: OutputActivation;
   g: StateActivation;
   /**
-   * `l` in [0, 1): the membrane decay (initial value when trainable).
+   * `l` in [0, 1]: the membrane decay (1: no leak, integrate-and-fire); below 1 when trainable,
+   * where it is the initial value.
    */
   decay: number;
   /**
@@ -549,7 +550,8 @@ export type SnuLayerSpec = {
    */
   recurrent: boolean;
   /**
-   * `l` in [0, 1): the membrane decay (initial value when trainable).
+   * `l` in [0, 1]: the membrane decay (1: no leak, integrate-and-fire); below 1 when trainable,
+   * where it is the initial value.
    */
   decay: number;
   /**

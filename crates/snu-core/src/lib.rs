@@ -13,6 +13,7 @@ pub mod kernels;
 pub mod layers;
 pub mod limits;
 pub mod network;
+pub mod nir;
 pub mod params;
 pub mod pcm;
 pub mod spec;

@@ -160,7 +160,8 @@ pub struct SnuConv2dSpec {
     pub output: OutputActivation,
     #[serde(default = "default_g")]
     pub g: StateActivation,
-    /// `l` in [0, 1): the membrane decay (initial value when trainable).
+    /// `l` in [0, 1]: the membrane decay (1: no leak, integrate-and-fire); below 1 when trainable,
+    /// where it is the initial value.
     #[serde(default = "default_decay")]
     pub decay: f32,
     /// One trainable decay per filter, kept in [0, 1) after every update.
@@ -268,7 +269,8 @@ pub struct SnuSpec {
     /// Adds `y_{t-1} H` to the state input.
     #[serde(default)]
     pub recurrent: bool,
-    /// `l` in [0, 1): the membrane decay (initial value when trainable).
+    /// `l` in [0, 1]: the membrane decay (1: no leak, integrate-and-fire); below 1 when trainable,
+    /// where it is the initial value.
     #[serde(default = "default_decay")]
     pub decay: f32,
     /// One trainable decay per unit, kept in [0, 1) after every update.
@@ -601,19 +603,28 @@ impl LayerDef for SnuSpec {
             + if self.trainable_decay { n } else { 0 }
     }
     fn validate(&self, p: &str) -> Result<()> {
-        validate_unit(p, self.decay, self.initial_bias, self.g, self.surrogate)
+        validate_unit(
+            p,
+            self.decay,
+            self.trainable_decay,
+            self.initial_bias,
+            self.g,
+            self.surrogate,
+        )
     }
 }
 
-/// The ranges of the SNU unit's options, shared by `snu` and `snuConv2d`.
+/// The ranges of the SNU unit's options, shared by `snu` and `snuConv2d`. A fixed decay may be
+/// 1 (no leak: an integrate-and-fire unit, as NIR's IF); a trainable one stays below 1.
 fn validate_unit(
     p: &str,
     decay: f32,
+    trainable_decay: bool,
     initial_bias: f32,
     g: StateActivation,
     surrogate: Surrogate,
 ) -> Result<()> {
-    check_range(&format!("{p}.decay"), decay, 0.0, 1.0, false)?;
+    check_range(&format!("{p}.decay"), decay, 0.0, 1.0, !trainable_decay)?;
     check_range(&format!("{p}.initialBias"), initial_bias, -1e6, 1e6, true)?;
     if let StateActivation::LeakyRelu { alpha } = g {
         check_range(&format!("{p}.g.alpha"), alpha, 0.0, 1.0, true)?;
@@ -770,7 +781,14 @@ impl LayerDef for SnuConv2dSpec {
             + if self.trainable_decay { o } else { 0 }
     }
     fn validate(&self, p: &str) -> Result<()> {
-        validate_unit(p, self.decay, self.initial_bias, self.g, self.surrogate)
+        validate_unit(
+            p,
+            self.decay,
+            self.trainable_decay,
+            self.initial_bias,
+            self.g,
+            self.surrogate,
+        )
     }
 }
 

@@ -8,6 +8,7 @@ mod augment;
 mod batch;
 mod encoders;
 mod guard;
+mod nir;
 mod ops;
 mod tasks;
 mod threads;
@@ -137,6 +138,13 @@ impl Network {
                 })
                 .collect())
         })
+    }
+
+    /// The network as a NIR graph (see `snu_core::nir::export`), with the warnings of an
+    /// approximate export.
+    #[napi]
+    pub fn to_nir(&self, options: Option<nir::NirExportOptions>) -> Result<nir::NirExport> {
+        guard("toNir", || nir::export(&*try_lock(&self.inner)?, options))
     }
 
     #[napi]

@@ -163,3 +163,10 @@ impl Network {
         }
     }
 }
+
+impl Network {
+    /// Whether layer `i`'s weights live on a simulated crossbar.
+    pub(crate) fn layer_on_crossbar(&self, i: usize) -> bool {
+        self.layers[i].tile().is_some()
+    }
+}

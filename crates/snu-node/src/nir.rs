@@ -1,0 +1,295 @@
+//! NIR graphs between the core (`snu_core::nir`, the mapping) and TypeScript (`ts/nir/`, the
+//! HDF5 file): conversion only. A graph crosses flat: every node and edge names the nested
+//! graph holding it by its path (`""` for the top level, `"lif1"` inside node `lif1`).
+
+// napi-derive registers the functions only outside `cfg(test)`.
+#![cfg_attr(test, allow(dead_code))]
+
+use crate::args;
+use crate::guard::{engine, guard};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use snu_core::nir::{self, DType, Graph, Meta, Node, Tensor};
+
+/// One array of a node: a parameter, or a numeric metadata entry.
+#[napi(object)]
+pub struct NirArray {
+    pub key: String,
+    /// `float32`, `float64` or `int64`, as the file stores it.
+    pub dtype: String,
+    /// Row-major; empty for a scalar.
+    pub shape: Vec<u32>,
+    pub data: Float64Array,
+}
+
+/// A metadata entry: text or an array.
+#[napi(object)]
+pub struct NirMeta {
+    pub key: String,
+    pub text: Option<String>,
+    pub array: Option<NirArray>,
+}
+
+#[napi(object)]
+pub struct NirNodeData {
+    /// Path of the graph that holds the node (`""`: the top level; `"a/b"`: node `b` of `a`).
+    pub graph: String,
+    pub name: String,
+    /// NIR's type name: `Affine`, `LIF`, `NIRGraph`, ...
+    pub kind: String,
+    pub params: Vec<NirArray>,
+    pub metadata: Vec<NirMeta>,
+}
+
+#[napi(object)]
+pub struct NirEdge {
+    pub graph: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// A whole NIR file's graph, flat.
+#[napi(object)]
+pub struct NirGraphData {
+    pub nodes: Vec<NirNodeData>,
+    pub edges: Vec<NirEdge>,
+    /// The top-level graph's metadata.
+    pub metadata: Vec<NirMeta>,
+}
+
+#[napi(object)]
+pub struct NirExportOptions {
+    /// Time step the time constants are written for, in seconds (default 1e-4, snnTorch's).
+    pub dt: Option<f64>,
+    /// Write features NIR cannot express as the nearest node, with a warning, instead of refusing.
+    pub approximate: Option<bool>,
+}
+
+#[napi(object)]
+pub struct NirExport {
+    pub graph: NirGraphData,
+    pub warnings: Vec<String>,
+}
+
+#[napi(object)]
+pub struct NirImportOptions {
+    /// Time step to run the neurons at, in seconds; default: the one the file records.
+    pub dt: Option<f64>,
+}
+
+#[napi(object)]
+pub struct NirWeight {
+    pub name: String,
+    pub values: Float32Array,
+}
+
+#[napi(object)]
+pub struct NirImport {
+    pub input_size: u32,
+    /// `[C, H, W]` when the input is images.
+    pub input_shape: Option<Vec<u32>>,
+    /// The layer specs as JSON (an array of `LayerSpec`).
+    pub layers: String,
+    pub weights: Vec<NirWeight>,
+    /// The time step the network runs at (what the file recorded, or the one given).
+    pub dt: Option<f64>,
+}
+
+fn dtype_name(d: DType) -> &'static str {
+    match d {
+        DType::Float32 => "float32",
+        DType::Float64 => "float64",
+        DType::Int64 => "int64",
+    }
+}
+
+fn to_array(key: &str, t: &Tensor) -> NirArray {
+    NirArray {
+        key: key.to_string(),
+        dtype: dtype_name(t.dtype).to_string(),
+        shape: t.shape.iter().map(|&d| d as u32).collect(),
+        data: Float64Array::new(t.data.clone()),
+    }
+}
+
+fn from_array(a: &NirArray, at: &str) -> Result<Tensor> {
+    let dtype = match a.dtype.as_str() {
+        "float32" => DType::Float32,
+        "float64" => DType::Float64,
+        "int64" => DType::Int64,
+        other => {
+            return Err(args::invalid(format!(
+                "{at}.{}: dtype {other:?}: expected float32, float64 or int64",
+                a.key
+            )))
+        }
+    };
+    let shape: Vec<usize> = a.shape.iter().map(|&d| d as usize).collect();
+    let count = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    if count != Some(a.data.len()) {
+        return Err(args::invalid(format!(
+            "{at}.{}: shape {shape:?} does not hold {} values",
+            a.key,
+            a.data.len()
+        )));
+    }
+    Ok(Tensor {
+        dtype,
+        shape,
+        data: a.data.to_vec(),
+    })
+}
+
+fn to_meta(entries: &[(String, Meta)]) -> Vec<NirMeta> {
+    entries
+        .iter()
+        .map(|(k, m)| match m {
+            Meta::Text(s) => NirMeta {
+                key: k.clone(),
+                text: Some(s.clone()),
+                array: None,
+            },
+            Meta::Array(t) => NirMeta {
+                key: k.clone(),
+                text: None,
+                array: Some(to_array(k, t)),
+            },
+        })
+        .collect()
+}
+
+fn from_meta(entries: &[NirMeta], at: &str) -> Result<Vec<(String, Meta)>> {
+    let mut out = vec![];
+    for m in entries {
+        match (&m.text, &m.array) {
+            (Some(s), _) => out.push((m.key.clone(), Meta::Text(s.clone()))),
+            (None, Some(a)) => out.push((
+                m.key.clone(),
+                Meta::Array(from_array(a, &format!("{at}.metadata"))?),
+            )),
+            (None, None) => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Appends `graph`'s nodes and edges under `path`, nested graphs after their node.
+fn flatten(graph: &Graph, path: &str, out: &mut NirGraphData) {
+    for node in &graph.nodes {
+        out.nodes.push(NirNodeData {
+            graph: path.to_string(),
+            name: node.name.clone(),
+            kind: node.kind.clone(),
+            params: node.params.iter().map(|(k, t)| to_array(k, t)).collect(),
+            metadata: to_meta(&node.metadata),
+        });
+        if let Some(inner) = &node.graph {
+            let inner_path = if path.is_empty() {
+                node.name.clone()
+            } else {
+                format!("{path}/{}", node.name)
+            };
+            flatten(inner, &inner_path, out);
+        }
+    }
+    for (from, to) in &graph.edges {
+        out.edges.push(NirEdge {
+            graph: path.to_string(),
+            from: from.clone(),
+            to: to.clone(),
+        });
+    }
+}
+
+/// The nested graph at `path` rebuilt from the flat lists.
+fn unflatten(data: &NirGraphData, path: &str, depth: usize) -> Result<Graph> {
+    if depth > 16 {
+        return Err(args::invalid("graph: nested more than 16 graphs deep"));
+    }
+    let mut graph = Graph::default();
+    for n in data.nodes.iter().filter(|n| n.graph == path) {
+        let at = format!("graph node {:?}", n.name);
+        let mut node = Node {
+            name: n.name.clone(),
+            kind: n.kind.clone(),
+            params: n
+                .params
+                .iter()
+                .map(|a| Ok((a.key.clone(), from_array(a, &at)?)))
+                .collect::<Result<_>>()?,
+            metadata: from_meta(&n.metadata, &at)?,
+            graph: None,
+        };
+        if n.kind == "NIRGraph" {
+            let inner_path = if path.is_empty() {
+                n.name.clone()
+            } else {
+                format!("{path}/{}", n.name)
+            };
+            node.graph = Some(unflatten(data, &inner_path, depth + 1)?);
+        }
+        graph.nodes.push(node);
+    }
+    graph.edges = data
+        .edges
+        .iter()
+        .filter(|e| e.graph == path)
+        .map(|e| (e.from.clone(), e.to.clone()))
+        .collect();
+    Ok(graph)
+}
+
+pub fn export(net: &snu_core::Network, options: Option<NirExportOptions>) -> Result<NirExport> {
+    let mut o = nir::ExportOptions::default();
+    if let Some(given) = options {
+        o.dt = given.dt.unwrap_or(o.dt);
+        o.approximate = given.approximate.unwrap_or(o.approximate);
+    }
+    let exported = nir::export(net, &o).map_err(engine)?;
+    let mut graph = NirGraphData {
+        nodes: vec![],
+        edges: vec![],
+        metadata: to_meta(&exported.graph.metadata),
+    };
+    flatten(&exported.graph, "", &mut graph);
+    Ok(NirExport {
+        graph,
+        warnings: exported.warnings,
+    })
+}
+
+/// The layers and weights of a NIR graph (read from a file by `ts/nir/hdf5.ts`), for
+/// `loadNir` to build a model from.
+#[napi]
+pub fn import_nir(graph: NirGraphData, options: Option<NirImportOptions>) -> Result<NirImport> {
+    guard("importNir", || {
+        let mut g = unflatten(&graph, "", 0)?;
+        g.metadata = from_meta(&graph.metadata, "graph")?;
+        let o = nir::ImportOptions {
+            dt: options.and_then(|o| o.dt),
+        };
+        let imported = nir::import(&g, &o).map_err(engine)?;
+        let layers = serde_json::to_string(&imported.layers)
+            .map_err(|e| Error::from_reason(e.to_string()))?;
+        let (input_size, input_shape) = match imported.input {
+            snu_core::spec::Shape::Flat(n) => (n as u32, None),
+            snu_core::spec::Shape::Image { c, h, w } => {
+                ((c * h * w) as u32, Some(vec![c as u32, h as u32, w as u32]))
+            }
+        };
+        Ok(NirImport {
+            input_size,
+            input_shape,
+            layers,
+            weights: imported
+                .weights
+                .into_iter()
+                .map(|(name, values)| NirWeight {
+                    name,
+                    values: Float32Array::new(values),
+                })
+                .collect(),
+            dt: imported.dt,
+        })
+    })
+}

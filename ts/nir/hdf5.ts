@@ -1,0 +1,181 @@
+// NIR files: the HDF5 layout `nir.write` (the Python `nir` package) produces and `nir.read`
+// accepts, through h5wasm (the HDF5 C library compiled to WebAssembly). The graph itself is
+// mapped to and from snu's layers in the Rust core (crates/snu-core/src/nir); this file only
+// moves it between that flat form and the file.
+//
+//   /version                    string, the NIR version the file follows
+//   /node/type                  "NIRGraph"
+//   /node/nodes/<name>/type     "Affine", "LIF", ... ("NIRGraph" for a nested graph, which has
+//                               its own nodes/, edges and metadata/)
+//   /node/nodes/<name>/<param>  one dataset per parameter (float32/float64; sizes int64)
+//   /node/edges                 [E, 2] strings, from -> to
+//   <group>/metadata/<key>      optional: strings, numbers
+//
+// Strings are variable-length UTF-8, as h5py's `string_dtype()` writes them; arrays are gzipped
+// as `nir.write` does. Nothing is stored as an HDF5 attribute (nir reads none).
+import type { NirArray, NirEdge, NirGraphData, NirMeta, NirNodeData } from '../../native/index.d.cts';
+
+/** The NIR version written into files (that of the `nir` package the layout was checked with). */
+export const NIR_VERSION = '1.0.8';
+
+type H5 = typeof import('h5wasm/node').default;
+type Group = InstanceType<H5['Group']>;
+type Dataset = InstanceType<H5['Dataset']>;
+
+let loaded: Promise<H5> | undefined;
+
+/** h5wasm, loaded (and its WebAssembly compiled) on first use only. */
+function h5(): Promise<H5> {
+  loaded ??= import('h5wasm/node').then(async (m) => {
+    await m.default.ready;
+    return m.default;
+  });
+  return loaded;
+}
+
+/** h5wasm's dtype codes (Python struct style) for NIR's dtypes. */
+const DTYPES = { float32: '<f', float64: '<d', int64: '<q' } as const;
+
+function arrayData(a: NirArray): Float32Array | Float64Array | BigInt64Array {
+  if (a.dtype === 'float32') return Float32Array.from(a.data);
+  if (a.dtype === 'float64') return Float64Array.from(a.data);
+  return BigInt64Array.from(a.data, (v) => BigInt(v));
+}
+
+function writeArray(group: Group, a: NirArray): void {
+  const data = arrayData(a);
+  const gzip = a.shape.length > 0 && data.length > 0;
+  group.create_dataset({
+    name: a.key,
+    data,
+    shape: a.shape,
+    dtype: DTYPES[a.dtype as keyof typeof DTYPES],
+    ...(gzip ? { chunks: a.shape, compression: 'gzip' as const } : {}),
+  });
+}
+
+function writeMeta(group: Group, metadata: NirMeta[]): void {
+  if (metadata.length === 0) return; // nir.write leaves out an empty metadata group
+  const g = group.create_group('metadata');
+  for (const m of metadata) {
+    if (m.text != null) g.create_dataset({ name: m.key, data: m.text });
+    else if (m.array != null) writeArray(g, { ...m.array, key: m.key });
+  }
+}
+
+/** Writes the graph at `path` (`""`: the top level) of `graph` into `group`. */
+function writeGraph(group: Group, graph: NirGraphData, path: string, metadata: NirMeta[]): void {
+  group.create_dataset({ name: 'type', data: 'NIRGraph' });
+  const nodes = group.create_group('nodes');
+  for (const node of graph.nodes.filter((n) => n.graph === path)) {
+    const g = nodes.create_group(node.name);
+    if (node.kind === 'NIRGraph') {
+      writeGraph(g, graph, path === '' ? node.name : `${path}/${node.name}`, node.metadata);
+      continue;
+    }
+    g.create_dataset({ name: 'type', data: node.kind });
+    for (const p of node.params) writeArray(g, p);
+    writeMeta(g, node.metadata);
+  }
+  const edges = graph.edges.filter((e) => e.graph === path).flatMap((e) => [e.from, e.to]);
+  group.create_dataset({ name: 'edges', data: edges, shape: [edges.length / 2, 2] });
+  writeMeta(group, metadata);
+}
+
+/**
+ * Writes `graph` as a NIR file at `path` (replacing it). h5wasm writes through its own file
+ * system layer, so the caller writes to a temporary path and renames it into place.
+ */
+export async function writeNirFile(path: string, graph: NirGraphData): Promise<void> {
+  const lib = await h5();
+  const file = new lib.File(path, 'w');
+  try {
+    file.create_dataset({ name: 'version', data: NIR_VERSION });
+    writeGraph(file.create_group('node'), graph, '', graph.metadata);
+  } finally {
+    file.close();
+  }
+}
+
+/** A dataset's values as numbers with NIR's dtype, or undefined for what is not numeric. */
+function readArray(key: string, d: Dataset): NirArray | undefined {
+  const meta = d.metadata;
+  // H5T classes: 0 integer, 1 float.
+  if (meta.type !== 0 && meta.type !== 1) return undefined;
+  const value = d.value;
+  const values = typeof value === 'number' || typeof value === 'bigint' ? [value] : (value as ArrayLike<number | bigint> | null);
+  if (values == null) return undefined;
+  const data = Float64Array.from(Array.from(values, Number));
+  const dtype = meta.type === 0 ? 'int64' : meta.size === 4 ? 'float32' : 'float64';
+  return { key, dtype, shape: d.shape ?? [], data };
+}
+
+function readText(d: Dataset): string | undefined {
+  const v = d.value;
+  return typeof v === 'string' ? v : undefined;
+}
+
+function readMeta(lib: H5, group: Group): NirMeta[] {
+  const g = group.get('metadata');
+  if (!(g instanceof lib.Group)) return [];
+  const out: NirMeta[] = [];
+  for (const key of g.keys()) {
+    const d = g.get(key);
+    if (!(d instanceof lib.Dataset)) continue;
+    const text = readText(d);
+    const array = text === undefined ? readArray(key, d) : undefined;
+    if (text !== undefined || array !== undefined) out.push({ key, text, array });
+  }
+  return out;
+}
+
+/** Reads the graph in `group` into `out` under `path`. */
+function readGraph(lib: H5, group: Group, path: string, out: NirGraphData, file: string): void {
+  const nodes = group.get('nodes');
+  if (!(nodes instanceof lib.Group)) throw new Error(`${file}: the graph ${path || '(top level)'} has no nodes group: not a NIR file`);
+  for (const name of nodes.keys()) {
+    const g = nodes.get(name);
+    if (!(g instanceof lib.Group)) continue;
+    const typeSet = g.get('type');
+    const kind = typeSet instanceof lib.Dataset ? readText(typeSet) : undefined;
+    if (kind === undefined) throw new Error(`${file}: node ${JSON.stringify(name)} has no type string: not a NIR file`);
+    const node: NirNodeData = { graph: path, name, kind, params: [], metadata: readMeta(lib, g) };
+    out.nodes.push(node);
+    if (kind === 'NIRGraph') {
+      readGraph(lib, g, path === '' ? name : `${path}/${name}`, out, file);
+      continue;
+    }
+    for (const key of g.keys()) {
+      const d = g.get(key);
+      if (key === 'type' || !(d instanceof lib.Dataset)) continue;
+      const array = readArray(key, d);
+      if (array) node.params.push(array);
+    }
+  }
+  const edgeSet = group.get('edges');
+  const flat = edgeSet instanceof lib.Dataset ? edgeSet.value : null;
+  const names = Array.isArray(flat) ? flat : typeof flat === 'string' ? [flat] : [];
+  for (let i = 0; i + 1 < names.length; i += 2) {
+    out.edges.push({ graph: path, from: String(names[i]), to: String(names[i + 1]) } satisfies NirEdge);
+  }
+}
+
+/** Reads the NIR file at `path` (any version from 0.1 on) as a flat graph. */
+export async function readNirFile(path: string): Promise<NirGraphData> {
+  const lib = await h5();
+  let file: InstanceType<H5['File']>;
+  try {
+    file = new lib.File(path, 'r');
+  } catch (e) {
+    throw new Error(`${path}: not an HDF5 file that can be read (${(e as Error).message})`);
+  }
+  try {
+    const root = file.get('node');
+    if (!(root instanceof lib.Group)) throw new Error(`${path}: no /node group: not a NIR file`);
+    const out: NirGraphData = { nodes: [], edges: [], metadata: readMeta(lib, root) };
+    readGraph(lib, root, '', out, path);
+    return out;
+  } finally {
+    file.close();
+  }
+}
