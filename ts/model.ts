@@ -1,5 +1,5 @@
 // The Sequential model: a list of layers compiled into a native network that owns the weights.
-import { readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { AnalogControl } from './analog.js';
 import { checkBoolean, checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, checkString, describe } from './checks.js';
 import { MAX_DIM, MAX_LR, MAX_SEED, MAX_WIDTH } from './generated/limits.js';
@@ -640,6 +640,9 @@ export class Sequential {
     checkString('toNir: path', path);
     const tmp = temporaryPath(path);
     try {
+      // Created here first, so that a missing directory or a file that cannot be written is
+      // reported by Node (the HDF5 library only prints its own error stack).
+      await writeFile(tmp, new Uint8Array(0));
       await writeNirFile(tmp, exported.graph);
       await rename(tmp, path);
     } catch (e) {

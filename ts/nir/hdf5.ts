@@ -13,6 +13,7 @@
 //
 // Strings are variable-length UTF-8, as h5py's `string_dtype()` writes them; arrays are gzipped
 // as `nir.write` does. Nothing is stored as an HDF5 attribute (nir reads none).
+import { open } from 'node:fs/promises';
 import type { NirArray, NirEdge, NirGraphData, NirMeta, NirNodeData } from '../../native/index.d.cts';
 
 /** The NIR version written into files (that of the `nir` package the layout was checked with). */
@@ -160,14 +161,27 @@ function readGraph(lib: H5, group: Group, path: string, out: NirGraphData, file:
   }
 }
 
+/** HDF5's signature, at the start of a file written without a user block (as h5py writes). */
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
 /** Reads the NIR file at `path` (any version from 0.1 on) as a flat graph. */
 export async function readNirFile(path: string): Promise<NirGraphData> {
+  // The HDF5 library reports a file it cannot parse on stderr and with an unhelpful message:
+  // the signature check says what is wrong first.
+  const head = new Uint8Array(8);
+  const handle = await open(path, 'r');
+  try {
+    await handle.read(head, 0, 8, 0);
+  } finally {
+    await handle.close();
+  }
+  if (!HDF5_SIGNATURE.every((b, i) => head[i] === b)) throw new Error(`${path}: not an HDF5 file (NIR files are HDF5)`);
   const lib = await h5();
   let file: InstanceType<H5['File']>;
   try {
     file = new lib.File(path, 'r');
   } catch (e) {
-    throw new Error(`${path}: not an HDF5 file that can be read (${(e as Error).message})`);
+    throw new Error(`${path}: an HDF5 file that cannot be read (${(e as Error).message})`);
   }
   try {
     const root = file.get('node');

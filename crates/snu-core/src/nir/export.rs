@@ -165,7 +165,8 @@ fn layer_nodes(
             let unit = Unit { output: s.output, g: s.g, lateral_inhibition: s.lateral_inhibition };
             unit.check(name, gaps)?;
             let affine = Node::new(&weights, "Affine", vec![("weight", transposed(value(net, name, "W")?, n_in, n)), ("bias", Tensor::f32s(vec![n], vec![0.0; n]))]);
-            let neuron = neuron_node("lif", net, name, s.decay, s.trainable_decay, &[n], 1, dt)?;
+            let mut neuron = neuron_node("lif", net, name, s.decay, s.trainable_decay, &[n], 1, dt)?;
+            neuron.metadata.push(layer_meta(layer));
             if s.recurrent {
                 let h = transposed(value(net, name, "H")?, n, n);
                 let mut graph_node = Node::new(name, "NIRGraph", vec![]);
@@ -194,6 +195,7 @@ fn layer_nodes(
             let [oh, ow] = geometry.out_hw();
             let mut neuron = neuron_node("lif", net, name, s.decay, s.trainable_decay, &[s.filters, oh, ow], oh * ow, dt)?;
             neuron.name = name.to_string();
+            neuron.metadata.push(layer_meta(layer));
             vec![conv, neuron]
         }
         LayerSpec::Dense(d) => {
@@ -237,6 +239,17 @@ fn layer_nodes(
             bail!("nir export: layer {name:?}: a {} layer; NIR has no node for non-spiking recurrent cells", layer.def().kind())
         }
     })
+}
+
+/// The layer's snu spec, kept in its neuron's `metadata` (other tools ignore it): an import
+/// takes back the training options NIR has no field for (trainable decay, surrogate, dropout).
+pub const LAYER_META: &str = "snu_layer";
+
+fn layer_meta(layer: &LayerSpec) -> (String, Meta) {
+    (
+        LAYER_META.to_string(),
+        Meta::Text(serde_json::to_string(layer).expect("a spec serializes")),
+    )
 }
 
 fn activation_name(a: DenseActivation) -> &'static str {

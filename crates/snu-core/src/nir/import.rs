@@ -14,7 +14,7 @@
 //! its bias is `b = -v_threshold`. A constant input current (`v_leak`, or a bias in the
 //! weights' node) and a reset potential other than 0 have no SNU counterpart and are refused.
 
-use super::graph::{meta_number, Graph, Node};
+use super::graph::{meta_number, meta_text, Graph, Node};
 use crate::bail;
 use crate::error::Result;
 use crate::layers::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
@@ -365,7 +365,8 @@ fn spiking_layer(
         }
     }
     refuse_current(neuron.node, weights, &current, &d.leak_current)?;
-    let (decay, trainable_decay) = decay_of(&d.decay, neuron.node)?;
+    let training = training_options(neuron.node);
+    let (decay, trainable_decay) = decay_of(&d.decay, neuron.node, training.trainable_decay)?;
     if trainable_decay {
         out.weights.push((
             format!("{name}.decay"),
@@ -384,11 +385,11 @@ fn spiking_layer(
         recurrent: neuron.recurrent.is_some(),
         decay,
         trainable_decay,
-        surrogate: Surrogate::default(),
-        detach_reset: false,
+        surrogate: training.surrogate,
+        detach_reset: training.detach_reset,
         lateral_inhibition: false,
-        initial_bias: 0.0,
-        dropout: 0.0,
+        initial_bias: training.initial_bias,
+        dropout: training.dropout,
     }));
     Ok(Shape::Flat(n))
 }
@@ -412,13 +413,52 @@ fn refuse_current(
     Ok(())
 }
 
-/// One decay for all neurons, or (when they differ) a trainable decay per neuron, which must
-/// then be below 1.
-fn decay_of(decays: &[f64], neuron: &Node) -> Result<(f32, bool)> {
+/// Training options NIR has no field for, from the `snu_layer` metadata snu writes on a
+/// layer's neuron (`export::LAYER_META`); defaults for files from elsewhere.
+struct Training {
+    trainable_decay: bool,
+    surrogate: Surrogate,
+    detach_reset: bool,
+    dropout: f32,
+    initial_bias: f32,
+}
+
+fn training_options(neuron: &Node) -> Training {
+    let spec = meta_text(&neuron.metadata, super::export::LAYER_META)
+        .and_then(|json| serde_json::from_str::<LayerSpec>(json).ok());
+    match spec {
+        Some(LayerSpec::Snu(s)) => Training {
+            trainable_decay: s.trainable_decay,
+            surrogate: s.surrogate,
+            detach_reset: s.detach_reset,
+            dropout: s.dropout,
+            initial_bias: s.initial_bias,
+        },
+        Some(LayerSpec::SnuConv2d(s)) => Training {
+            trainable_decay: s.trainable_decay,
+            surrogate: s.surrogate,
+            detach_reset: s.detach_reset,
+            dropout: s.dropout,
+            initial_bias: s.initial_bias,
+        },
+        _ => Training {
+            trainable_decay: false,
+            surrogate: Surrogate::default(),
+            detach_reset: false,
+            dropout: 0.0,
+            initial_bias: 0.0,
+        },
+    }
+}
+
+/// One decay for all neurons, or (when they differ, or the file says it was trained) a
+/// trainable decay per neuron, which must then be below 1.
+fn decay_of(decays: &[f64], neuron: &Node, trainable: bool) -> Result<(f32, bool)> {
     let first = decays.first().copied().unwrap_or(0.0);
-    if decays
-        .iter()
-        .all(|&l| (l - first).abs() <= 1e-7 * first.abs().max(1e-30))
+    if !trainable
+        && decays
+            .iter()
+            .all(|&l| (l - first).abs() <= 1e-7 * first.abs().max(1e-30))
     {
         return Ok((first as f32, false));
     }
@@ -558,7 +598,8 @@ fn conv_layer(
     let threshold = per_filter(&d.threshold, "v_threshold")?;
     let current: Vec<f64> = bias.iter().zip(&kappa).map(|(b, k)| b * k).collect();
     refuse_current(link.node, node, &current, &d.leak_current)?;
-    let (l, trainable_decay) = decay_of(&decay, link.node)?;
+    let training = training_options(link.node);
+    let (l, trainable_decay) = decay_of(&decay, link.node, training.trainable_decay)?;
     out.weights.push((format!("{name}.W"), w_of(&kappa)));
     if trainable_decay {
         out.weights.push((
@@ -581,11 +622,11 @@ fn conv_layer(
         g: StateActivation::Identity,
         decay: l,
         trainable_decay,
-        surrogate: Surrogate::default(),
-        detach_reset: false,
+        surrogate: training.surrogate,
+        detach_reset: training.detach_reset,
         lateral_inhibition: false,
-        initial_bias: 0.0,
-        dropout: 0.0,
+        initial_bias: training.initial_bias,
+        dropout: training.dropout,
     }));
     Ok(shape)
 }

@@ -1,0 +1,120 @@
+// NIR files through the library: the three real graphs in ../shared/data/nir load and spike as
+// their own NIR equations say (an independent reference reading the same file), a model written
+// by toNir comes back from loadNir computing the same, and bad files and options get clear errors.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { flatten, loadNir, sequential, snu, snuConv2d, sumPool2d } from '../ts/index.js';
+import { seededRandom } from '../ts/random.js';
+import { simulateNir } from './nir-reference.js';
+
+const SHARED = new URL('../../shared/data/nir/', import.meta.url).pathname;
+
+function spikes(seed: number, length: number, density: number): Float32Array {
+  const rand = seededRandom(seed);
+  return Float32Array.from({ length }, () => (rand() < density ? 1 : 0));
+}
+
+/** snu's per-step outputs against the reference's, for one sample. */
+async function compare(path: string, dt: number, x: Float32Array, steps: number, dims: number[]) {
+  const model = await loadNir(path, { dt, compile: { loss: 'mse', readout: 'sequence' } });
+  const ours = model.predict(x, { steps, batch: 1 });
+  const theirs = await simulateNir(path, dt, x, steps, dims);
+  const width = ours.length / steps;
+  let differ = 0;
+  let fired = 0;
+  for (let t = 0; t < steps; t++)
+    for (let j = 0; j < width; j++) {
+      if (Math.abs(ours[t * width + j]! - theirs[t]![j]!) > 1e-6) differ++;
+      fired += ours[t * width + j]!;
+    }
+  return { model, differ, fired, total: ours.length };
+}
+
+test('Norse’s LIF neuron (lif_norse.nir, dt 1e-3) spikes as its NIR equation says', async (t) => {
+  const steps = 60;
+  const rand = seededRandom(3);
+  const x = Float32Array.from({ length: steps }, () => 0.25 * rand());
+  const { model, differ, fired } = await compare(join(SHARED, 'lif_norse.nir'), 1e-3, x, steps, [1]);
+  t.is(differ, 0);
+  t.true(fired > 3 && fired < steps - 3, `fired ${fired} of ${steps}`);
+  // tau 0.0025 at dt 1e-3: l = 1 - dt/tau = 0.6; threshold 0.1.
+  t.is(model.layers[0]!.type, 'snu');
+  t.true(Math.abs((model.layers[0] as { decay: number }).decay - 0.6) < 1e-6);
+});
+
+test('Sinabs’s convolutional network (cnn_sinabs.nir, IF neurons, dt 1) spikes as its NIR equations say', async (t) => {
+  const steps = 6;
+  const x = spikes(5, steps * 2 * 34 * 34, 0.15);
+  const { model, differ, fired, total } = await compare(join(SHARED, 'cnn_sinabs.nir'), 1, x, steps, [2, 34, 34]);
+  t.deepEqual(
+    model.layers.map((l) => l.type),
+    ['snuConv2d', 'snuConv2d', 'pool2d', 'snuConv2d', 'pool2d', 'flatten', 'snu', 'snu'],
+  );
+  t.deepEqual(model.inputShape, [2, 34, 34]);
+  t.is(differ, 0, `${differ} of ${total} outputs differ`);
+  t.true(fired > 0, 'the output layer fires');
+});
+
+test('the braille network (CubaLIF neurons) is refused, naming the node and what snu lacks', async (t) => {
+  const e = await t.throwsAsync(loadNir(join(SHARED, 'braille_noDelay_bias_zero.nir'), { dt: 1e-4 }));
+  t.regex(e!.message, /lif1\.lif.*CubaLIF.*synaptic current/);
+});
+
+test('toNir then loadNir gives back the same weights and the same spikes', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snu-nir-'));
+  try {
+    const models = [
+      sequential([snu({ units: 12, g: 'identity', recurrent: true, initialBias: -0.3 }), snu({ units: 5, g: 'identity', decay: 0.5, trainableDecay: true, initialBias: -0.3 })], { inputSize: 8 }),
+      sequential([snuConv2d({ filters: 3, kernelSize: 3, padding: 1, g: 'identity', decay: 1, initialBias: -0.5 }), sumPool2d({ poolSize: 2 }), flatten(), snu({ units: 4, g: 'identity', initialBias: -0.5 })], { inputShape: [1, 6, 6] }),
+    ];
+    for (const [i, m] of models.entries()) {
+      m.compile({ loss: 'mse', readout: 'sequence', seed: 9 });
+      const path = join(dir, `m${i}.nir`);
+      t.deepEqual(await m.toNir(path), { warnings: [] });
+      const back = await loadNir(path, { compile: { loss: 'mse', readout: 'sequence' } });
+      const [a, b] = [m.getWeights(), back.getWeights()];
+      t.deepEqual(Object.keys(b), Object.keys(a));
+      for (const k of Object.keys(a)) t.true(a[k]!.every((v, j) => Math.abs(v - b[k]![j]!) <= 1e-6), k);
+      const x = spikes(i, 20 * 2 * m.inputSize, 0.4);
+      t.deepEqual(back.predict(x, { steps: 20, batch: 2 }), m.predict(x, { steps: 20, batch: 2 }));
+    }
+    t.deepEqual((await readdir(dir)).sort(), ['m0.nir', 'm1.nir'], 'no temporary file is left');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad files, options and models get clear errors', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snu-nir-'));
+  try {
+    const text = join(dir, 'text.nir');
+    await writeFile(text, 'not hdf5');
+    const cases: [() => Promise<unknown>, RegExp][] = [
+      [() => loadNir(join(dir, 'missing.nir')), /missing\.nir: no such file/],
+      [() => loadNir(text), /text\.nir: not an HDF5 file \(NIR files are HDF5\)/],
+      [() => loadNir(join(SHARED, 'lif_norse.nir')), /node "1" \(LIF\) needs a time step.*pass dt/],
+      [() => loadNir(join(SHARED, 'lif_norse.nir'), { dt: 'fast' as unknown as number }), /dt: expected a finite number/],
+      [() => loadNir(join(SHARED, 'lif_norse.nir'), { dt: -1 }), /dt: expected a time step in \(0, 1000\]/],
+      [() => loadNir(join(SHARED, 'lif_norse.nir'), { dt: 1e-3, steps: 3 } as never), /unknown option|steps/],
+    ];
+    for (const [call, message] of cases) {
+      const e = await t.throwsAsync(call());
+      t.regex(e!.message, message);
+    }
+    const relu = sequential([snu({ units: 3 })], { inputSize: 2 }).compile({ loss: 'mse' });
+    const refused = await t.throwsAsync(relu.toNir(join(dir, 'relu.nir')));
+    t.regex(refused!.message, /layer "snu_0": g is relu.*approximate: true/);
+    t.false(existsSync(join(dir, 'relu.nir')));
+    const approx = await relu.toNir(join(dir, 'relu.nir'), { approximate: true });
+    t.regex(approx.warnings.join('\n'), /snu_0.*relu/);
+    const nowhere = await t.throwsAsync(relu.toNir(join(dir, 'no', 'such', 'dir.nir'), { approximate: true }));
+    t.regex(nowhere!.message, /toNir: .*dir\.nir/);
+    await t.throwsAsync(relu.toNir(join(dir, 'x.nir'), { dt: 0, approximate: true }), { message: /dt: expected a time step/ });
+    t.deepEqual((await readdir(dir)).sort(), ['relu.nir', 'text.nir'], 'no temporary file is left');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
