@@ -48,7 +48,7 @@ export async function simulateNir(path: string, dt: number, x: Float32Array, ste
   const width = x.length / steps;
   const out: Float64Array[] = [];
   for (let t = 0; t < steps; t++) {
-    let v = Float64Array.from(x.subarray(t * width, (t + 1) * width));
+    let v: Float64Array = Float64Array.from(x.subarray(t * width, (t + 1) * width));
     let dims = [...inputDims];
     for (const node of nodes) [v, dims] = stepNode(node, v, dims, dt, state);
     out.push(v);

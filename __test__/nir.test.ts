@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { flatten, loadNir, sequential, snu, snuConv2d, sumPool2d } from '../ts/index.js';
 import { seededRandom } from '../ts/random.js';
+import { runSnu } from './cli-helpers.js';
 import { simulateNir } from './nir-reference.js';
 
 const SHARED = new URL('../../shared/data/nir/', import.meta.url).pathname;
@@ -114,6 +115,42 @@ test('bad files, options and models get clear errors', async (t) => {
     t.regex(nowhere!.message, /toNir: .*dir\.nir/);
     await t.throwsAsync(relu.toNir(join(dir, 'x.nir'), { dt: 0, approximate: true }), { message: /dt: expected a time step/ });
     t.deepEqual((await readdir(dir)).sort(), ['relu.nir', 'text.nir'], 'no temporary file is left');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('snu import and snu export --nir: a NIR file to a checkpoint and back, with usage errors that say what to pass', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snu-nir-cli-'));
+  try {
+    const imported = await runSnu(dir, ['import', join(SHARED, 'cnn_sinabs.nir'), 'cnn.snu', '--dt', '1']);
+    t.is(imported.code, 0, imported.err);
+    t.regex(imported.out, /wrote .*cnn\.snu from .*cnn_sinabs\.nir:\n\s+1\s+snuConv2d\s+-> \[16, 16, 16\]/);
+    const exported = await runSnu(dir, ['export', '--nir', 'cnn.snu', 'cnn.nir', '--dt', '1']);
+    t.is(exported.code, 0, exported.err);
+    t.regex(exported.out, /wrote .*cnn\.nir \(NIR, dt 1\)/);
+    // The file written, read back as the original: the same spikes.
+    const x = spikes(8, 3 * 2 * 34 * 34, 0.2);
+    const a = (await loadNir(join(SHARED, 'cnn_sinabs.nir'), { dt: 1, compile: { loss: 'mse', readout: 'sequence' } })).predict(x, { steps: 3, batch: 1 });
+    const b = (await loadNir(join(dir, 'cnn.nir'), { compile: { loss: 'mse', readout: 'sequence' } })).predict(x, { steps: 3, batch: 1 });
+    t.deepEqual(b, a);
+    const noDt = await runSnu(dir, ['import', join(SHARED, 'lif_norse.nir'), 'lif.snu']);
+    t.is(noDt.code, 1);
+    t.regex(noDt.err, /needs a time step.*pass --dt/);
+    const noFormat = await runSnu(dir, ['export', 'cnn.snu', 'x.nir']);
+    t.is(noFormat.code, 2);
+    t.regex(noFormat.err, /--nir/);
+    const missing = await runSnu(dir, ['export', '--nir', 'cnn.snu']);
+    t.is(missing.code, 2);
+    t.regex(missing.err, /missing the output file/);
+    const relu = sequential([snu({ units: 3 })], { inputSize: 2 }).compile({ loss: 'mse' });
+    await relu.save(join(dir, 'relu.snu'));
+    const refused = await runSnu(dir, ['export', '--nir', 'relu.snu', 'relu.nir']);
+    t.is(refused.code, 1);
+    t.regex(refused.err, /g is relu.*pass --approximate/);
+    const approx = await runSnu(dir, ['export', '--nir', 'relu.snu', 'relu.nir', '--approximate']);
+    t.is(approx.code, 0);
+    t.regex(approx.err, /warning: layer "snu_0": g is relu/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

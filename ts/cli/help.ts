@@ -11,7 +11,10 @@ export function mainHelp(): string {
 Usage:
   snu train <task> [options]           train a model, writing a run folder
   snu eval <checkpoint> <task>         measure a checkpoint on the task's test split
-  snu help [train | eval]              this help, or a command's (also: snu <command> --help)
+  snu export --nir <checkpoint> <out>  write a checkpoint's model as a NIR graph (docs/nir.md)
+  snu import <file.nir> <out.snu>      a NIR graph (snnTorch, Norse, Sinabs, ...) as a checkpoint
+  snu help [train | eval | export | import]
+                                       this help, or a command's (also: snu <command> --help)
   snu --version
 
 Tasks:
@@ -25,6 +28,59 @@ Examples:
   snu train mnist --epochs 5
   snu train jsb --config jsb-ssnu --out runs/jsb-ssnu
   snu eval runs/jsb-ssnu/best.snu jsb
+  snu export --nir runs/jsb-ssnu/best.snu jsb.nir
+`;
+}
+
+/** `snu export --help`. */
+export function exportHelp(): string {
+  return `Usage: snu export --nir <checkpoint> <out.nir> [options]
+
+Writes a checkpoint's model as a NIR graph (the Neuromorphic Intermediate Representation, an
+HDF5 file that snnTorch, Norse, Sinabs, Spyx, Lava and neuromorphic chips read). Each SNU layer
+becomes an Affine into a LIF with tau = dt/(1-l), r = 1/(1-l), v_threshold = -b (an IF for
+decay 1); recurrent layers a nested graph with H on the cycle; convolution and pooling Conv2d,
+SumPool2d, AvgPool2d, Flatten. See docs/nir.md.
+
+What NIR cannot express is refused, naming the layer and the feature: g relu or leakyRelu, the
+sigmoid output of sSNU, lateral inhibition, weights on a PCM crossbar, max pooling, dense
+activations, embeddings and LSTM/GRU/RNN layers.
+
+Options:
+  --nir                  the format to write (required; the only one)
+  --dt <seconds>         the time step the time constants are written for (default 1e-4,
+                         snnTorch's); recorded in the file
+  --approximate          write g, sigmoid outputs, lateral inhibition and crossbar weights as the
+                         nearest NIR node instead of refusing; a warning says what changes
+  -h, --help             this help
+
+Examples:
+  snu export --nir runs/mnist/checkpoint.snu mnist.nir
+  snu export --nir runs/jsb-ssnu/best.snu jsb.nir --dt 1e-3 --approximate
+`;
+}
+
+/** `snu import --help`. */
+export function importHelp(): string {
+  return `Usage: snu import <file.nir> <out.snu> [options]
+
+Reads a NIR graph and writes it as an snu checkpoint (then: snu eval, or Sequential.load).
+The graph must be a chain from its input to its output: Affine/Linear or Conv2d into LIF or IF
+neurons become snu and snuConv2d layers (recurrent when the neuron is on a cycle with an
+Affine), other Affine/Conv2d nodes dense/conv2d layers, SumPool2d, AvgPool2d and Flatten the
+pooling and flatten layers. A LIF stepped over dt is the SNU with decay l = 1 - dt/tau and its
+weights scaled by r dt/tau. What snu has no layer for (CubaLIF's synaptic current, a constant
+input current, a reset potential other than 0, branching graphs) is refused, naming the node.
+
+Options:
+  --dt <seconds>         the time step to run the neurons at; NIR files do not record one:
+                         snnTorch writes for 1e-4, Norse for 1e-3, Sinabs and Spyx for 1
+                         (default: the one the file records, as files written by snu do)
+  -h, --help             this help
+
+Examples:
+  snu import lif_norse.nir lif.snu --dt 1e-3
+  snu import cnn_sinabs.nir cnn.snu --dt 1
 `;
 }
 

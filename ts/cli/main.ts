@@ -5,13 +5,15 @@ import { loadBinding } from '../native.js';
 import { suggest } from './args.js';
 import { CliError, messageOf, UsageError } from './errors.js';
 import { evalCommand } from './eval.js';
-import { evalHelp, mainHelp, trainHelp } from './help.js';
+import { evalHelp, exportHelp, importHelp, mainHelp, trainHelp } from './help.js';
+import { exportCommand, importCommand } from './nir.js';
 import { processIo, type CliIo } from './process-io.js';
 import { packageVersion } from './paths.js';
 import { trainCommand } from './train.js';
 import { ConfigError } from './validate.js';
 
-const COMMANDS = ['train', 'eval', 'help'] as const;
+const COMMANDS = ['train', 'eval', 'export', 'import', 'help'] as const;
+const TOPICS = ['train', 'eval', 'export', 'import'] as const;
 
 /**
  * Loads the native addon unless the command line asks for help: help and --version work without
@@ -25,18 +27,21 @@ function help(topic: string | undefined, io: CliIo): number {
   if (topic === undefined) io.stdout(mainHelp());
   else if (topic === 'train') io.stdout(trainHelp());
   else if (topic === 'eval') io.stdout(evalHelp());
+  else if (topic === 'export') io.stdout(exportHelp());
+  else if (topic === 'import') io.stdout(importHelp());
   else {
-    const guess = suggest(topic, ['train', 'eval']);
-    throw new UsageError(`no help on '${topic}'${guess ? ` (did you mean '${guess}'?)` : ''}; topics: train, eval`);
+    const guess = suggest(topic, TOPICS);
+    throw new UsageError(`no help on '${topic}'${guess ? ` (did you mean '${guess}'?)` : ''}; topics: ${TOPICS.join(', ')}`);
   }
   return 0;
 }
 
 /** Prints an error the way its kind calls for and returns the exit code. */
 function report(error: unknown, command: string | undefined, io: CliIo): number {
-  const who = command === 'train' || command === 'eval' ? `snu ${command}` : 'snu';
+  const known = (TOPICS as readonly (string | undefined)[]).includes(command);
+  const who = known ? `snu ${command}` : 'snu';
   if (error instanceof UsageError) {
-    const helpOf = error.command ?? (command === 'train' || command === 'eval' ? command : undefined);
+    const helpOf = error.command ?? (known ? command : undefined);
     io.stderr(`${who}: ${error.message}\n${error.hint ?? `Run 'snu ${helpOf ? `${helpOf} ` : ''}--help' for usage.`}\n`);
     return 2;
   }
@@ -70,6 +75,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       case 'eval':
         needEngine(rest);
         return await evalCommand(rest, io);
+      case 'export':
+        needEngine(rest);
+        return await exportCommand(rest, io);
+      case 'import':
+        needEngine(rest);
+        return await importCommand(rest, io);
       case 'help':
         if (rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}'`);
         return help(rest[0], io);
@@ -83,7 +94,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       default: {
         if (command.startsWith('-')) throw new UsageError(`unknown option '${command}' (options go after the command: snu train <task> ${command} …)`);
         const guess = suggest(command, COMMANDS);
-        throw new UsageError(`unknown command '${command}'${guess ? ` (did you mean '${guess}'?)` : ''}; commands: train, eval, help`);
+        throw new UsageError(`unknown command '${command}'${guess ? ` (did you mean '${guess}'?)` : ''}; commands: ${COMMANDS.join(', ')}`);
       }
     }
   } catch (error) {
