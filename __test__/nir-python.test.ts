@@ -110,16 +110,21 @@ withNir('a file snu writes is read by nir.read with the node types, shapes and p
   }),
 );
 
-/** A feed-forward model snnTorch's importer takes: one threshold per layer (the initial bias). */
+/**
+ * A feed-forward model snnTorch's importer takes (one threshold per layer: the initial bias),
+ * with an input bias (its Linear's bias) and a synapse (its Synaptic neuron) in the second layer.
+ */
 function feedForward(): Sequential {
-  return sequential([snu({ units: 16, g: 'identity', decay: 0.8, initialBias: -0.4 }), snu({ units: 5, g: 'identity', decay: 0.6, initialBias: -0.3 })], { inputSize: 10 }).compile({
+  const model = sequential([snu({ units: 16, g: 'identity', decay: 0.8, initialBias: -0.4 }), snu({ units: 5, g: 'identity', decay: 0.6, initialBias: -0.3, synapse: 0.5, inputBias: true })], { inputSize: 10 }).compile({
     loss: 'mse',
     readout: 'sequence',
     seed: 11,
   });
+  model.setWeights({ 'snu_1.c': Float32Array.from({ length: 5 }, (_, j) => 0.05 * (j - 2)) });
+  return model;
 }
 
-withSnntorch('a network exported from snu gives the same spikes in snnTorch (dt 1e-4, its convention)', (t) =>
+withSnntorch('a network exported from snu (with an input bias and a synapse) gives the same spikes in snnTorch (dt 1e-4, its convention)', (t) =>
   withDir(async (dir) => {
     const model = feedForward();
     const steps = 40;
@@ -136,7 +141,7 @@ withSnntorch('a network exported from snu gives the same spikes in snnTorch (dt 
   }),
 );
 
-withSnntorch('a network built and exported in snnTorch gives the same spikes in snu (loadNir with dt 1e-4)', (t) =>
+withSnntorch('a network built and exported in snnTorch (Linear with biases, Leaky, Synaptic) gives the same spikes in snu (loadNir with dt 1e-4)', (t) =>
   withDir(async (dir) => {
     const steps = 40;
     const batch = 3;
@@ -145,7 +150,13 @@ withSnntorch('a network built and exported in snnTorch gives the same spikes in 
     await writeFile(join(dir, 'x.json'), JSON.stringify(nested(x, steps, batch)));
     const theirs = (python('snntorch-make', path, join(dir, 'x.json')) as number[][][]).flat(2);
     const model = await loadNir(path, { dt: 1e-4, compile: { loss: 'mse', readout: 'sequence' } });
-    t.deepEqual(model.layers.map((l) => l.type), ['snu', 'snu']);
+    t.deepEqual(
+      model.layers.map((l) => [l.type, (l as { inputBias?: boolean }).inputBias ?? false, (l as { synapse?: number }).synapse ?? 0]),
+      [
+        ['snu', true, 0],
+        ['snu', true, 0.5],
+      ],
+    );
     const ours = Array.from(model.predict(x, { steps, batch }));
     t.true(ours.some((v) => v === 1) && ours.some((v) => v === 0), 'the output layer fires, and not always');
     t.deepEqual(ours, theirs);

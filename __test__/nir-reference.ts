@@ -1,9 +1,12 @@
 // An independent reference for NIR files: reads the file with h5wasm directly (not through
 // ts/nir/hdf5.ts) and steps each node's NIR equation by Euler over dt in f64 (not through
-// snu's mapping to SNU layers). Chains only (Input -> ... -> Output), which the shared files are.
+// snu's mapping to SNU layers). Top-level graphs (the shared files have no nested ones): nodes
+// run in depth-first order from the input, and an edge that closes a cycle carries the previous
+// step's value (a recurrent connection); a node's inputs are summed.
 //
 //   Affine y = W x + b;  Linear y = W x;  Conv2d (stride, padding, dilation; groups 1)
 //   LIF  v += dt/tau (v_leak - v + r I);  IF  v += dt r I;  z = v > v_threshold;  v = v_reset where z
+//   CubaLIF  I += dt/tau_syn (w_in S - I), then v as the LIF's (tau_mem) with that I
 //   SumPool2d / AvgPool2d over windows of kernel_size moved by stride;  Flatten keeps the values
 import h5wasm from 'h5wasm/node';
 
@@ -13,29 +16,27 @@ interface RefNode {
   p: Record<string, { data: number[]; shape: number[] }>;
 }
 
-async function readChain(path: string): Promise<RefNode[]> {
+async function readGraph(path: string): Promise<{ nodes: Map<string, RefNode>; edges: [string, string][] }> {
   await h5wasm.ready;
   const f = new h5wasm.File(path, 'r');
   try {
     const group = (p: string) => f.get(p) as InstanceType<typeof h5wasm.Group>;
-    const edgesSet = f.get('node/edges') as InstanceType<typeof h5wasm.Dataset>;
-    const flat = edgesSet.value as string[];
-    const next = new Map<string, string>();
-    for (let i = 0; i < flat.length; i += 2) next.set(flat[i]!, flat[i + 1]!);
-    const nodes: RefNode[] = [];
-    for (let name: string | undefined = 'input'; name !== undefined; name = next.get(name)) {
+    const flat = (f.get('node/edges') as InstanceType<typeof h5wasm.Dataset>).value as string[];
+    const edges: [string, string][] = [];
+    for (let i = 0; i < flat.length; i += 2) edges.push([flat[i]!, flat[i + 1]!]);
+    const nodes = new Map<string, RefNode>();
+    for (const name of group('node/nodes').keys()) {
       const g = group(`node/nodes/${name}`);
       const p: RefNode['p'] = {};
       for (const key of g.keys()) {
-        const d = g.get(key) as InstanceType<typeof h5wasm.Dataset>;
         if (key === 'type') continue;
+        const d = g.get(key) as InstanceType<typeof h5wasm.Dataset>;
         const v = d.value as number | bigint | ArrayLike<number | bigint>;
-        const data = typeof v === 'object' ? Array.from(v, Number) : [Number(v)];
-        p[key] = { data, shape: d.shape ?? [] };
+        p[key] = { data: typeof v === 'object' ? Array.from(v, Number) : [Number(v)], shape: d.shape ?? [] };
       }
-      nodes.push({ name, type: (g.get('type') as InstanceType<typeof h5wasm.Dataset>).value as string, p });
+      nodes.set(name, { name, type: (g.get('type') as InstanceType<typeof h5wasm.Dataset>).value as string, p });
     }
-    return nodes;
+    return { nodes, edges };
   } finally {
     f.close();
   }
@@ -43,15 +44,53 @@ async function readChain(path: string): Promise<RefNode[]> {
 
 /** Runs the file's graph over `steps` of `x` (`[T, inputs]`, one sample); returns `[T, outputs]`. */
 export async function simulateNir(path: string, dt: number, x: Float32Array, steps: number, inputDims: number[]): Promise<Float64Array[]> {
-  const nodes = await readChain(path);
+  const { nodes, edges } = await readGraph(path);
+  // Depth-first from the input: an edge to a node on the current path closes a cycle.
+  const order: string[] = [];
+  const back = new Set<string>();
+  const done = new Set<string>();
+  const visit = (n: string, path: string[]) => {
+    for (const [a, b] of edges) {
+      if (a !== n) continue;
+      if (path.includes(b)) back.add(`${a}>${b}`);
+      else if (!done.has(b)) visit(b, [...path, b]);
+    }
+    done.add(n);
+    order.push(n);
+  };
+  visit('input', ['input']);
+  order.reverse();
   const state = new Map<string, Float64Array>();
   const width = x.length / steps;
   const out: Float64Array[] = [];
+  // Before the first step every neuron's output is 0, so what a cycle carries into step 0 is
+  // its weights applied to zeros: an Affine's bias (as snnTorch's recurrent layers give).
+  let prev = new Map<string, [Float64Array, number[]]>();
+  for (const key of back) {
+    const source = nodes.get(key.split('>')[0]!)!;
+    if (source.type === 'Affine') prev.set(source.name, [Float64Array.from(source.p.bias!.data), [source.p.bias!.data.length]]);
+  }
   for (let t = 0; t < steps; t++) {
-    let v: Float64Array = Float64Array.from(x.subarray(t * width, (t + 1) * width));
-    let dims = [...inputDims];
-    for (const node of nodes) [v, dims] = stepNode(node, v, dims, dt, state);
-    out.push(v);
+    const now = new Map<string, [Float64Array, number[]]>();
+    for (const name of order) {
+      let input: [Float64Array, number[]] | undefined;
+      if (name === 'input') input = [Float64Array.from(x.subarray(t * width, (t + 1) * width)), [...inputDims]];
+      for (const [a, b] of edges) {
+        if (b !== name) continue;
+        const source = back.has(`${a}>${b}`) ? prev.get(a) : now.get(a);
+        if (!source) continue; // a recurrent input at the first step
+        if (!input) input = [Float64Array.from(source[0]), source[1]];
+        else {
+          const sum = input[0];
+          source[0].forEach((v, i) => {
+            sum[i] = sum[i]! + v;
+          });
+        }
+      }
+      if (input) now.set(name, stepNode(nodes.get(name)!, input[0], input[1], dt, state));
+    }
+    out.push(now.get('output')![0]);
+    prev = now;
   }
   return out;
 }
@@ -75,14 +114,21 @@ function stepNode(node: RefNode, x: Float64Array, dims: number[], dt: number, st
       return [y, [n]];
     }
     case 'LIF':
-    case 'IF': {
+    case 'IF':
+    case 'CubaLIF': {
+      const at = (key: string, j: number) => (p[key] ? p[key]!.data[p[key]!.data.length === 1 ? 0 : j]! : 0);
       let v = state.get(node.name);
       if (!v) state.set(node.name, (v = new Float64Array(x.length)));
-      const at = (key: string, j: number) => (p[key] ? p[key]!.data[p[key]!.data.length === 1 ? 0 : j]! : 0);
+      if (node.type === 'CubaLIF') {
+        let current = state.get(`${node.name}#I`);
+        if (!current) state.set(`${node.name}#I`, (current = new Float64Array(x.length)));
+        for (let j = 0; j < x.length; j++) current[j]! += (dt / at('tau_syn', j)) * (at('w_in', j) * x[j]! - current[j]!);
+        x = Float64Array.from(current);
+      }
       const z = new Float64Array(x.length);
       for (let j = 0; j < x.length; j++) {
-        if (node.type === 'LIF') v[j]! += (dt / at('tau', j)) * (at('v_leak', j) - v[j]! + at('r', j) * x[j]!);
-        else v[j]! += dt * at('r', j) * x[j]!;
+        if (node.type === 'IF') v[j]! += dt * at('r', j) * x[j]!;
+        else v[j]! += (dt / at(node.type === 'LIF' ? 'tau' : 'tau_mem', j)) * (at('v_leak', j) - v[j]! + at('r', j) * x[j]!);
         if (v[j]! > at('v_threshold', j)) {
           z[j] = 1;
           v[j] = at('v_reset', j);

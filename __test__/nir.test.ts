@@ -59,9 +59,21 @@ test('Sinabs’s convolutional network (cnn_sinabs.nir, IF neurons, dt 1) spikes
   t.true(fired > 0, 'the output layer fires');
 });
 
-test('the braille network (CubaLIF neurons) is refused, naming the node and what snu lacks', async (t) => {
-  const e = await t.throwsAsync(loadNir(join(SHARED, 'braille_noDelay_bias_zero.nir'), { dt: 1e-4 }));
-  t.regex(e!.message, /lif1\.lif.*CubaLIF.*synaptic current/);
+test('the braille network (snnTorch: biases, recurrent CubaLIF, dt 1e-4) spikes as its NIR equations say', async (t) => {
+  const steps = 40;
+  const x = spikes(6, steps * 12, 0.3);
+  const { model, differ, fired, total } = await compare(join(SHARED, 'braille_noDelay_bias_zero.nir'), 1e-4, x, steps, [12]);
+  // Affine 12 -> 38 into a recurrent CubaLIF (alpha 0.55, l 0.9), then 38 -> 7 into a CubaLIF.
+  t.deepEqual(
+    model.layers.map((l) => [l.type, (l as { recurrent?: boolean }).recurrent, (l as { inputBias?: boolean }).inputBias]),
+    [
+      ['snu', true, true],
+      ['snu', false, true],
+    ],
+  );
+  t.true(Math.abs((model.layers[0] as { synapse: number }).synapse - 0.55) < 1e-6);
+  t.is(differ, 0, `${differ} of ${total} outputs differ`);
+  t.true(fired > 0, 'the output layer fires');
 });
 
 test('toNir then loadNir gives back the same weights and the same spikes', async (t) => {

@@ -38,6 +38,18 @@ export interface SnuConfig {
   /** Initial bias `b` (threshold `-b`). Default -1. */
   initialBias?: number;
   /**
+   * A trainable constant input current `c` (parameter `<name>.c`, one per unit, one per filter
+   * for `snuConv2d`, starting at 0): `a_t += c` at every step. NIR's `Affine` biases into a
+   * neuron are this. Default false.
+   */
+  inputBias?: boolean;
+  /**
+   * `α` in [0, 1): a synaptic current between the input and the membrane, as NIR's CubaLIF and
+   * snnTorch's `Synaptic`: `i_t = α i_{t-1} + u_t`, `a_t = i_t + l ⊙ s_{t-1} ⊙ (1 - y_{t-1})`,
+   * where `u_t` is the input term (`x_t W`, `y_{t-1} H`, `c`). Default 0 (none).
+   */
+  synapse?: number;
+  /**
    * Dropout on the layer's input while training: each input of each step is zeroed with this
    * probability and the rest scaled by `1/(1 - dropout)`; prediction never drops. The
    * recurrence and the reset are never dropped. Default 0.
@@ -136,6 +148,9 @@ function unitOptions(at: string, c: Record<string, unknown>, noun: string, d: ty
     detachReset: checkBoolean(`${at}.detachReset`, c.detachReset, d.detachReset),
     lateralInhibition: checkBoolean(`${at}.lateralInhibition`, c.lateralInhibition, d.lateralInhibition),
     initialBias: checkNumber(`${at}.initialBias`, c.initialBias ?? d.initialBias),
+    // Left out of the spec when not given, as the engine leaves them out of its own.
+    ...(c.inputBias === undefined ? {} : { inputBias: checkBoolean(`${at}.inputBias`, c.inputBias) }),
+    ...(c.synapse === undefined ? {} : { synapse: checkNumber(`${at}.synapse`, c.synapse, { min: 0, below: 1 }) }),
   };
 }
 

@@ -58,9 +58,13 @@ def snntorch_make(path, x):
     def leaky(n, beta, threshold):
         return snn.Leaky(beta=torch.full((n,), beta), threshold=torch.full((n,), threshold), init_hidden=True, reset_mechanism="zero", reset_delay=False)
 
+    def synaptic(n, alpha, beta, threshold):
+        return snn.Synaptic(alpha=torch.full((n,), alpha), beta=torch.full((n,), beta), threshold=torch.full((n,), threshold), init_hidden=True, reset_mechanism="zero", reset_delay=False)
+
+    # Linear layers with biases (snu's input bias), a Leaky and a Synaptic (CubaLIF) layer.
     net = torch.nn.Sequential(
-        torch.nn.Linear(n_in, hidden, bias=False), leaky(hidden, 0.8, 0.4),
-        torch.nn.Linear(hidden, n_out, bias=False), leaky(n_out, 0.6, 0.3),
+        torch.nn.Linear(n_in, hidden), leaky(hidden, 0.8, 0.4),
+        torch.nn.Linear(hidden, n_out), synaptic(n_out, 0.5, 0.6, 0.3),
     )
     with torch.no_grad():
         for layer in (net[0], net[2]):
@@ -68,7 +72,7 @@ def snntorch_make(path, x):
     out = []
     with torch.no_grad():
         for m in net.modules():
-            if isinstance(m, snn.Leaky):
+            if isinstance(m, (snn.Leaky, snn.Synaptic)):
                 m.reset_hidden()
         for step in x:
             out.append(net(torch.tensor(step, dtype=torch.float32)).numpy().tolist())

@@ -68,11 +68,13 @@ export const LAYER_FIELDS = {
     "dropout",
     "g",
     "initialBias",
+    "inputBias",
     "lateralInhibition",
     "name",
     "output",
     "recurrent",
     "surrogate",
+    "synapse",
     "trainableDecay",
     "type",
     "units"
@@ -85,6 +87,7 @@ export const LAYER_FIELDS = {
     "filters",
     "g",
     "initialBias",
+    "inputBias",
     "kernelSize",
     "lateralInhibition",
     "name",
@@ -92,6 +95,7 @@ export const LAYER_FIELDS = {
     "padding",
     "stride",
     "surrogate",
+    "synapse",
     "trainableDecay",
     "type"
   ]

@@ -525,6 +525,17 @@ export type SnuConv2dLayerSpec = {
    */
   initialBias: number;
   /**
+   * A trainable constant input current `c`, added at every step: `a_t += c` (with a synapse,
+   * `c` is part of its input). One per unit (per filter for snuConv2d), starting at 0.
+   */
+  inputBias?: boolean;
+  /**
+   * `α` in [0, 1): a synaptic current between the input and the membrane (NIR's CubaLIF):
+   * `i_t = α i_{t-1} + u_t`, `a_t = i_t + l ⊙ s_{t-1} ⊙ r_{t-1}`, where `u_t` is the input
+   * term (`x_t W`, `y_{t-1} H`, `c`). 0: none (`a_t = u_t + ...`).
+   */
+  synapse?: number;
+  /**
    * Dropout on the layer's input while training, in [0, 1) (train/dropout.rs); 0 = none.
    */
   dropout?: number;
@@ -571,6 +582,17 @@ export type SnuLayerSpec = {
    * Initial bias `b` (a threshold of `-b`).
    */
   initialBias: number;
+  /**
+   * A trainable constant input current `c`, added at every step: `a_t += c` (with a synapse,
+   * `c` is part of its input). One per unit (per filter for snuConv2d), starting at 0.
+   */
+  inputBias?: boolean;
+  /**
+   * `α` in [0, 1): a synaptic current between the input and the membrane (NIR's CubaLIF):
+   * `i_t = α i_{t-1} + u_t`, `a_t = i_t + l ⊙ s_{t-1} ⊙ r_{t-1}`, where `u_t` is the input
+   * term (`x_t W`, `y_{t-1} H`, `c`). 0: none (`a_t = u_t + ...`).
+   */
+  synapse?: number;
   /**
    * Dropout on the layer's input while training, in [0, 1): inputs zeroed with this probability,
    * the rest scaled by `1/(1 - dropout)` (train/dropout.rs); 0 = none.

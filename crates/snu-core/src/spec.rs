@@ -178,6 +178,15 @@ pub struct SnuConv2dSpec {
     /// Initial bias `b` (a threshold of `-b`).
     #[serde(default = "default_bias")]
     pub initial_bias: f32,
+    /// A trainable constant input current `c`, added at every step: `a_t += c` (with a synapse,
+    /// `c` is part of its input). One per unit (per filter for snuConv2d), starting at 0.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub input_bias: bool,
+    /// `α` in [0, 1): a synaptic current between the input and the membrane (NIR's CubaLIF):
+    /// `i_t = α i_{t-1} + u_t`, `a_t = i_t + l ⊙ s_{t-1} ⊙ r_{t-1}`, where `u_t` is the input
+    /// term (`x_t W`, `y_{t-1} H`, `c`). 0: none (`a_t = u_t + ...`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub synapse: f32,
     /// Dropout on the layer's input while training, in [0, 1) (train/dropout.rs); 0 = none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub dropout: f32,
@@ -287,6 +296,15 @@ pub struct SnuSpec {
     /// Initial bias `b` (a threshold of `-b`).
     #[serde(default = "default_bias")]
     pub initial_bias: f32,
+    /// A trainable constant input current `c`, added at every step: `a_t += c` (with a synapse,
+    /// `c` is part of its input). One per unit (per filter for snuConv2d), starting at 0.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub input_bias: bool,
+    /// `α` in [0, 1): a synaptic current between the input and the membrane (NIR's CubaLIF):
+    /// `i_t = α i_{t-1} + u_t`, `a_t = i_t + l ⊙ s_{t-1} ⊙ r_{t-1}`, where `u_t` is the input
+    /// term (`x_t W`, `y_{t-1} H`, `c`). 0: none (`a_t = u_t + ...`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub synapse: f32,
     /// Dropout on the layer's input while training, in [0, 1): inputs zeroed with this probability,
     /// the rest scaled by `1/(1 - dropout)` (train/dropout.rs); 0 = none.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -337,6 +355,10 @@ fn yes() -> bool {
 
 fn is_zero(v: &f32) -> bool {
     *v == 0.0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 /// How the last layer's sequence `[T, B, n]` becomes what the loss sees.
@@ -594,13 +616,15 @@ fn flat_out(p: &str, kind: &str, input: Shape, units: usize) -> Result<Shape> {
 
 impl LayerDef for SnuSpec {
     flat_layer_def!("snu");
-    /// `W` `[in, n]`, `b` `[n]`, `H` `[n, n]` when recurrent, a decay `[n]` when trainable.
+    /// `W` `[in, n]`, `b` `[n]`, `H` `[n, n]` when recurrent, a decay `[n]` when trainable, `c`
+    /// `[n]` with an input bias.
     fn param_count(&self, input: Shape) -> u128 {
         let (i, n) = (input.len() as u128, self.units as u128);
         i * n
             + n
             + if self.recurrent { n * n } else { 0 }
             + if self.trainable_decay { n } else { 0 }
+            + if self.input_bias { n } else { 0 }
     }
     fn validate(&self, p: &str) -> Result<()> {
         validate_unit(
@@ -610,7 +634,8 @@ impl LayerDef for SnuSpec {
             self.initial_bias,
             self.g,
             self.surrogate,
-        )
+        )?;
+        check_range(&format!("{p}.synapse"), self.synapse, 0.0, 1.0, false)
     }
 }
 
@@ -773,12 +798,14 @@ impl LayerDef for SnuConv2dSpec {
     fn dropout(&self) -> f32 {
         self.dropout
     }
-    /// `W` `[filters, C, KH, KW]`, `b` `[filters]`, a decay `[filters]` when trainable.
+    /// `W` `[filters, C, KH, KW]`, `b` `[filters]`, a decay `[filters]` when trainable, `c`
+    /// `[filters]` with an input bias.
     fn param_count(&self, input: Shape) -> u128 {
         let o = self.filters as u128;
         kernel_count(input, self.filters, self.kernel_size)
             + o
             + if self.trainable_decay { o } else { 0 }
+            + if self.input_bias { o } else { 0 }
     }
     fn validate(&self, p: &str) -> Result<()> {
         validate_unit(
@@ -788,7 +815,8 @@ impl LayerDef for SnuConv2dSpec {
             self.initial_bias,
             self.g,
             self.surrogate,
-        )
+        )?;
+        check_range(&format!("{p}.synapse"), self.synapse, 0.0, 1.0, false)
     }
 }
 
@@ -1154,11 +1182,22 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.0.contains("conv"), "{e}");
-        let e = ModelSpec::from_json(
+        // A fixed decay may be 1 (integrate-and-fire); a trainable one stays below 1.
+        ModelSpec::from_json(
             r#"{"inputSize":3,"layers":[{"type":"snu","units":2,"decay":1.0}],"loss":{"kind":"mse"}}"#,
         )
-        .unwrap_err();
-        assert!(e.0.contains("layers[0].decay"), "{e}");
+        .unwrap();
+        for bad in [
+            r#""decay":1.5"#,
+            r#""decay":1.0,"trainableDecay":true"#,
+            r#""decay":-0.1"#,
+        ] {
+            let e = ModelSpec::from_json(&format!(
+                r#"{{"inputSize":3,"layers":[{{"type":"snu","units":2,{bad}}}],"loss":{{"kind":"mse"}}}}"#
+            ))
+            .unwrap_err();
+            assert!(e.0.contains("layers[0].decay"), "{bad}: {e}");
+        }
     }
 }
 

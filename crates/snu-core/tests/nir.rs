@@ -21,6 +21,8 @@ fn randomize(n: &mut Network, rng: &mut Rng) {
         let len = n.param(&name).unwrap().value.len();
         let values = if name.ends_with(".b") {
             rng.vec(len, -1.5, -0.3)
+        } else if name.ends_with(".c") {
+            rng.vec(len, -0.2, 0.3)
         } else if name.ends_with(".decay") {
             rng.vec(len, 0.2, 0.95)
         } else {
@@ -64,7 +66,7 @@ fn both(n: &mut Network, graph: &Graph, dt: f64, x: &[f32], steps: usize) -> (Ve
     (ours, theirs)
 }
 
-const CASES: [(&str, &str); 5] = [
+const CASES: [(&str, &str); 6] = [
     (
         r#""inputSize":12"#,
         r#"{"type":"snu","units":9,"g":{"kind":"identity"}},{"type":"snu","units":5,"g":{"kind":"identity"},"decay":0.5}"#,
@@ -76,6 +78,10 @@ const CASES: [(&str, &str); 5] = [
     (
         r#""inputSize":12"#,
         r#"{"type":"snu","units":9,"g":{"kind":"identity"},"decay":1},{"type":"dense","units":4}"#,
+    ),
+    (
+        r#""inputSize":12"#,
+        r#"{"type":"snu","units":9,"g":{"kind":"identity"},"recurrent":true,"synapse":0.6,"inputBias":true},{"type":"snu","units":5,"g":{"kind":"identity"},"synapse":0.3,"trainableDecay":true}"#,
     ),
     (
         r#""inputSize":72,"inputShape":[2,6,6]"#,
@@ -338,6 +344,55 @@ fn a_chain_of_affine_and_lif_imports_with_the_euler_mapping() {
 }
 
 #[test]
+fn biases_and_v_leak_become_the_input_bias_and_cubalif_the_synapse() {
+    // LIF at dt 1e-4, tau 1e-3: k = 0.1, kappa = k r = 0.1; c = kappa b + k v_leak.
+    let mut leak = lif("lif", 2);
+    leak.params[2].1 = f32s(&[2], 0.2);
+    let got = nir::import(
+        &chain(vec![affine("fc", 2, 3, 0.3), leak]),
+        &ImportOptions { dt: Some(1e-4) },
+    )
+    .unwrap();
+    let snu_core::spec::LayerSpec::Snu(s) = &got.layers[0] else {
+        panic!()
+    };
+    assert!(s.input_bias && s.synapse == 0.0);
+    let c = &got.weights.iter().find(|(n, _)| n == "lif.c").unwrap().1;
+    assert!(
+        c.iter()
+            .all(|&v| (v - (0.1 * 0.3 + 0.1 * 0.2)).abs() < 1e-7),
+        "{c:?}"
+    );
+    // CubaLIF (the braille network's lif2 constants): k_s = 0.5, alpha = 0.5, kappa = k r k_s w_in = 1.
+    let cuba = Node::new(
+        "syn",
+        "CubaLIF",
+        vec![
+            ("tau_syn", f32s(&[2], 2e-4)),
+            ("tau_mem", f32s(&[2], 1e-3)),
+            ("r", f32s(&[2], 10.0)),
+            ("v_leak", f32s(&[2], 0.0)),
+            ("v_threshold", f32s(&[2], 1.0)),
+            ("w_in", f32s(&[2], 2.0)),
+        ],
+    );
+    let got = nir::import(
+        &chain(vec![affine("fc", 2, 3, 0.0), cuba]),
+        &ImportOptions { dt: Some(1e-4) },
+    )
+    .unwrap();
+    let snu_core::spec::LayerSpec::Snu(s) = &got.layers[0] else {
+        panic!()
+    };
+    assert!(
+        (s.synapse - 0.5).abs() < 1e-6 && (s.decay - 0.9).abs() < 1e-6 && !s.input_bias,
+        "{s:?}"
+    );
+    let w = &got.weights.iter().find(|(n, _)| n == "syn.W").unwrap().1;
+    assert!(w.iter().all(|&v| (v - 0.5).abs() < 1e-6), "kappa 1: {w:?}");
+}
+
+#[test]
 fn graphs_snu_cannot_take_are_refused_naming_the_node() {
     let ok = || chain(vec![affine("fc", 2, 3, 0.0), lif("lif", 2)]);
     assert!(import_err(&ok(), None).contains("pass dt"));
@@ -346,23 +401,35 @@ fn graphs_snu_cannot_take_are_refused_naming_the_node() {
         import_err(&ok(), Some(1e-2)).contains("tau"),
         "tau below dt"
     );
+    let cuba = |name: &str, n: usize, v_leak: f64| {
+        Node::new(
+            name,
+            "CubaLIF",
+            vec![
+                ("tau_syn", f32s(&[n], 2e-4)),
+                ("tau_mem", f32s(&[n], 1e-3)),
+                ("r", f32s(&[n], 10.0)),
+                ("v_leak", f32s(&[n], v_leak)),
+                ("v_threshold", f32s(&[n], 1.0)),
+                ("w_in", f32s(&[n], 2.0)),
+            ],
+        )
+    };
     assert!(import_err(
-        &chain(vec![affine("fc", 2, 3, 0.3), lif("lif", 2)]),
+        &chain(vec![affine("fc", 2, 3, 0.0), cuba("syn", 2, 0.3)]),
         Some(1e-4)
     )
-    .contains("bias is not 0"));
-    let mut leak = lif("lif", 2);
-    leak.params[2].1 = f32s(&[2], 0.2);
-    assert!(import_err(&chain(vec![affine("fc", 2, 3, 0.0), leak]), Some(1e-4)).contains("v_leak"));
+    .contains("past the synapse"));
+    let mut uneven = cuba("syn", 2, 0.0);
+    uneven.params[0].1.data[1] = 3e-4;
+    assert!(
+        import_err(&chain(vec![affine("fc", 2, 3, 0.0), uneven]), Some(1e-4))
+            .contains("tau_syn differs")
+    );
     let mut reset = lif("lif", 2);
     reset.params[4].1 = f32s(&[2], 0.5);
     assert!(
         import_err(&chain(vec![affine("fc", 2, 3, 0.0), reset]), Some(1e-4)).contains("v_reset")
-    );
-    let cuba = Node::new("syn", "CubaLIF", vec![]);
-    assert!(
-        import_err(&chain(vec![affine("fc", 2, 3, 0.0), cuba]), Some(1e-4))
-            .contains("synaptic current")
     );
     assert!(import_err(
         &chain(vec![Node::new(

@@ -1,9 +1,11 @@
 //! The Spiking Neural Unit layer (docs/design.md §1), forward over a whole sequence and BPTT.
 //!
 //! ```text
-//! a_t = x_t W [+ y_{t-1} H] + l ⊙ s_{t-1} ⊙ r_{t-1}      r = 1 - y   (lateral inhibition: 1 - max_j y_j)
+//! u_t = x_t W [+ y_{t-1} H] [+ c]                           the input term (c: input bias)
+//! i_t = α i_{t-1} + u_t                                     with a synapse (α > 0); else i_t = u_t
+//! a_t = i_t + l ⊙ s_{t-1} ⊙ r_{t-1}                         r = 1 - y   (lateral inhibition: 1 - max_j y_j)
 //! s_t = g(a_t)
-//! y_t = h(s_t + b)                                          s_0 = 0, y_0 = 0
+//! y_t = h(s_t + b)                                          s_0 = 0, y_0 = 0, i_0 = 0
 //! ```
 //! With carried state (truncated BPTT over consecutive windows of one long sequence),
 //! `s_0, y_0` are the last state of the previous window instead: the forward pass continues
@@ -25,6 +27,7 @@ use super::product::{InputProducts, ProductPath, SeqInput};
 use super::{ensure_len, BuildContext, SeqLayer, SeqShape};
 use crate::error::Result;
 use crate::kernels::argmax::argmax;
+use crate::kernels::column_sums::add_column_sums;
 use crate::kernels::event::for_each_spike;
 use crate::kernels::fastmath::flush_subnormal;
 use crate::kernels::linalg::{gemm, Mat};
@@ -88,6 +91,8 @@ struct UnitOptions {
     decay: f32,
     trainable_decay: bool,
     initial_bias: f32,
+    input_bias: bool,
+    synapse: f32,
 }
 
 pub struct SnuLayer {
@@ -102,8 +107,14 @@ pub struct SnuLayer {
     positions: usize,
     b: usize,
     decay: Option<usize>,
+    /// The input bias `c`, if any (one value per `positions` units, as `b`).
+    c: Option<usize>,
+    /// `α` of the synaptic current; 0 for none.
+    synapse: f32,
     /// `b` repeated over the positions, for this pass.
     bias_now: Vec<f32>,
+    /// `c` repeated over the positions, for this pass.
+    c_now: Vec<f32>,
     /// `x W (+ ...)`, then the state `s`; after BPTT `dL/da`. `[T*B, units]`.
     s: Vec<f32>,
     pub y: Outputs,
@@ -125,11 +136,12 @@ pub struct SnuLayer {
     dense_traces: ostl_recurrent::DenseTraces,
 }
 
-/// A `[B, units]` state: `s` and `y` as values.
+/// A `[B, units]` state: `s`, `y` as values, and the synaptic current `i` (with a synapse).
 #[derive(Default)]
 struct State {
     s: Vec<f32>,
     y: Vec<f32>,
+    i: Vec<f32>,
     batch: usize,
 }
 
@@ -149,9 +161,10 @@ impl Chunks {
         }
     }
 
-    /// Scratch floats per chunk: two `[size, n]` row blocks and two single rows.
-    fn scratch_len(&self, n: usize) -> usize {
-        (2 * self.size + 2) * n
+    /// Scratch floats per chunk: two `[size, n]` row blocks and two single rows, and with a
+    /// synapse a third block (the current `i` forward, `dL/da_{t+1}` in BPTT).
+    fn scratch_len(&self, n: usize, synaptic: bool) -> usize {
+        (2 * self.size + 2 + if synaptic { self.size } else { 0 }) * n
     }
 
     fn samples(&self, c: usize, batch: usize) -> (usize, usize) {
@@ -190,6 +203,8 @@ impl SnuLayer {
             decay: spec.decay,
             trainable_decay: spec.trainable_decay,
             initial_bias: spec.initial_bias,
+            input_bias: spec.input_bias,
+            synapse: spec.synapse,
         };
         let input = InputProducts::default();
         Self::with(
@@ -236,6 +251,8 @@ impl SnuLayer {
             decay: spec.decay,
             trainable_decay: spec.trainable_decay,
             initial_bias: spec.initial_bias,
+            input_bias: spec.input_bias,
+            synapse: spec.synapse,
         };
         let projection = Projection::Conv(ConvProducts::new(geometry));
         Self::with(
@@ -264,6 +281,10 @@ impl SnuLayer {
     ) -> Result<Self> {
         let shared = n / positions;
         let b = p.add(format!("{name}.b"), vec![shared], o.initial_bias)?;
+        let c = o
+            .input_bias
+            .then(|| p.add(format!("{name}.c"), vec![shared], 0.0))
+            .transpose()?;
         let decay = o
             .trainable_decay
             .then(|| p.add(format!("{name}.decay"), vec![shared], o.decay))
@@ -279,7 +300,10 @@ impl SnuLayer {
             positions,
             b,
             decay,
+            c,
+            synapse: o.synapse,
             bias_now: vec![],
+            c_now: vec![],
             s: vec![],
             y: if spiking {
                 Outputs::Spikes(SpikeMatrix::default())
@@ -309,8 +333,15 @@ impl SnuLayer {
         }
         self.bias_now.clear();
         repeat_each(p.value(self.b), self.positions, &mut self.bias_now);
+        self.c_now.clear();
+        if let Some(c) = self.c {
+            repeat_each(p.value(c), self.positions, &mut self.c_now);
+        }
         let chunks = Chunks::of(shape.batch);
-        ensure_len(&mut self.scratch, chunks.count * chunks.scratch_len(n));
+        ensure_len(
+            &mut self.scratch,
+            chunks.count * chunks.scratch_len(n, self.synapse > 0.0),
+        );
         ensure_len(&mut self.partials, chunks.count * 2 * n);
         chunks
     }
@@ -333,14 +364,24 @@ impl SnuLayer {
             Projection::Conv(conv) => conv.forward(x, rows, p.value(self.w), &mut self.s),
         }
         let chunks = self.prepare(p, shape);
-        let initial = self
-            .has_initial
-            .then_some((self.initial.s.as_slice(), self.initial.y.as_slice()));
+        if self.c.is_some() {
+            // u_t += c at every step.
+            for row in self.s[..rows * n].chunks_exact_mut(n) {
+                row.iter_mut().zip(&self.c_now).for_each(|(a, c)| *a += c);
+            }
+        }
+        let synaptic = self.synapse > 0.0;
+        let initial = self.has_initial.then_some(Initial {
+            s: &self.initial.s,
+            y: &self.initial.y,
+            i: &self.initial.i,
+        });
         let ctx = StepContext {
             unit: self.unit,
             decay: &self.decay_now,
             bias: &self.bias_now,
             h: self.rec.map(|h| p.value(h)),
+            synapse: self.synapse,
             n,
             batch,
             initial,
@@ -353,26 +394,50 @@ impl SnuLayer {
                 bits.reset(rows, n);
                 let words = bits.words_per_row();
                 let out = OutRows::Bits(SharedRows::new(bits.words_mut(), words));
-                run_chunks(&mut self.scratch, chunks, batch, n, |c, scratch| {
-                    forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch)
-                });
+                run_chunks(
+                    &mut self.scratch,
+                    chunks,
+                    batch,
+                    n,
+                    synaptic,
+                    |c, scratch| {
+                        forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch)
+                    },
+                );
             }
             Outputs::Values(y) => {
                 ensure_len(y, rows * n);
                 let out = OutRows::Values(SharedRows::new(y, n));
-                run_chunks(&mut self.scratch, chunks, batch, n, |c, scratch| {
-                    forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch)
-                });
+                run_chunks(
+                    &mut self.scratch,
+                    chunks,
+                    batch,
+                    n,
+                    synaptic,
+                    |c, scratch| {
+                        forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch)
+                    },
+                );
             }
         }
         if self.carry_state {
-            self.keep_last_state(shape);
+            self.keep_last_state(shape, chunks);
         }
     }
 
-    /// Copies `s_T, y_T` (rows of the last step) for the next pass.
-    fn keep_last_state(&mut self, shape: SeqShape) {
+    /// Copies `s_T, y_T` (rows of the last step) and, with a synapse, `i_T` (left in each
+    /// chunk's scratch by `forward_chunk`) for the next pass.
+    fn keep_last_state(&mut self, shape: SeqShape, chunks: Chunks) {
         let (n, batch) = (self.units, shape.batch);
+        self.last.i.clear();
+        if self.synapse > 0.0 {
+            let per_chunk = chunks.scratch_len(n, true);
+            for c in 0..chunks.count {
+                let (b0, b1) = chunks.samples(c, batch);
+                let block = &self.scratch[c * per_chunk..][2 * chunks.size * n..];
+                self.last.i.extend_from_slice(&block[..(b1 - b0) * n]);
+            }
+        }
         let last_rows = (shape.steps - 1) * batch..shape.steps * batch;
         self.last.s.clear();
         self.last
@@ -411,15 +476,19 @@ impl SnuLayer {
     ) {
         let (steps, batch, n) = (shape.steps, shape.batch, self.units);
         let chunks = self.prepare(p, shape);
+        let synaptic = self.synapse > 0.0;
         {
-            let initial = self
-                .has_initial
-                .then_some((self.initial.s.as_slice(), self.initial.y.as_slice()));
+            let initial = self.has_initial.then_some(Initial {
+                s: &self.initial.s,
+                y: &self.initial.y,
+                i: &self.initial.i,
+            });
             let ctx = StepContext {
                 unit: self.unit,
                 decay: &self.decay_now,
                 bias: &self.bias_now,
                 h: self.rec.map(|h| p.value(h)),
+                synapse: self.synapse,
                 n,
                 batch,
                 initial,
@@ -433,24 +502,31 @@ impl SnuLayer {
             };
             let trainable_decay = self.decay.is_some();
             let parts = SharedRows::new(&mut self.partials, 2 * n);
-            run_chunks(&mut self.scratch, chunks, batch, n, |c, scratch| {
-                // SAFETY: chunk c owns partial row c.
-                let part = unsafe { parts.rows_mut(c, 1) };
-                part.fill(0.0);
-                let (db, dl) = part.split_at_mut(n);
-                backward_chunk(
-                    &ctx,
-                    steps,
-                    window,
-                    chunks.samples(c, batch),
-                    s,
-                    y,
-                    dy,
-                    scratch,
-                    db,
-                    trainable_decay.then_some(dl),
-                );
-            });
+            run_chunks(
+                &mut self.scratch,
+                chunks,
+                batch,
+                n,
+                synaptic,
+                |c, scratch| {
+                    // SAFETY: chunk c owns partial row c.
+                    let part = unsafe { parts.rows_mut(c, 1) };
+                    part.fill(0.0);
+                    let (db, dl) = part.split_at_mut(n);
+                    backward_chunk(
+                        &ctx,
+                        steps,
+                        window,
+                        chunks.samples(c, batch),
+                        s,
+                        y,
+                        dy,
+                        scratch,
+                        db,
+                        trainable_decay.then_some(dl),
+                    );
+                },
+            );
         }
         // Sum the chunks' partial bias and decay gradients in chunk order (and, for a
         // convolution, each channel's positions in order).
@@ -461,7 +537,15 @@ impl SnuLayer {
             }
         }
         let rows = shape.rows();
+        // From here `s` holds dL/du_t (dL/di_t with a synapse, dL/da_t without): what the input
+        // term's parameters and the layer's input see.
         let da = &self.s;
+        if let Some(c) = self.c {
+            // dc += Σ_rows dL/du, each channel's positions summed in order.
+            let mut sums = vec![0.0f32; n];
+            add_column_sums(&da[..rows * n], n, 0, &mut sums);
+            add_grouped(&sums, self.positions, &mut p.grads[c]);
+        }
         let in_size = match &mut self.projection {
             Projection::Dense { input, in_size } => {
                 // dW += X^T dA over all T*B rows at once.
@@ -646,9 +730,10 @@ fn run_chunks(
     chunks: Chunks,
     batch: usize,
     n: usize,
+    synaptic: bool,
     f: impl Fn(usize, &mut [f32]) + Sync,
 ) {
-    let per_chunk = chunks.scratch_len(n);
+    let per_chunk = chunks.scratch_len(n, synaptic);
     let work = &mut scratch[..chunks.count * per_chunk];
     if chunks.count == 1 || batch * n < 4096 {
         work.chunks_mut(per_chunk)
@@ -667,10 +752,20 @@ struct StepContext<'a> {
     decay: &'a [f32],
     bias: &'a [f32],
     h: Option<&'a [f32]>,
+    /// `α` of the synaptic current (0: none).
+    synapse: f32,
     n: usize,
     batch: usize,
-    /// Carried `(s_0, y_0)`, `[B, n]` each.
-    initial: Option<(&'a [f32], &'a [f32])>,
+    /// The carried state, when this pass continues the previous one.
+    initial: Option<Initial<'a>>,
+}
+
+/// Carried `s_0, y_0` and (with a synapse) `i_0`, `[B, n]` each.
+#[derive(Clone, Copy)]
+struct Initial<'a> {
+    s: &'a [f32],
+    y: &'a [f32],
+    i: &'a [f32],
 }
 
 #[derive(Clone, Copy)]
@@ -699,7 +794,8 @@ impl OutView<'_> {
 }
 
 /// The time loop of one batch chunk (samples `b0..b1`). `scratch` holds `y_{t-1}` and `y_t`
-/// of the chunk as values.
+/// of the chunk as values, and with a synapse the current `i` (left there after the last step
+/// for `keep_last_state`).
 fn forward_chunk(
     ctx: &StepContext,
     steps: usize,
@@ -709,38 +805,56 @@ fn forward_chunk(
     scratch: &mut [f32],
 ) {
     let (n, m) = (ctx.n, b1 - b0);
-    let (mut y_prev, mut y_now) = scratch[..2 * m * n].split_at_mut(m * n);
-    if let Some((_, y0)) = ctx.initial {
-        y_prev.copy_from_slice(&y0[b0 * n..b1 * n]);
+    let size = scratch.len() / n;
+    let (ys, rest) = scratch.split_at_mut(2 * m * n);
+    let (mut y_prev, mut y_now) = ys.split_at_mut(m * n);
+    if let Some(init) = ctx.initial {
+        y_prev.copy_from_slice(&init.y[b0 * n..b1 * n]);
     }
+    // The synaptic current sits after the two blocks of the chunk's full size.
+    let current: &mut [f32] = if ctx.synapse > 0.0 {
+        let full = (size - 2) / 3;
+        let i = &mut rest[2 * (full - m) * n..][..m * n];
+        match ctx.initial {
+            Some(init) if !init.i.is_empty() => i.copy_from_slice(&init.i[b0 * n..b1 * n]),
+            _ => i.fill(0.0),
+        }
+        i
+    } else {
+        &mut []
+    };
     for t in 0..steps {
         let first = t * ctx.batch + b0;
         // SAFETY: this chunk alone owns rows t*B + b0 .. t*B + b1 of every buffer.
         let a = unsafe { s.rows_mut(first, m) };
         let s_prev: Option<&[f32]> = match (t, ctx.initial) {
             (0, None) => None,
-            (0, Some((s0, _))) => Some(&s0[b0 * n..b1 * n]),
+            (0, Some(init)) => Some(&init.s[b0 * n..b1 * n]),
             _ => Some(unsafe { s.rows_mut(first - ctx.batch, m) }),
         };
-        if let Some(s_prev) = s_prev {
-            if let Some(h) = ctx.h {
-                // a_t += y_{t-1} H  (event-driven for spikes)
-                if ctx.unit.h == OutputActivation::Step {
-                    for (a_row, y_row) in a.chunks_exact_mut(n).zip(y_prev.chunks_exact(n)) {
-                        add_value_rows(y_row, h, a_row);
-                    }
-                } else {
-                    gemm(
-                        1.0,
-                        Mat::new(y_prev, m, n),
-                        false,
-                        Mat::new(h, n, n),
-                        false,
-                        1.0,
-                        a,
-                    );
+        if let (Some(h), true) = (ctx.h, s_prev.is_some()) {
+            // u_t += y_{t-1} H  (event-driven for spikes)
+            if ctx.unit.h == OutputActivation::Step {
+                for (a_row, y_row) in a.chunks_exact_mut(n).zip(y_prev.chunks_exact(n)) {
+                    add_value_rows(y_row, h, a_row);
                 }
+            } else {
+                gemm(
+                    1.0,
+                    Mat::new(y_prev, m, n),
+                    false,
+                    Mat::new(h, n, n),
+                    false,
+                    1.0,
+                    a,
+                );
             }
+        }
+        if ctx.synapse > 0.0 {
+            // i_t = α i_{t-1} + u_t, which becomes the membrane's input.
+            synaptic_current(a, current, ctx.synapse);
+        }
+        if let Some(s_prev) = s_prev {
             for ((a_row, s_row), y_row) in a
                 .chunks_exact_mut(n)
                 .zip(s_prev.chunks_exact(n))
@@ -768,7 +882,20 @@ fn forward_chunk(
     }
 }
 
+simd_kernel! {
+    /// `u = α i + u` and `i = u`: the synaptic current's step, in place of the input term.
+    fn synaptic_current(u: &mut [f32], i: &mut [f32], alpha: f32) {
+        for (u, i) in u.iter_mut().zip(i.iter_mut()) {
+            *u += alpha * *i;
+            *i = *u;
+        }
+    }
+}
+
 /// BPTT of one batch chunk; `s` turns from states into `dL/da` step by step, from the last.
+/// With a synapse the rows end up holding `dL/di_t = dL/da_t + α dL/di_{t+1}` (what `W`, `H`,
+/// `c` and the input see), while `dL/da_{t+1}`, which the membrane's own recurrence needs, is
+/// kept in a scratch block.
 #[allow(clippy::too_many_arguments)]
 fn backward_chunk(
     ctx: &StepContext,
@@ -783,21 +910,28 @@ fn backward_chunk(
     mut dl: Option<&mut [f32]>,
 ) {
     let (n, m) = (ctx.n, b1 - b0);
+    let synaptic = ctx.synapse > 0.0;
     let (dy_t, rest) = scratch.split_at_mut(m * n);
-    let (y_row, y_prev_row) = rest[..2 * n].split_at_mut(n);
+    let (rows2, rest) = rest.split_at_mut(2 * n);
+    let (y_row, y_prev_row) = rows2.split_at_mut(n);
+    let da_kept: &mut [f32] = if synaptic {
+        &mut rest[..m * n]
+    } else {
+        &mut []
+    };
     for t in (0..steps).rev() {
         let first = t * ctx.batch + b0;
         let carry = t + 1 < steps && (t + 1) % window != 0;
         dy_t.copy_from_slice(&dy[first * n..(first + m) * n]);
         // SAFETY: this chunk alone owns rows t*B + b0 .. t*B + b1 of every buffer; the rows of
-        // step t+1 already hold dL/da_{t+1}, those of t-1 still hold s_{t-1}.
-        let da_next: Option<&[f32]> = carry.then(|| &*unsafe { s.rows_mut(first + ctx.batch, m) });
+        // step t+1 already hold dL/du_{t+1}, those of t-1 still hold s_{t-1}.
+        let du_next: Option<&[f32]> = carry.then(|| &*unsafe { s.rows_mut(first + ctx.batch, m) });
         let cur = unsafe { s.rows_mut(first, m) };
-        if let (Some(h), Some(da_next)) = (ctx.h, da_next) {
-            // dy_t += da_{t+1} H^T
+        if let (Some(h), Some(du_next)) = (ctx.h, du_next) {
+            // dy_t += du_{t+1} H^T  (y_t H is part of u_{t+1})
             gemm(
                 1.0,
-                Mat::new(da_next, m, n),
+                Mat::new(du_next, m, n),
                 false,
                 Mat::new(h, n, n),
                 true,
@@ -809,7 +943,13 @@ fn backward_chunk(
             let r = first + i;
             y.row_into(r, y_row);
             let rows = i * n..(i + 1) * n;
-            let da_next_row = da_next.map(|d| &d[rows.clone()]);
+            // The membrane's recurrence reads dL/da_{t+1}: the rows themselves without a
+            // synapse, the kept copy with one.
+            let da_next_row = match (carry, synaptic) {
+                (false, _) => None,
+                (true, false) => du_next.map(|d| &d[rows.clone()]),
+                (true, true) => Some(&da_kept[rows.clone()]),
+            };
             backward_row(
                 &mut dy_t[rows.clone()],
                 da_next_row,
@@ -823,18 +963,34 @@ fn backward_chunk(
             if let (Some(dl), true) = (dl.as_deref_mut(), t > 0) {
                 y.row_into(r - ctx.batch, y_prev_row);
                 let s_prev = unsafe { s.rows_mut(r - ctx.batch, 1) };
-                decay_gradient_row(dl, &cur[rows], s_prev, y_prev_row, ctx.unit.lateral);
-            } else if let (Some(dl), Some((s0, y0))) = (dl.as_deref_mut(), ctx.initial) {
+                decay_gradient_row(dl, &cur[rows.clone()], s_prev, y_prev_row, ctx.unit.lateral);
+            } else if let (Some(dl), Some(init)) = (dl.as_deref_mut(), ctx.initial) {
                 // t = 0 continuing a carried state: dl += da_0 ⊙ s_0 ⊙ r_0.
                 let b = b0 + i;
                 decay_gradient_row(
                     dl,
-                    &cur[rows],
-                    &s0[b * n..(b + 1) * n],
-                    &y0[b * n..(b + 1) * n],
+                    &cur[rows.clone()],
+                    &init.s[b * n..(b + 1) * n],
+                    &init.y[b * n..(b + 1) * n],
                     ctx.unit.lateral,
                 );
             }
+            if synaptic {
+                // Keep dL/da_t for step t-1, then di_t = da_t + α di_{t+1} in the row.
+                da_kept[rows.clone()].copy_from_slice(&cur[rows.clone()]);
+                if let Some(du_next) = du_next {
+                    synaptic_gradient(&mut cur[rows.clone()], &du_next[rows], ctx.synapse);
+                }
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// `di = da + α di_next` in place of `da`.
+    fn synaptic_gradient(d: &mut [f32], d_next: &[f32], alpha: f32) {
+        for (d, n) in d.iter_mut().zip(d_next) {
+            *d += alpha * n;
         }
     }
 }

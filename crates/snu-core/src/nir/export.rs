@@ -164,8 +164,11 @@ fn layer_nodes(
             let (n_in, n) = (input.len(), s.units);
             let unit = Unit { output: s.output, g: s.g, lateral_inhibition: s.lateral_inhibition };
             unit.check(name, gaps)?;
-            let affine = Node::new(&weights, "Affine", vec![("weight", transposed(value(net, name, "W")?, n_in, n)), ("bias", Tensor::f32s(vec![n], vec![0.0; n]))]);
-            let mut neuron = neuron_node("lif", net, name, s.decay, s.trainable_decay, &[n], 1, dt)?;
+            // The input bias c is the Affine's bias: (dt/tau) r = 1 passes it on unscaled.
+            let c = if s.input_bias { value(net, name, "c")?.to_vec() } else { vec![0.0; n] };
+            let affine = Node::new(&weights, "Affine", vec![("weight", transposed(value(net, name, "W")?, n_in, n)), ("bias", Tensor::f32s(vec![n], c))]);
+            let dynamics = Dynamics { decay: s.decay, trainable: s.trainable_decay, synapse: s.synapse };
+            let mut neuron = neuron_node("lif", net, name, &dynamics, &[n], 1, dt)?;
             neuron.metadata.push(layer_meta(layer));
             if s.recurrent {
                 let h = transposed(value(net, name, "H")?, n, n);
@@ -191,9 +194,11 @@ fn layer_nodes(
             let unit = Unit { output: s.output, g: s.g, lateral_inhibition: s.lateral_inhibition };
             unit.check(name, gaps)?;
             let geometry = s.geometry(name, input)?;
-            let conv = conv_node(&weights, net, name, &geometry, false)?;
+            let c = if s.input_bias { Some(value(net, name, "c")?) } else { None };
+            let conv = conv_node(&weights, net, name, &geometry, c)?;
             let [oh, ow] = geometry.out_hw();
-            let mut neuron = neuron_node("lif", net, name, s.decay, s.trainable_decay, &[s.filters, oh, ow], oh * ow, dt)?;
+            let dynamics = Dynamics { decay: s.decay, trainable: s.trainable_decay, synapse: s.synapse };
+            let mut neuron = neuron_node("lif", net, name, &dynamics, &[s.filters, oh, ow], oh * ow, dt)?;
             neuron.name = name.to_string();
             neuron.metadata.push(layer_meta(layer));
             vec![conv, neuron]
@@ -218,7 +223,8 @@ fn layer_nodes(
             if c.activation != DenseActivation::None {
                 bail!("nir export: layer {name:?}: the {} activation of a conv2d layer; NIR has no node for it (use activation 'none' or snuConv2d)", activation_name(c.activation));
             }
-            vec![conv_node(name, net, name, &c.geometry(name, input)?, c.use_bias)?]
+            let bias = if c.use_bias { Some(value(net, name, "b")?) } else { None };
+            vec![conv_node(name, net, name, &c.geometry(name, input)?, bias)?]
         }
         LayerSpec::Pool2d(p) => {
             let kind = match p.kind {
@@ -301,35 +307,45 @@ impl Unit {
     }
 }
 
-/// A LIF (or, for `l = 1`, IF) node for an SNU layer named `layer` whose neurons have `shape`;
-/// a trainable decay and the bias hold one value per `shared` neurons (a conv filter's positions).
-#[allow(clippy::too_many_arguments)]
+/// The time constants of an SNU layer: its decay (fixed, or the trainable values) and synapse.
+struct Dynamics {
+    decay: f32,
+    trainable: bool,
+    synapse: f32,
+}
+
+/// The neuron node of an SNU layer named `layer` whose neurons have `shape`: a LIF, an IF for
+/// `l = 1`, a CubaLIF with a synapse. A trainable decay and the bias hold one value per `shared`
+/// neurons (a conv filter's positions).
 fn neuron_node(
     node: &str,
     net: &Network,
     layer: &str,
-    decay: f32,
-    trainable: bool,
+    d: &Dynamics,
     shape: &[usize],
     shared: usize,
     dt: f64,
 ) -> Result<Node> {
     let count: usize = shape.iter().product();
     let b = value(net, layer, "b")?;
-    let decays: Vec<f64> = if trainable {
+    let decays: Vec<f64> = if d.trainable {
         value(net, layer, "decay")?
             .iter()
             .map(|&l| l as f64)
             .collect()
     } else {
-        vec![decay as f64; b.len()]
+        vec![d.decay as f64; b.len()]
     };
     let per_neuron = |per: &dyn Fn(usize) -> f64| {
         Tensor::f32s(shape.to_vec(), (0..count).map(|i| per(i / shared) as f32))
     };
     let threshold = per_neuron(&|u| -(b[u] as f64));
     let zeros = per_neuron(&|_| 0.0);
-    if decays.iter().all(|&l| l == 1.0) {
+    let no_leak = decays.iter().all(|&l| l == 1.0);
+    if no_leak && d.synapse > 0.0 {
+        bail!("nir export: layer {layer:?}: a synaptic current into neurons without leak (decay 1); NIR has no current-based IF");
+    }
+    if no_leak {
         // No leak: NIR's IF, dv/dt = r I, stepped over dt: v_t = v_{t-1} + dt r I_t.
         return Ok(Node::new(
             node,
@@ -344,6 +360,24 @@ fn neuron_node(
     // tau = dt / (1 - l), r = 1 / (1 - l): dt/tau = 1 - l and (dt/tau) r = 1.
     let tau = per_neuron(&|u| dt / (1.0 - decays[u]).max(f64::MIN_POSITIVE));
     let r = per_neuron(&|u| 1.0 / (1.0 - decays[u]).max(f64::MIN_POSITIVE));
+    if d.synapse > 0.0 {
+        // CubaLIF: tau_syn dI/dt = -I + w_in S stepped over dt is I_t = α I_{t-1} + S_t with
+        // tau_syn = dt / (1 - α), w_in = 1 / (1 - α); then v as for the LIF, fed by I_t.
+        let alpha = d.synapse as f64;
+        return Ok(Node::new(
+            node,
+            "CubaLIF",
+            vec![
+                ("tau_syn", per_neuron(&|_| dt / (1.0 - alpha))),
+                ("tau_mem", tau),
+                ("r", r),
+                ("v_leak", zeros.clone()),
+                ("v_threshold", threshold),
+                ("v_reset", zeros.clone()),
+                ("w_in", per_neuron(&|_| 1.0 / (1.0 - alpha))),
+            ],
+        ));
+    }
     Ok(Node::new(
         node,
         "LIF",
@@ -357,19 +391,16 @@ fn neuron_node(
     ))
 }
 
+/// A Conv2d node of layer `layer`'s kernels, with `bias` per filter (zeros if none).
 fn conv_node(
     node: &str,
     net: &Network,
     layer: &str,
     g: &crate::kernels::conv::ConvGeometry,
-    use_bias: bool,
+    bias: Option<&[f32]>,
 ) -> Result<Node> {
     let w = value(net, layer, "W")?;
-    let bias = if use_bias {
-        value(net, layer, "b")?.to_vec()
-    } else {
-        vec![0.0; g.out_c]
-    };
+    let bias = bias.map_or_else(|| vec![0.0; g.out_c], <[f32]>::to_vec);
     Ok(Node::new(
         node,
         "Conv2d",

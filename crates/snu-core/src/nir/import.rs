@@ -2,8 +2,8 @@
 //! `Output` (a recurrent layer's cycle aside), and each stretch of it one of
 //!
 //! ```text
-//! Affine/Linear -> LIF/IF        snu (recurrent when the neuron has a w_rec cycle)
-//! Conv2d -> LIF/IF               snuConv2d
+//! Affine/Linear -> LIF/IF/CubaLIF  snu (recurrent when the neuron has a w_rec cycle)
+//! Conv2d -> LIF/IF/CubaLIF         snuConv2d
 //! Affine/Linear, Conv2d          dense, conv2d (activation none)
 //! SumPool2d, AvgPool2d, Flatten  pool2d, flatten
 //! ```
@@ -11,8 +11,9 @@
 //! A LIF stepped by Euler over `dt` is `v_t = (1 - k) v_{t-1} + k (v_leak + r I_t)` with
 //! `k = dt/tau`; an IF is `v_t = v_{t-1} + dt r I_t`. So the SNU gets the decay `l = 1 - k`
 //! (1 for IF), its weights are the node's scaled by `kappa = k r` (`dt r` for IF) per neuron, and
-//! its bias is `b = -v_threshold`. A constant input current (`v_leak`, or a bias in the
-//! weights' node) and a reset potential other than 0 have no SNU counterpart and are refused.
+//! its bias is `b = -v_threshold`; a constant input current (a bias in the weights' node,
+//! `v_leak`) becomes the SNU's input bias `c`. A CubaLIF's synaptic current is the SNU's
+//! synapse. A reset potential other than 0 has no SNU counterpart and is refused.
 
 use super::graph::{meta_number, meta_text, Graph, Node};
 use crate::bail;
@@ -47,7 +48,7 @@ struct Link<'a> {
     recurrent: Option<&'a Node>,
 }
 
-const NEURONS: [&str; 2] = ["LIF", "IF"];
+const NEURONS: [&str; 3] = ["LIF", "IF", "CubaLIF"];
 const WEIGHTS: [&str; 2] = ["Affine", "Linear"];
 
 pub fn import(graph: &Graph, o: &ImportOptions) -> Result<Imported> {
@@ -89,9 +90,8 @@ pub fn import(graph: &Graph, o: &ImportOptions) -> Result<Imported> {
             "Conv2d" => shape = conv_layer(&mut out, node, &name, shape, None)?,
             "SumPool2d" | "AvgPool2d" => shape = pool_layer(&mut out, node, &name, shape)?,
             "Flatten" => shape = flatten_layer(&mut out, node, &name, shape)?,
-            "LIF" | "IF" => bail!("nir import: {} is fed by {} directly; snu's spiking layers hold their input weights, so a neuron must follow an Affine, Linear or Conv2d node", node.label(), chain[i - 1].node.label()),
-            "CubaLIF" | "CubaLI" => bail!("nir import: {}: the current-based neuron's synaptic current (a second state with its own time constant tau_syn) has no snu layer yet", node.label()),
-            other => bail!("nir import: {}: snu has no layer for NIR's {other} nodes (it imports Affine, Linear, Conv2d, LIF, IF, SumPool2d, AvgPool2d and Flatten)", node.label()),
+            "LIF" | "IF" | "CubaLIF" => bail!("nir import: {} is fed by {} directly; snu's spiking layers hold their input weights, so a neuron must follow an Affine, Linear or Conv2d node", node.label(), chain[i - 1].node.label()),
+            other => bail!("nir import: {}: snu has no layer for NIR's {other} nodes (it imports Affine, Linear, Conv2d, LIF, IF, CubaLIF, SumPool2d, AvgPool2d and Flatten)", node.label()),
         }
         i += 1;
     }
@@ -223,7 +223,7 @@ fn chain(graph: &Graph) -> Result<Vec<Link<'_>>> {
 }
 
 fn is_neuron_kind(kind: &str) -> bool {
-    NEURONS.contains(&kind) || kind == "CubaLIF"
+    NEURONS.contains(&kind)
 }
 
 /// A nested graph that is a recurrent layer: `input -> neuron <-> w_rec, neuron -> output`.
@@ -282,15 +282,32 @@ fn bias(node: &Node, n: usize) -> Result<Vec<f64>> {
     node.per_unit("bias", n)
 }
 
-/// The neuron's dynamics per neuron: decay `l`, input scale `kappa`, threshold, and the
-/// constant input current `k v_leak` it would add per step.
+/// The neuron's dynamics per neuron: decay `l`, the synapse's `α` (0 without one), input scale
+/// `kappa`, threshold, and the constant current `k v_leak` it adds to the membrane per step.
 struct Dynamics {
     decay: Vec<f64>,
+    synapse: Vec<f64>,
     kappa: Vec<f64>,
     threshold: Vec<f64>,
     leak_current: Vec<f64>,
 }
 
+/// `dt / tau`, which must be at most 1 for the Euler step not to overshoot.
+fn step_fraction(node: &Node, what: &str, tau: f64, dt: f64) -> Result<f64> {
+    let k = dt / tau;
+    if !(tau > 0.0 && k <= 1.0) {
+        bail!("nir import: {}: {what} {tau} is not at least dt = {dt}; the Euler step would overshoot (pass a smaller dt)", node.label());
+    }
+    Ok(k)
+}
+
+/// The Euler steps of NIR's neurons over `dt`, per neuron:
+/// ```text
+/// LIF      v_t = (1 - k) v_{t-1} + k (v_leak + r I_t)                       k = dt/tau
+/// IF       v_t = v_{t-1} + dt r I_t
+/// CubaLIF  I_t = (1 - k_s) I_{t-1} + k_s w_in S_t;  v_t as the LIF's with I_t   k_s = dt/tau_syn
+/// ```
+/// so `l = 1 - k`, `α = 1 - k_s`, and the input scale is `k r` (`dt r`; `k r k_s w_in`).
 fn dynamics(node: &Node, n: usize, dt: f64) -> Result<Dynamics> {
     let threshold = node.per_unit("v_threshold", n)?;
     if let Some(reset) = node.find("v_reset") {
@@ -302,32 +319,65 @@ fn dynamics(node: &Node, n: usize, dt: f64) -> Result<Dynamics> {
         }
     }
     let r = node.per_unit("r", n)?;
-    if node.kind == "IF" {
-        return Ok(Dynamics {
-            decay: vec![1.0; n],
-            kappa: r.iter().map(|r| dt * r).collect(),
-            threshold,
-            leak_current: vec![0.0; n],
-        });
-    }
-    let tau = node.per_unit("tau", n)?;
-    let v_leak = node.per_unit("v_leak", n)?;
     let mut d = Dynamics {
         decay: vec![],
+        synapse: vec![0.0; n],
         kappa: vec![],
         threshold,
-        leak_current: vec![],
+        leak_current: vec![0.0; n],
+    };
+    if node.kind == "IF" {
+        d.decay = vec![1.0; n];
+        d.kappa = r.iter().map(|r| dt * r).collect();
+        return Ok(d);
+    }
+    let cuba = node.kind == "CubaLIF";
+    let tau = node.per_unit(if cuba { "tau_mem" } else { "tau" }, n)?;
+    let v_leak = node.per_unit("v_leak", n)?;
+    let (tau_syn, w_in) = if cuba {
+        (node.per_unit("tau_syn", n)?, node.per_unit("w_in", n)?)
+    } else {
+        (vec![], vec![])
     };
     for j in 0..n {
-        let k = dt / tau[j];
-        if !(tau[j] > 0.0 && k <= 1.0) {
-            bail!("nir import: {}: tau {} is not at least dt = {dt}; the Euler step would overshoot (pass a smaller dt)", node.label(), tau[j]);
-        }
+        let k = step_fraction(node, if cuba { "tau_mem" } else { "tau" }, tau[j], dt)?;
         d.decay.push(1.0 - k);
-        d.kappa.push(k * r[j]);
-        d.leak_current.push(k * v_leak[j]);
+        d.leak_current[j] = k * v_leak[j];
+        if cuba {
+            let k_s = step_fraction(node, "tau_syn", tau_syn[j], dt)?;
+            d.synapse[j] = 1.0 - k_s;
+            d.kappa.push(k * r[j] * k_s * w_in[j]);
+        } else {
+            d.kappa.push(k * r[j]);
+        }
+    }
+    if cuba && d.leak_current.iter().any(|&c| c != 0.0) {
+        bail!("nir import: {}: v_leak is not 0; into a CubaLIF it is a constant current on the membrane, past the synapse, which the SNU does not have", node.label());
     }
     Ok(d)
+}
+
+/// The layer's one synaptic `α`, or an error if its neurons differ.
+fn synapse_of(d: &Dynamics, neuron: &Node) -> Result<f32> {
+    let first = d.synapse.first().copied().unwrap_or(0.0);
+    if d.synapse.iter().any(|&a| (a - first).abs() > 1e-7) {
+        bail!(
+            "nir import: {}: tau_syn differs between neurons; snu gives a layer one synapse",
+            neuron.label()
+        );
+    }
+    Ok(first as f32)
+}
+
+/// The constant input current per step, `c = kappa ⊙ (bias of the weights) + k v_leak`: the
+/// layer's input bias, if any value is not 0.
+fn input_current(bias_current: &[f64], leak_current: &[f64]) -> Option<Vec<f32>> {
+    let c: Vec<f32> = bias_current
+        .iter()
+        .zip(leak_current)
+        .map(|(b, l)| (b + l) as f32)
+        .collect();
+    c.iter().any(|&v| v != 0.0).then_some(c)
 }
 
 /// An `Affine/Linear -> neuron` or `Conv2d -> neuron` pair as an snu or snuConv2d layer.
@@ -364,7 +414,8 @@ fn spiking_layer(
             *c += b * k;
         }
     }
-    refuse_current(neuron.node, weights, &current, &d.leak_current)?;
+    let c = input_current(&current, &d.leak_current);
+    let synapse = synapse_of(&d, neuron.node)?;
     let training = training_options(neuron.node);
     let (decay, trainable_decay) = decay_of(&d.decay, neuron.node, training.trainable_decay)?;
     if trainable_decay {
@@ -377,6 +428,10 @@ fn spiking_layer(
         format!("{name}.b"),
         d.threshold.iter().map(|&t| -t as f32).collect(),
     ));
+    let input_bias = c.is_some();
+    if let Some(c) = c {
+        out.weights.push((format!("{name}.c"), c));
+    }
     out.layers.push(LayerSpec::Snu(SnuSpec {
         units: n,
         name: Some(name.to_string()),
@@ -389,28 +444,11 @@ fn spiking_layer(
         detach_reset: training.detach_reset,
         lateral_inhibition: false,
         initial_bias: training.initial_bias,
+        input_bias,
+        synapse,
         dropout: training.dropout,
     }));
     Ok(Shape::Flat(n))
-}
-
-/// A constant input current per step (a bias in the weights' node, `v_leak`) is refused.
-fn refuse_current(
-    neuron: &Node,
-    weights: &Node,
-    bias_current: &[f64],
-    leak_current: &[f64],
-) -> Result<()> {
-    if leak_current.iter().any(|&c| c != 0.0) {
-        bail!(
-            "nir import: {}: v_leak is not 0, a constant input current the SNU does not have",
-            neuron.label()
-        );
-    }
-    if bias_current.iter().any(|&c| c != 0.0) {
-        bail!("nir import: {}: its bias is not 0; into a spiking neuron it is a constant input current, which the SNU does not have (its own bias is the threshold)", weights.label());
-    }
-    Ok(())
 }
 
 /// Training options NIR has no field for, from the `snu_layer` metadata snu writes on a
@@ -597,7 +635,9 @@ fn conv_layer(
     let kappa = per_filter(&d.kappa, "the input scale (r and tau)")?;
     let threshold = per_filter(&d.threshold, "v_threshold")?;
     let current: Vec<f64> = bias.iter().zip(&kappa).map(|(b, k)| b * k).collect();
-    refuse_current(link.node, node, &current, &d.leak_current)?;
+    let leak = per_filter(&d.leak_current, "v_leak")?;
+    let c = input_current(&current, &leak);
+    let synapse = synapse_of(&d, link.node)?;
     let training = training_options(link.node);
     let (l, trainable_decay) = decay_of(&decay, link.node, training.trainable_decay)?;
     out.weights.push((format!("{name}.W"), w_of(&kappa)));
@@ -611,6 +651,10 @@ fn conv_layer(
         format!("{name}.b"),
         threshold.iter().map(|&t| -t as f32).collect(),
     ));
+    let input_bias = c.is_some();
+    if let Some(c) = c {
+        out.weights.push((format!("{name}.c"), c));
+    }
     out.layers.push(LayerSpec::SnuConv2d(SnuConv2dSpec {
         filters: f,
         kernel_size: [kh, kw],
@@ -626,6 +670,8 @@ fn conv_layer(
         detach_reset: training.detach_reset,
         lateral_inhibition: false,
         initial_bias: training.initial_bias,
+        input_bias,
+        synapse,
         dropout: training.dropout,
     }));
     Ok(shape)

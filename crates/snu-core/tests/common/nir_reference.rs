@@ -7,6 +7,7 @@
 //! Affine   y = W x + b              Linear   y = W x
 //! LIF      v += dt/tau (v_leak - v + r I); z = v > v_threshold; v = v_reset where z
 //! IF       v += dt r I;                     z = v > v_threshold; v = v_reset where z
+//! CubaLIF  I += dt/tau_syn (w_in S - I); then v as the LIF's with that I (snnTorch's order)
 //! Conv2d   y[o,i,j] = b[o] + sum_{c,u,v} W[o,c,u,v] x[c, i s - p + u d, j s - p + v d]
 //! SumPool2d / AvgPool2d over windows of kernel_size, moved by stride;  Flatten: the same values
 //! ```
@@ -200,7 +201,20 @@ impl Simulator {
                 }
                 (y, vec![n])
             }
-            "LIF" | "IF" => {
+            "LIF" | "IF" | "CubaLIF" => {
+                let mut input = x.to_vec();
+                if node.kind == "CubaLIF" {
+                    let current = self
+                        .state
+                        .entry(format!("{name}#I"))
+                        .or_insert_with(|| vec![0.0; x.len()]);
+                    for j in 0..x.len() {
+                        current[j] += self.dt / param(node, "tau_syn")[j]
+                            * (param(node, "w_in")[j] * x[j] - current[j]);
+                        input[j] = current[j];
+                    }
+                }
+                let x = &input;
                 let v = self
                     .state
                     .entry(name.to_string())
@@ -210,8 +224,10 @@ impl Simulator {
                 let r = param(node, "r");
                 let mut z = vec![0.0; x.len()];
                 for j in 0..x.len() {
-                    if node.kind == "LIF" {
-                        let (tau, leak) = (param(node, "tau")[j], param(node, "v_leak")[j]);
+                    if node.kind != "IF" {
+                        let tau =
+                            param(node, if node.kind == "LIF" { "tau" } else { "tau_mem" })[j];
+                        let leak = param(node, "v_leak")[j];
                         v[j] += self.dt / tau * (leak - v[j] + r[j] * x[j]);
                     } else {
                         v[j] += self.dt * r[j] * x[j];

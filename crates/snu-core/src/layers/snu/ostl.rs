@@ -68,6 +68,12 @@ impl SnuLayer {
         if let Projection::Conv(_) = self.projection {
             return Some("OSTL has no traces for convolution kernels yet".into());
         }
+        if self.synapse > 0.0 {
+            return Some("OSTL has no traces for a synaptic current (synapse) yet".into());
+        }
+        if self.c.is_some() {
+            return Some("OSTL has no trace for an input bias (inputBias) yet".into());
+        }
         None
     }
 
