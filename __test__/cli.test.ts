@@ -170,7 +170,7 @@ test('config errors name the field, exit 2, and suggest the fix', async (t) => {
       /huge\.json: model\.layers\[1\]: \d+ parameters \(1048576 inputs x 1048576 units\) need \d+ bytes \(4096\.0 GiB\)/,
     ],
     [bad('badType', (c) => (c.model.layers[0].type = 'transformer')), /model\.layers\[0\]\.type: expected one of 'snu', 'dense', 'embedding', 'conv2d', 'snuConv2d', 'pool2d', 'flatten', 'rnn', 'lstm', 'gru', got the string 'transformer'/],
-    [bad('decay', (c) => (c.model.layers[0].decay = 1)), /model\.layers\[0\]\.decay: expected a number in \[0, 1\), got 1/],
+    [bad('decay', (c) => (c.model.layers[0].decay = 1.5)), /model\.layers\[0\]\.decay: expected a number in \[0, 1\], got 1\.5/],
     [bad('optLr', (c) => (c.model.optimizer.lr = 0.1)), /model\.optimizer\.lr: set the learning rate in train\.lr/],
     [bad('optField', (c) => (c.model.optimizer.momentum = 0.9)), /model\.optimizer: unknown field 'momentum'/],
     [bad('outputs', (c) => (c.model.layers[1].units = 12)), /model\.layers\[1\]\.units: expected 10 \(one per class\) for the last layer of mnist, got 12/],

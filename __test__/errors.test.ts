@@ -66,7 +66,7 @@ test('unknown layers, bad hyperparameters and bad specs are explained', (t) => {
   t.throws(() => sequential([snu({ units: 3 })], { inputSize: 3 }).compile({ loss: 'hinge' as 'mse' }), { message: /^loss: expected one of/ });
   // The native parser names the path of a bad field in a hand-written spec.
   const spec = { inputSize: 3, layers: [{ type: 'snu', units: 4, decay: 2 }], loss: { kind: 'mse' } };
-  t.throws(() => new native.Network(JSON.stringify(spec)), { message: /layers\[0\]\.decay: expected a number in \[0, 1\)/ });
+  t.throws(() => new native.Network(JSON.stringify(spec)), { message: /layers\[0\]\.decay: expected a number in \[0, 1\]/ });
   const unknownLayer = { inputSize: 3, layers: [{ type: 'transformer', units: 4 }], loss: { kind: 'mse' } };
   t.throws(() => new native.Network(JSON.stringify(unknownLayer)), { message: /layers\[0\].*unknown variant `transformer`/ });
   t.throws(() => new native.Network('{not json'), { message: /model spec/ });
@@ -114,8 +114,10 @@ test('a layer from plain data goes through its type builder, with errors naming 
   const at = 'model.layers[2]';
   t.deepEqual(layerFromConfig(at, { type: 'snu', units: 8, decay: 0.5 }), snu({ units: 8, decay: 0.5 }));
   t.deepEqual(layerFromConfig(at, { type: 'dense', units: 3, activation: 'relu' }), dense({ units: 3, activation: 'relu' }));
-  t.throws(() => layerFromConfig(at, { type: 'snu', units: 8, decya: 0.5 }), { message: "model.layers[2]: unknown option 'decya' (did you mean 'decay'?); options: decay, detachReset, dropout, g, initialBias, lateralInhibition, name, output, recurrent, surrogate, trainableDecay, units" });
-  t.throws(() => layerFromConfig(at, { type: 'snu', units: 8, decay: 1 }), { message: 'model.layers[2].decay: expected a number in [0, 1), got 1' });
+  t.throws(() => layerFromConfig(at, { type: 'snu', units: 8, decya: 0.5 }), { message: "model.layers[2]: unknown option 'decya' (did you mean 'decay'?); options: decay, detachReset, dropout, g, initialBias, inputBias, lateralInhibition, name, output, recurrent, surrogate, synapse, trainableDecay, units" });
+  t.throws(() => layerFromConfig(at, { type: 'snu', units: 8, decay: 1.5 }), { message: 'model.layers[2].decay: expected a number in [0, 1], got 1.5' });
+  // A fixed decay of 1 (integrate-and-fire) is allowed; a trainable one stays below 1.
+  t.throws(() => layerFromConfig(at, { type: 'snu', units: 8, decay: 1, trainableDecay: true }), { message: 'model.layers[2].decay: expected a number in [0, 1), got 1' });
   t.throws(() => layerFromConfig(at, { type: 'conv', units: 8 }), { message: /^model\.layers\[2\]\.type: expected one of 'snu', 'dense', 'embedding', 'conv2d', 'snuConv2d', 'pool2d', 'flatten', 'rnn', 'lstm', 'gru' \(did you mean 'conv2d'\?\), got the string 'conv'$/ });
   t.throws(() => layerFromConfig(at, [1]), { message: /^model\.layers\[2\]: expected an options object, got an array$/ });
 });

@@ -162,3 +162,26 @@ withSnntorch('a network built and exported in snnTorch (Linear with biases, Leak
     t.deepEqual(ours, theirs);
   }),
 );
+
+withSnntorch('a model whose thresholds differ per unit (as training leaves them) runs in snnTorch once exported with normalizeThresholds', (t) =>
+  withDir(async (dir) => {
+    const model = feedForward();
+    const rand = seededRandom(31);
+    model.setWeights({
+      'snu_0.b': Float32Array.from({ length: 16 }, () => -0.2 - 0.6 * rand()),
+      'snu_1.b': Float32Array.from({ length: 5 }, () => -0.2 - 0.4 * rand()),
+    });
+    const steps = 40;
+    const batch = 3;
+    const x = spikes(23, steps * batch * 10, 0.3);
+    await writeFile(join(dir, 'x.json'), JSON.stringify(nested(x, steps, batch)));
+    // As written (one threshold per unit), snnTorch's importer refuses the file.
+    await model.toNir(join(dir, 'plain.nir'));
+    t.throws(() => python('snntorch-run', join(dir, 'plain.nir'), join(dir, 'x.json')), { message: /v_thr(eshold)? must be same for all neurons/ });
+    await model.toNir(join(dir, 'normalized.nir'), { normalizeThresholds: true });
+    const theirs = (python('snntorch-run', join(dir, 'normalized.nir'), join(dir, 'x.json')) as number[][][]).flat(2);
+    const ours = Array.from(model.predict(x, { steps, batch }));
+    t.true(ours.some((v) => v === 1) && ours.some((v) => v === 0), 'the output layer fires, and not always');
+    t.deepEqual(ours, theirs);
+  }),
+);

@@ -242,6 +242,8 @@ export interface NirExportOptions {
   dt?: number
   /** Write features NIR cannot express as the nearest node, with a warning, instead of refusing. */
   approximate?: boolean
+  /** Write every threshold as 1, scaling each unit's input weights by 1/threshold (same spikes). */
+  normalizeThresholds?: boolean
 }
 
 /** A whole NIR file's graph, flat. */

@@ -620,6 +620,9 @@ export class Sequential {
    *
    * @param options.dt the time step (seconds) the time constants are written for; default 1e-4,
    *   snnTorch's, whose importer then gives back `beta = l`. It is recorded in the file.
+   * @param options.normalizeThresholds write every threshold as 1, each unit's input weights and
+   *   input bias divided by its threshold `-b` (the same spikes; for importers such as snnTorch's
+   *   that take one threshold per layer). Refused if a threshold is not above 0.
    * @example
    * ```ts
    * const model = sequential([snu({ units: 100, g: 'identity' }), snu({ units: 10, g: 'identity' })], { inputSize: 784 })
@@ -627,14 +630,15 @@ export class Sequential {
    * const { warnings } = await model.toNir('mnist.nir');
    * ```
    */
-  async toNir(path: string, options: { dt?: number; approximate?: boolean } = {}): Promise<{ warnings: string[] }> {
+  async toNir(path: string, options: { dt?: number; approximate?: boolean; normalizeThresholds?: boolean } = {}): Promise<{ warnings: string[] }> {
     const o = checkObject('toNir options', options);
-    checkKeys('toNir options', o, ['dt', 'approximate']);
+    checkKeys('toNir options', o, ['dt', 'approximate', 'normalizeThresholds']);
     const exported = named('toNir', () =>
       this.#idle('toNir').toNir({
         // The engine checks the range of dt (one place for the rule).
         dt: o.dt === undefined ? undefined : checkNumber('dt', o.dt),
         approximate: checkBoolean('approximate', o.approximate, false),
+        normalizeThresholds: checkBoolean('normalizeThresholds', o.normalizeThresholds, false),
       }),
     );
     checkString('toNir: path', path);

@@ -52,6 +52,9 @@ Options:
                          snnTorch's); recorded in the file
   --approximate          write g, sigmoid outputs, lateral inhibition and crossbar weights as the
                          nearest NIR node instead of refusing; a warning says what changes
+  --normalize-thresholds write every threshold as 1, each unit's input weights divided by its
+                         threshold (the same spikes; snnTorch's importer needs one threshold
+                         per layer)
   -h, --help             this help
 
 Examples:

@@ -13,6 +13,7 @@ export const EXPORT_OPTIONS: readonly OptionSpec[] = [
   { name: 'nir', type: 'flag' },
   { name: 'dt', type: 'number', min: 0, exclusiveMin: true },
   { name: 'approximate', type: 'flag' },
+  { name: 'normalize-thresholds', type: 'flag' },
   { name: 'help', type: 'flag', short: 'h' },
 ];
 
@@ -60,7 +61,7 @@ export async function exportCommand(argv: readonly string[], io: CliIo): Promise
     throw new CliError(`${checkpoint}: ${(e as Error).message}`);
   });
   const { warnings } = await model
-    .toNir(out, { ...(options.dt === undefined ? {} : { dt: options.dt as number }), approximate: Boolean(options.approximate) })
+    .toNir(out, { ...(options.dt === undefined ? {} : { dt: options.dt as number }), approximate: Boolean(options.approximate), normalizeThresholds: Boolean(options['normalize-thresholds']) })
     .catch((e: unknown) => {
       throw new CliError((e as Error).message.replace('pass approximate: true', 'pass --approximate'));
     });

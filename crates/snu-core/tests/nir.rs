@@ -100,15 +100,35 @@ fn the_export_spikes_as_the_network_does_in_an_independent_nir_simulator() {
             let mut rng = Rng::new(case as u64 + 11);
             let mut n = net(input, layers, 5);
             randomize(&mut n, &mut rng);
+            // At dt 1e-3 the thresholds are normalised to 1 (the weights scaled): the same spikes.
+            let normalize = dt == 1e-3;
             let graph = nir::export(
                 &n,
                 &ExportOptions {
                     dt,
                     approximate: false,
+                    normalize_thresholds: normalize,
                 },
             )
             .unwrap()
             .graph;
+            if normalize {
+                let thresholds: Vec<f64> = graph
+                    .nodes
+                    .iter()
+                    .flat_map(|node| {
+                        node.graph
+                            .as_ref()
+                            .map_or(vec![node], |g| g.nodes.iter().collect())
+                    })
+                    .filter_map(|node| node.find("v_threshold"))
+                    .flat_map(|t| t.data.clone())
+                    .collect();
+                assert!(
+                    !thresholds.is_empty() && thresholds.iter().all(|&v| v == 1.0),
+                    "case {case}: thresholds {thresholds:?}"
+                );
+            }
             let steps = 12;
             let x = spikes(&mut rng, steps * n.spec.input_size, 0.4);
             let (ours, theirs) = both(&mut n, &graph, dt, &x, steps);
@@ -249,7 +269,7 @@ fn what_nir_cannot_express_is_refused_naming_the_layer_or_written_with_a_warning
                 &n,
                 &ExportOptions {
                     dt,
-                    approximate: false
+                    ..Default::default()
                 }
             )
             .err()

@@ -63,6 +63,8 @@ pub struct NirExportOptions {
     pub dt: Option<f64>,
     /// Write features NIR cannot express as the nearest node, with a warning, instead of refusing.
     pub approximate: Option<bool>,
+    /// Write every threshold as 1, scaling each unit's input weights by 1/threshold (same spikes).
+    pub normalize_thresholds: Option<bool>,
 }
 
 #[napi(object)]
@@ -244,6 +246,7 @@ pub fn export(net: &snu_core::Network, options: Option<NirExportOptions>) -> Res
     if let Some(given) = options {
         o.dt = given.dt.unwrap_or(o.dt);
         o.approximate = given.approximate.unwrap_or(o.approximate);
+        o.normalize_thresholds = given.normalize_thresholds.unwrap_or(o.normalize_thresholds);
     }
     let exported = nir::export(net, &o).map_err(engine)?;
     let mut graph = NirGraphData {

@@ -32,6 +32,10 @@ pub struct ExportOptions {
     pub dt: f64,
     /// Write what NIR cannot express as the nearest node instead of refusing it.
     pub approximate: bool,
+    /// Write every threshold as 1, each unit's input weights (and input bias) divided by its
+    /// threshold `-b`: the same spikes (the state is scaled by a positive factor, and `g` is
+    /// positively homogeneous), for importers that take one threshold per layer (snnTorch).
+    pub normalize_thresholds: bool,
 }
 
 impl Default for ExportOptions {
@@ -39,6 +43,7 @@ impl Default for ExportOptions {
         ExportOptions {
             dt: DEFAULT_DT,
             approximate: false,
+            normalize_thresholds: false,
         }
     }
 }
@@ -96,7 +101,10 @@ pub fn export(net: &Network, o: &ExportOptions) -> Result<Exported> {
                 "the ideal weights are written, not the programmed conductances or their noise",
             )?;
         }
-        let layer_nodes = layer_nodes(net, layer, name, shapes[i], o.dt, &mut gaps)?;
+        let mut layer_nodes = layer_nodes(net, layer, name, shapes[i], o.dt, &mut gaps)?;
+        if o.normalize_thresholds && matches!(layer, LayerSpec::Snu(_) | LayerSpec::SnuConv2d(_)) {
+            normalize_thresholds(&mut layer_nodes, name, value(net, name, "b")?)?;
+        }
         for node in layer_nodes {
             edges.push((last.clone(), node.name.clone()));
             last = node.name.clone();
@@ -265,6 +273,38 @@ fn activation_name(a: DenseActivation) -> &'static str {
         DenseActivation::Sigmoid => "sigmoid",
         DenseActivation::Tanh => "tanh",
     }
+}
+
+/// Divides each unit's input weights and input bias (the rows of the weights node and of a
+/// recurrent `w_rec`) by its threshold `theta = -b` and sets every threshold to 1: the state is
+/// scaled by `1/theta`, which leaves `s > theta` and the reset to 0 unchanged. `b` holds one
+/// value per weights row (per unit, or per filter of a convolution).
+fn normalize_thresholds(nodes: &mut [Node], layer: &str, b: &[f32]) -> Result<()> {
+    if let Some(j) = b.iter().position(|&b| b >= 0.0) {
+        bail!("nir export: layer {layer:?}: unit {j} has the threshold {} (b = {}), not above 0, so it cannot be scaled to 1", -b[j], b[j]);
+    }
+    let scale_rows = |t: &mut Tensor| {
+        let per_row = t.data.len() / b.len();
+        for (row, &bj) in t.data.chunks_exact_mut(per_row).zip(b) {
+            row.iter_mut().for_each(|v| *v /= -(bj as f64));
+        }
+    };
+    let mut scale_node = |node: &mut Node| {
+        for (key, t) in &mut node.params {
+            match (node.kind.as_str(), key.as_str()) {
+                ("Affine" | "Conv2d", "weight" | "bias") => scale_rows(t),
+                (_, "v_threshold") => t.data.iter_mut().for_each(|v| *v = 1.0),
+                _ => {}
+            }
+        }
+    };
+    for node in nodes.iter_mut() {
+        match &mut node.graph {
+            Some(inner) => inner.nodes.iter_mut().for_each(&mut scale_node),
+            None => scale_node(node),
+        }
+    }
+    Ok(())
 }
 
 /// The SNU options that decide whether the unit is a NIR LIF.
