@@ -632,10 +632,10 @@ impl LayerDef for SnuSpec {
             self.decay,
             self.trainable_decay,
             self.initial_bias,
+            self.synapse,
             self.g,
             self.surrogate,
-        )?;
-        check_range(&format!("{p}.synapse"), self.synapse, 0.0, 1.0, false)
+        )
     }
 }
 
@@ -646,10 +646,12 @@ fn validate_unit(
     decay: f32,
     trainable_decay: bool,
     initial_bias: f32,
+    synapse: f32,
     g: StateActivation,
     surrogate: Surrogate,
 ) -> Result<()> {
     check_range(&format!("{p}.decay"), decay, 0.0, 1.0, !trainable_decay)?;
+    check_range(&format!("{p}.synapse"), synapse, 0.0, 1.0, false)?;
     check_range(&format!("{p}.initialBias"), initial_bias, -1e6, 1e6, true)?;
     if let StateActivation::LeakyRelu { alpha } = g {
         check_range(&format!("{p}.g.alpha"), alpha, 0.0, 1.0, true)?;
@@ -813,10 +815,10 @@ impl LayerDef for SnuConv2dSpec {
             self.decay,
             self.trainable_decay,
             self.initial_bias,
+            self.synapse,
             self.g,
             self.surrogate,
-        )?;
-        check_range(&format!("{p}.synapse"), self.synapse, 0.0, 1.0, false)
+        )
     }
 }
 

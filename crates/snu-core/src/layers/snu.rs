@@ -389,37 +389,25 @@ impl SnuLayer {
         // The step kernels zip these with the rows: a short one would cut them silently.
         debug_assert!(ctx.bias.len() == n && ctx.decay.len() == n);
         let s = SharedRows::new(&mut self.s, n);
-        match &mut self.y {
+        let out = match &mut self.y {
             Outputs::Spikes(bits) => {
                 bits.reset(rows, n);
                 let words = bits.words_per_row();
-                let out = OutRows::Bits(SharedRows::new(bits.words_mut(), words));
-                run_chunks(
-                    &mut self.scratch,
-                    chunks,
-                    batch,
-                    n,
-                    synaptic,
-                    |c, scratch| {
-                        forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch)
-                    },
-                );
+                OutRows::Bits(SharedRows::new(bits.words_mut(), words))
             }
             Outputs::Values(y) => {
                 ensure_len(y, rows * n);
-                let out = OutRows::Values(SharedRows::new(y, n));
-                run_chunks(
-                    &mut self.scratch,
-                    chunks,
-                    batch,
-                    n,
-                    synaptic,
-                    |c, scratch| {
-                        forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch)
-                    },
-                );
+                OutRows::Values(SharedRows::new(y, n))
             }
-        }
+        };
+        run_chunks(
+            &mut self.scratch,
+            chunks,
+            batch,
+            n,
+            synaptic,
+            |c, scratch| forward_chunk(&ctx, steps, chunks.samples(c, batch), s, out, scratch),
+        );
         if self.carry_state {
             self.keep_last_state(shape, chunks);
         }
