@@ -16,7 +16,14 @@
 import { open } from 'node:fs/promises';
 import type { NirArray, NirEdge, NirGraphData, NirMeta, NirNodeData } from '../../native/index.d.cts';
 
-/** The NIR version written into files (that of the `nir` package the layout was checked with). */
+/**
+ * The NIR version written into files (that of the `nir` package the layout was checked with).
+ *
+ * @example
+ * ```ts
+ * console.log(`snu writes NIR ${NIR_VERSION} files`);
+ * ```
+ */
 export const NIR_VERSION = '1.0.8';
 
 type H5 = typeof import('h5wasm/node').default;

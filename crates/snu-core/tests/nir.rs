@@ -341,8 +341,7 @@ fn chain(nodes: Vec<Node>) -> Graph {
 
 fn import_err(g: &Graph, dt: Option<f64>) -> String {
     nir::import(g, &ImportOptions { dt })
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string()
 }
 

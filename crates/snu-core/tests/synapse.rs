@@ -352,7 +352,7 @@ fn the_synaptic_current_is_carried_into_the_next_window() {
             .forward(&Batch::inputs(&x[half..], steps / 2, batch))
             .unwrap(),
     );
-    assert!(all.iter().any(|&v| v == 1.0), "the layer fires");
+    assert!(all.contains(&1.0), "the layer fires");
     assert_eq!(parts, all);
     // Without carrying the current (a fresh network for the second half), the outputs differ.
     let mut fresh = net(&json);
@@ -385,8 +385,7 @@ fn options_out_of_range_and_ostl_are_refused() {
         ));
         let e = n
             .set_training_method(TrainingMethod::Ostl { update_every: None })
-            .err()
-            .expect("OSTL refused")
+            .expect_err("OSTL refused")
             .to_string();
         assert!(e.contains("OSTL has no trace"), "{e}");
     }

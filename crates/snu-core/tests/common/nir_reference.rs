@@ -211,8 +211,8 @@ impl Simulator {
                     for j in 0..x.len() {
                         current[j] += self.dt / param(node, "tau_syn")[j]
                             * (param(node, "w_in")[j] * x[j] - current[j]);
-                        input[j] = current[j];
                     }
+                    input.copy_from_slice(current);
                 }
                 let x = &input;
                 let v = self
