@@ -2,7 +2,7 @@
 // distortions (Simard et al. 2003) and random shifts, drawn from the batch's seed, so each
 // epoch of `fit` sees fresh ones and the same seeds give the same run.
 import { checkInteger, checkKeys, checkNumber, checkObject, describe } from './checks.js';
-import { MAX_SEED, MAX_WIDTH } from './generated/limits.js';
+import { DEFAULT_ELASTIC_ALPHA, DEFAULT_ELASTIC_SIGMA, MAX_SEED, MAX_WIDTH } from './generated/limits.js';
 import { native } from './native.js';
 
 /**
@@ -38,8 +38,8 @@ export function elasticDistortion(options: { shape: readonly [number, number, nu
   checkKeys('elasticDistortion', o, ['shape', 'alpha', 'sigma', 'shift']);
   if (!Array.isArray(o.shape) || o.shape.length !== 3) throw new TypeError(`elasticDistortion.shape: expected [channels, height, width], got ${describe(o.shape)}`);
   const shape = o.shape.map((v, i) => checkInteger(`elasticDistortion.shape[${i}]`, v, 1, MAX_WIDTH)) as [number, number, number];
-  const alpha = checkNumber('elasticDistortion.alpha', o.alpha ?? 34, { min: 0, max: 1000 });
-  const sigma = checkNumber('elasticDistortion.sigma', o.sigma ?? 4, { above: 0, max: 1000 });
+  const alpha = checkNumber('elasticDistortion.alpha', o.alpha ?? DEFAULT_ELASTIC_ALPHA, { min: 0, max: 1000 });
+  const sigma = checkNumber('elasticDistortion.sigma', o.sigma ?? DEFAULT_ELASTIC_SIGMA, { above: 0, max: 1000 });
   const shift = checkInteger('elasticDistortion.shift', o.shift ?? 0, 0, MAX_WIDTH);
   const len = shape[0] * shape[1] * shape[2];
   return {

@@ -1,6 +1,6 @@
 // MNIST and Fashion-MNIST: rate-coded images, one-hot labels, softmax cross-entropy on the
 // readout (spike counts with `sum`); the metric is accuracy.
-import { MAX_DIM, MAX_VALUES } from '../generated/limits.js';
+import { DEFAULT_ELASTIC_ALPHA, DEFAULT_ELASTIC_SIGMA, MAX_DIM, MAX_VALUES } from '../generated/limits.js';
 import { encodedDataset, oneHot, type Dataset, type Encoder } from '../data.js';
 import { loadFashionMnist, loadMnist, type MnistSplit } from '../datasets/mnist.js';
 import { elasticDistortion, type Augmenter } from '../augment.js';
@@ -79,8 +79,8 @@ function validateData(raw: unknown, path: string): ImageData {
   const elastic = optional(o.elastic, (v) => {
     const e = object(`${path}.elastic`, v, ['alpha', 'sigma']);
     return {
-      alpha: optional(e.alpha, (a) => number(`${path}.elastic.alpha`, a, { min: 0, max: 1000 }), 34),
-      sigma: optional(e.sigma, (s) => number(`${path}.elastic.sigma`, s, { above: 0, max: 1000 }), 4),
+      alpha: optional(e.alpha, (a) => number(`${path}.elastic.alpha`, a, { min: 0, max: 1000 }), DEFAULT_ELASTIC_ALPHA),
+      sigma: optional(e.sigma, (s) => number(`${path}.elastic.sigma`, s, { above: 0, max: 1000 }), DEFAULT_ELASTIC_SIGMA),
     };
   });
   if (elastic) data.elastic = elastic;
@@ -138,7 +138,7 @@ function imageTask(name: TaskName, title: string, defaultConfig: string, loader:
       const trainCode = rateEncoder({ steps: data.steps, maxSpikes: data.maxSpikes });
       // Same probability per step: p = v * maxSpikes / steps.
       const evalCode = trainCode.withSteps!(data.evalSteps);
-      const distort = data.elastic || data.shift > 0 ? elasticDistortion({ shape: [1, 28, 28], alpha: data.elastic?.alpha ?? 0, sigma: data.elastic?.sigma ?? 4, shift: data.shift }) : undefined;
+      const distort = data.elastic || data.shift > 0 ? elasticDistortion({ shape: [1, 28, 28], alpha: data.elastic?.alpha ?? 0, sigma: data.elastic?.sigma ?? DEFAULT_ELASTIC_SIGMA, shift: data.shift }) : undefined;
       const dataset = (s: MnistSplit, encoder: Encoder, smoothing = 0, augment?: Augmenter): Dataset =>
         encodedDataset({ x: s.images, y: oneHot(s.labels, CLASSES, { smoothing }), features: PIXELS, encoder, ...(augment ? { augment } : {}) });
       const test = loader('test', dir, options);

@@ -1,4 +1,4 @@
-// GENERATED from crates/snu-core/src/limits.rs by crates/snu-core/tests/generated_ts.rs; do not edit.
+// GENERATED from crates/snu-core/src/limits.rs (and augment.rs's defaults) by crates/snu-core/tests/generated_ts.rs; do not edit.
 // Regenerate: SNU_WRITE_GENERATED=1 cargo test -p snu-core --test generated_ts
 
 /** Largest number of values one input, target or output array may hold. */
@@ -24,3 +24,9 @@ export const MAX_LR = 1000000;
 
 /** What joins a layer's name to its tensor's (`snu_0.W`), so never part of a layer name. */
 export const NAME_SEPARATOR = ".";
+
+/** Elastic distortion's `alpha` when none is given (Simard et al.'s for MNIST). */
+export const DEFAULT_ELASTIC_ALPHA = 34;
+
+/** Elastic distortion's `sigma` when none is given (Simard et al.'s for MNIST). */
+export const DEFAULT_ELASTIC_SIGMA = 4;

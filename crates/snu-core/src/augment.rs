@@ -16,6 +16,11 @@ use crate::error::{js_num, Result};
 use crate::kernels::rng::Rng;
 use rayon::prelude::*;
 
+/// `alpha` when none is given: Simard et al.'s value for MNIST.
+pub const DEFAULT_ALPHA: f32 = 34.0;
+/// `sigma` when none is given: Simard et al.'s value for MNIST.
+pub const DEFAULT_SIGMA: f32 = 4.0;
+
 /// The distortions of one call.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Distortion {

@@ -274,7 +274,7 @@ fn limits_ts() -> String {
         ),
     ];
     let mut out = String::from(
-        "// GENERATED from crates/snu-core/src/limits.rs by crates/snu-core/tests/generated_ts.rs; do not edit.\n\
+        "// GENERATED from crates/snu-core/src/limits.rs (and augment.rs's defaults) by crates/snu-core/tests/generated_ts.rs; do not edit.\n\
          // Regenerate: SNU_WRITE_GENERATED=1 cargo test -p snu-core --test generated_ts\n",
     );
     for (name, doc, value) in consts {
@@ -283,6 +283,15 @@ fn limits_ts() -> String {
     out += &format!(
         "\n/** What joins a layer's name to its tensor's (`snu_0.W`), so never part of a layer name. */\nexport const NAME_SEPARATOR = {:?};\n",
         NAME_SEPARATOR.to_string()
+    );
+    // Defaults of the elastic distortion (crates/snu-core/src/augment.rs).
+    out += &format!(
+        "\n/** Elastic distortion's `alpha` when none is given (Simard et al.'s for MNIST). */\nexport const DEFAULT_ELASTIC_ALPHA = {};\n",
+        snu_core::augment::DEFAULT_ALPHA
+    );
+    out += &format!(
+        "\n/** Elastic distortion's `sigma` when none is given (Simard et al.'s for MNIST). */\nexport const DEFAULT_ELASTIC_SIGMA = {};\n",
+        snu_core::augment::DEFAULT_SIGMA
     );
     out
 }
