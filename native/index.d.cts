@@ -89,6 +89,11 @@ export declare class Network {
    * every layer's output sequence.
    */
   predict(batch: BatchArg, withLayers?: boolean | undefined): Prediction
+  /**
+   * `predict`, the readout as the probabilities the loss reads it as: softmax rows for the
+   * softmax cross-entropies, sigmoids for binary cross-entropy from logits.
+   */
+  predictProbabilities(batch: BatchArg): Prediction
   /** `predict` off the main thread. */
   predictAsync(batch: BatchArg): Promise<Prediction>
   /** The loss on a batch, without gradients or updates. */

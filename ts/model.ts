@@ -417,6 +417,23 @@ export class Sequential {
   }
 
   /**
+   * `predict`, with the readout turned into the probabilities the loss reads it as: a softmax
+   * over each row for `softmaxCrossEntropy` and `sparseSoftmaxCrossEntropy`, a sigmoid of each
+   * value for `binaryCrossEntropy` with `fromLogits`, the outputs as they are for
+   * `binaryCrossEntropy` without it. Metrics such as `frameNll` need these, not the logits.
+   * Refused for `mse`, whose outputs are values.
+   *
+   * @example
+   * ```ts
+   * const probs = model.predictProbabilities(batch.x, batch); // rows sum to 1 with a softmax loss
+   * const { mean } = frameNll(probs, batch.y, batch.mask);    // for a binaryCrossEntropy model
+   * ```
+   */
+  predictProbabilities(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): Float32Array {
+    return named('predictProbabilities', () => this.#idle('predictProbabilities').predictProbabilities(nativeBatch('predictProbabilities', { x, ...checkShape('predictProbabilities', shape) }, false))).output;
+  }
+
+  /**
    * Readout plus every layer's output sequence `[steps, batch, units]` (spikes for SNU layers).
    *
    * @example

@@ -28,11 +28,12 @@ export interface FrameNll {
  *
  * @example
  * ```ts
- * // a JSB model with sigmoid outputs (probabilities) and the `sequence` readout
+ * // a JSB model (binaryCrossEntropy, from logits or not) with the `sequence` readout:
+ * // predictProbabilities gives probabilities either way (predict gives logits with fromLogits)
  * let total = 0;
  * let count = 0;
  * for (const b of [batch]) {
- *   const probs = model.predict(b.x, b);
+ *   const probs = model.predictProbabilities(b.x, b);
  *   const { sum, frames } = frameNll(probs, b.y, b.mask);
  *   total += sum;
  *   count += frames;

@@ -301,6 +301,13 @@ impl Network {
         self.run("predict", &batch, op)
     }
 
+    /// `predict`, the readout as the probabilities the loss reads it as: softmax rows for the
+    /// softmax cross-entropies, sigmoids for binary cross-entropy from logits.
+    #[napi]
+    pub fn predict_probabilities(&self, batch: BatchArg) -> Result<Prediction> {
+        self.run("predictProbabilities", &batch, ops::predict_probabilities)
+    }
+
     /// `predict` off the main thread.
     #[napi(ts_return_type = "Promise<Prediction>")]
     pub fn predict_async(&self, batch: BatchArg) -> Result<AsyncTask<NetTask<Prediction>>> {

@@ -91,6 +91,15 @@ pub fn predict(net: &mut Network, b: &Batch) -> Result<Prediction> {
     })
 }
 
+/// `predict`, with the readout turned into the probabilities the loss reads it as
+/// (`snu_core::train::loss::to_probabilities`).
+pub fn predict_probabilities(net: &mut Network, b: &Batch) -> Result<Prediction> {
+    let mut p = predict(net, b)?;
+    let (loss, n) = (net.spec.loss, net.output_size());
+    snu_core::train::loss::to_probabilities(loss, &mut p.output.0, n).map_err(engine)?;
+    Ok(p)
+}
+
 pub fn predict_with_layers(net: &mut Network, b: &Batch) -> Result<Prediction> {
     let mut p = predict(net, b)?;
     p.layers = Some(net.layer_outputs().into_iter().map(F32s).collect());
