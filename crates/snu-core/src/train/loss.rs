@@ -165,6 +165,34 @@ fn mse_row(o: &[f32], t: &[f32], g: &mut [f32], scale: f64) -> f64 {
     loss
 }
 
+/// The readout `out` (rows of `n`) as the probabilities the loss reads it as, in place:
+/// ```text
+/// softmaxCrossEntropy, sparseSoftmaxCrossEntropy   p = softmax(o) per row
+/// binaryCrossEntropy { fromLogits: true }          p = sigmoid(o) per value
+/// binaryCrossEntropy { fromLogits: false }         p = o (already probabilities)
+/// ```
+/// `mse` reads the outputs as values, not probabilities: an error.
+pub fn to_probabilities(spec: LossSpec, out: &mut [f32], n: usize) -> crate::error::Result<()> {
+    match spec {
+        LossSpec::SoftmaxCrossEntropy | LossSpec::SparseSoftmaxCrossEntropy => {
+            for row in out.chunks_exact_mut(n) {
+                let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+                let z: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
+                row.iter_mut()
+                    .for_each(|v| *v = ((*v as f64 - m).exp() / z) as f32);
+            }
+        }
+        LossSpec::BinaryCrossEntropy { from_logits: true } => {
+            out.iter_mut().for_each(|v| *v = sigmoid(*v));
+        }
+        LossSpec::BinaryCrossEntropy { from_logits: false } => {}
+        LossSpec::Mse => crate::bail!(
+            "the mse loss reads the outputs as values, not as probabilities or logits: use predict"
+        ),
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,32 +369,4 @@ mod tests {
         assert!((g[1] as f64 - p1).abs() <= 1e-5 * p1, "{} vs {p1}", g[1]);
         assert!(loss.abs() < 1e-20, "{loss}");
     }
-}
-
-/// The readout `out` (rows of `n`) as the probabilities the loss reads it as, in place:
-/// ```text
-/// softmaxCrossEntropy, sparseSoftmaxCrossEntropy   p = softmax(o) per row
-/// binaryCrossEntropy { fromLogits: true }          p = sigmoid(o) per value
-/// binaryCrossEntropy { fromLogits: false }         p = o (already probabilities)
-/// ```
-/// `mse` reads the outputs as values, not probabilities: an error.
-pub fn to_probabilities(spec: LossSpec, out: &mut [f32], n: usize) -> crate::error::Result<()> {
-    match spec {
-        LossSpec::SoftmaxCrossEntropy | LossSpec::SparseSoftmaxCrossEntropy => {
-            for row in out.chunks_exact_mut(n) {
-                let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-                let z: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
-                row.iter_mut()
-                    .for_each(|v| *v = ((*v as f64 - m).exp() / z) as f32);
-            }
-        }
-        LossSpec::BinaryCrossEntropy { from_logits: true } => {
-            out.iter_mut().for_each(|v| *v = sigmoid(*v));
-        }
-        LossSpec::BinaryCrossEntropy { from_logits: false } => {}
-        LossSpec::Mse => crate::bail!(
-            "the mse loss reads the outputs as values, not as probabilities or logits: use predict"
-        ),
-    }
-    Ok(())
 }
