@@ -60,6 +60,11 @@ export declare class Network {
    * approximate export.
    */
   toNir(options?: NirExportOptions | undefined | null): NirExport
+  /**
+   * Each layer's name, type, output shape, parameter count and (spiking layers, after a
+   * forward pass) firing rate.
+   */
+  summary(): Array<LayerSummary>
   paramNames(): Array<string>
   paramShape(name: string): Array<number>
   /** A copy of the named parameter. */
@@ -220,6 +225,18 @@ export interface Gradients {
  * `loadNir` to build a model from.
  */
 export declare function importNir(graph: NirGraphData, options?: NirImportOptions | undefined | null): NirImport
+
+/** One layer of `summary()`. */
+export interface LayerSummary {
+  name: string
+  /** The layer's `type`. */
+  kind: string
+  /** What the layer gives per step: `[n]` or `[C, H, W]`. */
+  shape: Array<number>
+  params: number
+  /** Spiking layers after a forward pass: the fraction of outputs that are spikes. */
+  firingRate?: number
+}
 
 /** One array of a node: a parameter, or a numeric metadata entry. */
 export interface NirArray {

@@ -1,6 +1,6 @@
 // snu: Spiking Neural Units with a Rust core. Public API.
 export { sequential, Sequential } from './model.js';
-export type { CompileOptions, ModelInput } from './model.js';
+export type { CompileOptions, LayerSummary, ModelInput, ModelSummary } from './model.js';
 export type { Callback, CallbackContext, CallbackModel, EpochLogs, Evaluation, FitOptions, History } from './loops.js';
 export { earlyStopping, modelCheckpoint, reduceLrOnPlateau, MONITORS } from './callbacks.js';
 export type { Monitor, MonitorOptions } from './callbacks.js';

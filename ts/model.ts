@@ -15,6 +15,42 @@ import { evaluateLoop, fitLoop, type Evaluation, type FitOptions, type History, 
 import type { LayerSpec, ModelSpec, OptimizerSpec, Readout } from './spec.js';
 
 /**
+ * One layer of `Sequential.summary()`.
+ *
+ * @example
+ * ```ts
+ * const first: LayerSummary = model.summary().layers[0]!; // { name: 'snu_0', type: 'snu', outputShape: [256], params: 200960, firingRate: 0.109 }
+ * ```
+ */
+export interface LayerSummary {
+  name: string;
+  /** The layer's `type`: `snu`, `dense`, `snuConv2d`, ... */
+  type: string;
+  /** What the layer gives per step: `[n]`, or `[C, H, W]` for images. */
+  outputShape: number[];
+  /** Trainable values. */
+  params: number;
+  /** Spiking layers after a pass: the fraction of outputs that were spikes; otherwise null. */
+  firingRate: number | null;
+}
+
+/**
+ * What `Sequential.summary()` returns: the layers, the total parameter count, and a table as
+ * its string.
+ *
+ * @example
+ * ```ts
+ * const s: ModelSummary = model.summary();
+ * console.log(s.params, String(s));
+ * ```
+ */
+export interface ModelSummary {
+  layers: LayerSummary[];
+  params: number;
+  toString(): string;
+}
+
+/**
  * Options of `Sequential.compile`. Only `loss` is required.
  *
  * @example
@@ -301,6 +337,38 @@ export class Sequential {
    */
   paramNames(): string[] {
     return this.net.paramNames();
+  }
+
+  /**
+   * The model at a glance: each layer's name, type, output shape per step and parameter count,
+   * and for spiking layers (SNU with the step output), once the model has run (`predict`,
+   * `evaluate`, training), the fraction of their outputs that were spikes in the last pass
+   * (every step and sample, padding included). `String(model.summary())` is a table.
+   *
+   * @example
+   * ```ts
+   * model.predict(batch.x, batch);
+   * console.log(String(model.summary()));
+   * // layer  type  output   params  firing rate
+   * // snu_0  snu   [256]   200,960  0.109
+   * // snu_1  snu   [10]      2,570  0.070
+   * // total params: 203,530
+   * const silent = model.summary().layers.filter((l) => l.firingRate === 0); // layers that never fired
+   * ```
+   */
+  summary(): ModelSummary {
+    const layers: LayerSummary[] = named('summary', () => this.net.summary()).map((l) => ({ name: l.name, type: l.kind, outputShape: l.shape, params: l.params, firingRate: l.firingRate ?? null }));
+    const params = layers.reduce((a, l) => a + l.params, 0);
+    return {
+      layers,
+      params,
+      toString() {
+        const rows = [['layer', 'type', 'output', 'params', 'firing rate'], ...layers.map((l) => [l.name, l.type, `[${l.outputShape.join(', ')}]`, l.params.toLocaleString('en-US'), l.firingRate === null ? '-' : l.firingRate.toFixed(3)])];
+        const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+        const lines = rows.map((r) => r.map((cell, c) => (c === 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+        return `${lines.join('\n')}\ntotal params: ${params.toLocaleString('en-US')}`;
+      },
+    };
   }
 
   /**

@@ -5,9 +5,11 @@
 mod accuracy;
 mod analog;
 mod ostl;
+mod summary;
 
 pub use accuracy::Correct;
 pub use ostl::TrainingMethod;
+pub use summary::LayerSummary;
 
 use crate::bail;
 use crate::batch::{check_target, check_token_ids, Batch};

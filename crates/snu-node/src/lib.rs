@@ -70,6 +70,19 @@ impl ObjectFinalize for Network {
     }
 }
 
+/// One layer of `summary()`.
+#[napi(object)]
+pub struct LayerSummary {
+    pub name: String,
+    /// The layer's `type`.
+    pub kind: String,
+    /// What the layer gives per step: `[n]` or `[C, H, W]`.
+    pub shape: Vec<u32>,
+    pub params: f64,
+    /// Spiking layers after a forward pass: the fraction of outputs that are spikes.
+    pub firing_rate: Option<f64>,
+}
+
 #[napi]
 impl Network {
     /// Builds a network from its JSON model spec (see the TypeScript `ModelSpec`).
@@ -145,6 +158,25 @@ impl Network {
     #[napi]
     pub fn to_nir(&self, options: Option<nir::NirExportOptions>) -> Result<nir::NirExport> {
         guard("toNir", || nir::export(&*try_lock(&self.inner)?, options))
+    }
+
+    /// Each layer's name, type, output shape, parameter count and (spiking layers, after a
+    /// forward pass) firing rate.
+    #[napi]
+    pub fn summary(&self) -> Result<Vec<LayerSummary>> {
+        guard("summary", || {
+            Ok(try_lock(&self.inner)?
+                .summary()
+                .into_iter()
+                .map(|l| LayerSummary {
+                    name: l.name,
+                    kind: l.kind.to_string(),
+                    shape: l.shape.iter().map(|&d| d as u32).collect(),
+                    params: l.params as f64,
+                    firing_rate: l.firing_rate,
+                })
+                .collect())
+        })
     }
 
     #[napi]
