@@ -32,3 +32,5 @@ export type { FrameNll } from './datasets/nll.js';
 export { loadPtb, lmBatches, EOS, UNK } from './datasets/ptb.js';
 export type { PtbCorpus } from './datasets/ptb.js';
 export type * from './spec.js';
+export * as plots from './plots/index.js';
+export type { CurvesOptions, Series, SpikeLayout } from './plots/index.js';

@@ -1,0 +1,106 @@
+// Spike rasters and firing-rate histograms of one layer's output sequence `[steps, batch, units]`
+// (what `predictWithLayers` gives).
+import { checkInteger, checkObject, describe } from '../checks.js';
+import { MAX_DIM, MAX_WIDTH } from '../generated/limits.js';
+import { axes, escapeXml, fmt, frame, niceTicks, open, scale } from './svg.js';
+
+/** The layout of a spike sequence: `[steps, batch, units]`. */
+export interface SpikeLayout {
+  steps: number;
+  units: number;
+  /** Samples in the sequence; default 1. */
+  batch?: number;
+}
+
+function layout(what: string, spikes: ArrayLike<number>, o: Record<string, unknown>): { steps: number; batch: number; units: number } {
+  if (spikes == null || typeof spikes.length !== 'number') throw new TypeError(`${what}: expected an array of spikes [steps, batch, units], got ${describe(spikes)}`);
+  const steps = checkInteger(`${what}: steps`, o.steps, 1, MAX_DIM);
+  const units = checkInteger(`${what}: units`, o.units, 1, MAX_WIDTH);
+  const batch = checkInteger(`${what}: batch`, o.batch ?? 1, 1, MAX_DIM);
+  if (spikes.length !== steps * batch * units) throw new RangeError(`${what}: ${spikes.length} values, but steps ${steps} x batch ${batch} x units ${units} is ${steps * batch * units}`);
+  return { steps, batch, units };
+}
+
+/**
+ * A spike raster as an SVG string: time across, units down, one `<rect class="spike">` per
+ * spike (a non-zero value) of sample `sample`.
+ *
+ * @example
+ * ```ts
+ * const { layers } = model.predictWithLayers(batch.x, batch);
+ * const svg = raster(layers[0]!, { steps: batch.steps, batch: batch.batch, units: 256, sample: 0, title: 'snu_0' });
+ * ```
+ */
+export function raster(spikes: ArrayLike<number>, options: SpikeLayout & { sample?: number; title?: string; width?: number; height?: number }): string {
+  const o = checkObject('raster options', options);
+  const { steps, batch, units } = layout('raster', spikes, o);
+  const sample = checkInteger('raster: sample', o.sample ?? 0, 0, batch - 1);
+  const f = frame(checkInteger('raster: width', o.width ?? 480, 120, 4000), checkInteger('raster: height', o.height ?? 300, 120, 4000));
+  const x = scale(0, steps, f.left, f.width - f.right);
+  const y = scale(0, units, f.top, f.height - f.bottom);
+  const [w, h] = [Math.max(0.6, x(1) - x(0)), Math.max(0.6, y(1) - y(0))];
+  let marks = '';
+  let count = 0;
+  for (let t = 0; t < steps; t++) {
+    const row = (t * batch + sample) * units;
+    for (let j = 0; j < units; j++) {
+      if (spikes[row + j] !== 0) {
+        marks += `<rect class="spike" x="${fmt(x(t))}" y="${fmt(y(j))}" width="${fmt(w)}" height="${fmt(h)}"/>`;
+        count++;
+      }
+    }
+  }
+  const yScale = scale(0, units, f.height - f.bottom, f.top);
+  const svg = open(f, o.title as string | undefined, 'raster') + axes(f, x, yScale, niceTicks(0, steps, 6), niceTicks(0, units, 5).filter((v) => v <= units), 'step', 'unit');
+  return `${svg}<g class="spikes" fill="#222" data-count="${count}">${marks}</g><desc>${escapeXml(`${count} spikes of ${steps * units} step-units`)}</desc></svg>`;
+}
+
+/**
+ * Each unit's firing rate over all steps and samples: the fraction of its outputs that are spikes.
+ *
+ * @example
+ * ```ts
+ * const { layers } = model.predictWithLayers(batch.x, batch);
+ * const rates = firingRates(layers[0]!, { steps: batch.steps, batch: batch.batch, units: 256 }); // Float64Array(256)
+ * ```
+ */
+export function firingRates(spikes: ArrayLike<number>, options: SpikeLayout): Float64Array {
+  const { steps, batch, units } = layout('firingRates', spikes, checkObject('firingRates options', options));
+  const rates = new Float64Array(units);
+  for (let r = 0; r < steps * batch; r++) for (let j = 0; j < units; j++) if (spikes[r * units + j] !== 0) rates[j]! += 1;
+  return rates.map((c) => c / (steps * batch));
+}
+
+/**
+ * A histogram as an SVG string: `bins` equal bins over `[min, max]` of the values (default
+ * their range), one `<rect class="bar">` per bin with `data-count`.
+ *
+ * @example
+ * ```ts
+ * const svg = histogram([0.02, 0.1, 0.1, 0.35], { bins: 20, xLabel: 'firing rate' });
+ * ```
+ */
+export function histogram(values: ArrayLike<number>, options: { bins?: number; min?: number; max?: number; title?: string; xLabel?: string; width?: number; height?: number } = {}): string {
+  const o = checkObject('histogram options', options);
+  if (values == null || typeof values.length !== 'number') throw new TypeError(`histogram: expected an array of numbers, got ${describe(values)}`);
+  const finite = Array.from(values, Number).filter(Number.isFinite);
+  if (finite.length === 0) throw new RangeError('histogram: no finite value to count');
+  const bins = checkInteger('histogram: bins', o.bins ?? 20, 1, 1000);
+  const lo = o.min === undefined ? Math.min(...finite) : Number(o.min);
+  let hi = o.max === undefined ? Math.max(...finite) : Number(o.max);
+  if (!(Number.isFinite(lo) && Number.isFinite(hi)) || hi < lo) throw new RangeError(`histogram: min ${lo} and max ${hi} do not make a range`);
+  if (hi === lo) hi = lo + 1;
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of finite) if (v >= lo && v <= hi) counts[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins))]! += 1;
+  const f = frame(checkInteger('histogram: width', o.width ?? 480, 120, 4000), checkInteger('histogram: height', o.height ?? 300, 120, 4000));
+  const yTicks = niceTicks(0, Math.max(...counts), 5);
+  const x = scale(lo, hi, f.left, f.width - f.right);
+  const y = scale(0, yTicks[yTicks.length - 1]!, f.height - f.bottom, f.top);
+  let svg = open(f, o.title as string | undefined, 'histogram') + axes(f, x, y, niceTicks(lo, hi, 6).filter((v) => v >= lo && v <= hi), yTicks, (o.xLabel as string | undefined) ?? '', 'count');
+  svg += '<g class="bars" fill="#4e79a7">';
+  counts.forEach((c, i) => {
+    const [x0, x1] = [x(lo + ((hi - lo) * i) / bins), x(lo + ((hi - lo) * (i + 1)) / bins)];
+    svg += `<rect class="bar" data-count="${c}" x="${fmt(x0)}" y="${fmt(y(c))}" width="${fmt(Math.max(0, x1 - x0 - 1))}" height="${fmt(y(0) - y(c))}"/>`;
+  });
+  return `${svg}</g></svg>`;
+}
