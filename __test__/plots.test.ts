@@ -85,3 +85,27 @@ test('bad input gets a clear error', (t) => {
   t.throws(() => plots.histogram([]), { message: /no finite value/ });
   t.throws(() => plots.histogram([1, 2], { min: 3, max: 1 }), { message: /do not make a range/ });
 });
+
+test('traces: the SNU state from predictWithLayers, one path per selected unit, equal to s_t', (t) => {
+  const model = sequential([snu({ units: 6, g: 'identity', initialBias: -0.5 }), snu({ units: 2 })], { inputSize: 4 }).compile({ loss: 'mse', readout: 'sequence', seed: 8 });
+  const b = randomBatch(9, 12, 2, 4, 2, 12 * 2);
+  const { states, layers } = model.predictWithLayers(b.x, b);
+  t.is(states.length, 2);
+  const s = states[0]!;
+  t.is(s.length, 12 * 2 * 6);
+  // s_t = x_t W + l s_{t-1} (1 - y_{t-1}) with g identity: check one unit by hand.
+  const w = model.getWeights()['snu_0.W']!;
+  let prev = 0;
+  let prevY = 0;
+  for (let step = 0; step < 12; step++) {
+    let a = 0;
+    for (let i = 0; i < 4; i++) a += b.x[(step * 2 + 1) * 4 + i]! * w[i * 6 + 3]!;
+    a += 0.8 * prev * (1 - prevY);
+    t.true(Math.abs(s[(step * 2 + 1) * 6 + 3]! - a) < 1e-5, `step ${step}`);
+    prev = s[(step * 2 + 1) * 6 + 3]!;
+    prevY = layers[0]![(step * 2 + 1) * 6 + 3]!;
+  }
+  const svg = plots.traces(s, { steps: 12, batch: 2, units: 6, sample: 1, select: [0, 3, 5] });
+  t.is(svg.match(/<path class="series"/g)?.length, 3);
+  t.throws(() => plots.traces(s, { steps: 12, batch: 2, units: 6, select: [6] }), { message: /traces: select\[0\]/ });
+});

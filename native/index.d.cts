@@ -320,6 +320,8 @@ export interface Prediction {
   output: Float32Array
   /** Each layer's output `[T, B, units]` (spikes for SNU layers), when asked for. */
   layers?: Array<Float32Array>
+  /** With the layers: each SNU layer's state `s` `[T, B, units]` (null for other layers). */
+  states?: Array<Float32Array | null>
 }
 
 /**

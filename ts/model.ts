@@ -502,17 +502,20 @@ export class Sequential {
   }
 
   /**
-   * Readout plus every layer's output sequence `[steps, batch, units]` (spikes for SNU layers).
+   * Readout plus every layer's output sequence `[steps, batch, units]` (spikes for SNU layers)
+   * and, for SNU layers, their state sequence `s_t = g(a_t)` (the membrane; `null` for other
+   * layers), for rasters and membrane traces (`plots`).
    *
    * @example
    * ```ts
-   * const { output, layers } = model.predictWithLayers(batch.x, batch);
+   * const { output, layers, states } = model.predictWithLayers(batch.x, batch);
    * const firstLayerSpikes = layers[0]!.reduce((a, b) => a + b, 0);
+   * const membrane = states[0]; // Float32Array [steps, batch, units] for an SNU layer
    * ```
    */
-  predictWithLayers(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): { output: Float32Array; layers: Float32Array[] } {
+  predictWithLayers(x: Float32Array, shape: { steps: number; batch: number; mask?: Float32Array }): { output: Float32Array; layers: Float32Array[]; states: (Float32Array | null)[] } {
     const p = named('predictWithLayers', () => this.#idle('predictWithLayers').predict(nativeBatch('predictWithLayers', { x, ...checkShape('predictWithLayers', shape) }, false), true));
-    return { output: p.output, layers: p.layers ?? [] };
+    return { output: p.output, layers: p.layers ?? [], states: p.states ?? [] };
   }
 
   /**

@@ -3,6 +3,6 @@
 // puts several in one page.
 export { curves } from './curves.js';
 export type { CurvesOptions, Series } from './curves.js';
-export { firingRates, histogram, raster } from './raster.js';
+export { firingRates, histogram, raster, traces } from './raster.js';
 export type { SpikeLayout } from './raster.js';
 export { niceTicks } from './svg.js';

@@ -2,6 +2,7 @@
 // (what `predictWithLayers` gives).
 import { checkInteger, checkObject, describe } from '../checks.js';
 import { MAX_DIM, MAX_WIDTH } from '../generated/limits.js';
+import { curves } from './curves.js';
 import { axes, escapeXml, fmt, frame, niceTicks, open, scale } from './svg.js';
 
 /** The layout of a spike sequence: `[steps, batch, units]`. */
@@ -103,4 +104,28 @@ export function histogram(values: ArrayLike<number>, options: { bins?: number; m
     svg += `<rect class="bar" data-count="${c}" x="${fmt(x0)}" y="${fmt(y(c))}" width="${fmt(Math.max(0, x1 - x0 - 1))}" height="${fmt(y(0) - y(c))}"/>`;
   });
   return `${svg}</g></svg>`;
+}
+
+/**
+ * Membrane traces as an SVG line chart: the state `s_t` of a few units of one sample over time
+ * (`states` as `predictWithLayers` gives them for an SNU layer, `[steps, batch, units]`), one
+ * `<path class="series">` per unit.
+ *
+ * @example
+ * ```ts
+ * const { states } = model.predictWithLayers(batch.x, batch);
+ * const svg = traces(states[0]!, { steps: batch.steps, batch: batch.batch, units: 256, select: [0, 1, 2] });
+ * ```
+ */
+export function traces(states: ArrayLike<number>, options: SpikeLayout & { sample?: number; select?: number[]; title?: string; width?: number; height?: number }): string {
+  const o = checkObject('traces options', options);
+  const { steps, batch, units } = layout('traces', states, o);
+  const sample = checkInteger('traces: sample', o.sample ?? 0, 0, batch - 1);
+  const select = (o.select as number[] | undefined) ?? Array.from({ length: Math.min(4, units) }, (_, j) => j);
+  if (!Array.isArray(select) || select.length === 0) throw new TypeError(`traces: select: expected a non-empty array of unit indices, got ${describe(select)}`);
+  const series = select.map((j, i) => {
+    checkInteger(`traces: select[${i}]`, j, 0, units - 1);
+    return { name: `unit ${j}`, values: Array.from({ length: steps }, (_, t) => states[(t * batch + sample) * units + j]!) };
+  });
+  return curves(series, { xLabel: 'step', yLabel: 'state s', ...(o.title === undefined ? {} : { title: o.title as string }), ...(o.width === undefined ? {} : { width: o.width as number }), ...(o.height === undefined ? {} : { height: o.height as number }) });
 }

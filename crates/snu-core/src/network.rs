@@ -297,6 +297,21 @@ impl Network {
         self.layers.iter().map(|l| l.output_values()).collect()
     }
 
+    /// Each layer's state sequence `s` `[T, B, units]` of the last forward pass (SNU layers; None
+    /// for the others, and for all before a forward pass).
+    pub fn layer_states(&self) -> Vec<Option<Vec<f32>>> {
+        let rows = self.shape.map_or(0, |s| s.rows());
+        self.layers
+            .iter()
+            .map(|l| {
+                let len = rows * l.units();
+                l.states()
+                    .filter(|s| rows > 0 && s.len() >= len)
+                    .map(|s| s[..len].to_vec())
+            })
+            .collect()
+    }
+
     /// The loss on a batch, without gradients.
     pub fn loss(&mut self, b: &Batch) -> Result<f64> {
         self.forward_and_loss(b, false)

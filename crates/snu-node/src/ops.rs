@@ -41,6 +41,9 @@ pub struct Prediction {
     /// Each layer's output `[T, B, units]` (spikes for SNU layers), when asked for.
     #[napi(ts_type = "Array<Float32Array>")]
     pub layers: Option<Vec<F32s>>,
+    /// With the layers: each SNU layer's state `s` `[T, B, units]` (null for other layers).
+    #[napi(ts_type = "Array<Float32Array | null>")]
+    pub states: Option<Vec<Option<F32s>>>,
 }
 
 /// Output of `gradients`: the loss and one gradient per parameter, in `paramNames()` order.
@@ -88,6 +91,7 @@ pub fn predict(net: &mut Network, b: &Batch) -> Result<Prediction> {
     Ok(Prediction {
         output: F32s(output),
         layers: None,
+        states: None,
     })
 }
 
@@ -103,6 +107,12 @@ pub fn predict_probabilities(net: &mut Network, b: &Batch) -> Result<Prediction>
 pub fn predict_with_layers(net: &mut Network, b: &Batch) -> Result<Prediction> {
     let mut p = predict(net, b)?;
     p.layers = Some(net.layer_outputs().into_iter().map(F32s).collect());
+    p.states = Some(
+        net.layer_states()
+            .into_iter()
+            .map(|s| s.map(F32s))
+            .collect(),
+    );
     Ok(p)
 }
 

@@ -45,6 +45,12 @@ pub trait SeqLayer: Send {
     /// The last forward's output, `[T*B, units]`: spikes as bits or values.
     fn output(&self) -> SeqInput<'_>;
 
+    /// The last forward's internal state sequence `[T*B, units]`, for layers that have one (the
+    /// SNU's `s_t`); valid until a backward pass reuses the buffer.
+    fn states(&self) -> Option<&[f32]> {
+        None
+    }
+
     /// The last forward's output as values, `[T*B, units]`.
     fn output_values(&self) -> Vec<f32> {
         match self.output() {

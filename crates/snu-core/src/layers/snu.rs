@@ -621,6 +621,12 @@ impl SeqLayer for SnuLayer {
         self.y.as_input()
     }
 
+    /// `s_t = g(a_t)`: the buffer holds the states after a forward pass (BPTT turns it into
+    /// `dL/da`).
+    fn states(&self) -> Option<&[f32]> {
+        Some(&self.s)
+    }
+
     fn backward(
         &mut self,
         p: &mut ParamStore,
