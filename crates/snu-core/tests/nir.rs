@@ -470,6 +470,10 @@ fn graphs_snu_cannot_take_are_refused_naming_the_node() {
     let mut dangling = ok();
     dangling.edges.push(("lif".into(), "nowhere".into()));
     assert!(import_err(&dangling, Some(1e-4)).contains("nowhere"));
+    // Shapes a file states are checked before anything is sized by them.
+    let mut huge = ok();
+    huge.nodes[0].params[0].1 = Tensor::ints(&[1 << 20, 1 << 20, 1 << 20]);
+    assert!(import_err(&huge, Some(1e-4)).contains("more than the"));
     let mut wrong = chain(vec![affine("fc", 2, 4, 0.0), lif("lif", 2)]);
     wrong.nodes[0].params[0].1 = Tensor::ints(&[3]);
     assert!(

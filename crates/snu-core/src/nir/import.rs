@@ -19,6 +19,7 @@ use super::graph::{meta_number, meta_text, Graph, Node};
 use crate::bail;
 use crate::error::Result;
 use crate::layers::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
+use crate::limits::MAX_WIDTH;
 use crate::spec::{
     Conv2dSpec, DenseSpec, FlattenSpec, LayerSpec, Pool2dSpec, PoolKind, Shape, SnuConv2dSpec,
     SnuSpec,
@@ -112,6 +113,11 @@ fn layer_name(node: &str) -> String {
 /// The input or output shape a node states: `[n]` or `[C, H, W]`.
 fn shape_of(node: &Node, key: &str) -> Result<Shape> {
     let dims = node.ints(key, node.param(key)?.len(), 1)?;
+    // Checked before anything is sized by it: a file may state any shape.
+    let values: u128 = dims.iter().map(|&d| d as u128).product();
+    if values > MAX_WIDTH as u128 {
+        bail!("nir import: {}: {key} {dims:?} holds {values} values per step, more than the {MAX_WIDTH} a layer may take", node.label());
+    }
     match dims[..] {
         [n] => Ok(Shape::Flat(n)),
         [c, h, w] => Ok(Shape::Image { c, h, w }),
@@ -573,6 +579,13 @@ fn conv_layer(
     let stride = node.ints("stride", 2, 1)?;
     let padding = node.ints("padding", 2, 0)?;
     let dilation = node.ints("dilation", 2, 1)?;
+    if let Some(v) = [&stride, &padding, &dilation]
+        .iter()
+        .flat_map(|v| v.iter())
+        .find(|&&v| v > MAX_WIDTH)
+    {
+        bail!("nir import: {}: a stride, padding or dilation of {v}, more than the {MAX_WIDTH} an image side may be", node.label());
+    }
     let geometry = crate::kernels::conv::ConvGeometry {
         in_c: c,
         in_h: h,
@@ -584,6 +597,13 @@ fn conv_layer(
         dilation: [dilation[0], dilation[1]],
     };
     geometry.check(&format!("nir import: {}", node.label()))?;
+    if geometry.out_len() > MAX_WIDTH {
+        bail!(
+            "nir import: {}: gives {} values per step, more than the {MAX_WIDTH} a layer may give",
+            node.label(),
+            geometry.out_len()
+        );
+    }
     let [oh, ow] = geometry.out_hw();
     let positions = oh * ow;
     let bias = node.per_unit("bias", f)?;
