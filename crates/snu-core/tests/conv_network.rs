@@ -2,6 +2,9 @@
 //! refusals of shapes that do not fit, and the gradient of the whole network against central
 //! finite differences of its loss (the kernels themselves are checked in `conv_kernels.rs`).
 
+mod common;
+
+use common::finite_differences::gradcheck;
 use snu_core::{Batch, Network};
 
 fn net(layers: &str, input_shape: &str, input_size: usize, readout: &str, loss: &str) -> Network {
@@ -96,47 +99,6 @@ fn shapes_that_do_not_fit_are_refused_naming_the_layer() {
 /// Central differences of the loss against the engine's gradient, for every parameter value.
 /// A max-pooling window whose maximum changes within the step makes the loss kinked there: such
 /// points (where steps of 1e-3 and 2.5e-4 disagree) are skipped, and must be few.
-fn gradcheck(mut n: Network, x: &[f32], y: &[f32], steps: usize, batch: usize) {
-    let b = Batch::new(x, y, steps, batch);
-    n.compute_gradients(&b).unwrap();
-    let (mut checked, mut kinked) = (0, 0);
-    for name in n.param_names() {
-        let grad = n.grad(&name).unwrap().to_vec();
-        let value = n.param(&name).unwrap().value.clone();
-        let mut fd = |i: usize, h: f32| {
-            let mut v = value.clone();
-            v[i] = value[i] + h;
-            n.set_param(&name, &v).unwrap();
-            let up = n.loss(&b).unwrap();
-            v[i] = value[i] - h;
-            n.set_param(&name, &v).unwrap();
-            let down = n.loss(&b).unwrap();
-            n.set_param(&name, &value).unwrap();
-            (up - down) / (2.0 * h as f64)
-        };
-        for (i, &engine) in grad.iter().enumerate() {
-            // A kink between the two steps shows as a difference; f32 rounding alone stays below 10 %.
-            let (coarse, fine) = (fd(i, 1e-3), fd(i, 2.5e-4));
-            let scale = 1e-3 + coarse.abs().max(fine.abs());
-            if (coarse - fine).abs() > 0.1 * scale {
-                kinked += 1;
-                continue;
-            }
-            let err =
-                (engine as f64 - coarse).abs() / (1e-3 + coarse.abs().max(engine.abs() as f64));
-            assert!(
-                err < 2e-2,
-                "{name}[{i}]: engine {engine} vs finite difference {coarse}"
-            );
-            checked += 1;
-        }
-    }
-    assert!(
-        kinked * 20 <= checked,
-        "{kinked} kinked points against {checked} checked"
-    );
-}
-
 fn data(len: usize, seed: u64) -> Vec<f32> {
     let mut rng = snu_core::kernels::rng::Rng::new(seed);
     (0..len)

@@ -9,6 +9,9 @@
 //! against central finite differences of the engine's loss; the current carried across passes;
 //! a convolution covering its image against the dense layer; OSTL's refusal.
 
+mod common;
+
+use common::finite_differences::gradcheck;
 use snu_core::{Batch, Network, TrainingMethod};
 
 fn net(json: &str) -> Network {
@@ -145,40 +148,6 @@ fn the_forward_pass_follows_the_equations() {
             );
         }
     }
-}
-
-/// The engine's gradient of every parameter against central differences of its own loss (f32,
-/// so steps of 1e-3; smooth units: sigmoid outputs, g identity).
-fn gradcheck(mut n: Network, x: &[f32], y: &[f32], steps: usize, batch: usize) -> usize {
-    let b = Batch::new(x, y, steps, batch);
-    n.compute_gradients(&b).unwrap();
-    let mut checked = 0;
-    for name in n.param_names() {
-        let grad = n.grad(&name).unwrap().to_vec();
-        let value = n.param(&name).unwrap().value.clone();
-        for (i, &engine) in grad.iter().enumerate() {
-            let mut fd = |h: f32| {
-                let mut v = value.clone();
-                v[i] = value[i] + h;
-                n.set_param(&name, &v).unwrap();
-                let up = n.loss(&b).unwrap();
-                v[i] = value[i] - h;
-                n.set_param(&name, &v).unwrap();
-                let down = n.loss(&b).unwrap();
-                n.set_param(&name, &value).unwrap();
-                (up - down) / (2.0 * h as f64)
-            };
-            let numeric = fd(1e-3);
-            let err =
-                (engine as f64 - numeric).abs() / (1e-3 + numeric.abs().max(engine.abs() as f64));
-            assert!(
-                err < 2e-2,
-                "{name}[{i}]: engine {engine} vs finite difference {numeric}"
-            );
-            checked += 1;
-        }
-    }
-    checked
 }
 
 #[test]
