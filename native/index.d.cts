@@ -257,6 +257,8 @@ export interface NirEdge {
 export interface NirExport {
   graph: NirGraphData
   warnings: Array<string>
+  /** The time step the file was written for (the one given, or the default). */
+  dt: number
 }
 
 export interface NirExportOptions {

@@ -705,6 +705,7 @@ export class Sequential {
    * a PCM crossbar, max pooling, ...) is refused with an error naming the layer and the feature;
    * with `approximate: true` the nearest NIR node is written instead and the returned warnings
    * say what changes. The file is written atomically (a temporary file renamed into place).
+   * Resolves with those warnings and the `dt` the file was written for.
    *
    * @param options.dt the time step (seconds) the time constants are written for; default 1e-4,
    *   snnTorch's, whose importer then gives back `beta = l`. It is recorded in the file.
@@ -718,7 +719,7 @@ export class Sequential {
    * const { warnings } = await model.toNir('mnist.nir');
    * ```
    */
-  async toNir(path: string, options: { dt?: number; approximate?: boolean; normalizeThresholds?: boolean } = {}): Promise<{ warnings: string[] }> {
+  async toNir(path: string, options: { dt?: number; approximate?: boolean; normalizeThresholds?: boolean } = {}): Promise<{ warnings: string[]; dt: number }> {
     const o = checkObject('toNir options', options);
     checkKeys('toNir options', o, ['dt', 'approximate', 'normalizeThresholds']);
     const exported = named('toNir', () =>
@@ -741,7 +742,7 @@ export class Sequential {
       await rm(tmp, { force: true });
       throw prefixed(`toNir: ${path}`, e);
     }
-    return { warnings: exported.warnings };
+    return { warnings: exported.warnings, dt: exported.dt };
   }
 
   /**

@@ -32,12 +32,6 @@ function fromTo(positionals: string[], command: 'export' | 'import', from: strin
   return [a, b];
 }
 
-/** One line per layer: `snu_0  snu 128, decay 0.8`. */
-function describeLayers(model: Sequential): string {
-  const shapes = model.layerShapes();
-  return model.layers.map((l, i) => `  ${String((l as { name?: string | null }).name ?? `${l.type}_${i}`).padEnd(14)} ${l.type.padEnd(10)} -> [${shapes[i]!.join(', ')}]`).join('\n');
-}
-
 /**
  * `snu export --nir <checkpoint> <out.nir> [--dt s] [--approximate]`; resolves with the exit code.
  * @example
@@ -60,13 +54,13 @@ export async function exportCommand(argv: readonly string[], io: CliIo): Promise
   const model = await Sequential.load(checkpoint).catch((e: unknown) => {
     throw new CliError(`${checkpoint}: ${(e as Error).message}`);
   });
-  const { warnings } = await model
+  const { warnings, dt } = await model
     .toNir(out, { ...(options.dt === undefined ? {} : { dt: options.dt as number }), approximate: Boolean(options.approximate), normalizeThresholds: Boolean(options['normalize-thresholds']) })
     .catch((e: unknown) => {
-      throw new CliError((e as Error).message.replace('pass approximate: true', 'pass --approximate'));
+      throw new CliError((e as Error).message);
     });
   for (const w of warnings) io.stderr(`warning: ${w}\n`);
-  io.stdout(`wrote ${out} (NIR, dt ${options.dt ?? 'default 1e-4'}):\n${describeLayers(model)}\n`);
+  io.stdout(`wrote ${out} (NIR, dt ${dt}):\n${String(model.summary())}\n`);
   return 0;
 }
 
@@ -88,9 +82,9 @@ export async function importCommand(argv: readonly string[], io: CliIo): Promise
   const file = resolve(io.cwd, fileArg);
   const out = resolve(io.cwd, outArg);
   const model = await loadNir(file, options.dt === undefined ? {} : { dt: options.dt as number }).catch((e: unknown) => {
-    throw new CliError((e as Error).message.replace('pass dt', 'pass --dt'));
+    throw new CliError((e as Error).message);
   });
   await model.save(out);
-  io.stdout(`wrote ${out} from ${file}:\n${describeLayers(model)}\n`);
+  io.stdout(`wrote ${out} from ${file}:\n${String(model.summary())}\n`);
   return 0;
 }

@@ -71,6 +71,8 @@ pub struct NirExportOptions {
 pub struct NirExport {
     pub graph: NirGraphData,
     pub warnings: Vec<String>,
+    /// The time step the file was written for (the one given, or the default).
+    pub dt: f64,
 }
 
 #[napi(object)]
@@ -258,6 +260,7 @@ pub fn export(net: &snu_core::Network, options: Option<NirExportOptions>) -> Res
     Ok(NirExport {
         graph,
         warnings: exported.warnings,
+        dt: o.dt,
     })
 }
 

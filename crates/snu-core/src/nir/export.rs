@@ -64,7 +64,7 @@ impl Gaps<'_> {
     /// `feature` of `layer` cannot be written exactly: an error, or a warning saying `change`.
     fn gap(&mut self, layer: &str, feature: &str, change: &str) -> Result<()> {
         if !self.approximate {
-            bail!("nir export: layer {layer:?}: {feature}; NIR cannot express it (pass approximate: true to write it anyway: {change})");
+            bail!("nir export: layer {layer:?}: {feature}; NIR cannot express it (to write it anyway, pass approximate: true to toNir or pass --approximate to snu export: {change})");
         }
         self.warnings
             .push(format!("layer {layer:?}: {feature}: {change}"));

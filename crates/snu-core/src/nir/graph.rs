@@ -152,10 +152,6 @@ impl Node {
             })
             .collect()
     }
-
-    pub fn meta_number(&self, key: &str) -> Option<f64> {
-        meta_number(&self.metadata, key)
-    }
 }
 
 /// Metadata entry `key` as one number, if it is one.

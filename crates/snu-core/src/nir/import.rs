@@ -82,7 +82,7 @@ pub fn import(graph: &Graph, o: &ImportOptions) -> Result<Imported> {
         match node.kind.as_str() {
             "Affine" | "Linear" | "Conv2d" if next.is_some() => {
                 let neuron = next.unwrap();
-                let dt = dt.ok_or_else(|| crate::error::Error(format!("nir import: {} needs a time step, and the file does not record one (NIR files do not): pass dt (snnTorch writes for dt = 1e-4, Norse for 1e-3, Sinabs and Spyx for 1)", neuron.node.label())))?;
+                let dt = dt.ok_or_else(|| crate::error::Error(format!("nir import: {} needs a time step, and the file does not record one (NIR files do not): pass dt to loadNir, or pass --dt to snu import (snnTorch writes for dt = 1e-4, Norse for 1e-3, Sinabs and Spyx for 1)", neuron.node.label())))?;
                 shape = spiking_layer(&mut out, node, neuron, &name, shape, dt)?;
                 i += 2;
                 continue;
@@ -420,41 +420,82 @@ fn spiking_layer(
             *c += b * k;
         }
     }
-    let c = input_current(&current, &d.leak_current);
-    let synapse = synapse_of(&d, neuron.node)?;
-    let training = training_options(neuron.node);
-    let (decay, trainable_decay) = decay_of(&d.decay, neuron.node, training.trainable_decay)?;
-    if trainable_decay {
-        out.weights.push((
-            format!("{name}.decay"),
-            d.decay.iter().map(|&l| l as f32).collect(),
-        ));
-    }
-    out.weights.push((
-        format!("{name}.b"),
-        d.threshold.iter().map(|&t| -t as f32).collect(),
-    ));
-    let input_bias = c.is_some();
-    if let Some(c) = c {
-        out.weights.push((format!("{name}.c"), c));
-    }
+    let u = unit_params(
+        out,
+        name,
+        neuron.node,
+        &d,
+        &d.decay,
+        &d.threshold,
+        &current,
+        &d.leak_current,
+    )?;
     out.layers.push(LayerSpec::Snu(SnuSpec {
         units: n,
         name: Some(name.to_string()),
         output: OutputActivation::Step,
         g: StateActivation::Identity,
         recurrent: neuron.recurrent.is_some(),
-        decay,
-        trainable_decay,
-        surrogate: training.surrogate,
-        detach_reset: training.detach_reset,
+        decay: u.decay,
+        trainable_decay: u.trainable_decay,
+        surrogate: u.training.surrogate,
+        detach_reset: u.training.detach_reset,
         lateral_inhibition: false,
-        initial_bias: training.initial_bias,
-        input_bias,
-        synapse,
-        dropout: training.dropout,
+        initial_bias: u.training.initial_bias,
+        input_bias: u.input_bias,
+        synapse: u.synapse,
+        dropout: u.training.dropout,
     }));
     Ok(Shape::Flat(n))
+}
+
+/// What an SNU layer takes from its neuron besides the weights: its options, and its
+/// parameters pushed onto `out` (a trainable decay, `b = -v_threshold`, the input bias `c`),
+/// one value per entry of `decay` and `threshold` (per unit, or per filter of snuConv2d).
+struct UnitParams {
+    decay: f32,
+    trainable_decay: bool,
+    input_bias: bool,
+    synapse: f32,
+    training: Training,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn unit_params(
+    out: &mut Imported,
+    name: &str,
+    neuron: &Node,
+    d: &Dynamics,
+    decay: &[f64],
+    threshold: &[f64],
+    bias_current: &[f64],
+    leak_current: &[f64],
+) -> Result<UnitParams> {
+    let c = input_current(bias_current, leak_current);
+    let synapse = synapse_of(d, neuron)?;
+    let training = training_options(neuron);
+    let (decay_value, trainable_decay) = decay_of(decay, neuron, training.trainable_decay)?;
+    if trainable_decay {
+        out.weights.push((
+            format!("{name}.decay"),
+            decay.iter().map(|&l| l as f32).collect(),
+        ));
+    }
+    out.weights.push((
+        format!("{name}.b"),
+        threshold.iter().map(|&t| -t as f32).collect(),
+    ));
+    let input_bias = c.is_some();
+    if let Some(c) = c {
+        out.weights.push((format!("{name}.c"), c));
+    }
+    Ok(UnitParams {
+        decay: decay_value,
+        trainable_decay,
+        input_bias,
+        synapse,
+        training,
+    })
 }
 
 /// Training options NIR has no field for, from the `snu_layer` metadata snu writes on a
@@ -656,25 +697,10 @@ fn conv_layer(
     let threshold = per_filter(&d.threshold, "v_threshold")?;
     let current: Vec<f64> = bias.iter().zip(&kappa).map(|(b, k)| b * k).collect();
     let leak = per_filter(&d.leak_current, "v_leak")?;
-    let c = input_current(&current, &leak);
-    let synapse = synapse_of(&d, link.node)?;
-    let training = training_options(link.node);
-    let (l, trainable_decay) = decay_of(&decay, link.node, training.trainable_decay)?;
     out.weights.push((format!("{name}.W"), w_of(&kappa)));
-    if trainable_decay {
-        out.weights.push((
-            format!("{name}.decay"),
-            decay.iter().map(|&l| l as f32).collect(),
-        ));
-    }
-    out.weights.push((
-        format!("{name}.b"),
-        threshold.iter().map(|&t| -t as f32).collect(),
-    ));
-    let input_bias = c.is_some();
-    if let Some(c) = c {
-        out.weights.push((format!("{name}.c"), c));
-    }
+    let u = unit_params(
+        out, name, link.node, &d, &decay, &threshold, &current, &leak,
+    )?;
     out.layers.push(LayerSpec::SnuConv2d(SnuConv2dSpec {
         filters: f,
         kernel_size: [kh, kw],
@@ -684,15 +710,15 @@ fn conv_layer(
         dilation: geometry.dilation,
         output: OutputActivation::Step,
         g: StateActivation::Identity,
-        decay: l,
-        trainable_decay,
-        surrogate: training.surrogate,
-        detach_reset: training.detach_reset,
+        decay: u.decay,
+        trainable_decay: u.trainable_decay,
+        surrogate: u.training.surrogate,
+        detach_reset: u.training.detach_reset,
         lateral_inhibition: false,
-        initial_bias: training.initial_bias,
-        input_bias,
-        synapse,
-        dropout: training.dropout,
+        initial_bias: u.training.initial_bias,
+        input_bias: u.input_bias,
+        synapse: u.synapse,
+        dropout: u.training.dropout,
     }));
     Ok(shape)
 }
