@@ -33,4 +33,6 @@ export { loadPtb, lmBatches, EOS, UNK } from './datasets/ptb.js';
 export type { PtbCorpus } from './datasets/ptb.js';
 export type * from './spec.js';
 export * as plots from './plots/index.js';
-export type { CurvesOptions, Series, SpikeLayout } from './plots/index.js';
+export type { BinnedCounts, CurvesOptions, Series, SpikeLayout } from './plots/index.js';
+export { DRIFT_TIMES, measureDrift, recordActivity, runReport } from './report/index.js';
+export type { Activity, DriftMeasurement, DriftOptions, DriftPoint, LayerActivity, ReportEpoch, RunReportInput, TimePoint } from './report/index.js';

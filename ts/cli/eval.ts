@@ -40,7 +40,8 @@ function modelConfigOf(model: Sequential): ModelConfig {
   };
 }
 
-async function loadCheckpoint(path: string): Promise<Sequential> {
+/** A checkpoint, or a CliError naming its path. */
+export async function loadCheckpoint(path: string): Promise<Sequential> {
   if (!existsSync(path)) throw new CliError(`no checkpoint at ${path}`);
   try {
     return await Sequential.load(path);

@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_DIR, builtinConfigs } from './paths.js';
+import { DRIFT_TIMES } from '../report/drift.js';
+import { DEFAULT_REPORT_SAMPLES, MAX_REPORT_SAMPLES } from './run-report.js';
 import { TASKS } from './tasks.js';
 
 /** `snu --help`. */
@@ -13,7 +15,8 @@ Usage:
   snu eval <checkpoint> <task>         measure a checkpoint on the task's test split
   snu export --nir <checkpoint> <out>  write a checkpoint's model as a NIR graph (docs/nir.md)
   snu import <file.nir> <out.snu>      a NIR graph (snnTorch, Norse, Sinabs, ...) as a checkpoint
-  snu help [train | eval | export | import]
+  snu report <run folder>              write the run's report.html: curves, spikes, PCM drift
+  snu help [train | eval | export | import | report]
                                        this help, or a command's (also: snu <command> --help)
   snu --version
 
@@ -28,7 +31,39 @@ Examples:
   snu train mnist --epochs 5
   snu train jsb --config jsb-ssnu --out runs/jsb-ssnu
   snu eval runs/jsb-ssnu/best.snu jsb
+  snu report runs/jsb-ssnu --pcm
   snu export --nir runs/jsb-ssnu/best.snu jsb.nir
+`;
+}
+
+/** `snu report --help`. */
+export function reportHelp(): string {
+  return `Usage: snu report <run folder> [options]
+
+Writes one self-contained HTML page about a run of snu train (report.html in the run folder; no
+network needed to view it): the run's facts; loss, metric, learning rate and throughput per
+epoch from metrics.json; the model (best.snu, else checkpoint.snu) at work on the first few test
+samples: a spike raster (or a heatmap of the outputs of a layer that does not spike), a
+firing-rate histogram and the membrane state s_t of the most active units of every layer. With
+--pcm, also the model programmed onto simulated phase-change memory (docs/pcm.md): the test
+metric from 1 s to 1 month after programming, with and without global drift compensation, and
+each layer's G+ and G- conductance histograms at 1 s and at 1 month.
+
+Options:
+  --out <file>           where to write (default <run folder>/report.html)
+  --model <best|last>    the model shown: best.snu or checkpoint.snu (default best if there is one)
+  --samples <n>          samples shown at work (default ${DEFAULT_REPORT_SAMPLES}, at most ${MAX_REPORT_SAMPLES})
+  --split <test|valid>   the split the samples and PCM measurements come from (default test)
+  --pcm                  add the PCM section (evaluates the split ${2 * DRIFT_TIMES.length} times)
+  --pcm-seed <n>         seed of the simulated devices (default 0)
+  --pcm-config <file>    a JSON crossbar configuration (docs/pcm.md; defaults for what it leaves out)
+  --data <path>          the task's data (as for snu train)
+  --threads <n>          threads to compute on (default: $RAYON_NUM_THREADS, else one per core)
+  -h, --help             this help
+
+Examples:
+  snu report runs/mnist-20250101-120000
+  snu report runs/jsb-snu-88-150-88 --pcm --pcm-seed 3
 `;
 }
 
@@ -142,6 +177,8 @@ Options:
   --seed <n>             override train.seed (weights, shuffling, spike encoding)
   --limit <n>            train on the first <n> samples only (data.limit), for a quick trial
   --out <dir>            run folder (default: runs/<task>-<date>-<time>)
+  --report               also write report.html in the run folder, updated after every epoch
+                         (curves, the layers at work on a few test samples; see snu report)
   --data <path>          the task's data (see below)
   --resume <dir>         continue the run in <dir> from its checkpoint.snu, with its config.json,
                          from the epoch after the last one metrics.json records (an epoch stopped

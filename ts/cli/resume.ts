@@ -5,13 +5,13 @@
 // moments and the dropout generator's position, and each epoch's shuffling and encoding come from
 // (seed, epoch). A run stopped inside an epoch starts that epoch again from its beginning, with
 // the weights it had reached when it stopped.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TaskName, TrainConfig } from './config.js';
 import { CliError } from './errors.js';
 import { resolveExperiment, type Experiment } from './experiment.js';
 import { runFiles, type RunFiles } from './run-output.js';
-import type { RunMetrics } from './run-metrics.js';
+import { readRunMetrics, type RunMetrics } from './run-metrics.js';
 
 /** A run folder read for resuming. */
 export interface ResumedRun extends Experiment {
@@ -39,27 +39,11 @@ export function readRunToResume(o: { dir: string; task: TaskName | undefined; ep
   }
   const overrides: Partial<TrainConfig> = o.epochs !== undefined ? { epochs: o.epochs } : {};
   const { config, source } = resolveExperiment({ task: o.task, configFlag: files.config, overrides, cwd: o.cwd });
-  const metrics = readMetrics(files.metrics);
+  const metrics = readRunMetrics(files.metrics, 'cannot resume');
   if (metrics.task !== config.task) throw new CliError(`cannot resume ${files.dir}: metrics.json is for '${metrics.task}' but config.json for '${config.task}'`);
   const done = metrics.epochs.length;
   if (done >= config.train.epochs) {
     throw new CliError(`${files.dir} has trained all its ${done} epochs; pass --epochs <n> with n above ${done} to train it further`);
   }
   return { config, source, files, metrics, startEpoch: done };
-}
-
-/** metrics.json, checked for the fields resuming relies on. */
-function readMetrics(path: string): RunMetrics {
-  let m: unknown;
-  try {
-    m = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new CliError(`cannot resume: ${path} is not readable JSON (${(e as Error).message})`);
-  }
-  const r = m as Partial<RunMetrics> | null;
-  const epochsOk = Array.isArray(r?.epochs) && r.epochs.every((e, i) => typeof e === 'object' && e !== null && e.epoch === i + 1);
-  if (!r || typeof r !== 'object' || typeof r.task !== 'string' || !epochsOk || typeof r.trainingSeconds !== 'number') {
-    throw new CliError(`cannot resume: ${path} is not the metrics.json of a snu run (expected task, trainingSeconds and epochs 1, 2, …)`);
-  }
-  return r as RunMetrics;
 }

@@ -1,6 +1,8 @@
 // The content of a run folder's metrics.json, as `snu train` writes it each epoch and
 // `snu train --resume` reads it back.
+import { readFileSync } from 'node:fs';
 import type { TaskName } from './config.js';
+import { CliError } from './errors.js';
 import type { MachineInfo } from './run-output.js';
 import type { Metrics } from './task.js';
 
@@ -54,4 +56,20 @@ export interface RunMetrics {
   resumed?: { at: string; fromEpoch: number; after?: StopPoint }[];
   error?: string;
   machine: MachineInfo;
+}
+
+/** metrics.json, checked for the fields resuming and reports rely on; errors start with `what` (`cannot resume`). */
+export function readRunMetrics(path: string, what: string): RunMetrics {
+  let m: unknown;
+  try {
+    m = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new CliError(`${what}: ${path} is not readable JSON (${(e as Error).message})`);
+  }
+  const r = m as Partial<RunMetrics> | null;
+  const epochsOk = Array.isArray(r?.epochs) && r.epochs.every((e, i) => typeof e === 'object' && e !== null && e.epoch === i + 1);
+  if (!r || typeof r !== 'object' || typeof r.task !== 'string' || !epochsOk || typeof r.trainingSeconds !== 'number') {
+    throw new CliError(`${what}: ${path} is not the metrics.json of a snu run (expected task, trainingSeconds and epochs 1, 2, …)`);
+  }
+  return r as RunMetrics;
 }

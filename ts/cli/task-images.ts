@@ -6,7 +6,7 @@ import { loadFashionMnist, loadMnist, type MnistSplit } from '../datasets/mnist.
 import { elasticDistortion, type Augmenter } from '../augment.js';
 import { rateEncoder } from '../encoders.js';
 import type { TaskName } from './config.js';
-import { expectModel, expectNoEmbedding, fitEpoch, type LoadContext, type LoadedTask, type Task } from './task.js';
+import { expectModel, expectNoEmbedding, firstSamples, fitEpoch, type LoadContext, type LoadedTask, type Task } from './task.js';
 import { boolean, ConfigError, integer, number, object, optional, string } from './validate.js';
 
 /** The `data` section of an image task. */
@@ -157,6 +157,11 @@ function imageTask(name: TaskName, title: string, defaultConfig: string, loader:
       const trainSet = train && dataset(train, trainCode, data.labelSmoothing, distort);
       const validSet = valid && dataset(valid, evalCode);
       const testSet = dataset(testPart, evalCode);
+      const evalSet = (split: 'valid' | 'test'): Dataset => {
+        const set = split === 'valid' ? validSet : testSet;
+        if (!set) throw new Error(`${name}: no ${split === 'valid' ? 'validation' : 'test'} split (set data.validation to hold out training images)`);
+        return set;
+      };
       const counts = [train && `${train.count} train`, valid && `${valid.count} validation`, `${testPart.count} test`].filter(Boolean);
       return {
         summary: `${title}: ${counts.join(' / ')} images, rate-coded over ${data.steps} steps (up to ${data.maxSpikes} spikes per pixel)${measuredOver(data)}${data.labelSmoothing > 0 ? `, training labels smoothed by ${data.labelSmoothing}` : ''}${distortedBy(data)}`,
@@ -169,11 +174,10 @@ function imageTask(name: TaskName, title: string, defaultConfig: string, loader:
           return fitEpoch(model, trainSet, o);
         },
         async evaluate(model, split) {
-          const set = split === 'valid' ? validSet : testSet;
-          if (!set) throw new Error(`${name}: no ${split === 'valid' ? 'validation' : 'test'} split (set data.validation to hold out training images)`);
-          const r = await model.evaluate(set, { batchSize: data.evalBatchSize, seed: EVAL_SEED });
+          const r = await model.evaluate(evalSet(split), { batchSize: data.evalBatchSize, seed: EVAL_SEED });
           return { accuracy: r.accuracy!, loss: r.loss };
         },
+        samples: (split, count) => firstSamples(evalSet(split), count, EVAL_SEED),
       };
     },
   };

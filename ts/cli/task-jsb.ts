@@ -4,7 +4,7 @@
 // loss averaged over the masked rows (`Sequential.evaluate` weighs each batch by its real frames).
 import { jsbDataset, loadJsb, PIANO_KEYS, type Chorale } from '../datasets/jsb.js';
 import { findData } from './paths.js';
-import { expectModel, expectNoEmbedding, fitEpoch, type LoadContext, type LoadedTask, type Task } from './task.js';
+import { expectModel, expectNoEmbedding, firstSamples, fitEpoch, type LoadContext, type LoadedTask, type Task } from './task.js';
 import { boolean, integer, object, optional, string } from './validate.js';
 
 /** The `data` section of the jsb task. */
@@ -86,6 +86,7 @@ export const jsbTask: Task<JsbData> = {
         const r = await model.evaluate(sets[split], { batchSize: data.evalBatchSize });
         return { nll: r.loss };
       },
+      samples: (split, count) => firstSamples(sets[split], count, 0),
     };
   },
 };

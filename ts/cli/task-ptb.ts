@@ -72,6 +72,17 @@ function tokenCount(windows: Batch[]): number {
   return windows.reduce((n, w) => n + w.steps * w.batch, 0);
 }
 
+/** The first window of the first `count` streams: token ids and targets are `[steps, batch]`. */
+function firstStreams(w: Batch, count: number): Batch {
+  const n = Math.min(count, w.batch);
+  const rows = (v: Float32Array) => {
+    const out = new Float32Array(w.steps * n);
+    for (let t = 0; t < w.steps; t++) out.set(v.subarray(t * w.batch, t * w.batch + n), t * n);
+    return out;
+  };
+  return { x: rows(w.x), y: rows(w.y), steps: w.steps, batch: n };
+}
+
 /** The Penn Treebank task. */
 export const ptbTask: Task<PtbData> = {
   name: 'ptb',
@@ -140,6 +151,7 @@ export const ptbTask: Task<PtbData> = {
           model.resetState();
         }
       },
+      samples: (split, count) => firstStreams(evalSets[split][0]!, count),
     };
   },
 };

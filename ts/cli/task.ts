@@ -1,6 +1,6 @@
 // What a task is to the train and eval commands: how to check its config, load its data, train
 // one epoch and measure its metric.
-import type { Dataset } from '../data.js';
+import type { Batch, Dataset } from '../data.js';
 import { epochSeed } from '../random.js';
 import type { Sequential } from '../model.js';
 import type { LayerSpec } from '../spec.js';
@@ -48,6 +48,8 @@ export interface LoadedTask {
   checkModel(model: ModelConfig, path: string): void;
   trainEpoch(model: Sequential, o: EpochOptions): Promise<EpochResult>;
   evaluate(model: Sequential, split: Split): Promise<Metrics>;
+  /** The first `count` samples of a split (fewer if it has fewer) as one batch, encoded as `evaluate` encodes them: what `snu report` shows the layers at work on. */
+  samples(split: Split, count: number): Batch;
 }
 
 /** What `Task.load` gets besides the `data` section. */
@@ -86,6 +88,11 @@ export interface Task<D = Record<string, unknown>> {
 export function lastLayer(model: ModelConfig, path: string): [string, LayerSpec] {
   const i = model.layers.length - 1;
   return [`${path}.layers[${i}]`, model.layers[i]!];
+}
+
+/** The first `count` samples of a dataset (at most its size) as one batch. */
+export function firstSamples(data: Dataset, count: number, seed: number): Batch {
+  return data.batch(Array.from({ length: Math.min(count, data.size) }, (_, i) => i), seed);
 }
 
 /** Common checks: the loss, the readouts allowed, the outputs of the last layer. */

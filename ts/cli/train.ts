@@ -1,6 +1,6 @@
 // `snu train <task>`: resolve the experiment, load the data, train epoch by epoch with a progress
 // line, keep checkpoint.snu / best.snu / config.json / metrics.json up to date, stop cleanly on Ctrl-C.
-import { resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Sequential, sequential } from '../model.js';
 import { threadCount } from '../threads.js';
 import type { OptimizerSpec } from '../spec.js';
@@ -17,6 +17,7 @@ import { readRunToResume, type ResumedRun } from './resume.js';
 import { lockRun, lockRunIfExists } from './run-lock.js';
 import { defaultOutDir, machineInfo, prepareOutDir, removeStaleTemporaries, writeJson, type RunFiles } from './run-output.js';
 import type { EpochEntry, RunMetrics } from './run-metrics.js';
+import { writeRunReport } from './run-report.js';
 import type { LoadedTask, Task } from './task.js';
 import { isTaskName, TASKS } from './tasks.js';
 import { THREADS_OPTION, useThreadsOption } from './threads-option.js';
@@ -34,6 +35,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'out', type: 'string' },
   { name: 'data', type: 'string' },
   { name: 'resume', type: 'string' },
+  { name: 'report', type: 'flag' },
   THREADS_OPTION,
   { name: 'help', type: 'flag', short: 'h' },
 ];
@@ -118,6 +120,7 @@ function parseTrainArgs(argv: readonly string[]) {
     out: options.out as string | undefined,
     data: options.data as string | undefined,
     resume,
+    report: options.report === true,
     threads: options.threads as number | undefined,
     limit: options.limit as number | undefined,
     overrides: {
@@ -159,7 +162,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   const release = lockRun(files.dir);
   try {
     await writeJson(files.config, config);
-    return await runTraining({ io, task, loaded, model, config, source, files });
+    return await runTraining({ io, task, loaded, model, config, source, files, report: args.report });
   } finally {
     release();
   }
@@ -218,7 +221,7 @@ async function resumeLocked(args: ReturnType<typeof parseTrainArgs> & { help: fa
   printHeader(io, loaded, model, config);
   io.stdout(`resuming ${files.dir} at epoch ${run.startEpoch + 1} of ${config.train.epochs}${after ? ` (epoch ${after.epoch} was stopped at ${after.done}/${after.of} ${task.unit}: it starts again from its beginning)` : ''}\n`);
   await writeJson(files.config, config);
-  return runTraining({ io, task, loaded, model, config, source: run.metrics.configSource, files, resumeFrom: run });
+  return runTraining({ io, task, loaded, model, config, source: run.metrics.configSource, files, resumeFrom: run, report: args.report });
 }
 
 async function runTraining(o: {
@@ -231,6 +234,8 @@ async function runTraining(o: {
   files: RunFiles;
   /** The run being resumed: its metrics go on, from its next epoch. */
   resumeFrom?: ResumedRun;
+  /** Write report.html after every epoch and at the end (`--report`). */
+  report?: boolean;
 }): Promise<number> {
   const { io, task, loaded, model, config, files } = o;
   const { epochs } = config.train;
@@ -254,9 +259,21 @@ async function runTraining(o: {
     epochs: [],
     machine: machineInfo(),
   };
+  const reportFile = join(files.dir, 'report.html');
+  let reportFailed = false;
   const save = async () => {
     metrics.updatedAt = new Date().toISOString();
     await writeJson(files.metrics, metrics);
+    // The model shown is the one in training, as checkpoint.snu holds it after this epoch.
+    if (o.report) {
+      // A report that cannot be written (a full disk) is said once and does not stop training.
+      try {
+        await writeRunReport(reportFile, { name: basename(files.dir), task, metrics, model: { model, file: 'checkpoint.snu' }, loaded });
+      } catch (e) {
+        if (!reportFailed) io.stderr(`snu: could not write ${reportFile}: ${(e as Error).message}; training goes on\n`);
+        reportFailed = true;
+      }
+    }
   };
   await save();
 
@@ -338,7 +355,7 @@ async function runTraining(o: {
   }
   metrics.status = 'finished';
   await save();
-  io.stdout(`saved ${files.dir}: checkpoint.snu${metrics.best ? ', best.snu' : ''}, config.json, metrics.json\n`);
+  io.stdout(`saved ${files.dir}: checkpoint.snu${metrics.best ? ', best.snu' : ''}, config.json, metrics.json${o.report ? ', report.html' : ''}\n`);
   return 0;
 }
 

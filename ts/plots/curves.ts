@@ -1,6 +1,6 @@
 // Line charts of values against epochs or steps: training and validation curves.
 import { checkObject, describe } from '../checks.js';
-import { PALETTE, axes, escapeXml, fmt, frame, niceTicks, open, scale } from './svg.js';
+import { PALETTE, axes, legend, escapeXml, fmt, frame, label, niceTicks, open, scale } from './svg.js';
 
 /** One line: its name in the legend, its values, and (optionally) their x positions (default 1, 2, 3, ...). */
 export interface Series {
@@ -17,12 +17,37 @@ export interface CurvesOptions {
   /** Pixels; default 480 x 300. */
   width?: number;
   height?: number;
+  /** `'log'`: x on a base-10 log scale (every x must be above 0), e.g. time after programming. Default `'linear'`. */
+  xScale?: 'linear' | 'log';
+  /** Ticks of the x axis with their labels (default: about 6 round values). */
+  xTicks?: { value: number; label: string }[];
 }
 
 function size(name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 120 || v > 4000) throw new RangeError(`${name}: expected an integer from 120 to 4000 pixels, got ${describe(v)}`);
   return v;
+}
+
+function xScaleOf(v: unknown): boolean {
+  if (v === undefined || v === 'linear') return false;
+  if (v === 'log') return true;
+  throw new TypeError(`curves: xScale: expected 'linear' or 'log', got ${describe(v)}`);
+}
+
+function xTicksOf(v: unknown): { value: number; label: string }[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0 || v.some((t) => typeof t !== 'object' || t === null || !Number.isFinite(t.value) || typeof t.label !== 'string')) {
+    throw new TypeError(`curves: xTicks: expected a non-empty array of { value: number, label: string }, got ${describe(v)}`);
+  }
+  return [...v].sort((a, b) => a.value - b.value);
+}
+
+/** Every integer from floor(lo) to ceil(hi): the decades of a log axis. */
+function integerTicks(lo: number, hi: number): number[] {
+  const ticks: number[] = [];
+  for (let v = Math.floor(lo); v <= Math.ceil(hi); v++) ticks.push(v);
+  return ticks;
 }
 
 /**
@@ -47,12 +72,25 @@ export function curves(series: Series[], options: CurvesOptions = {}): string {
   });
   const finite = points.flat().filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   if (finite.length === 0) throw new RangeError('curves: no finite value to draw');
-  const [xs, ys] = [finite.map((p) => p[0]), finite.map((p) => p[1])];
-  const xTicks = niceTicks(Math.min(...xs), Math.max(...xs), 6);
-  const yTicks = niceTicks(Math.min(...ys), Math.max(...ys), 5);
-  const x = scale(xTicks[0]!, xTicks[xTicks.length - 1]!, f.left, f.width - f.right);
+  const log = xScaleOf(o.xScale);
+  if (log && finite.some(([px]) => px <= 0)) throw new RangeError('curves: xScale log needs every x above 0');
+  // On a log scale the chart is linear in log10(x); ticks and points map through it.
+  const toAxis = log ? Math.log10 : (v: number) => v;
+  const [xs, ys] = [finite.map((p) => toAxis(p[0])), finite.map((p) => p[1])];
+  const given = xTicksOf(o.xTicks);
+  if (log && given?.some((t) => t.value <= 0)) throw new RangeError('curves: xScale log needs every x tick above 0');
+  const xTicks = given ? given.map((t) => toAxis(t.value)) : log ? integerTicks(Math.min(...xs), Math.max(...xs)) : niceTicks(Math.min(...xs), Math.max(...xs), 6);
+  const xLo = Math.min(xTicks[0]!, ...xs);
+  const xHi = Math.max(xTicks[xTicks.length - 1]!, ...xs);
+  // A flat line (a constant learning rate) gets a range around its value rather than none.
+  const [yMin, yMax] = [Math.min(...ys), Math.max(...ys)];
+  const pad = yMax > yMin ? 0 : Math.abs(yMin) / 2 || 1;
+  const yTicks = niceTicks(yMin - pad, yMax + pad, 5);
+  const xAxis = scale(xLo, xHi, f.left, f.width - f.right);
+  const x = (v: number) => xAxis(toAxis(v));
   const y = scale(yTicks[0]!, yTicks[yTicks.length - 1]!, f.height - f.bottom, f.top);
-  let svg = open(f, o.title as string | undefined, 'curves') + axes(f, x, y, xTicks, yTicks, (o.xLabel as string | undefined) ?? 'epoch', (o.yLabel as string | undefined) ?? '');
+  const tickLabel = given ? (v: number) => given.find((t) => toAxis(t.value) === v)?.label ?? '' : log ? (v: number) => label(10 ** v) : undefined;
+  let svg = open(f, o.title as string | undefined, 'curves') + axes(f, xAxis, y, xTicks, yTicks, (o.xLabel as string | undefined) ?? 'epoch', (o.yLabel as string | undefined) ?? '', tickLabel);
   points.forEach((pts, i) => {
     let d = '';
     let pen = false;
@@ -69,10 +107,5 @@ export function curves(series: Series[], options: CurvesOptions = {}): string {
     // Single points would not show as lines: a dot for each point of a short series.
     if (pts.length <= 30) for (const [px, py] of pts) if (Number.isFinite(px) && Number.isFinite(py)) svg += `<circle cx="${fmt(x(px))}" cy="${fmt(y(py))}" r="2.2" fill="${colour}"/>`;
   });
-  svg += '<g class="legend">';
-  series.forEach((s, i) => {
-    const ly = f.top + 4 + i * 14;
-    svg += `<path d="M${f.width - f.right - 120} ${ly}h14" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="2"/><text x="${f.width - f.right - 102}" y="${ly + 4}">${escapeXml(s.name)}</text>`;
-  });
-  return `${svg}</g></svg>`;
+  return `${svg}${legend(f, series.map((s) => s.name))}</svg>`;
 }

@@ -1,30 +1,13 @@
 // Spike rasters and firing-rate histograms of one layer's output sequence `[steps, batch, units]`
 // (what `predictWithLayers` gives).
 import { checkInteger, checkObject, describe } from '../checks.js';
-import { MAX_DIM, MAX_WIDTH } from '../generated/limits.js';
+import { layout, type SpikeLayout } from './layout.js';
 import { curves } from './curves.js';
 import { axes, escapeXml, fmt, frame, niceTicks, open, scale } from './svg.js';
 
-/** The layout of a spike sequence: `[steps, batch, units]`. */
-export interface SpikeLayout {
-  steps: number;
-  units: number;
-  /** Samples in the sequence; default 1. */
-  batch?: number;
-}
-
-function layout(what: string, spikes: ArrayLike<number>, o: Record<string, unknown>): { steps: number; batch: number; units: number } {
-  if (spikes == null || typeof spikes.length !== 'number') throw new TypeError(`${what}: expected an array of spikes [steps, batch, units], got ${describe(spikes)}`);
-  const steps = checkInteger(`${what}: steps`, o.steps, 1, MAX_DIM);
-  const units = checkInteger(`${what}: units`, o.units, 1, MAX_WIDTH);
-  const batch = checkInteger(`${what}: batch`, o.batch ?? 1, 1, MAX_DIM);
-  if (spikes.length !== steps * batch * units) throw new RangeError(`${what}: ${spikes.length} values, but steps ${steps} x batch ${batch} x units ${units} is ${steps * batch * units}`);
-  return { steps, batch, units };
-}
-
 /**
  * A spike raster as an SVG string: time across, units down, one `<rect class="spike">` per
- * spike (a non-zero value) of sample `sample`.
+ * spike (a non-zero value) of sample `sample`, of the first `maxUnits` units (default all).
  *
  * @example
  * ```ts
@@ -32,10 +15,12 @@ function layout(what: string, spikes: ArrayLike<number>, o: Record<string, unkno
  * const svg = raster(layers[0]!, { steps: batch.steps, batch: batch.batch, units: 256, sample: 0, title: 'snu_0' });
  * ```
  */
-export function raster(spikes: ArrayLike<number>, options: SpikeLayout & { sample?: number; title?: string; width?: number; height?: number }): string {
+export function raster(spikes: ArrayLike<number>, options: SpikeLayout & { sample?: number; maxUnits?: number; title?: string; width?: number; height?: number }): string {
   const o = checkObject('raster options', options);
-  const { steps, batch, units } = layout('raster', spikes, o);
+  const { steps, batch, units: all } = layout('raster', spikes, o);
   const sample = checkInteger('raster: sample', o.sample ?? 0, 0, batch - 1);
+  // Only the first maxUnits units are drawn (a wide layer would be a page of marks); rows keep their stride `all`.
+  const units = Math.min(all, checkInteger('raster: maxUnits', o.maxUnits ?? all, 1));
   const f = frame(checkInteger('raster: width', o.width ?? 480, 120, 4000), checkInteger('raster: height', o.height ?? 300, 120, 4000));
   const x = scale(0, steps, f.left, f.width - f.right);
   const y = scale(0, units, f.top, f.height - f.bottom);
@@ -43,7 +28,7 @@ export function raster(spikes: ArrayLike<number>, options: SpikeLayout & { sampl
   let marks = '';
   let count = 0;
   for (let t = 0; t < steps; t++) {
-    const row = (t * batch + sample) * units;
+    const row = (t * batch + sample) * all;
     for (let j = 0; j < units; j++) {
       if (spikes[row + j] !== 0) {
         marks += `<rect class="spike" x="${fmt(x(t))}" y="${fmt(y(j))}" width="${fmt(w)}" height="${fmt(h)}"/>`;
@@ -52,7 +37,8 @@ export function raster(spikes: ArrayLike<number>, options: SpikeLayout & { sampl
     }
   }
   const yScale = scale(0, units, f.height - f.bottom, f.top);
-  const svg = open(f, o.title as string | undefined, 'raster') + axes(f, x, yScale, niceTicks(0, steps, 6), niceTicks(0, units, 5).filter((v) => v <= units), 'step', 'unit');
+  const title = o.title === undefined ? undefined : `${o.title as string}${units < all ? ` (units 0-${units - 1} of ${all})` : ''}`;
+  const svg = open(f, title, 'raster') + axes(f, x, yScale, niceTicks(0, steps, 6), niceTicks(0, units, 5).filter((v) => v <= units), 'step', 'unit');
   return `${svg}<g class="spikes" fill="#222" data-count="${count}">${marks}</g><desc>${escapeXml(`${count} spikes of ${steps * units} step-units`)}</desc></svg>`;
 }
 
@@ -70,6 +56,23 @@ export function firingRates(spikes: ArrayLike<number>, options: SpikeLayout): Fl
   const rates = new Float64Array(units);
   for (let r = 0; r < steps * batch; r++) for (let j = 0; j < units; j++) if (spikes[r * units + j] !== 0) rates[j]! += 1;
   return rates.map((c) => c / (steps * batch));
+}
+
+/**
+ * Each unit's mean output over all steps and samples: the firing rate's counterpart for layers
+ * whose outputs are not spikes (sSNU's sigmoid outputs, dense layers).
+ *
+ * @example
+ * ```ts
+ * const { layers } = model.predictWithLayers(batch.x, batch);
+ * const means = meanValues(layers[0]!, { steps: batch.steps, batch: batch.batch, units: 256 }); // Float64Array(256)
+ * ```
+ */
+export function meanValues(values: ArrayLike<number>, options: SpikeLayout): Float64Array {
+  const { steps, batch, units } = layout('meanValues', values, checkObject('meanValues options', options));
+  const means = new Float64Array(units);
+  for (let r = 0; r < steps * batch; r++) for (let j = 0; j < units; j++) means[j]! += values[r * units + j]!;
+  return means.map((c) => c / (steps * batch));
 }
 
 /**

@@ -67,11 +67,11 @@ export function open(f: Frame, title: string | undefined, kind: string): string 
   return head + background + heading;
 }
 
-/** Axes with ticks and labels for x in `xTicks` and y in `yTicks`. */
-export function axes(f: Frame, x: (v: number) => number, y: (v: number) => number, xTicks: number[], yTicks: number[], xLabel: string, yLabel: string): string {
+/** Axes with ticks and labels for x in `xTicks` and y in `yTicks`; `xTickLabel` names the x ticks (default their values). */
+export function axes(f: Frame, x: (v: number) => number, y: (v: number) => number, xTicks: number[], yTicks: number[], xLabel: string, yLabel: string, xTickLabel: (v: number) => string = label): string {
   const [x0, x1, y0, y1] = [f.left, f.width - f.right, f.height - f.bottom, f.top];
   let out = `<g class="axes" stroke="#444" fill="none"><path d="M${x0} ${y1}V${y0}H${x1}"/></g><g class="ticks" fill="#333">`;
-  for (const t of xTicks) out += `<text x="${fmt(x(t))}" y="${fmt(y0 + 14)}" text-anchor="middle">${label(t)}</text>`;
+  for (const t of xTicks) out += `<text x="${fmt(x(t))}" y="${fmt(y0 + 14)}" text-anchor="middle">${escapeXml(xTickLabel(t))}</text>`;
   for (const t of yTicks) out += `<text x="${fmt(x0 - 4)}" y="${fmt(y(t) + 4)}" text-anchor="end">${label(t)}</text>`;
   out += '</g><g class="grid" stroke="#eee">';
   for (const t of yTicks) out += `<path d="M${x0} ${fmt(y(t))}H${x1}"/>`;
@@ -79,6 +79,16 @@ export function axes(f: Frame, x: (v: number) => number, y: (v: number) => numbe
   out += `<text class="xlabel" x="${fmt((x0 + x1) / 2)}" y="${f.height - 6}" text-anchor="middle">${escapeXml(xLabel)}</text>`;
   out += `<text class="ylabel" transform="translate(12 ${fmt((y0 + y1) / 2)}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`;
   return out;
+}
+
+/** The legend at the top right: a line in each series' colour (PALETTE, in order) and its name. */
+export function legend(f: Frame, names: string[]): string {
+  let out = '<g class="legend">';
+  names.forEach((name, i) => {
+    const ly = f.top + 4 + i * 14;
+    out += `<path d="M${f.width - f.right - 120} ${ly}h14" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="2"/><text x="${f.width - f.right - 102}" y="${ly + 4}">${escapeXml(name)}</text>`;
+  });
+  return `${out}</g>`;
 }
 
 /** Colours of series, in order (Tableau 10). */

@@ -1,0 +1,174 @@
+// The report of a training run as one HTML page: curves per epoch, what the layers do on a few
+// samples (rasters or heatmaps, rate histograms, membrane traces), and the model on PCM over time.
+import { curves, type Series } from '../plots/curves.js';
+import { conductances } from '../plots/conductances.js';
+import { heatmap } from '../plots/heatmap.js';
+import { niceTicks } from '../plots/svg.js';
+import { firingRates, histogram, meanValues, raster, traces } from '../plots/raster.js';
+import type { Activity, LayerActivity } from './activity.js';
+import type { DriftMeasurement } from './drift.js';
+import { reportPage, type Block, type Section } from './page.js';
+
+/** One epoch of a run (the shape of metrics.json's epochs, and of `fit`'s history with `epoch` from 1). */
+export interface ReportEpoch {
+  /** 1-based. */
+  epoch: number;
+  loss: number;
+  lr?: number;
+  /** Training accuracy (classifiers). */
+  accuracy?: number;
+  seconds?: number;
+  samplesPerSecond?: number;
+  tokensPerSecond?: number;
+  /** Metrics on the validation split, e.g. `{ accuracy: 0.97, loss: 0.1 }`. */
+  val?: Record<string, number>;
+}
+
+/** What `runReport` puts on the page; every part but the title is optional. */
+export interface RunReportInput {
+  title: string;
+  /** One line under the title (the run's status, say). */
+  subtitle?: string;
+  /** Rows of the overview table: `[what, value]`. */
+  facts?: [string, string][];
+  epochs?: ReportEpoch[];
+  /** The metric to chart from `val` (e.g. `accuracy`, `nll`, `perplexity`); default every key but `loss`. */
+  metric?: string;
+  activity?: Activity;
+  drift?: DriftMeasurement;
+}
+
+/** Units drawn per raster or heatmap: a wider layer shows its first ones. */
+const MAX_UNITS_DRAWN = 256;
+/** Membrane traces drawn per layer and sample. */
+const TRACED_UNITS = 4;
+
+function trainingSection(epochs: ReportEpoch[], metric: string | undefined): Section {
+  const x = epochs.map((e) => e.epoch);
+  // Epochs are whole: ticks at round whole numbers only.
+  const xTicks = niceTicks(Math.min(...x), Math.max(...x), 6)
+    .filter(Number.isInteger)
+    .map((value) => ({ value, label: String(value) }));
+  const series = (name: string, pick: (e: ReportEpoch) => number | undefined): Series | null => {
+    const values = epochs.map((e) => pick(e) ?? Number.NaN);
+    return values.some(Number.isFinite) ? { name, values, x } : null;
+  };
+  const chart = (list: (Series | null)[], yLabel: string, title: string) => {
+    const present = list.filter((s): s is Series => s !== null);
+    return present.length > 0 ? curves(present, { title, xLabel: 'epoch', yLabel, xTicks }) : null;
+  };
+  const metrics = metric !== undefined ? [metric] : [...new Set(epochs.flatMap((e) => Object.keys(e.val ?? {})))].filter((k) => k !== 'loss');
+  const svgs = [
+    chart([series('training loss', (e) => e.loss), series('validation loss', (e) => e.val?.loss)], 'loss', 'Loss'),
+    ...metrics.map((m) => chart([series(`validation ${m}`, (e) => e.val?.[m]), m === 'accuracy' ? series('training accuracy', (e) => e.accuracy) : null], m, m[0]!.toUpperCase() + m.slice(1))),
+    chart([series('learning rate', (e) => e.lr)], 'learning rate', 'Learning rate'),
+    chart([series('samples/s', (e) => e.samplesPerSecond), series('tokens/s', (e) => e.tokensPerSecond)], 'per second', 'Throughput'),
+  ].filter((s): s is string => s !== null);
+  return { id: 'training', title: 'Training', blocks: [{ kind: 'figures', svgs }] };
+}
+
+/** The units whose outputs sum highest in the sample: the ones worth a trace. */
+function mostActive(l: LayerActivity, steps: number, batch: number, sample: number): number[] {
+  const sums = new Float64Array(l.units);
+  for (let t = 0; t < steps; t++) for (let j = 0; j < l.units; j++) sums[j]! += l.values[(t * batch + sample) * l.units + j]!;
+  return Array.from(sums.keys()).sort((a, b) => sums[b]! - sums[a]! || a - b).slice(0, Math.min(TRACED_UNITS, l.units)).sort((a, b) => a - b);
+}
+
+function activitySection(a: Activity): Section {
+  const { steps, batch } = a;
+  const shape = { steps, batch };
+  const blocks: Block[] = [];
+  const rows = a.layers.map((l) => {
+    const rate = l.spiking ? l.firingRate!.toFixed(3) : '-';
+    const mean = l.spiking ? '-' : (l.values.reduce((s, v) => s + v, 0) / l.values.length).toPrecision(3);
+    return [l.name, l.type, `[${l.outputShape.join(', ')}]`, rate, mean];
+  });
+  blocks.push({ kind: 'table', head: ['layer', 'type', 'output', 'firing rate', 'mean output'], rows });
+  blocks.push({
+    kind: 'figures',
+    svgs: a.layers.map((l) => {
+      const o = { ...shape, units: l.units };
+      return l.spiking
+        ? histogram(firingRates(l.values, o), { bins: 20, min: 0, max: 1, title: `${l.name}: firing rate per unit`, xLabel: 'firing rate' })
+        : histogram(meanValues(l.values, o), { bins: 20, title: `${l.name}: mean output per unit`, xLabel: 'mean output' });
+    }),
+  });
+  blocks.push({ kind: 'text', text: `The histograms count the units of each layer over all ${batch} samples and ${steps} steps. Below, one sample at a time: spiking layers as rasters (a mark per spike), others as heatmaps (white low, black high), and the state s_t of the ${TRACED_UNITS} most active units of each SNU layer.` });
+  const labels = Array.from({ length: batch }, (_, s) => {
+    const c = a.classes?.[s];
+    return `sample ${s + 1}${c ? `: label ${c.label}, predicted ${c.predicted}` : ''}`;
+  });
+  blocks.push({ kind: 'picker', label: 'Sample', options: labels });
+  for (let sample = 0; sample < batch; sample++) {
+    const svgs: string[] = [];
+    for (const l of a.layers) {
+      const o = { ...shape, units: l.units, sample, maxUnits: MAX_UNITS_DRAWN };
+      svgs.push(l.spiking ? raster(l.values, { ...o, title: `${l.name}: spikes` }) : heatmap(l.values, { ...o, title: `${l.name}: outputs` }));
+      if (l.states) svgs.push(traces(l.states, { ...shape, units: l.units, sample, select: mostActive(l, steps, batch, sample), title: `${l.name}: state s_t` }));
+    }
+    blocks.push({ kind: 'figures', svgs, sample });
+  }
+  return { id: 'activity', title: 'Layers at work', blocks };
+}
+
+function driftSection(d: DriftMeasurement): Section {
+  const seconds = d.points.map((p) => p.seconds);
+  const ticks = d.points.map((p) => ({ value: p.seconds, label: p.label }));
+  const overTime = curves(
+    [
+      { name: 'drift compensated', values: d.points.map((p) => p.compensated), x: seconds },
+      { name: 'uncompensated', values: d.points.map((p) => p.uncompensated), x: seconds },
+    ],
+    { title: `${d.metric} after programming`, xLabel: 'time since programming', yLabel: d.metric, xScale: 'log', xTicks: ticks, width: 560 },
+  );
+  const [first, last] = [d.points[0]!.label, d.points[d.points.length - 1]!.label];
+  const layers = d.layers.map((l) =>
+    conductances(
+      [
+        { name: `G+ at ${first}`, histogram: l.first.gPlus },
+        { name: `G- at ${first}`, histogram: l.first.gMinus },
+        { name: `G+ at ${last}`, histogram: l.last.gPlus },
+        { name: `G- at ${last}`, histogram: l.last.gMinus },
+      ],
+      { title: `${l.name}: ${l.devices.toLocaleString('en-US')} devices` },
+    ),
+  );
+  const fix = (v: number) => Number(v.toPrecision(5));
+  return {
+    id: 'pcm',
+    title: 'On phase-change memory',
+    blocks: [
+      { kind: 'text', text: `Every weight matrix programmed onto simulated PCM crossbars (docs/pcm.md; device seed ${d.seed}), then read at each time after programming, with global drift compensation and without.` },
+      { kind: 'figures', svgs: [overTime] },
+      { kind: 'table', head: ['time', `${d.metric}, compensated`, 'uncompensated'], rows: d.points.map((p) => [p.label, fix(p.compensated), fix(p.uncompensated)]) },
+      { kind: 'figures', svgs: layers },
+    ],
+  };
+}
+
+/**
+ * A self-contained HTML report (inline SVG, no network at view time) of a run: an overview
+ * table, curves per epoch, the layers' activity on a few samples (`recordActivity`), and the
+ * model on PCM over time (`measureDrift`). `snu report <run folder>` writes one for a run of
+ * `snu train`; this function makes one from your own training loop.
+ *
+ * @example
+ * ```ts
+ * const history = await model.fit(train, { epochs: 4 });
+ * const html = runReport({
+ *   title: 'MNIST, 784-256-10 SNU',
+ *   epochs: history.epochs.map((e) => ({ ...e, epoch: e.epoch + 1 })),
+ *   activity: recordActivity(model, test.batch([0, 1, 2, 3], 0)),
+ * });
+ * await writeFile('report.html', html);
+ * ```
+ */
+export function runReport(input: RunReportInput): string {
+  if (typeof input !== 'object' || input === null || typeof input.title !== 'string') throw new TypeError('runReport: expected { title: string, ... }');
+  const sections: Section[] = [];
+  if (input.facts?.length) sections.push({ id: 'overview', title: 'Overview', blocks: [{ kind: 'table', head: ['', ''], rows: input.facts }] });
+  if (input.epochs?.length) sections.push(trainingSection(input.epochs, input.metric));
+  if (input.activity) sections.push(activitySection(input.activity));
+  if (input.drift) sections.push(driftSection(input.drift));
+  return reportPage(input.title, input.subtitle ?? '', sections);
+}
