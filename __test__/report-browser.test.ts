@@ -1,24 +1,17 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The report of a real short run in headless Chromium (Debian's chromium package; .ci/run
 // installs it and sets SNU_REQUIRE_CHROMIUM=1, so that a missing browser fails there instead of
 // skipping): the page loads with no error and no request beyond its file, every chart is drawn,
 // the rasters hold as many marks as the model made spikes, the sample picker shows one sample.
 import test from 'ava';
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import puppeteer from 'puppeteer-core';
+import { findChromium } from '../scripts/find-chromium.mjs';
 import { defaultMnistDir } from '../ts/datasets/mnist.js';
 import { runSnu } from './cli-helpers.js';
 import { spikeCounts, trainedRun } from './report-fixture.js';
-
-/** `$SNU_CHROMIUM`, else the first of chromium, chromium-browser, google-chrome on the PATH. */
-function findChromium(): string | undefined {
-  if (process.env.SNU_CHROMIUM) return process.env.SNU_CHROMIUM;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    for (const name of ['chromium', 'chromium-browser', 'google-chrome']) if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
 
 const chromium = findChromium();
 const required = process.env.SNU_REQUIRE_CHROMIUM === '1';
@@ -104,7 +97,7 @@ browserTest('the report of a real run renders in headless Chromium with every ch
 
     const shot = await page.screenshot({ fullPage: true, type: 'png' });
     t.deepEqual([...shot.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
-    t.true(shot.readUInt32BE(20) > 2000, 'the full page is taller than two screens');
+    t.true(Buffer.from(shot).readUInt32BE(20) > 2000, 'the full page is taller than two screens');
     t.deepEqual(problems, []);
   } finally {
     await browser.close();

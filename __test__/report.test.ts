@@ -5,7 +5,7 @@ import test from 'ava';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { IDEAL_PCM, measureDrift, plots, recordActivity, runReport, sequential, snu } from '../ts/index.js';
+import { IDEAL_PCM, measureDrift, plots, recordActivity, runReport, sampleValues, sequential, snu } from '../ts/index.js';
 import { defaultMnistDir } from '../ts/datasets/mnist.js';
 import { runSnu, testIf } from './cli-helpers.js';
 import { spikeCounts, trainedRun } from './report-fixture.js';
@@ -119,7 +119,27 @@ test('recordActivity: every layer, which ones spike, and the classes of a classi
   t.true(html.includes('snu_1: outputs'), 'the sigmoid layer as a heatmap');
   t.is((html.match(/class="snu-raster"/g) ?? []).length, 2 * 4, 'two spiking layers, four samples');
   t.throws(() => recordActivity(model, { steps: 7, batch: 4 } as never), { message: /recordActivity: batch\.x: expected a Float32Array/ });
+
+  // A padded batch: sample 1 has 4 real steps of 7. Its padding is left out of the rates and the pictures.
+  const mask = new Float32Array(7 * 4).fill(1);
+  for (let step = 4; step < 7; step++) mask[step * 4 + 1] = 0;
+  const seq = sequential([snu({ units: 12, initialBias: -0.2 }), snu({ units: 3 })], { inputSize: 5 }).compile({ loss: 'mse', readout: 'sequence', seed: 2 });
+  const padded = recordActivity(seq, { ...randomBatch(9, 7, 4, 5, 3, 7 * 4), mask });
+  t.deepEqual(padded.lengths, [7, 4, 7, 7]);
+  const first = padded.layers[0]!;
+  const real = [0, 1, 2, 3].flatMap((sample) => Array.from(sampleSteps(first.values, sample, padded.lengths[sample]!)));
+  t.is(first.firingRate, real.filter((v) => v !== 0).length / real.length);
+  t.deepEqual(Array.from(sampleValues(first.values, padded, 12, 1)), sampleSteps(first.values, 1, 4));
+  const page = runReport({ title: 'padded', activity: padded });
+  t.true(page.includes('sample 2 (4 steps)'));
 });
+
+/** Sample `sample`'s first `length` steps of a [7, 4, 12] sequence, read directly. */
+function sampleSteps(values: Float32Array, sample: number, length: number): number[] {
+  const out: number[] = [];
+  for (let step = 0; step < length; step++) for (let j = 0; j < 12; j++) out.push(values[(step * 4 + sample) * 12 + j]!);
+  return out;
+}
 
 test('heatmap: the embedded PNG holds the values, white at min and black at max', (t) => {
   const [steps, units] = [5, 3];
@@ -130,11 +150,29 @@ test('heatmap: the embedded PNG holds the values, white at min and black at max'
   t.is(png.readUInt32BE(20), units, 'height: one pixel per unit');
   const idatAt = png.indexOf('IDAT');
   const raw = inflateSync(png.subarray(idatAt + 4, idatAt + 4 + png.readUInt32BE(idatAt - 4)));
-  for (let j = 0; j < units; j++) {
-    t.is(raw[j * (steps + 1)], 0, 'filter none');
-    for (let s = 0; s < steps; s++) t.is(raw[j * (steps + 1) + 1 + s], Math.round(255 * (1 - values[s * units + j]!)));
+  // Row 0 of the PNG is the top: the last unit (unit 0 sits on the axis' origin).
+  for (let row = 0; row < units; row++) {
+    const j = units - 1 - row;
+    t.is(raw[row * (steps + 1)], 0, 'filter none');
+    for (let s = 0; s < steps; s++) t.is(raw[row * (steps + 1) + 1 + s], Math.round(255 * (1 - values[s * units + j]!)));
   }
   t.throws(() => plots.heatmap(values, { steps, units: 4 }), { message: /heatmap: 15 values, but steps 5 x batch 1 x units 4 is 20/ });
+});
+
+test('raster: unit 0 on the axis origin, the last unit at the top, a mark per step and unit cell', (t) => {
+  // Two spikes: unit 0 at step 0 and unit 3 (of 4) at step 4 (of 5).
+  const spikes = new Float32Array(5 * 4);
+  spikes[0] = 1;
+  spikes[4 * 4 + 3] = 1;
+  const svg = plots.raster(spikes, { steps: 5, units: 4, width: 456, height: 268 });
+  // The frame: 56 left, 16 right, 28 top, 40 bottom, so the plot is 384 x 200: cells of 76.8 x 50.
+  const marks = [...svg.matchAll(/<rect class="spike" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/g)].map((m) => m.slice(1).map(Number));
+  t.deepEqual(marks, [
+    [56, 178, 76.8, 50],
+    [363.2, 28, 76.8, 50],
+  ]);
+  const labels = [...svg.matchAll(/<text x="[\d.]+" y="([\d.]+)" text-anchor="end">(\d)<\/text>/g)].map((m) => [m[2], Number(m[1]) - 4]);
+  t.deepEqual(labels[0], ['0', 228], 'the label 0 at the bottom edge of unit 0');
 });
 
 test('curves on a log scale place the named ticks by their decade; conductances count each histogram', (t) => {

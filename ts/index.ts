@@ -34,5 +34,5 @@ export type { PtbCorpus } from './datasets/ptb.js';
 export type * from './spec.js';
 export * as plots from './plots/index.js';
 export type { BinnedCounts, CurvesOptions, Series, SpikeLayout } from './plots/index.js';
-export { DRIFT_TIMES, measureDrift, recordActivity, runReport } from './report/index.js';
+export { DRIFT_TIMES, measureDrift, recordActivity, runReport, sampleValues } from './report/index.js';
 export type { Activity, DriftMeasurement, DriftOptions, DriftPoint, LayerActivity, ReportEpoch, RunReportInput, TimePoint } from './report/index.js';

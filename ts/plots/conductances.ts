@@ -1,7 +1,7 @@
 // Conductance histograms of PCM crossbars (what `model.analog.stats` gives), drawn as outlines so
 // that G+ and G-, or the same devices at two times, can share one chart.
 import { checkObject, checkInteger, describe } from '../checks.js';
-import { PALETTE, axes, legend, escapeXml, fmt, frame, niceTicks, open, scale } from './svg.js';
+import { PALETTE, axes, escapeXml, fmt, frame, label, legend, niceTicks, open, scale } from './svg.js';
 
 /** Counts over equal bins of `[lo, hi]`, e.g. `model.analog.stats(layer).gPlus` (µS). */
 export interface BinnedCounts {
@@ -13,6 +13,7 @@ export interface BinnedCounts {
 /**
  * Histograms that share their bins' range as step outlines in one SVG chart, one
  * `<path class="series" data-total="…">` per histogram (`data-total`: its count), with a legend.
+ * `yScale: 'log'` shows the tail beside the pile of devices near 0 µS (the idle device of each pair).
  *
  * @example
  * ```ts
@@ -22,7 +23,7 @@ export interface BinnedCounts {
  * const svg = conductances([{ name: 'G+', histogram: gPlus }, { name: 'G-', histogram: gMinus }], { title: 'snu_0 at 1 s' });
  * ```
  */
-export function conductances(series: { name: string; histogram: BinnedCounts }[], options: { title?: string; xLabel?: string; width?: number; height?: number } = {}): string {
+export function conductances(series: { name: string; histogram: BinnedCounts }[], options: { title?: string; xLabel?: string; width?: number; height?: number; yScale?: 'linear' | 'log' } = {}): string {
   if (!Array.isArray(series) || series.length === 0) throw new TypeError(`conductances: expected a non-empty array of { name, histogram }, got ${describe(series)}`);
   const o = checkObject('conductances options', options);
   series.forEach((s, i) => {
@@ -37,12 +38,17 @@ export function conductances(series: { name: string; histogram: BinnedCounts }[]
   const f = frame(checkInteger('conductances: width', o.width ?? 480, 120, 4000), checkInteger('conductances: height', o.height ?? 300, 120, 4000));
   const lo = Math.min(...series.map((s) => s.histogram.lo));
   const hi = Math.max(...series.map((s) => s.histogram.hi));
+  if (o.yScale !== undefined && o.yScale !== 'linear' && o.yScale !== 'log') throw new TypeError(`conductances: yScale: expected 'linear' or 'log', got ${describe(o.yScale)}`);
+  const log = o.yScale === 'log';
   const top = Math.max(1, ...series.flatMap((s) => Array.from(s.histogram.counts, Number)));
-  const yTicks = niceTicks(0, top, 5);
+  // On a log scale a count c sits at log10(c + 1): empty bins on the axis, ticks at 1, 10, 100, ...
+  const yTicks = log ? Array.from({ length: Math.ceil(Math.log10(top + 1)) + 1 }, (_, k) => k) : niceTicks(0, top, 5);
   const xTicks = niceTicks(lo, hi, 6).filter((v) => v >= lo && v <= hi);
   const x = scale(lo, hi, f.left, f.width - f.right);
-  const y = scale(0, yTicks[yTicks.length - 1]!, f.height - f.bottom, f.top);
-  let svg = open(f, o.title as string | undefined, 'conductances') + axes(f, x, y, xTicks, yTicks, (o.xLabel as string | undefined) ?? 'conductance (µS)', 'devices');
+  const yAxis = scale(0, yTicks[yTicks.length - 1]!, f.height - f.bottom, f.top);
+  const y = log ? (c: number) => yAxis(Math.log10(c + 1)) : yAxis;
+  const yTickLabel = log ? (k: number) => label(10 ** k) : label;
+  let svg = open(f, o.title as string | undefined, 'conductances') + axes(f, x, yAxis, xTicks, yTicks, (o.xLabel as string | undefined) ?? 'conductance (µS)', log ? 'devices (log scale)' : 'devices', label, yTickLabel);
   series.forEach((s, i) => {
     const { lo: a, hi: b, counts } = s.histogram;
     const width = (b - a) / counts.length;

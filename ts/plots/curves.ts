@@ -78,6 +78,8 @@ export function curves(series: Series[], options: CurvesOptions = {}): string {
   const toAxis = log ? Math.log10 : (v: number) => v;
   const [xs, ys] = [finite.map((p) => toAxis(p[0])), finite.map((p) => p[1])];
   const given = xTicksOf(o.xTicks);
+  // Room on the right for half the last named tick's label (about 6.4 px a character), centred on its tick.
+  if (given) f.right = Math.max(f.right, Math.ceil(given[given.length - 1]!.label.length * 3.2) + 4);
   if (log && given?.some((t) => t.value <= 0)) throw new RangeError('curves: xScale log needs every x tick above 0');
   const xTicks = given ? given.map((t) => toAxis(t.value)) : log ? integerTicks(Math.min(...xs), Math.max(...xs)) : niceTicks(Math.min(...xs), Math.max(...xs), 6);
   const xLo = Math.min(xTicks[0]!, ...xs);

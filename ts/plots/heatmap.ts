@@ -33,12 +33,13 @@ export function heatmap(values: ArrayLike<number>, options: SpikeLayout & { samp
   hi = o.max === undefined ? hi : Number(o.max);
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) [lo, hi] = [0, 1];
   const span = hi > lo ? hi - lo : 1;
-  // Pixel (x = step, y = unit): 255 at lo (white) down to 0 at hi (black); non-finite values grey.
+  // Pixel (x = step, y = unit, unit 0 in the bottom row as the axis counts): 255 at lo (white)
+  // down to 0 at hi (black); non-finite values grey.
   const pixels = new Uint8Array(steps * shown);
   for (let t = 0; t < steps; t++) {
     for (let j = 0; j < shown; j++) {
       const v = values[(t * batch + sample) * units + j]!;
-      pixels[j * steps + t] = Number.isFinite(v) ? Math.round(255 * (1 - Math.min(1, Math.max(0, (v - lo) / span)))) : 128;
+      pixels[(shown - 1 - j) * steps + t] = Number.isFinite(v) ? Math.round(255 * (1 - Math.min(1, Math.max(0, (v - lo) / span)))) : 128;
     }
   }
   const png = Buffer.from(greyPng(pixels, steps, shown)).toString('base64');

@@ -23,22 +23,22 @@ export function raster(spikes: ArrayLike<number>, options: SpikeLayout & { sampl
   const units = Math.min(all, checkInteger('raster: maxUnits', o.maxUnits ?? all, 1));
   const f = frame(checkInteger('raster: width', o.width ?? 480, 120, 4000), checkInteger('raster: height', o.height ?? 300, 120, 4000));
   const x = scale(0, steps, f.left, f.width - f.right);
-  const y = scale(0, units, f.top, f.height - f.bottom);
-  const [w, h] = [Math.max(0.6, x(1) - x(0)), Math.max(0.6, y(1) - y(0))];
+  // Unit 0 at the bottom, as the axis counts: unit j fills [j, j + 1] of the y axis.
+  const y = scale(0, units, f.height - f.bottom, f.top);
+  const [w, h] = [Math.max(0.6, x(1) - x(0)), Math.max(0.6, y(0) - y(1))];
   let marks = '';
   let count = 0;
   for (let t = 0; t < steps; t++) {
     const row = (t * batch + sample) * all;
     for (let j = 0; j < units; j++) {
       if (spikes[row + j] !== 0) {
-        marks += `<rect class="spike" x="${fmt(x(t))}" y="${fmt(y(j))}" width="${fmt(w)}" height="${fmt(h)}"/>`;
+        marks += `<rect class="spike" x="${fmt(x(t))}" y="${fmt(y(j + 1))}" width="${fmt(w)}" height="${fmt(h)}"/>`;
         count++;
       }
     }
   }
-  const yScale = scale(0, units, f.height - f.bottom, f.top);
   const title = o.title === undefined ? undefined : `${o.title as string}${units < all ? ` (units 0-${units - 1} of ${all})` : ''}`;
-  const svg = open(f, title, 'raster') + axes(f, x, yScale, niceTicks(0, steps, 6), niceTicks(0, units, 5).filter((v) => v <= units), 'step', 'unit');
+  const svg = open(f, title, 'raster') + axes(f, x, y, niceTicks(0, steps, 6), niceTicks(0, units, 5).filter((v) => v <= units), 'step', 'unit');
   return `${svg}<g class="spikes" fill="#222" data-count="${count}">${marks}</g><desc>${escapeXml(`${count} spikes of ${steps * units} step-units`)}</desc></svg>`;
 }
 

@@ -67,12 +67,12 @@ export function open(f: Frame, title: string | undefined, kind: string): string 
   return head + background + heading;
 }
 
-/** Axes with ticks and labels for x in `xTicks` and y in `yTicks`; `xTickLabel` names the x ticks (default their values). */
-export function axes(f: Frame, x: (v: number) => number, y: (v: number) => number, xTicks: number[], yTicks: number[], xLabel: string, yLabel: string, xTickLabel: (v: number) => string = label): string {
+/** Axes with ticks and labels for x in `xTicks` and y in `yTicks`; `xTickLabel` and `yTickLabel` name the ticks (default their values). */
+export function axes(f: Frame, x: (v: number) => number, y: (v: number) => number, xTicks: number[], yTicks: number[], xLabel: string, yLabel: string, xTickLabel: (v: number) => string = label, yTickLabel: (v: number) => string = label): string {
   const [x0, x1, y0, y1] = [f.left, f.width - f.right, f.height - f.bottom, f.top];
   let out = `<g class="axes" stroke="#444" fill="none"><path d="M${x0} ${y1}V${y0}H${x1}"/></g><g class="ticks" fill="#333">`;
   for (const t of xTicks) out += `<text x="${fmt(x(t))}" y="${fmt(y0 + 14)}" text-anchor="middle">${escapeXml(xTickLabel(t))}</text>`;
-  for (const t of yTicks) out += `<text x="${fmt(x0 - 4)}" y="${fmt(y(t) + 4)}" text-anchor="end">${label(t)}</text>`;
+  for (const t of yTicks) out += `<text x="${fmt(x0 - 4)}" y="${fmt(y(t) + 4)}" text-anchor="end">${escapeXml(yTickLabel(t))}</text>`;
   out += '</g><g class="grid" stroke="#eee">';
   for (const t of yTicks) out += `<path d="M${x0} ${fmt(y(t))}H${x1}"/>`;
   out += '</g>';

@@ -18,7 +18,7 @@ export interface LayerActivity {
   states: Float32Array | null;
   /** True when the outputs are spikes (SNU with the step output): its rate is `firingRate`. */
   spiking: boolean;
-  /** Fraction of outputs that were spikes over the recorded samples (spiking layers), else null. */
+  /** Fraction of outputs that were spikes over the recorded samples' real steps (spiking layers), else null. */
   firingRate: number | null;
 }
 
@@ -28,8 +28,23 @@ export interface Activity {
   /** Samples recorded. */
   batch: number;
   layers: LayerActivity[];
+  /** Each sample's real steps: `steps`, or fewer where the batch's mask pads it (sequences of different lengths). */
+  lengths: number[];
   /** Classifiers (softmax cross-entropy, one output per sample): each sample's target class and the model's. */
   classes?: { label: number; predicted: number }[];
+}
+
+/**
+ * One sample's values over its real steps, `[length, units]`, out of `[steps, batch, units]`.
+ * @example
+ * ```ts
+ * const spikes = sampleValues(layer.values, activity, layer.units, 0); // the first sample's [length, units]
+ * ```
+ */
+export function sampleValues(values: Float32Array, a: { steps: number; batch: number; lengths: number[] }, units: number, sample: number): Float32Array {
+  const out = new Float32Array(a.lengths[sample]! * units);
+  for (let t = 0; t < a.lengths[sample]!; t++) out.set(values.subarray((t * a.batch + sample) * units, (t * a.batch + sample + 1) * units), t * units);
+  return out;
 }
 
 function argmax(v: Float32Array, from: number, n: number): number {
@@ -54,17 +69,27 @@ export function recordActivity(model: Sequential, batch: Batch): Activity {
   if (!(b.x instanceof Float32Array)) throw new TypeError(`recordActivity: batch.x: expected a Float32Array, got ${describe(b.x)}`);
   const { steps, batch: n } = batch;
   const { output, layers, states } = model.predictWithLayers(batch.x, batch);
+  // The mask is [steps, batch]; a sample's real steps come first, its padding after.
+  const lengths = Array.from({ length: n }, (_, s) => {
+    if (!batch.mask) return steps;
+    let length = 0;
+    for (let t = 0; t < steps; t++) if (batch.mask[t * n + s] !== 0) length = t + 1;
+    return length;
+  });
+  const realSteps = lengths.reduce((a, b) => a + b, 0);
   const summary = model.summary().layers;
   const recorded: LayerActivity[] = summary.map((l, i) => {
     const values = layers[i]!;
     const units = values.length / (steps * n);
     // summary() gives a firing rate, after a pass, exactly for the layers whose outputs are spikes.
     const spiking = l.firingRate !== null;
-    return { name: l.name, type: l.type, outputShape: l.outputShape, units, values, states: states[i] ?? null, spiking, firingRate: spiking ? values.reduce((a, v) => a + (v !== 0 ? 1 : 0), 0) / values.length : null };
+    let fired = 0;
+    if (spiking) for (let s = 0; s < n; s++) for (const v of sampleValues(values, { steps, batch: n, lengths }, units, s)) fired += v !== 0 ? 1 : 0;
+    return { name: l.name, type: l.type, outputShape: l.outputShape, units, values, states: states[i] ?? null, spiking, firingRate: spiking ? fired / (realSteps * units) : null };
   });
   const spec = model.spec;
   const out = model.outputSize;
-  const activity: Activity = { steps, batch: n, layers: recorded };
+  const activity: Activity = { steps, batch: n, lengths, layers: recorded };
   if (spec.loss.kind === 'softmaxCrossEntropy' && spec.readout !== 'sequence' && output.length === n * out && batch.y?.length === n * out) {
     activity.classes = Array.from({ length: n }, (_, s) => ({ label: argmax(batch.y, s * out, out), predicted: argmax(output, s * out, out) }));
   }

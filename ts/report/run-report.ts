@@ -5,7 +5,7 @@ import { conductances } from '../plots/conductances.js';
 import { heatmap } from '../plots/heatmap.js';
 import { niceTicks } from '../plots/svg.js';
 import { firingRates, histogram, meanValues, raster, traces } from '../plots/raster.js';
-import type { Activity, LayerActivity } from './activity.js';
+import { sampleValues, type Activity } from './activity.js';
 import type { DriftMeasurement } from './drift.js';
 import { reportPage, type Block, type Section } from './page.js';
 
@@ -67,44 +67,58 @@ function trainingSection(epochs: ReportEpoch[], metric: string | undefined): Sec
   return { id: 'training', title: 'Training', blocks: [{ kind: 'figures', svgs }] };
 }
 
-/** The units whose outputs sum highest in the sample: the ones worth a trace. */
-function mostActive(l: LayerActivity, steps: number, batch: number, sample: number): number[] {
-  const sums = new Float64Array(l.units);
-  for (let t = 0; t < steps; t++) for (let j = 0; j < l.units; j++) sums[j]! += l.values[(t * batch + sample) * l.units + j]!;
-  return Array.from(sums.keys()).sort((a, b) => sums[b]! - sums[a]! || a - b).slice(0, Math.min(TRACED_UNITS, l.units)).sort((a, b) => a - b);
+/** The units whose outputs sum highest over a sample's `[length, units]`: the ones worth a trace. */
+function mostActive(values: Float32Array, units: number): number[] {
+  const sums = new Float64Array(units);
+  for (let i = 0; i < values.length; i++) sums[i % units]! += values[i]!;
+  return Array.from(sums.keys()).sort((a, b) => sums[b]! - sums[a]! || a - b).slice(0, Math.min(TRACED_UNITS, units)).sort((a, b) => a - b);
+}
+
+/** Every sample's real steps of a layer, one after another: `[sum of lengths, units]`. */
+function realSteps(a: Activity, values: Float32Array, units: number): Float32Array {
+  const parts = a.lengths.map((_, s) => sampleValues(values, a, units, s));
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
 }
 
 function activitySection(a: Activity): Section {
-  const { steps, batch } = a;
-  const shape = { steps, batch };
+  const { batch } = a;
+  const total = a.lengths.reduce((x, y) => x + y, 0);
   const blocks: Block[] = [];
   const rows = a.layers.map((l) => {
     const rate = l.spiking ? l.firingRate!.toFixed(3) : '-';
-    const mean = l.spiking ? '-' : (l.values.reduce((s, v) => s + v, 0) / l.values.length).toPrecision(3);
+    const real = realSteps(a, l.values, l.units);
+    const mean = l.spiking ? '-' : (real.reduce((s, v) => s + v, 0) / real.length).toPrecision(3);
     return [l.name, l.type, `[${l.outputShape.join(', ')}]`, rate, mean];
   });
   blocks.push({ kind: 'table', head: ['layer', 'type', 'output', 'firing rate', 'mean output'], rows });
   blocks.push({
     kind: 'figures',
     svgs: a.layers.map((l) => {
-      const o = { ...shape, units: l.units };
+      const o = { steps: total, batch: 1, units: l.units };
+      const real = realSteps(a, l.values, l.units);
       return l.spiking
-        ? histogram(firingRates(l.values, o), { bins: 20, min: 0, max: 1, title: `${l.name}: firing rate per unit`, xLabel: 'firing rate' })
-        : histogram(meanValues(l.values, o), { bins: 20, title: `${l.name}: mean output per unit`, xLabel: 'mean output' });
+        ? histogram(firingRates(real, o), { bins: 20, min: 0, max: 1, title: `${l.name}: firing rate per unit`, xLabel: 'firing rate' })
+        : histogram(meanValues(real, o), { bins: 20, title: `${l.name}: mean output per unit`, xLabel: 'mean output' });
     }),
   });
-  blocks.push({ kind: 'text', text: `The histograms count the units of each layer over all ${batch} samples and ${steps} steps. Below, one sample at a time: spiking layers as rasters (a mark per spike), others as heatmaps (white low, black high), and the state s_t of the ${TRACED_UNITS} most active units of each SNU layer.` });
+  const padded = a.lengths.some((n) => n < a.steps);
+  blocks.push({ kind: 'text', text: `The histograms count the units of each layer over all ${batch} samples and their ${padded ? 'real steps (padding left out)' : `${a.steps} steps`}. Below, one sample at a time: spiking layers as rasters (a mark per spike), others as heatmaps (white low, black high), and the state s_t of the ${TRACED_UNITS} most active units of each SNU layer.` });
   const labels = Array.from({ length: batch }, (_, s) => {
     const c = a.classes?.[s];
-    return `sample ${s + 1}${c ? `: label ${c.label}, predicted ${c.predicted}` : ''}`;
+    return `sample ${s + 1}${c ? `: label ${c.label}, predicted ${c.predicted}` : ''}${padded ? ` (${a.lengths[s]} steps)` : ''}`;
   });
   blocks.push({ kind: 'picker', label: 'Sample', options: labels });
   for (let sample = 0; sample < batch; sample++) {
     const svgs: string[] = [];
+    const steps = a.lengths[sample]!;
+    if (steps === 0) continue;
     for (const l of a.layers) {
-      const o = { ...shape, units: l.units, sample, maxUnits: MAX_UNITS_DRAWN };
-      svgs.push(l.spiking ? raster(l.values, { ...o, title: `${l.name}: spikes` }) : heatmap(l.values, { ...o, title: `${l.name}: outputs` }));
-      if (l.states) svgs.push(traces(l.states, { ...shape, units: l.units, sample, select: mostActive(l, steps, batch, sample), title: `${l.name}: state s_t` }));
+      const values = sampleValues(l.values, a, l.units, sample);
+      const o = { steps, units: l.units, maxUnits: MAX_UNITS_DRAWN };
+      svgs.push(l.spiking ? raster(values, { ...o, title: `${l.name}: spikes` }) : heatmap(values, { ...o, title: `${l.name}: outputs` }));
+      if (l.states) svgs.push(traces(sampleValues(l.states, a, l.units, sample), { steps, units: l.units, select: mostActive(values, l.units), title: `${l.name}: state s_t` }));
     }
     blocks.push({ kind: 'figures', svgs, sample });
   }
@@ -130,7 +144,7 @@ function driftSection(d: DriftMeasurement): Section {
         { name: `G+ at ${last}`, histogram: l.last.gPlus },
         { name: `G- at ${last}`, histogram: l.last.gMinus },
       ],
-      { title: `${l.name}: ${l.devices.toLocaleString('en-US')} devices` },
+      { title: `${l.name}: ${l.devices.toLocaleString('en-US')} devices`, yScale: 'log' },
     ),
   );
   const fix = (v: number) => Number(v.toPrecision(5));
