@@ -78,7 +78,11 @@ function mostActive(values: Float32Array, units: number): number[] {
 function realSteps(a: Activity, values: Float32Array, units: number): Float32Array {
   const parts = a.lengths.map((_, s) => sampleValues(values, a, units, s));
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
