@@ -38,7 +38,9 @@ export interface Activity {
  * One sample's values over its real steps, `[length, units]`, out of `[steps, batch, units]`.
  * @example
  * ```ts
- * const spikes = sampleValues(layer.values, activity, layer.units, 0); // the first sample's [length, units]
+ * const activity = recordActivity(model, batch);
+ * const first = activity.layers[0]!;
+ * const spikes = sampleValues(first.values, activity, first.units, 0); // the first sample's [length, units]
  * ```
  */
 export function sampleValues(values: Float32Array, a: { steps: number; batch: number; lengths: number[] }, units: number, sample: number): Float32Array {
@@ -59,8 +61,7 @@ function argmax(v: Float32Array, from: number, n: number): number {
  *
  * @example
  * ```ts
- * const batch = testSet.batch([0, 1, 2, 3], 0);
- * const activity = recordActivity(model, batch);
+ * const activity = recordActivity(model, test.batch([0, 1, 2, 3], 0));
  * activity.layers.map((l) => [l.name, l.firingRate]); // e.g. [['snu_0', 0.11], ['snu_1', 0.07]]
  * ```
  */

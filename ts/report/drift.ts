@@ -11,7 +11,14 @@ export interface TimePoint {
   seconds: number;
 }
 
-/** 1 s, 1 min, 1 h, 1 day, 1 week and 1 month (30 days) after programming. */
+/**
+ * 1 s, 1 min, 1 h, 1 day, 1 week and 1 month (30 days) after programming: `measureDrift`'s default times.
+ *
+ * @example
+ * ```ts
+ * const drift = await measureDrift(model, async (m) => (await m.evaluate(test)).loss, { metric: 'test loss', times: DRIFT_TIMES.slice(0, 3) }); // 1 s to 1 h
+ * ```
+ */
 export const DRIFT_TIMES: readonly TimePoint[] = [
   { label: '1 s', seconds: 1 },
   { label: '1 min', seconds: 60 },

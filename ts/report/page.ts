@@ -44,7 +44,8 @@ function block(b: Block): string {
  * The page: a title, a line under it, a table of contents and the sections.
  * @example
  * ```ts
- * const html = reportPage('MNIST run', 'finished, 4 epochs', [{ id: 'curves', title: 'Training', blocks: [{ kind: 'figures', svgs: [svg] }] }]);
+ * const svg = plots.curves([{ name: 'loss', values: [0.9, 0.5, 0.4] }]);
+ * const html = reportPage('MNIST run', 'finished, 3 epochs', [{ id: 'curves', title: 'Training', blocks: [{ kind: 'figures', svgs: [svg] }] }]);
  * ```
  */
 export function reportPage(title: string, subtitle: string, sections: Section[]): string {

@@ -172,7 +172,8 @@ function driftSection(d: DriftMeasurement): Section {
  *
  * @example
  * ```ts
- * const history = await model.fit(train, { epochs: 4 });
+ * import { writeFile } from 'node:fs/promises';
+ * const history = await model.fit(train, { epochs: 4, batchSize: 64 });
  * const html = runReport({
  *   title: 'MNIST, 784-256-10 SNU',
  *   epochs: history.epochs.map((e) => ({ ...e, epoch: e.epoch + 1 })),
