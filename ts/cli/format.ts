@@ -5,7 +5,8 @@ import type { ModelConfig } from './config.js';
 import { formatRate } from '../progress.js';
 import type { Metrics } from './task.js';
 
-function metricText(name: string, value: number): string {
+/** One metric as text: `accuracy 97.91 %`, `perplexity 107.10`, `nll 8.6120`. */
+export function metricText(name: string, value: number): string {
   if (name === 'accuracy') return `accuracy ${(100 * value).toFixed(2)} %`;
   if (name === 'perplexity') return `perplexity ${value.toFixed(2)}`;
   return `${name} ${value.toFixed(4)}`;

@@ -8,6 +8,7 @@ import { measureDrift } from '../report/drift.js';
 import { parseArgs, type OptionSpec } from './args.js';
 import { CliError, UsageError } from './errors.js';
 import { loadCheckpoint } from './eval.js';
+import { metricText } from './format.js';
 import { resolveExperiment } from './experiment.js';
 import { reportHelp } from './help.js';
 import type { CliIo } from './process-io.js';
@@ -95,7 +96,7 @@ export async function reportCommand(argv: readonly string[], io: CliIo): Promise
         seed: (options['pcm-seed'] as number | undefined) ?? 0,
         ...(pcmConfig ? { config: pcmConfig } : {}),
       });
-      for (const p of drift.points) io.stdout(`  ${p.label}: ${p.compensated.toPrecision(5)} with drift compensation, ${p.uncompensated.toPrecision(5)} without\n`);
+      for (const p of drift.points) io.stdout(`  ${p.label}: ${metricText(task.metric, p.compensated)} with drift compensation, ${metricText(task.metric, p.uncompensated)} without\n`);
       source.drift = drift;
     }
   } else {
