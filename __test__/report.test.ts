@@ -89,10 +89,11 @@ mnistTest('snu report refuses what it cannot read, naming it', async (t) => {
     t.not(r.code, 0, argv.join(' '));
     t.regex(r.err, message, argv.join(' '));
   }
+  rmSync(join(dir, 'report.html'));
   writeFileSync(join(dir, 'metrics.json'), '{"task": "mnist"}');
   const r = await runSnu(cwd, ['report', dir]);
   t.regex(r.err, /is not the metrics\.json of a snu run/);
-  t.false(existsSync(join(cwd, 'report.html')));
+  t.false(existsSync(join(dir, 'report.html')), 'nothing written');
 });
 
 test('recordActivity: every layer, which ones spike, and the classes of a classifier', (t) => {
@@ -188,7 +189,39 @@ test('curves on a log scale place the named ticks by their decade; conductances 
   t.throws(() => plots.curves([{ name: 'a', values: [1] }], { xScale: 'ln' as never }), { message: /xScale: expected 'linear' or 'log'/ });
   const hist = plots.conductances([{ name: 'G+', histogram: { lo: 0, hi: 25, counts: [3, 0, 5] } }], {});
   t.true(hist.includes('data-total="8"'));
+  // On the log count scale a tick labelled c sits where a bin of c devices reaches.
+  const logHist = plots.conductances([{ name: 'G+', histogram: { lo: 0, hi: 25, counts: [0, 1, 10, 100] } }], { yScale: 'log' });
+  const tickAt = new Map([...logHist.matchAll(/<text x="[\d.]+" y="([\d.]+)" text-anchor="end">(\d+)<\/text>/g)].map((m) => [m[2], Number(m[1]) - 4]));
+  t.deepEqual([...tickAt.keys()], ['0', '1', '10', '100']);
+  const outline = /<path class="series"[^>]* d="([^"]*)"/.exec(logHist)![1]!;
+  const tops = [...outline.matchAll(/V([\d.]+)H/g)].map((m) => Number(m[1]));
+  t.deepEqual(tops, [tickAt.get('0'), tickAt.get('1'), tickAt.get('10'), tickAt.get('100')]);
   t.throws(() => plots.conductances([{ name: 'G+', histogram: { lo: 0, hi: 25, counts: [3, -1] } }]), { message: /counts\[1\] is -1/ });
+});
+
+test('runReport: fit history reads as epochs, a diverged layer or metric becomes a note instead of an error', (t) => {
+  const page = runReport({
+    title: 'diverged',
+    epochs: [
+      { epoch: 1, loss: 0.9, valLoss: 1.1, valAccuracy: 0.6 },
+      { epoch: 2, loss: Number.NaN, valLoss: Number.NaN, valAccuracy: 0.1 },
+    ],
+    activity: {
+      steps: 3,
+      batch: 1,
+      lengths: [3],
+      layers: [{ name: 'dense_0', type: 'dense', outputShape: [2], units: 2, values: new Float32Array(6).fill(Number.POSITIVE_INFINITY), states: null, spiking: false, firingRate: null }],
+    },
+    drift: { metric: 'test perplexity', seed: 0, points: [{ label: '1 s', seconds: 1, compensated: Number.POSITIVE_INFINITY, uncompensated: Number.NaN }], layers: [] },
+  });
+  const validation = /data-name="validation accuracy" d="([^"]*)"/.exec(page);
+  t.truthy(validation, 'valAccuracy drawn as the validation accuracy');
+  t.is(validation![1]!.match(/[ML]/g)!.length, 2);
+  t.true(page.includes('data-name="validation loss"'));
+  t.is((page.match(/class="snu-empty"/g) ?? []).length, 2, 'the mean-output histogram and the drift chart');
+  t.true(page.includes('no finite value to draw'));
+  // Epochs that are not whole numbers keep the chart's own ticks.
+  t.notThrows(() => runReport({ title: 'half epochs', epochs: [{ epoch: 0.5, loss: 1 }, { epoch: 0.75, loss: 0.8 }] }));
 });
 
 test('measureDrift refuses bad options before programming anything', async (t) => {

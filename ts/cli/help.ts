@@ -43,8 +43,9 @@ export function reportHelp(): string {
 Writes one self-contained HTML page about a run of snu train (report.html in the run folder; no
 network needed to view it): the run's facts; loss, metric, learning rate and throughput per
 epoch from metrics.json; the model (best.snu, else checkpoint.snu) at work on the first few test
-samples: a spike raster (or a heatmap of the outputs of a layer that does not spike), a
-firing-rate histogram and the membrane state s_t of the most active units of every layer. With
+samples: for every layer a spike raster and a firing-rate histogram (a heatmap and a histogram of
+the mean outputs for a layer that does not spike), and for SNU layers the state s_t of their most
+active units. With
 --pcm, also the model programmed onto simulated phase-change memory (docs/pcm.md): the test
 metric from 1 s to 1 month after programming, with and without global drift compensation, and
 each layer's G+ and G- conductance histograms at 1 s and at 1 month.
@@ -60,6 +61,9 @@ Options:
   --data <path>          the task's data (as for snu train)
   --threads <n>          threads to compute on (default: $RAYON_NUM_THREADS, else one per core)
   -h, --help             this help
+
+A snu train --report still running in the folder rewrites report.html every epoch: pass --out to
+keep a report of your own.
 
 Examples:
   snu report runs/mnist-20250101-120000

@@ -48,7 +48,12 @@ export interface LoadedTask {
   checkModel(model: ModelConfig, path: string): void;
   trainEpoch(model: Sequential, o: EpochOptions): Promise<EpochResult>;
   evaluate(model: Sequential, split: Split): Promise<Metrics>;
-  /** The first `count` samples of a split (fewer if it has fewer) as one batch, encoded as `evaluate` encodes them: what `snu report` shows the layers at work on. */
+  /**
+   * The first `count` samples of a split (fewer if it has fewer) as one batch, with the split's
+   * encoding (a rate code: the evaluation's steps and spike probability, a fixed seed; not the
+   * very spikes `evaluate` drew, which depend on its batching): what `snu report` shows the
+   * layers at work on.
+   */
   samples(split: Split, count: number): Batch;
 }
 

@@ -107,7 +107,7 @@ function parseTrainArgs(argv: readonly string[]) {
   if (resume !== undefined) {
     const clash = ['config', 'out', 'lr', 'batch-size', 'seed', 'limit'].filter((n) => options[n] !== undefined);
     if (clash.length > 0) {
-      throw new UsageError(`--resume continues a run with its own config.json and folder: ${clash.map((n) => `--${n}`).join(', ')} cannot go with it (--epochs, --data and --threads can)`, 'train');
+      throw new UsageError(`--resume continues a run with its own config.json and folder: ${clash.map((n) => `--${n}`).join(', ')} cannot go with it (--epochs, --data, --report and --threads can)`, 'train');
     }
   }
   if (taskArg === undefined && options.config === undefined && resume === undefined) {

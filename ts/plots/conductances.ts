@@ -41,13 +41,14 @@ export function conductances(series: { name: string; histogram: BinnedCounts }[]
   if (o.yScale !== undefined && o.yScale !== 'linear' && o.yScale !== 'log') throw new TypeError(`conductances: yScale: expected 'linear' or 'log', got ${describe(o.yScale)}`);
   const log = o.yScale === 'log';
   const top = Math.max(1, ...series.flatMap((s) => Array.from(s.histogram.counts, Number)));
-  // On a log scale a count c sits at log10(c + 1): empty bins on the axis, ticks at 1, 10, 100, ...
-  const yTicks = log ? Array.from({ length: Math.ceil(Math.log10(top + 1)) + 1 }, (_, k) => k) : niceTicks(0, top, 5);
+  // On a log scale a count c sits at log10(c + 1): empty bins on the axis; ticks at the counts 0, 1, 10, 100, ...
+  const logCounts = [0, ...Array.from({ length: Math.ceil(Math.log10(top)) + 1 }, (_, k) => 10 ** k)];
+  const yTicks = log ? logCounts.map((c) => Math.log10(c + 1)) : niceTicks(0, top, 5);
   const xTicks = niceTicks(lo, hi, 6).filter((v) => v >= lo && v <= hi);
   const x = scale(lo, hi, f.left, f.width - f.right);
   const yAxis = scale(0, yTicks[yTicks.length - 1]!, f.height - f.bottom, f.top);
   const y = log ? (c: number) => yAxis(Math.log10(c + 1)) : yAxis;
-  const yTickLabel = log ? (k: number) => label(10 ** k) : label;
+  const yTickLabel = log ? (v: number) => label(Math.round(10 ** v - 1)) : label;
   let svg = open(f, o.title as string | undefined, 'conductances') + axes(f, x, yAxis, xTicks, yTicks, (o.xLabel as string | undefined) ?? 'conductance (µS)', log ? 'devices (log scale)' : 'devices', label, yTickLabel);
   series.forEach((s, i) => {
     const { lo: a, hi: b, counts } = s.histogram;

@@ -3,13 +3,16 @@
 import { curves, type Series } from '../plots/curves.js';
 import { conductances } from '../plots/conductances.js';
 import { heatmap } from '../plots/heatmap.js';
-import { niceTicks } from '../plots/svg.js';
+import { frame, niceTicks, open } from '../plots/svg.js';
 import { firingRates, histogram, meanValues, raster, traces } from '../plots/raster.js';
 import { sampleValues, type Activity } from './activity.js';
 import type { DriftMeasurement } from './drift.js';
 import { reportPage, type Block, type Section } from './page.js';
 
-/** One epoch of a run (the shape of metrics.json's epochs, and of `fit`'s history with `epoch` from 1). */
+/**
+ * One epoch of a run: the shape of metrics.json's epochs; `fit`'s history fits too once its
+ * `epoch` counts from 1 (its `valLoss` and `valAccuracy` are read as `val.loss` and `val.accuracy`).
+ */
 export interface ReportEpoch {
   /** 1-based. */
   epoch: number;
@@ -22,6 +25,29 @@ export interface ReportEpoch {
   tokensPerSecond?: number;
   /** Metrics on the validation split, e.g. `{ accuracy: 0.97, loss: 0.1 }`. */
   val?: Record<string, number>;
+  /** `fit`'s names for `val.loss` and `val.accuracy`. */
+  valLoss?: number;
+  valAccuracy?: number;
+}
+
+/** `val` with `fit`'s `valLoss` and `valAccuracy` folded in. */
+function validation(e: ReportEpoch): Record<string, number> | undefined {
+  if (e.valLoss === undefined && e.valAccuracy === undefined) return e.val;
+  return { ...(e.valLoss === undefined ? {} : { loss: e.valLoss }), ...(e.valAccuracy === undefined ? {} : { accuracy: e.valAccuracy }), ...e.val };
+}
+
+/**
+ * A chart, or where its data has no finite value (a diverged model, an overflowing metric) a
+ * note in its place: the rest of the report still tells what happened.
+ */
+function chartOr(title: string, draw: () => string): string {
+  try {
+    return draw();
+  } catch (e) {
+    if (!(e instanceof RangeError) || !/no finite value/.test(e.message)) throw e;
+    const f = frame(480, 120);
+    return `${open(f, title, 'empty')}<text x="${f.width / 2}" y="70" text-anchor="middle" fill="#a00">no finite value to draw (NaN or infinite)</text></svg>`;
+  }
 }
 
 /** What `runReport` puts on the page; every part but the title is optional. */
@@ -45,22 +71,24 @@ const TRACED_UNITS = 4;
 
 function trainingSection(epochs: ReportEpoch[], metric: string | undefined): Section {
   const x = epochs.map((e) => e.epoch);
-  // Epochs are whole: ticks at round whole numbers only.
-  const xTicks = niceTicks(Math.min(...x), Math.max(...x), 6)
+  // Epochs are whole: ticks at round whole numbers only (unless the epochs given are not).
+  const whole = niceTicks(Math.min(...x), Math.max(...x), 6)
     .filter(Number.isInteger)
     .map((value) => ({ value, label: String(value) }));
-  const series = (name: string, pick: (e: ReportEpoch) => number | undefined): Series | null => {
-    const values = epochs.map((e) => pick(e) ?? Number.NaN);
+  const xTicks = whole.length > 0 ? whole : undefined;
+  const vals = epochs.map(validation);
+  const series = (name: string, pick: (e: ReportEpoch, val: Record<string, number> | undefined) => number | undefined): Series | null => {
+    const values = epochs.map((e, i) => pick(e, vals[i]) ?? Number.NaN);
     return values.some(Number.isFinite) ? { name, values, x } : null;
   };
   const chart = (list: (Series | null)[], yLabel: string, title: string) => {
     const present = list.filter((s): s is Series => s !== null);
-    return present.length > 0 ? curves(present, { title, xLabel: 'epoch', yLabel, xTicks }) : null;
+    return present.length > 0 ? chartOr(title, () => curves(present, { title, xLabel: 'epoch', yLabel, ...(xTicks ? { xTicks } : {}) })) : null;
   };
-  const metrics = metric !== undefined ? [metric] : [...new Set(epochs.flatMap((e) => Object.keys(e.val ?? {})))].filter((k) => k !== 'loss');
+  const metrics = metric !== undefined ? [metric] : [...new Set(vals.flatMap((v) => Object.keys(v ?? {})))].filter((k) => k !== 'loss');
   const svgs = [
-    chart([series('training loss', (e) => e.loss), series('validation loss', (e) => e.val?.loss)], 'loss', 'Loss'),
-    ...metrics.map((m) => chart([series(`validation ${m}`, (e) => e.val?.[m]), m === 'accuracy' ? series('training accuracy', (e) => e.accuracy) : null], m, m[0]!.toUpperCase() + m.slice(1))),
+    chart([series('training loss', (e) => e.loss), series('validation loss', (_, val) => val?.loss)], 'loss', 'Loss'),
+    ...metrics.map((m) => chart([series(`validation ${m}`, (_, val) => val?.[m]), m === 'accuracy' ? series('training accuracy', (e) => e.accuracy) : null], m, m[0]!.toUpperCase() + m.slice(1))),
     chart([series('learning rate', (e) => e.lr)], 'learning rate', 'Learning rate'),
     chart([series('samples/s', (e) => e.samplesPerSecond), series('tokens/s', (e) => e.tokensPerSecond)], 'per second', 'Throughput'),
   ].filter((s): s is string => s !== null);
@@ -70,7 +98,7 @@ function trainingSection(epochs: ReportEpoch[], metric: string | undefined): Sec
 /** The units whose outputs sum highest over a sample's `[length, units]`: the ones worth a trace. */
 function mostActive(values: Float32Array, units: number): number[] {
   const sums = new Float64Array(units);
-  for (let i = 0; i < values.length; i++) sums[i % units]! += values[i]!;
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]!)) sums[i % units]! += values[i]!;
   return Array.from(sums.keys()).sort((a, b) => sums[b]! - sums[a]! || a - b).slice(0, Math.min(TRACED_UNITS, units)).sort((a, b) => a - b);
 }
 
@@ -104,7 +132,7 @@ function activitySection(a: Activity): Section {
       const real = realSteps(a, l.values, l.units);
       return l.spiking
         ? histogram(firingRates(real, o), { bins: 20, min: 0, max: 1, title: `${l.name}: firing rate per unit`, xLabel: 'firing rate' })
-        : histogram(meanValues(real, o), { bins: 20, title: `${l.name}: mean output per unit`, xLabel: 'mean output' });
+        : chartOr(`${l.name}: mean output per unit`, () => histogram(meanValues(real, o), { bins: 20, title: `${l.name}: mean output per unit`, xLabel: 'mean output' }));
     }),
   });
   const padded = a.lengths.some((n) => n < a.steps);
@@ -122,7 +150,7 @@ function activitySection(a: Activity): Section {
       const values = sampleValues(l.values, a, l.units, sample);
       const o = { steps, units: l.units, maxUnits: MAX_UNITS_DRAWN };
       svgs.push(l.spiking ? raster(values, { ...o, title: `${l.name}: spikes` }) : heatmap(values, { ...o, title: `${l.name}: outputs` }));
-      if (l.states) svgs.push(traces(sampleValues(l.states, a, l.units, sample), { steps, units: l.units, select: mostActive(values, l.units), title: `${l.name}: state s_t` }));
+      if (l.states) svgs.push(chartOr(`${l.name}: state s_t`, () => traces(sampleValues(l.states!, a, l.units, sample), { steps, units: l.units, select: mostActive(values, l.units), title: `${l.name}: state s_t` })));
     }
     blocks.push({ kind: 'figures', svgs, sample });
   }
@@ -132,13 +160,13 @@ function activitySection(a: Activity): Section {
 function driftSection(d: DriftMeasurement): Section {
   const seconds = d.points.map((p) => p.seconds);
   const ticks = d.points.map((p) => ({ value: p.seconds, label: p.label }));
-  const overTime = curves(
+  const overTime = chartOr(`${d.metric} after programming`, () => curves(
     [
       { name: 'drift compensated', values: d.points.map((p) => p.compensated), x: seconds },
       { name: 'uncompensated', values: d.points.map((p) => p.uncompensated), x: seconds },
     ],
     { title: `${d.metric} after programming`, xLabel: 'time since programming', yLabel: d.metric, xScale: 'log', xTicks: ticks, width: 560 },
-  );
+  ));
   const [first, last] = [d.points[0]!.label, d.points[d.points.length - 1]!.label];
   const layers = d.layers.map((l) =>
     conductances(
