@@ -108,6 +108,11 @@ test('recordActivity: every layer, which ones spike, and the classes of a classi
       ['snu_2', 3, true, true],
     ],
   );
+  t.deepEqual(
+    a.layers.map((l) => l.params),
+    [5 * 12 + 12, 12 * 6 + 6, 6 * 3 + 3],
+    'W and b of each layer',
+  );
   const out = model.predict(b.x, b);
   const argmax = (v: Float32Array, at: number) => [0, 1, 2].reduce((best, k) => (v[at + k]! > v[at + best]! ? k : best), 0);
   t.deepEqual(
@@ -210,7 +215,7 @@ test('runReport: fit history reads as epochs, a diverged layer or metric becomes
       steps: 3,
       batch: 1,
       lengths: [3],
-      layers: [{ name: 'dense_0', type: 'dense', outputShape: [2], units: 2, values: new Float32Array(6).fill(Number.POSITIVE_INFINITY), states: null, spiking: false, firingRate: null }],
+      layers: [{ name: 'dense_0', type: 'dense', outputShape: [2], units: 2, params: 6, values: new Float32Array(6).fill(Number.POSITIVE_INFINITY), states: null, spiking: false, firingRate: null }],
     },
     drift: { metric: 'test perplexity', seed: 0, points: [{ label: '1 s', seconds: 1, compensated: Number.POSITIVE_INFINITY, uncompensated: Number.NaN }], layers: [] },
   });

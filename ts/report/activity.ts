@@ -12,6 +12,8 @@ export interface LayerActivity {
   outputShape: number[];
   /** Values per step and sample: the product of `outputShape`. */
   units: number;
+  /** Trainable values of the layer. */
+  params: number;
   /** `[steps, batch, units]`. */
   values: Float32Array;
   /** The SNU state `s_t`, `[steps, batch, units]`, for SNU layers; null for others. */
@@ -86,7 +88,7 @@ export function recordActivity(model: Sequential, batch: Batch): Activity {
     const spiking = l.firingRate !== null;
     let fired = 0;
     if (spiking) for (let s = 0; s < n; s++) for (const v of sampleValues(values, { steps, batch: n, lengths }, units, s)) fired += v !== 0 ? 1 : 0;
-    return { name: l.name, type: l.type, outputShape: l.outputShape, units, values, states: states[i] ?? null, spiking, firingRate: spiking ? fired / (realSteps * units) : null };
+    return { name: l.name, type: l.type, outputShape: l.outputShape, units, params: l.params, values, states: states[i] ?? null, spiking, firingRate: spiking ? fired / (realSteps * units) : null };
   });
   const spec = model.spec;
   const out = model.outputSize;

@@ -122,9 +122,11 @@ function activitySection(a: Activity): Section {
     const rate = l.spiking ? l.firingRate!.toFixed(3) : '-';
     const real = realSteps(a, l.values, l.units);
     const mean = l.spiking ? '-' : (real.reduce((s, v) => s + v, 0) / real.length).toPrecision(3);
-    return [l.name, l.type, `[${l.outputShape.join(', ')}]`, rate, mean];
+    return [l.name, l.type, `[${l.outputShape.join(', ')}]`, l.params.toLocaleString('en-US'), rate, mean];
   });
-  blocks.push({ kind: 'table', head: ['layer', 'type', 'output', 'firing rate', 'mean output'], rows });
+  const params = a.layers.reduce((n, l) => n + l.params, 0);
+  rows.push(['total', '', '', params.toLocaleString('en-US'), '', '']);
+  blocks.push({ kind: 'table', head: ['layer', 'type', 'output', 'params', 'firing rate', 'mean output'], rows });
   blocks.push({
     kind: 'figures',
     svgs: a.layers.map((l) => {
