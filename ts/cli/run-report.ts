@@ -29,6 +29,9 @@ export interface RunReportSource {
   drift?: DriftMeasurement;
 }
 
+/** A run's status as the report's subtitle says it. */
+const STATUS: Record<string, string> = { running: 'Training in progress', finished: 'Finished', interrupted: 'Interrupted', failed: 'Failed' };
+
 function duration(seconds: number): string {
   if (seconds < 120) return `${seconds.toFixed(1)} s`;
   if (seconds < 7200) return `${(seconds / 60).toFixed(1)} min`;
@@ -60,7 +63,7 @@ export function runReportHtml(s: RunReportSource): string {
   const activity = s.model && s.loaded ? recordActivity(s.model.model, s.loaded.samples(s.split ?? 'test', s.samples ?? DEFAULT_REPORT_SAMPLES)) : undefined;
   return runReport({
     title: `${s.name}: ${s.task.title}`,
-    subtitle: `snu run ${m.status}, ${m.epochs.length} epoch${m.epochs.length === 1 ? '' : 's'}, updated ${m.updatedAt}`,
+    subtitle: `${STATUS[m.status] ?? m.status} after ${m.epochs.length} epoch${m.epochs.length === 1 ? '' : 's'}; updated ${m.updatedAt}`,
     facts: facts(s.task, m, s.model?.file),
     epochs: m.epochs,
     metric: m.metric,
