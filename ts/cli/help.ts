@@ -45,10 +45,9 @@ network needed to view it): the run's facts; loss, metric, learning rate and thr
 epoch from metrics.json; the model (best.snu, else checkpoint.snu) at work on the first few test
 samples: for every layer a spike raster and a firing-rate histogram (a heatmap and a histogram of
 the mean outputs for a layer that does not spike), and for SNU layers the state s_t of their most
-active units. With
---pcm, also the model programmed onto simulated phase-change memory (docs/pcm.md): the test
-metric from 1 s to 1 month after programming, with and without global drift compensation, and
-each layer's G+ and G- conductance histograms at 1 s and at 1 month.
+active units. With --pcm, also the model programmed onto simulated phase-change memory
+(docs/pcm.md): the test metric from 1 s to 1 month after programming, with and without global
+drift compensation, and each layer's G+ and G- conductance histograms at 1 s and at 1 month.
 
 Options:
   --out <file>           where to write (default <run folder>/report.html)
