@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::conv_as_dense::copy_conv_into_dense;
 use common::finite_differences::gradcheck;
 use snu_core::{Batch, Network};
 
@@ -161,24 +162,7 @@ fn an_snu_convolution_whose_kernel_covers_the_image_is_a_dense_snu_layer() {
         r#"{"kind":"mse"}"#,
     );
     let mut dense = Network::from_json(&format!(r#"{{"inputSize":12,"layers":[{{"type":"snu","units":3,{opts}}},{{"type":"dense","units":2}}],"readout":"sum","loss":{{"kind":"mse"}},"seed":3}}"#)).unwrap();
-    let w = conv.param("snuConv2d_0.W").unwrap().value.clone(); // [3, 12]
-    let transposed: Vec<f32> = (0..12 * 3).map(|i| w[(i % 3) * 12 + i / 3]).collect(); // [12, 3]
-    dense.set_param("snu_0.W", &transposed).unwrap();
-    for name in ["b", "decay"] {
-        dense
-            .set_param(
-                &format!("snu_0.{name}"),
-                &conv
-                    .param(&format!("snuConv2d_0.{name}"))
-                    .unwrap()
-                    .value
-                    .clone(),
-            )
-            .unwrap();
-    }
-    dense
-        .set_param("dense_1.W", &conv.param("dense_2.W").unwrap().value.clone())
-        .unwrap();
+    copy_conv_into_dense(&conv, &mut dense, 3, 12, &["b", "decay"]);
     let (steps, batch) = (5, 3);
     let x: Vec<f32> = data(steps * batch * 12, 4)
         .iter()

@@ -11,6 +11,7 @@
 
 mod common;
 
+use common::conv_as_dense::copy_conv_into_dense;
 use common::finite_differences::gradcheck;
 use snu_core::{Batch, Network, TrainingMethod};
 
@@ -192,25 +193,8 @@ fn a_convolution_with_a_synapse_and_an_input_bias_matches_finite_differences_and
     let mut dense = net(&format!(
         r#"{{"inputSize":12,"layers":[{{"type":"snu","units":3,{opts}}},{{"type":"dense","units":2}}],"readout":"sum","loss":{{"kind":"mse"}},"seed":3}}"#
     ));
-    let w = conv.param("snuConv2d_0.W").unwrap().value.clone();
-    let transposed: Vec<f32> = (0..12 * 3).map(|i| w[(i % 3) * 12 + i / 3]).collect();
-    dense.set_param("snu_0.W", &transposed).unwrap();
     conv.set_param("snuConv2d_0.c", &[0.1, -0.2, 0.25]).unwrap();
-    for k in ["b", "decay", "c"] {
-        dense
-            .set_param(
-                &format!("snu_0.{k}"),
-                &conv
-                    .param(&format!("snuConv2d_0.{k}"))
-                    .unwrap()
-                    .value
-                    .clone(),
-            )
-            .unwrap();
-    }
-    dense
-        .set_param("dense_1.W", &conv.param("dense_2.W").unwrap().value.clone())
-        .unwrap();
+    copy_conv_into_dense(&conv, &mut dense, 3, 12, &["b", "decay", "c"]);
     let x = data(5 * 3 * 12, 11, 0.0, 1.5);
     let y = data(3 * 2, 12, -1.0, 1.0);
     let b = Batch::new(&x, &y, 5, 3);

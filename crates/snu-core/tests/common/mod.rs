@@ -8,6 +8,7 @@
 // The reference is written with plain index loops on purpose: it mirrors the equations.
 #![allow(clippy::needless_range_loop)]
 
+pub mod conv_as_dense;
 pub mod finite_differences;
 pub mod nir_reference;
 pub mod reference;
