@@ -1,11 +1,12 @@
 // `snu report <run folder>`: writes the run's report.html (curves per epoch, the layers at work on
 // a few samples, and with --pcm the model on simulated PCM from 1 s to a month after programming).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { checkJsonData } from '../checks.js';
 import type { PcmConfig } from '../analog.js';
 import { measureDrift } from '../report/drift.js';
 import { parseArgs, type OptionSpec } from './args.js';
+import { readConfigFile } from './config.js';
 import { CliError, UsageError } from './errors.js';
 import { loadCheckpoint } from './eval.js';
 import { metricText } from './format.js';
@@ -36,7 +37,7 @@ export const REPORT_OPTIONS: readonly OptionSpec[] = [
 function readPcmConfig(path: string): PcmConfig {
   let config: unknown;
   try {
-    config = JSON.parse(readFileSync(path, 'utf8'));
+    config = readConfigFile(path);
   } catch (e) {
     throw new CliError(`--pcm-config: ${path} is not readable JSON (${(e as Error).message})`);
   }

@@ -118,9 +118,11 @@ function activitySection(a: Activity): Section {
   const { batch } = a;
   const total = a.lengths.reduce((x, y) => x + y, 0);
   const blocks: Block[] = [];
-  const rows = a.layers.map((l) => {
+  // Each layer's real steps over all samples, gathered once for its table row and its histogram.
+  const reals = a.layers.map((l) => realSteps(a, l.values, l.units));
+  const rows = a.layers.map((l, i) => {
     const rate = l.spiking ? l.firingRate!.toFixed(3) : '-';
-    const real = realSteps(a, l.values, l.units);
+    const real = reals[i]!;
     const mean = l.spiking ? '-' : (real.reduce((s, v) => s + v, 0) / real.length).toPrecision(3);
     return [l.name, l.type, `[${l.outputShape.join(', ')}]`, l.params.toLocaleString('en-US'), rate, mean];
   });
@@ -129,9 +131,9 @@ function activitySection(a: Activity): Section {
   blocks.push({ kind: 'table', head: ['layer', 'type', 'output', 'params', 'firing rate', 'mean output'], rows });
   blocks.push({
     kind: 'figures',
-    svgs: a.layers.map((l) => {
+    svgs: a.layers.map((l, i) => {
       const o = { steps: total, batch: 1, units: l.units };
-      const real = realSteps(a, l.values, l.units);
+      const real = reals[i]!;
       return l.spiking
         ? histogram(firingRates(real, o), { bins: 20, min: 0, max: 1, title: `${l.name}: firing rate per unit`, xLabel: 'firing rate' })
         : chartOr(`${l.name}: mean output per unit`, () => histogram(meanValues(real, o), { bins: 20, title: `${l.name}: mean output per unit`, xLabel: 'mean output' }));
