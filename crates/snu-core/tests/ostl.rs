@@ -324,6 +324,56 @@ fn windows_against_bptt(cfg: ModelCfg, rec: bool) {
 }
 
 #[test]
+fn inputs_first_seen_late_are_traced_from_then_on() {
+    // The dense traces skip the rows of inputs that have been 0 so far (they are 0 and stay 0).
+    // Sparse key-like inputs: input k of sample b turns on first at step (k + 3b) mod 14 (never
+    // for the last two), so inputs come into play at different steps for each sample, within
+    // and across windows; 19 units leave remainders of the 16-wide, 6-row register blocks.
+    let cfg = ModelCfg::new(
+        8,
+        vec![
+            recurrent(snu(19, Out::Sigmoid, G::Identity, true, false, Surr::Tanh)),
+            dense(3, Act::None),
+        ],
+        Readout::Sequence,
+        Loss::BceLogits,
+    );
+    let mut rng = Rng::new(12);
+    let mut net = cfg.build();
+    randomize_biases_and_decays(&mut net, &mut rng);
+    let mut x = vec![0f32; STEPS * BATCH * 8];
+    for t in 0..STEPS {
+        for b in 0..BATCH {
+            for k in 0..6 {
+                if t >= (k + 3 * b) % 14 && rng.uniform() < 0.5 {
+                    x[(t * BATCH + b) * 8 + k] = 1.0;
+                }
+            }
+        }
+    }
+    let y = cfg.random_target(&mut rng, STEPS, BATCH);
+    let b = Batch::new(&x, &y, STEPS, BATCH);
+    net.compute_gradients(&b).unwrap();
+    let bptt = engine_grads(&net);
+    for k in [None, Some(4)] {
+        net.ostl_gradients(&b, k).unwrap();
+        let scale = k.map_or(1.0, |k| k as f64 / STEPS as f64);
+        let ostl: Grads = engine_grads(&net)
+            .into_iter()
+            .map(|(n, g)| (n, g.into_iter().map(|v| v * scale).collect()))
+            .collect();
+        if k.is_none() {
+            let w = &ostl.iter().find(|(n, _)| n.ends_with("W")).expect("W").1;
+            assert!(
+                w[6 * 19..].iter().all(|&v| v == 0.0),
+                "never-seen inputs get no gradient"
+            );
+        }
+        assert_grads_close(&ostl, &bptt, 1e-4, &format!("late inputs, windows {k:?}"));
+    }
+}
+
+#[test]
 fn ostl_training_with_updates_within_the_sequence_learns_as_well_as_bptt() {
     let cfg = ModelCfg {
         lr: 0.02,

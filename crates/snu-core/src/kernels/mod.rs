@@ -1,7 +1,8 @@
 //! The numeric kernels: leaves that know nothing of layers, specs or networks. Matrix products
 //! on rayon's pool (`linalg`), event-driven products and bit-packed spikes (`event`, `spikes`),
 //! fast elementwise functions and run-time SIMD selection (`fastmath`, `simd`), seeded
-//! randomness (`rng`), the thread pool (`pool`).
+//! randomness (`rng`), the thread pool (`pool`), the step of dense OSTL traces
+//! (`trace_transform`).
 
 pub mod argmax;
 pub mod column_sums;
@@ -18,3 +19,4 @@ pub mod rng;
 pub mod shared_rows;
 pub(crate) mod simd;
 pub mod spikes;
+pub mod trace_transform;

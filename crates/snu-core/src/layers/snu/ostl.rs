@@ -78,7 +78,7 @@ impl SnuLayer {
     }
 
     /// Values the traces hold for a batch of `batch`: `ε^W` and three `[B, n]` rows; with `H`,
-    /// two banks of dense `[n, P]` traces per sample.
+    /// one matrix of dense `[P, n]` traces per sample.
     pub(super) fn ostl_trace_values(&self, batch: usize) -> usize {
         let in_size = match &self.projection {
             Projection::Dense { in_size, .. } => *in_size,
@@ -87,7 +87,7 @@ impl SnuLayer {
         if self.rec.is_some() {
             let cols =
                 super::ostl_recurrent::trace_columns(in_size, self.units, self.decay.is_some());
-            return 2 * batch * self.units * cols;
+            return batch * self.units * cols;
         }
         (in_size + 3) * batch * self.units
     }
@@ -101,7 +101,7 @@ impl SnuLayer {
         };
         if self.rec.is_some() {
             let cols = super::ostl_recurrent::trace_columns(in_size, n, self.decay.is_some());
-            return self.dense_traces.allocate(batch, n, cols);
+            return self.dense_traces.allocate(batch, n, cols, in_size);
         }
         let tr = &mut self.traces;
         tr.w = filled(in_size * batch * n, 0.0, "ostl: eligibility traces")?;

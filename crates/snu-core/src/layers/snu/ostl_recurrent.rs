@@ -12,29 +12,34 @@
 //! ∂L/∂θ = Σ_t (L_t ⊙ h'(z_t))ᵀ ε_t    (+ L_t ⊙ h'(z_t) for b, whose own term in y_t = h(s_t + b))
 //! ```
 //! Without `H`, `M_t` is the diagonal `D_t` of `ostl.rs`. Every parameter's trace shares `M_t`,
-//! so the traces of one sample are one `[n, P]` matrix (`P = (in + n + 1 (+ 1)) n` columns:
-//! `W`, `H`, `b`, the decay) and a step is one product `M_t ε_{t-1}`: about `n² P`
-//! multiply-adds per sample and step, the cost the docs state.
+//! so the traces of one sample are one matrix of `P` rows (`P = (in + n + 1 (+ 1)) n`: `W`, `H`,
+//! `b`, the decay), row `θ` holding `ε[·, θ]` over the `n` units, and a step is `ε[·, θ] ← M_t
+//! ε[·, θ]` for every row (`kernels::trace_transform`, in place): about `n² P` multiply-adds per
+//! sample and step, the cost the docs state. The rows of an input `k` that has been 0 at every
+//! step of the sequence so far are 0 and stay 0 under `M_t`, so they are skipped (a JSB chorale
+//! plays about 20 of the 88 keys by its middle).
 
 use super::{OutView, Outputs, Projection, SnuLayer};
 use crate::error::Result;
 use crate::kernels::linalg::{gemm, Mat};
+use crate::kernels::trace_transform::{fill_transposed, padded, transform_rows};
 use crate::layers::product::SeqInput;
 use crate::layers::{ensure_len, SeqShape};
 use crate::params::{filled, ParamStore};
 
-/// The dense traces of one batch of sequences: two banks of `[B, n, P]`, the current one
-/// flipping at every step (a step reads one and writes the other).
+/// The dense traces of one batch of sequences, `[B, P, n]`, and which inputs each sequence has
+/// seen so far.
 #[derive(Default)]
 pub(super) struct DenseTraces {
-    banks: [Vec<f32>; 2],
-    current: usize,
+    traces: Vec<f32>,
+    /// `[B, in]`: input `k` of sample `b` was non-zero at some step (its rows of `ε` may be too).
+    seen: Vec<bool>,
     /// `h'(z)` of the previous step, `[B, n]`.
     hz_last: Vec<f32>,
     batch: usize,
     started: bool,
-    /// Workspaces: `M_t`, `h'(z_t)`, `g'(a_t)`, `L_t ⊙ h'(z_t)` and two rows of `y`.
-    m: Vec<f32>,
+    /// Workspaces: `Mᵀ` padded, `h'(z_t)`, `g'(a_t)`, `L_t ⊙ h'(z_t)` and two rows of `y`.
+    mt: Vec<f32>,
     hz: Vec<f32>,
     ga: Vec<f32>,
     u: Vec<f32>,
@@ -49,18 +54,31 @@ impl DenseTraces {
         self.started = false;
     }
 
-    /// Zeroed traces for `batch` new sequences of `n` units and `cols` trace columns.
-    pub(super) fn allocate(&mut self, batch: usize, n: usize, cols: usize) -> Result<()> {
-        for bank in &mut self.banks {
-            *bank = filled(batch * n * cols, 0.0, "ostl: eligibility traces")?;
-        }
+    /// Zeroed traces for `batch` new sequences of `n` units, `rows` trace rows and `inputs` inputs.
+    pub(super) fn allocate(
+        &mut self,
+        batch: usize,
+        n: usize,
+        rows: usize,
+        inputs: usize,
+    ) -> Result<()> {
+        self.traces = filled(batch * rows * n, 0.0, "ostl: eligibility traces")?;
         self.hz_last = filled(batch * n, 0.0, "ostl: eligibility traces")?;
-        (self.batch, self.started, self.current) = (batch, true, 0);
+        self.seen.clear();
+        self.seen.resize(batch * inputs, false);
+        (self.batch, self.started) = (batch, true);
         Ok(())
     }
 }
 
-/// Columns of one sample's trace matrix: `W` (`in·n`), `H` (`n·n`), `b` (`n`), the decay (`n`).
+/// A local term `v` at unit `j` of row `c`: `ε[j, c] += v`, and its share `u_j v` of `Σ uᵀ ε`.
+#[inline(always)]
+fn add_local(e: &mut [f32], grad: &mut [f32], u: &[f32], c: usize, j: usize, v: f32) {
+    e[c * u.len() + j] += v;
+    grad[c] += u[j] * v;
+}
+
+/// Rows of one sample's traces: `W` (`in·n`), `H` (`n·n`), `b` (`n`), the decay (`n`).
 pub(super) fn trace_columns(in_size: usize, n: usize, trainable_decay: bool) -> usize {
     (in_size + n + 1 + trainable_decay as usize) * n
 }
@@ -86,15 +104,14 @@ impl SnuLayer {
         let (col_h, col_b, col_l) = (in_size * n, (in_size + n) * n, (in_size + n + 1) * n);
         let tr = &mut self.dense_traces;
         if !tr.started || tr.batch != batch {
-            for bank in &mut tr.banks {
-                bank.clear();
-                bank.resize(batch * n * cols, 0.0);
-            }
+            tr.traces.clear();
+            tr.traces.resize(batch * cols * n, 0.0);
+            tr.seen.clear();
+            tr.seen.resize(batch * in_size, false);
             tr.hz_last.clear();
             tr.hz_last.resize(batch * n, 0.0);
-            (tr.batch, tr.started, tr.current) = (batch, true, 0);
+            (tr.batch, tr.started) = (batch, true);
         }
-        ensure_len(&mut tr.m, n * n);
         for v in [&mut tr.hz, &mut tr.ga, &mut tr.u] {
             ensure_len(v, n);
         }
@@ -102,6 +119,7 @@ impl SnuLayer {
         tr.grad.clear();
         tr.grad.resize(cols, 0.0);
         ensure_len(&mut tr.spatial, shape.rows() * n);
+        let np = padded(n);
         let y = match &self.y {
             Outputs::Spikes(bits) => OutView::Bits(bits),
             Outputs::Values(v) => OutView::Values(v),
@@ -117,27 +135,23 @@ impl SnuLayer {
         let xv = input.values(x);
         let mut db_direct = vec![0f32; n];
         for t in 0..steps {
-            let (read, write) = (tr.current, 1 - tr.current);
-            let [bank0, bank1] = &mut tr.banks;
-            let (old, new) = if read == 0 {
-                (&*bank0, bank1)
-            } else {
-                (&*bank1, bank0)
-            };
             for b in 0..batch {
                 let r = t * batch + b;
                 let (row, sample) = (r * n..(r + 1) * n, b * n..(b + 1) * n);
-                let (e_old, e_new) = (
-                    &old[b * n * cols..(b + 1) * n * cols],
-                    &mut new[b * n * cols..(b + 1) * n * cols],
-                );
+                let e = &mut tr.traces[b * cols * n..(b + 1) * cols * n];
+                let seen = &mut tr.seen[b * in_size..(b + 1) * in_size];
                 let (y_now, y_prev) = tr.rows.split_at_mut(n);
                 y.row_into(r, y_now);
                 let s = &self.s[row.clone()];
                 for j in 0..n {
                     tr.hz[j] = unit.h.derivative(s[j] + bias[j], y_now[j], unit.surrogate);
                     tr.ga[j] = unit.g.derivative_from_state(s[j]);
+                    // Σ uᵀ ε with u = L ⊙ h'(z_t); b's own term in y_t = h(s_t + b) adds u.
+                    tr.u[j] = dy[r * n + j] * tr.hz[j];
+                    db_direct[j] += tr.u[j];
+                    tr.spatial[r * n + j] = tr.u[j] * tr.ga[j];
                 }
+                let (ga, u) = (&tr.ga[..n], &tr.u[..n]);
                 // The state entering step t: none for a fresh sequence (s_0 = y_0 = 0, ε = 0).
                 let prev: Option<&[f32]> = match (t, initial) {
                     (0, Some((s0, y0))) => {
@@ -150,76 +164,79 @@ impl SnuLayer {
                         Some(&self.s[(r - batch) * n..r * n])
                     }
                 };
-                let hz_prev = &tr.hz_last[sample.clone()];
-                e_new.fill(0.0);
+                let grad = &mut tr.grad;
                 if let Some(s_prev) = prev {
-                    // M = diag(D) + diag(g') Hᵀ diag(h'_{t-1});  ε_new = M ε_old
-                    for j in 0..n {
-                        let ga = tr.ga[j];
-                        let m_row = &mut tr.m[j * n..(j + 1) * n];
-                        for (i, m) in m_row.iter_mut().enumerate() {
-                            *m = ga * h_w[i * n + j] * hz_prev[i];
+                    let hz_prev = &tr.hz_last[sample.clone()];
+                    // Mᵀ[i, j] = M[j, i] = g'_j (H[i, j] h'_{t-1,i} + δ_ij l_j ((1 - y_{t-1,j}) - s_{t-1,j} h'_{t-1,j}))
+                    fill_transposed(&mut tr.mt, n, |j, i| {
+                        let mut m = ga[j] * h_w[i * n + j] * hz_prev[i];
+                        if i == j {
+                            let reset = if unit.detach_reset {
+                                0.0
+                            } else {
+                                s_prev[j] * hz_prev[j]
+                            };
+                            m += ga[j] * decay[j] * ((1.0 - y_prev[j]) - reset);
                         }
-                        let reset = if unit.detach_reset {
-                            0.0
-                        } else {
-                            s_prev[j] * hz_prev[j]
-                        };
-                        m_row[j] += ga * decay[j] * ((1.0 - y_prev[j]) - reset);
+                        m
+                    });
+                    // ε ← M ε over the rows that can be non-zero: the seen inputs' and the rest.
+                    let mut k = 0;
+                    while k < in_size {
+                        if !seen[k] {
+                            k += 1;
+                            continue;
+                        }
+                        let k0 = k;
+                        while k < in_size && seen[k] {
+                            k += 1;
+                        }
+                        let rows = k0 * n..k * n;
+                        transform_rows(
+                            &mut e[rows.start * n..rows.end * n],
+                            &mut grad[rows],
+                            n,
+                            &tr.mt,
+                            u,
+                        );
                     }
-                    gemm(
-                        1.0,
-                        Mat::new(&tr.m, n, n),
-                        false,
-                        Mat::new(e_old, n, cols),
-                        false,
-                        0.0,
-                        e_new,
-                    );
+                    transform_rows(&mut e[col_h * n..], &mut grad[col_h..], n, &tr.mt, u);
+                    let mt = &tr.mt;
+                    let mut add = |c: usize, j: usize, v: f32| add_local(e, grad, u, c, j, v);
                     for j in 0..n {
-                        let ga = tr.ga[j];
-                        let e = &mut e_new[j * cols..(j + 1) * cols];
-                        // H[i, j]: y_{t-1}[i];  b_m: through y_{t-1} (H and the reset);  l_j: s (1 - y)
-                        for i in 0..n {
-                            e[col_h + i * n + j] += ga * y_prev[i];
-                            e[col_b + i] += tr.m[j * n + i]
-                                - if i == j {
-                                    ga * decay[j] * (1.0 - y_prev[j])
-                                } else {
-                                    0.0
-                                };
+                        // H[i, j]: y_{t-1}[i];  l_j: s_{t-1} (1 - y_{t-1})
+                        for (i, &yp) in y_prev.iter().enumerate() {
+                            add(col_h + i * n + j, j, ga[j] * yp);
                         }
                         if trainable_decay {
-                            e[col_l + j] += ga * s_prev[j] * (1.0 - y_prev[j]);
+                            add(col_l + j, j, ga[j] * s_prev[j] * (1.0 - y_prev[j]));
+                        }
+                    }
+                    // b_m: through y_{t-1} (H and the reset): M[j, m] less M's (1 - y) term.
+                    for m in 0..n {
+                        for j in 0..n {
+                            let own = if j == m {
+                                ga[j] * decay[j] * (1.0 - y_prev[j])
+                            } else {
+                                0.0
+                            };
+                            add(col_b + m, j, mt[m * np + j] - own);
                         }
                     }
                 }
                 // W[k, j]: x_t[k]
-                for j in 0..n {
-                    let ga = tr.ga[j];
-                    let e = &mut e_new[j * cols..(j + 1) * cols];
-                    for k in 0..in_size {
-                        e[k * n + j] += ga * xv[r * in_size + k];
+                let mut add = |c: usize, j: usize, v: f32| add_local(e, grad, u, c, j, v);
+                for k in 0..in_size {
+                    let xk = xv[r * in_size + k];
+                    if xk != 0.0 {
+                        seen[k] = true;
+                        for (j, &g) in ga.iter().enumerate() {
+                            add(k * n + j, j, g * xk);
+                        }
                     }
                 }
-                // Σ uᵀ ε with u = L ⊙ h'(z_t); b's own term in y_t adds u.
-                for j in 0..n {
-                    tr.u[j] = dy[r * n + j] * tr.hz[j];
-                    db_direct[j] += tr.u[j];
-                    tr.spatial[r * n + j] = tr.u[j] * tr.ga[j];
-                }
-                gemm(
-                    1.0,
-                    Mat::new(&tr.u, 1, n),
-                    false,
-                    Mat::new(e_new, n, cols),
-                    false,
-                    1.0,
-                    &mut tr.grad,
-                );
                 tr.hz_last[sample].copy_from_slice(&tr.hz[..n]);
             }
-            tr.current = write;
         }
         let g = &tr.grad;
         p.grads[self.w]
