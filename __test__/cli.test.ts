@@ -176,6 +176,7 @@ test('config errors name the field, exit 2, and suggest the fix', async (t) => {
     [bad('outputs', (c) => (c.model.layers[1].units = 12)), /model\.layers\[1\]\.units: expected 10 \(one per class\) for the last layer of mnist, got 12/],
     [bad('loss', (c) => (c.model.loss = 'mse')), /model\.loss: expected 'softmaxCrossEntropy' for mnist, got 'mse'/],
     [bad('readout', (c) => (c.model.readout = 'sequence')), /model\.readout: expected 'sum' or 'mean' or 'last' for mnist/],
+    [bad('reduction', (c) => (c.model.lossReduction = 'total')), /model\.lossReduction: expected one of 'mean', 'sum', got the string 'total'/],
     [bad('steps', (c) => delete c.data.steps), /data\.steps: expected an integer from 1 to 16777216, got undefined/],
     [bad('smoothing', (c) => (c.data.labelSmoothing = 1)), /data\.labelSmoothing: expected a number in \[0, 1\), got 1/],
     [bad('evalSteps', (c) => (c.data.evalSteps = 0.5)), /data\.evalSteps: expected an integer from 1 to 16777216, got number 0\.5/],

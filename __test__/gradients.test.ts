@@ -67,3 +67,26 @@ test('gradients through the binding equal the Rust core gradients (shared fixtur
     }
   }
 });
+
+test("lossReduction 'sum': the gradient of the summed rows, rows times the mean's; the loss reported stays the mean", (t) => {
+  const build = (lossReduction?: 'mean' | 'sum') =>
+    sequential([snu({ units: 4, output: 'sigmoid', recurrent: true }), dense({ units: 3 })], { inputSize: 3 }).compile({
+      loss: 'softmaxCrossEntropy',
+      readout: 'sequence',
+      optimizer: adam(),
+      seed: 5,
+      ...(lossReduction ? { lossReduction } : {}),
+    });
+  // 6 steps x 2 samples: 12 rows, each with its own target.
+  const batch = randomBatch(12, 6, 2, 3, 3, 12);
+  const mean = build().gradients(batch);
+  const sum = build('sum').gradients(batch);
+  t.is(sum.loss, mean.loss);
+  for (const [name, g] of Object.entries(mean.gradients)) {
+    const s = sum.gradients[name]!;
+    for (let i = 0; i < g.length; i++) t.true(Math.abs(12 * g[i]! - s[i]!) <= 1e-5 * (1 + Math.abs(s[i]!)), `${name}[${i}]: ${s[i]} vs 12 x ${g[i]}`);
+  }
+  t.is(build('sum').spec.lossReduction, 'sum');
+  t.is(build().spec.lossReduction, undefined);
+  t.throws(() => build('median' as 'sum'), { message: /lossReduction.*median|median.*lossReduction/ });
+});

@@ -3,7 +3,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { AnalogControl } from './analog.js';
 import { checkBoolean, checkFloat32, checkInteger, checkKeys, checkNumber, checkObject, checkOneOf, checkString, describe } from './checks.js';
 import { MAX_DIM, MAX_LR, MAX_SEED, MAX_WIDTH } from './generated/limits.js';
-import { LAYER_FIELDS, READOUTS } from './generated/spec.js';
+import { LAYER_FIELDS, LOSS_REDUCTIONS, READOUTS } from './generated/spec.js';
 import { LAYER_BUILDERS } from './layers.js';
 import { lossSpec, type LossOption } from './losses.js';
 import { checkOptimizer } from './optimizers.js';
@@ -12,7 +12,7 @@ import { temporaryPath, writeFileAtomic } from './io.js';
 import { writeNirFile } from './nir/hdf5.js';
 import { native, type NativeBatch, type NativeNetwork } from './native.js';
 import { evaluateLoop, fitLoop, type Evaluation, type FitOptions, type History, type LoopTarget } from './loops.js';
-import type { LayerSpec, ModelSpec, OptimizerSpec, Readout } from './spec.js';
+import type { LayerSpec, LossReduction, ModelSpec, OptimizerSpec, Readout } from './spec.js';
 
 /**
  * One layer of `Sequential.summary()`.
@@ -66,6 +66,12 @@ export interface CompileOptions {
   optimizer?: OptimizerSpec;
   /** Default `'sum'` (spike count). */
   readout?: Readout;
+  /**
+   * How the gradient reduces a batch's per-row losses: `'mean'` (default) or `'sum'` (PyTorch's
+   * `reduction='sum'`; with readout `'sequence'` longer sequences then take larger steps).
+   * Reported losses are the mean either way.
+   */
+  lossReduction?: LossReduction;
   /** Clip gradients to this global L2 norm. */
   clipNorm?: number;
   /** Truncated BPTT window in steps (gradients do not cross window boundaries). */
@@ -129,7 +135,7 @@ function nativeBatch(what: string, batch: unknown, needsTarget = true): NativeBa
 }
 
 /** The options `compile` takes. */
-const COMPILE_OPTIONS = ['loss', 'optimizer', 'readout', 'clipNorm', 'tbptt', 'seed'];
+const COMPILE_OPTIONS = ['loss', 'lossReduction', 'optimizer', 'readout', 'clipNorm', 'tbptt', 'seed'];
 /**
  * A stack of layers run over time-major sequences `[T, B, features]`.
  *
@@ -248,6 +254,7 @@ export class Sequential {
       layers: [...this.layers],
       readout: checkOneOf('readout', o.readout ?? 'sum', READOUTS),
       loss: lossSpec('loss', o.loss),
+      ...(o.lossReduction === undefined ? {} : { lossReduction: checkOneOf('lossReduction', o.lossReduction, LOSS_REDUCTIONS) }),
       optimizer: o.optimizer === undefined ? { kind: 'adam' } : checkOptimizer(o.optimizer),
       clipNorm: o.clipNorm === undefined ? null : checkNumber('clipNorm', o.clipNorm, { above: 0 }),
       tbptt: o.tbptt === undefined ? null : checkInteger('tbptt', o.tbptt, 1, MAX_DIM),

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe } from '../checks.js';
 import { layerFromConfig } from '../layers.js';
 import { lossSpec } from '../losses.js';
-import type { LayerSpec, LossSpec, OptimizerSpec, Readout } from '../spec.js';
-import { OPTIMIZERS } from '../generated/spec.js';
+import type { LayerSpec, LossReduction, LossSpec, OptimizerSpec, Readout } from '../spec.js';
+import { LOSS_REDUCTIONS, OPTIMIZERS } from '../generated/spec.js';
 import { MAX_RUN_SEED } from '../random.js';
 import { MAX_LR } from '../generated/limits.js';
 import { boolean, ConfigError, inConfig, integer, number, object, oneOf, optional, string } from './validate.js';
@@ -28,6 +28,8 @@ export interface ModelConfig {
   layers: LayerSpec[];
   readout: Readout;
   loss: LossSpec;
+  /** `'sum'` or `'mean'`; none: the engine's default (the mean). */
+  lossReduction?: LossReduction;
   optimizer: OptimizerConfig;
   clipNorm: number | null;
   tbptt: number | null;
@@ -129,7 +131,7 @@ function optimizer(path: string, raw: unknown): OptimizerConfig {
  * ```
  */
 export function validateModel(raw: unknown, path = 'model'): ModelConfig {
-  const o = object(path, raw, ['inputShape', 'layers', 'readout', 'loss', 'optimizer', 'clipNorm', 'tbptt']);
+  const o = object(path, raw, ['inputShape', 'layers', 'readout', 'loss', 'lossReduction', 'optimizer', 'clipNorm', 'tbptt']);
   if (!Array.isArray(o.layers) || o.layers.length === 0) {
     throw new ConfigError(`${path}.layers: expected a non-empty list of layers, got ${describe(o.layers)}`);
   }
@@ -145,6 +147,7 @@ export function validateModel(raw: unknown, path = 'model'): ModelConfig {
     layers,
     readout: oneOf(`${path}.readout`, o.readout, ['sum', 'mean', 'last', 'sequence'] as const),
     loss: loss(`${path}.loss`, o.loss),
+    ...(o.lossReduction === undefined ? {} : { lossReduction: oneOf(`${path}.lossReduction`, o.lossReduction, LOSS_REDUCTIONS) }),
     optimizer: optional(o.optimizer, (v) => optimizer(`${path}.optimizer`, v), { kind: 'adam' }),
     clipNorm: nullable(o.clipNorm, (v) => number(`${path}.clipNorm`, v, { above: 0 })),
     tbptt: nullable(o.tbptt, (v) => integer(`${path}.tbptt`, v, 1)),

@@ -34,6 +34,7 @@ function modelConfigOf(model: Sequential): ModelConfig {
     layers: spec.layers,
     readout: spec.readout,
     loss: spec.loss,
+    ...(spec.lossReduction ? { lossReduction: spec.lossReduction } : {}),
     optimizer: { kind: spec.optimizer.kind },
     clipNorm: spec.clipNorm,
     tbptt: spec.tbptt,

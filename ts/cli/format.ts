@@ -61,7 +61,11 @@ export function describeModel(model: Sequential, config: ModelConfig): string {
   const input = first.type === 'embedding' ? first.vocabSize : (model.inputShape?.join('x') ?? model.inputSize);
   const sizes = [input, ...model.layerShapes().map((s) => s.join('x'))].join('-');
   const params = Object.values(model.getWeights()).reduce((n, w) => n + w.length, 0);
-  const extras = [config.clipNorm !== null ? `clipNorm ${config.clipNorm}` : '', config.tbptt !== null ? `tbptt ${config.tbptt}` : ''].filter(Boolean);
+  const extras = [
+    config.lossReduction === 'sum' ? 'loss summed over rows' : '',
+    config.clipNorm !== null ? `clipNorm ${config.clipNorm}` : '',
+    config.tbptt !== null ? `tbptt ${config.tbptt}` : '',
+  ].filter(Boolean);
   return (
     `${sizes}: ${config.layers.map(layerText).join(', ')}; ${params.toLocaleString('en-US')} parameters; ` +
     `readout ${config.readout}, loss ${config.loss.kind}, ${config.optimizer.kind}${extras.length ? `, ${extras.join(', ')}` : ''}`

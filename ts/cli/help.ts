@@ -208,7 +208,8 @@ Config file (JSON; every built-in config is a complete example):
   { "task": "jsb", "description": "…",
     "model": { "layers": [ { "type": "snu", "units": 150 }, …, { "type": "snu", "units": 88, "output": "sigmoid" } ],
                "readout": "sequence", "loss": "binaryCrossEntropy", "optimizer": { "kind": "adam" },
-               "clipNorm": 5, "tbptt": null },
+               "clipNorm": 5, "tbptt": null, "lossReduction": "mean" (default) or "sum" (the gradient of the
+               losses summed over rows instead of their mean; reported losses stay the mean) },
     "data": { … task options, e.g. "steps" / "evalSteps" for mnist, "window" for ptb, "limit" / "testLimit" for quick runs … },
     "train": { "epochs": 20, "batchSize": 16, "lr": 0.001, "seed": 0, "lrDecay": 1,
                "lrSchedule": "exponential" (lr x lrDecay^epoch) or "cosine" (lr x (1 + cos(pi epoch / epochs)) / 2),

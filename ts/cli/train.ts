@@ -65,6 +65,7 @@ export function buildModel(config: ExperimentConfig, inputSize: number, source?:
   try {
     return sequential(m.layers, m.inputShape ? { inputShape: m.inputShape } : { inputSize }).compile({
       loss: m.loss,
+      ...(m.lossReduction !== undefined ? { lossReduction: m.lossReduction } : {}),
       readout: m.readout,
       optimizer: { ...m.optimizer, lr: config.train.lr } as OptimizerSpec,
       ...(m.clipNorm !== null ? { clipNorm: m.clipNorm } : {}),

@@ -236,6 +236,12 @@ export const READOUTS = [
   "sequence"
 ] as const;
 
+/** How a batch's gradient reduces its per-row losses. */
+export const LOSS_REDUCTIONS = [
+  "mean",
+  "sum"
+] as const;
+
 /** The losses, by kind. */
 export const LOSSES = [
   "softmaxCrossEntropy",

@@ -206,6 +206,15 @@ export type LayerSpec =
 export type LogLaw = { slope: number, offset: number, min: number, max: number };
 
 /**
+ * How a batch's gradient reduces its per-row losses `L_r` (a row: one sample's readout, or
+ * one step of one sample with readout `sequence`; padded rows count for nothing):
+ * `mean`, `∇ (1/R) Σ_r L_r`, or `sum`, `∇ Σ_r L_r` (PyTorch's `reduction='sum'`, `tf.reduce_sum`:
+ * longer sequences then take larger steps). The loss the engine reports is the mean either
+ * way, so that runs with either compare.
+ */
+export type LossReduction = "mean" | "sum";
+
+/**
  * A loss with its options, told apart by `kind`.
  */
 export type LossSpec =
@@ -254,6 +263,11 @@ export type ModelSpec = {
   layers: Array<LayerSpec>;
   readout: Readout;
   loss: LossSpec;
+  /**
+   * How the gradient reduces the per-row losses of a batch: their mean (default, `None`) or
+   * their sum. Reported losses stay the mean either way.
+   */
+  lossReduction?: LossReduction;
   optimizer: OptimizerSpec;
   /**
    * Clip gradients to this global L2 norm before the update.

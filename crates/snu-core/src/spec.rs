@@ -31,6 +31,11 @@ pub struct ModelSpec {
     #[serde(default)]
     pub readout: Readout,
     pub loss: LossSpec,
+    /// How the gradient reduces the per-row losses of a batch: their mean (default, `None`) or
+    /// their sum. Reported losses stay the mean either way.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_reduction: Option<LossReduction>,
     #[serde(default)]
     pub optimizer: OptimizerSpec,
     /// Clip gradients to this global L2 norm before the update.
@@ -396,6 +401,20 @@ pub enum LossSpec {
     },
     /// Mean squared error over units.
     Mse,
+}
+
+/// How a batch's gradient reduces its per-row losses `L_r` (a row: one sample's readout, or
+/// one step of one sample with readout `sequence`; padded rows count for nothing):
+/// `mean`, `∇ (1/R) Σ_r L_r`, or `sum`, `∇ Σ_r L_r` (PyTorch's `reduction='sum'`, `tf.reduce_sum`:
+/// longer sequences then take larger steps). The loss the engine reports is the mean either
+/// way, so that runs with either compare.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum LossReduction {
+    #[default]
+    Mean,
+    Sum,
 }
 
 /// An optimizer with its options (PyTorch's update rules), as `sgd`, `adam`, `adamW` and

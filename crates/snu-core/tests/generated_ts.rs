@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use snu_core::layers::activation::{DenseActivation, OutputActivation, StateActivation, Surrogate};
 use snu_core::limits::*;
 use snu_core::pcm::PcmConfig;
-use snu_core::spec::{LayerSpec, LossSpec, OptimizerSpec, PoolKind, Readout};
+use snu_core::spec::{LayerSpec, LossReduction, LossSpec, OptimizerSpec, PoolKind, Readout};
 use std::path::PathBuf;
 use ts_rs::TS;
 
@@ -86,6 +86,9 @@ fn spec_ts() -> String {
             Readout::Sum | Readout::Mean | Readout::Last | Readout::Sequence => {}
         },
     );
+    let reductions = names(&[LossReduction::Mean, LossReduction::Sum], |v| match v {
+        LossReduction::Mean | LossReduction::Sum => {}
+    });
     let losses = names(
         &[
             LossSpec::SoftmaxCrossEntropy,
@@ -216,6 +219,11 @@ fn spec_ts() -> String {
         &Value::Array(pool_kinds),
     );
     put("The readouts.", "READOUTS", &Value::Array(readouts));
+    put(
+        "How a batch's gradient reduces its per-row losses.",
+        "LOSS_REDUCTIONS",
+        &Value::Array(reductions),
+    );
     put("The losses, by kind.", "LOSSES", &Value::Array(losses));
     put(
         "Each optimizer's fields with their defaults (SGD's `lr` is required).",

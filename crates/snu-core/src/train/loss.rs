@@ -5,7 +5,7 @@
 use crate::kernels::fastmath::{exp, flush_subnormal};
 use crate::kernels::simd::simd_kernel;
 use crate::layers::activation::sigmoid;
-use crate::spec::LossSpec;
+use crate::spec::{LossReduction, LossSpec};
 use rayon::prelude::*;
 
 /// Probabilities are clamped to [EPS, 1 - EPS] before a log.
@@ -74,6 +74,15 @@ pub fn loss_and_grad(
             }
         });
     row_loss.iter().sum::<f64>() * inv_rows
+}
+
+/// Scales `grad`, the gradient of the mean over `rows` rows (`loss_and_grad`), to that of the
+/// loss `reduction` asks for: `∇ Σ_r L_r = R ∇ (1/R) Σ_r L_r`.
+pub fn reduce_gradient(reduction: LossReduction, rows: usize, grad: &mut [f32]) {
+    if reduction == LossReduction::Sum {
+        let r = rows as f32;
+        grad.iter_mut().for_each(|g| *g *= r);
+    }
 }
 
 /// Below this many output elements the loss runs on the calling thread.
