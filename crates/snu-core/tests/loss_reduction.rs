@@ -1,5 +1,6 @@
 //! `lossReduction: "sum"`: the gradient of the summed per-row losses is the mean's times the
 //! rows that count (padded steps do not), by BPTT and by OSTL; the reported loss stays the mean.
+//! OSTL's windows each sum their own rows, so their gradients add up to BPTT's sum exactly.
 
 use snu_core::{Batch, Network, TrainingMethod};
 
@@ -60,6 +61,33 @@ fn the_summed_loss_has_rows_times_the_mean_gradient() {
             assert!(
                 (a * 13.0 - b).abs() <= 1e-5 * (1.0 + b.abs()),
                 "{method:?}: {b} is not 13 x {a}"
+            );
+        }
+    }
+}
+
+#[test]
+fn ostl_windows_sum_to_the_whole_sequence_sum() {
+    let x: Vec<f32> = (0..STEPS * BATCH * 4)
+        .map(|i| ((i * 104_729) % 11) as f32 / 11.0)
+        .collect();
+    let y: Vec<f32> = (0..STEPS * BATCH * 3)
+        .map(|i| ((i * 17) % 4 == 0) as u8 as f32)
+        .collect();
+    let mut mask = vec![0f32; STEPS * BATCH];
+    for (b, len) in [7, 5, 3].into_iter().enumerate() {
+        (0..len).for_each(|t| mask[t * BATCH + b] = 1.0);
+    }
+    let batch = Batch::new(&x, &y, STEPS, BATCH).with_mask(Some(&mask));
+    let mut net = Network::from_json(&spec(r#""lossReduction":"sum","#)).unwrap();
+    net.compute_gradients(&batch).unwrap();
+    let bptt = grads(&net);
+    for k in [1, 3, 4] {
+        net.ostl_gradients(&batch, Some(k)).unwrap();
+        for (a, b) in grads(&net).iter().zip(&bptt) {
+            assert!(
+                (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                "windows of {k}: {a} vs {b}"
             );
         }
     }

@@ -17,6 +17,7 @@
 
 use super::simd::simd_kernel;
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// Neighbouring `j` per register block.
 const LANES: usize = 16;
@@ -45,6 +46,20 @@ pub fn fill_transposed(mt: &mut Vec<f32>, n: usize, m: impl Fn(usize, usize) -> 
 /// `e_c ← M e_c` and `grad[c] += u · e_c` for every row `c` of `rows` (`[R, n]`, with
 /// `grad.len() == R`), in parallel over chunks of rows.
 pub fn transform_rows(rows: &mut [f32], grad: &mut [f32], n: usize, mt: &[f32], u: &[f32]) {
+    let all = 0..grad.len();
+    transform_row_ranges(rows, grad, n, mt, u, std::slice::from_ref(&all));
+}
+
+/// `transform_rows` on the rows `c` in `ranges` only (ascending, disjoint), all in one
+/// parallel pass: short ranges share the threads instead of running one after another.
+pub fn transform_row_ranges(
+    rows: &mut [f32],
+    grad: &mut [f32],
+    n: usize,
+    mt: &[f32],
+    u: &[f32],
+    ranges: &[Range<usize>],
+) {
     let np = padded(n);
     assert!(
         n > 0 && rows.len() == grad.len() * n,
@@ -54,20 +69,34 @@ pub fn transform_rows(rows: &mut [f32], grad: &mut [f32], n: usize, mt: &[f32], 
         mt.len() == n * np && u.len() == n,
         "M and u must cover the n units"
     );
-    rows.par_chunks_mut(CHUNK_ROWS * n)
-        .zip(grad.par_chunks_mut(CHUNK_ROWS))
-        .for_each_init(
-            || vec![0f32; ROWS * np],
-            |out, (rows, grad)| {
-                #[cfg(target_arch = "x86_64")]
-                if avx2_fma() {
-                    // SAFETY: AVX2 and FMA are present; the sizes are asserted above and in
-                    // `transform_chunk_avx2`.
-                    return unsafe { x86::transform_chunk_avx2(rows, grad, n, mt, u, out) };
-                }
-                transform_chunk(rows, grad, n, mt, u, out)
-            },
+    let mut tasks: Vec<(&mut [f32], &mut [f32])> = vec![];
+    let (mut rest_e, mut rest_g, mut at) = (rows, grad, 0);
+    for r in ranges {
+        assert!(
+            at <= r.start && r.start <= r.end && r.end <= at + rest_g.len(),
+            "ranges must be ascending, disjoint and inside the rows"
         );
+        let (e, g) = (
+            &mut rest_e[(r.start - at) * n..],
+            &mut rest_g[r.start - at..],
+        );
+        let (e, e_after) = e.split_at_mut(r.len() * n);
+        let (g, g_after) = g.split_at_mut(r.len());
+        tasks.extend(e.chunks_mut(CHUNK_ROWS * n).zip(g.chunks_mut(CHUNK_ROWS)));
+        (rest_e, rest_g, at) = (e_after, g_after, r.end);
+    }
+    tasks.into_par_iter().for_each_init(
+        || vec![0f32; ROWS * np],
+        |out, (rows, grad)| {
+            #[cfg(target_arch = "x86_64")]
+            if avx2_fma() {
+                // SAFETY: AVX2 and FMA are present; the sizes are asserted above and in
+                // `transform_chunk_avx2`.
+                return unsafe { x86::transform_chunk_avx2(rows, grad, n, mt, u, out) };
+            }
+            transform_chunk(rows, grad, n, mt, u, out)
+        },
+    );
 }
 
 /// Whether this CPU has AVX2 and FMA, detected once.
@@ -278,7 +307,8 @@ mod tests {
         }
     }
 
-    /// The portable kernel (the one CPUs without AVX2 run) on one chunk, against the dispatched one.
+    /// The portable kernel (what CPUs without AVX2 run) on one chunk, with and without FMA,
+    /// against the dispatched one.
     #[test]
     fn the_portable_kernel_agrees() {
         let mut rng = Rng::new(5);
@@ -293,9 +323,63 @@ mod tests {
         transform_rows(&mut a, &mut ga, n, &mt, &u);
         let (mut b, mut gb) = (e.clone(), vec![0f32; r]);
         transform_chunk(&mut b, &mut gb, n, &mt, &u, &mut vec![0f32; ROWS * np]);
+        // And the loops without FMA that the baseline and SSE builds compile.
+        let (mut c, mut gc) = (e.clone(), vec![0f32; r]);
+        let out = &mut vec![0f32; ROWS * np];
+        let (six, rest) = c.split_at_mut(2 * ROWS * n);
+        let (g6, grest) = gc.split_at_mut(2 * ROWS);
+        for (block, g) in six
+            .chunks_exact_mut(ROWS * n)
+            .zip(g6.chunks_exact_mut(ROWS))
+        {
+            block_rows::<ROWS, false>(block, g, n, &mt, &u, out);
+        }
+        for (row, g) in rest.chunks_exact_mut(n).zip(grest.chunks_exact_mut(1)) {
+            block_rows::<1, false>(row, g, n, &mt, &u, out);
+        }
         for (x, y) in a.iter().zip(&b).chain(ga.iter().zip(&gb)) {
             assert!((x - y).abs() < 1e-5 * (1.0 + x.abs()), "{x} vs {y}");
         }
+        for (x, y) in a.iter().zip(&c).chain(ga.iter().zip(&gc)) {
+            assert!((x - y).abs() < 1e-5 * (1.0 + x.abs()), "no FMA: {x} vs {y}");
+        }
+    }
+
+    /// Ranges transform exactly their rows and leave the others as they were.
+    #[test]
+    fn ranges_touch_only_their_rows() {
+        let mut rng = Rng::new(8);
+        let (n, r) = (9, 3 * CHUNK_ROWS);
+        let m: Vec<f32> = (0..n * n).map(|_| rng.uniform() as f32 - 0.5).collect();
+        let u: Vec<f32> = (0..n).map(|_| rng.uniform() as f32 - 0.5).collect();
+        let e: Vec<f32> = (0..r * n).map(|_| rng.uniform() as f32 - 0.5).collect();
+        let mut mt = vec![];
+        fill_transposed(&mut mt, n, |j, i| m[j * n + i]);
+        let ranges = [
+            3..10,
+            10..10,
+            10..(CHUNK_ROWS + 5),
+            (2 * CHUNK_ROWS)..(2 * CHUNK_ROWS + 1),
+        ];
+        let (mut got, mut g) = (e.clone(), vec![0f32; r]);
+        transform_row_ranges(&mut got, &mut g, n, &mt, &u, &ranges);
+        let (mut all, mut g_all) = (e.clone(), vec![0f32; r]);
+        transform_rows(&mut all, &mut g_all, n, &mt, &u);
+        for c in 0..r {
+            let inside = ranges.iter().any(|q| q.contains(&c));
+            let want = if inside { &all } else { &e };
+            assert_eq!(
+                &got[c * n..(c + 1) * n],
+                &want[c * n..(c + 1) * n],
+                "row {c}"
+            );
+            assert_eq!(g[c], if inside { g_all[c] } else { 0.0 }, "row {c}");
+        }
+        let r = std::panic::catch_unwind(|| {
+            let (mut e, mut g) = (vec![0f32; 4 * n], vec![0f32; 4]);
+            transform_row_ranges(&mut e, &mut g, n, &mt, &u, &[2..3, 1..2]);
+        });
+        assert!(r.is_err(), "ranges out of order are refused");
     }
 
     #[test]

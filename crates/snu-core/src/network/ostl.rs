@@ -8,8 +8,8 @@
 //! traces (`SeqLayer::ostl_backward`), and the optimizer steps. A layer's learning signal is
 //! `∂L_t/∂y_t` through the layers above at the same step only (OSTL's spatial gradient), so
 //! OSTL equals BPTT for one layer and approximates it for deeper networks. Memory: the traces
-//! (one `[in, n]` per sample and SNU layer; dense `[n, (in + n + 2) n]` with recurrent `H`) and
-//! one window's activations, whatever `T`.
+//! (one `[in, n]` per sample and SNU layer; dense `[(in + n + 1 (+ 1)) n, n]` with recurrent
+//! `H`) and one window's activations, whatever `T`.
 
 use super::{Correct, Network, StepReport};
 use crate::bail;
@@ -50,7 +50,8 @@ impl Network {
     }
 
     /// The OSTL gradient of a batch in the store, summed over its windows, without an update
-    /// (each window's loss is the mean over its own rows); returns the batch's loss.
+    /// (each window's gradient is that of the mean over its own rows, or of their sum with
+    /// `lossReduction: "sum"`); returns the batch's loss.
     pub fn ostl_gradients(&mut self, b: &Batch, update_every: Option<usize>) -> Result<f64> {
         Ok(self.ostl_pass(b, update_every, false)?.loss)
     }

@@ -86,7 +86,7 @@ impl SnuLayer {
         };
         if self.rec.is_some() {
             let cols =
-                super::ostl_recurrent::trace_columns(in_size, self.units, self.decay.is_some());
+                super::ostl_recurrent::trace_rows(in_size, self.units, self.decay.is_some());
             return batch * self.units * cols;
         }
         (in_size + 3) * batch * self.units
@@ -100,7 +100,7 @@ impl SnuLayer {
             Projection::Conv(_) => return Ok(()),
         };
         if self.rec.is_some() {
-            let cols = super::ostl_recurrent::trace_columns(in_size, n, self.decay.is_some());
+            let cols = super::ostl_recurrent::trace_rows(in_size, n, self.decay.is_some());
             return self.dense_traces.allocate(batch, n, cols, in_size);
         }
         let tr = &mut self.traces;

@@ -22,7 +22,7 @@
 use super::{OutView, Outputs, Projection, SnuLayer};
 use crate::error::Result;
 use crate::kernels::linalg::{gemm, Mat};
-use crate::kernels::trace_transform::{fill_transposed, padded, transform_rows};
+use crate::kernels::trace_transform::{fill_transposed, padded, transform_row_ranges};
 use crate::layers::product::SeqInput;
 use crate::layers::{ensure_len, SeqShape};
 use crate::params::{filled, ParamStore};
@@ -46,6 +46,8 @@ pub(super) struct DenseTraces {
     rows: Vec<f32>,
     /// `Σ uᵀ ε` over the window, `[P]`, and the spatial signal's factors `[T*B, n]`.
     grad: Vec<f32>,
+    /// The rows `ε ← M ε` runs over: the seen inputs' rows, then those of `H`, `b`, the decay.
+    ranges: Vec<std::ops::Range<usize>>,
     spatial: Vec<f32>,
 }
 
@@ -54,15 +56,16 @@ impl DenseTraces {
         self.started = false;
     }
 
-    /// Zeroed traces for `batch` new sequences of `n` units, `rows` trace rows and `inputs` inputs.
+    /// Zeroed traces for `batch` new sequences of `n` units, `trace_rows` rows each (`P`, see
+    /// `trace_rows`) and `inputs` inputs.
     pub(super) fn allocate(
         &mut self,
         batch: usize,
         n: usize,
-        rows: usize,
+        trace_rows: usize,
         inputs: usize,
     ) -> Result<()> {
-        self.traces = filled(batch * rows * n, 0.0, "ostl: eligibility traces")?;
+        self.traces = filled(batch * trace_rows * n, 0.0, "ostl: eligibility traces")?;
         self.hz_last = filled(batch * n, 0.0, "ostl: eligibility traces")?;
         self.seen.clear();
         self.seen.resize(batch * inputs, false);
@@ -79,7 +82,7 @@ fn add_local(e: &mut [f32], grad: &mut [f32], u: &[f32], c: usize, j: usize, v: 
 }
 
 /// Rows of one sample's traces: `W` (`in·n`), `H` (`n·n`), `b` (`n`), the decay (`n`).
-pub(super) fn trace_columns(in_size: usize, n: usize, trainable_decay: bool) -> usize {
+pub(super) fn trace_rows(in_size: usize, n: usize, trainable_decay: bool) -> usize {
     (in_size + n + 1 + trainable_decay as usize) * n
 }
 
@@ -100,7 +103,7 @@ impl SnuLayer {
         };
         let in_size = *in_size;
         let trainable_decay = self.decay.is_some();
-        let cols = trace_columns(in_size, n, trainable_decay);
+        let cols = trace_rows(in_size, n, trainable_decay);
         let (col_h, col_b, col_l) = (in_size * n, (in_size + n) * n, (in_size + n + 1) * n);
         let tr = &mut self.dense_traces;
         if !tr.started || tr.batch != batch {
@@ -181,26 +184,20 @@ impl SnuLayer {
                         m
                     });
                     // ε ← M ε over the rows that can be non-zero: the seen inputs' and the rest.
+                    tr.ranges.clear();
                     let mut k = 0;
                     while k < in_size {
-                        if !seen[k] {
-                            k += 1;
-                            continue;
-                        }
                         let k0 = k;
                         while k < in_size && seen[k] {
                             k += 1;
                         }
-                        let rows = k0 * n..k * n;
-                        transform_rows(
-                            &mut e[rows.start * n..rows.end * n],
-                            &mut grad[rows],
-                            n,
-                            &tr.mt,
-                            u,
-                        );
+                        if k > k0 {
+                            tr.ranges.push(k0 * n..k * n);
+                        }
+                        k += 1;
                     }
-                    transform_rows(&mut e[col_h * n..], &mut grad[col_h..], n, &tr.mt, u);
+                    tr.ranges.push(col_h..cols);
+                    transform_row_ranges(e, grad, n, &tr.mt, u, &tr.ranges);
                     let mt = &tr.mt;
                     let mut add = |c: usize, j: usize, v: f32| add_local(e, grad, u, c, j, v);
                     for j in 0..n {
