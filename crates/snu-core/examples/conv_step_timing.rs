@@ -5,21 +5,10 @@ use snu_core::kernels::conv::{conv_forward, conv_input_grad, conv_weight_grad, C
 use snu_core::kernels::rng::Rng;
 use snu_core::Batch;
 use snu_core::Network;
-use std::time::Instant;
 
-/// Median of `n` timed calls after one warm-up (the machine is shared: medians are steadier).
-fn median_seconds(n: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut times: Vec<f64> = (0..n)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(|a, b| a.total_cmp(b));
-    times[times.len() / 2]
-}
+#[path = "common/timing.rs"]
+mod timing;
+use timing::median_seconds;
 
 fn main() {
     // The unit of workload (e) in benchmarks/workloads.json.

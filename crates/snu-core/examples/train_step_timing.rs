@@ -4,20 +4,10 @@ use snu_core::kernels::rng::Rng;
 use snu_core::layers::product::ProductPath;
 use snu_core::Batch;
 use snu_core::Network;
-use std::time::Instant;
 
-/// Median of 60 timed calls (the machine is shared: medians are steadier than means).
-fn median_seconds(mut f: impl FnMut()) -> f64 {
-    let mut times: Vec<f64> = (0..60)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(|a, b| a.total_cmp(b));
-    times[times.len() / 2]
-}
+#[path = "common/timing.rs"]
+mod timing;
+use timing::median_seconds;
 
 fn main() {
     let spec = r#"{"inputSize":784,"layers":[{"type":"snu","units":256,"decay":0.8},{"type":"snu","units":256,"decay":0.8},{"type":"snu","units":10,"decay":0.8}],
@@ -48,12 +38,12 @@ fn main() {
             .iter()
             .map(|o| format!("{:.3}", o.iter().sum::<f32>() / o.len() as f32))
             .collect();
-        let train = median_seconds(|| {
+        let train = median_seconds(60, || {
             net.train_step(&Batch::new(&x, &y, steps, batch))
                 .map(|r| r.loss)
                 .unwrap();
         });
-        let fwd = median_seconds(|| {
+        let fwd = median_seconds(60, || {
             net.forward(&Batch::inputs(&x, steps, batch)).unwrap();
         });
         println!("{path:?}: train step {:.2} ms ({:.0} samples/s), forward {:.2} ms; spike densities {density:?}", train * 1e3, batch as f64 / train, fwd * 1e3);

@@ -71,6 +71,18 @@ pub fn sech2(z: f32) -> f32 {
     4.0 * e / (d * d)
 }
 
+/// `a·b + c`, fused where the target has FMA (`FMA` is chosen per compiled target by the caller,
+/// e.g. with `multiversion::target::target_cfg_f!`; without the instruction `mul_add` would be a
+/// slow library call).
+#[inline(always)]
+pub(crate) fn fmadd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@
 //! each row once, in place: one bank of traces instead of two. Rows are cut into chunks across
 //! rayon's pool; each row's result is the same whatever the chunking.
 
+use super::fastmath::fmadd;
 use super::simd::simd_kernel;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -216,16 +217,6 @@ simd_kernel! {
                 block_rows::<1, false>(row, gr, n, mt, u, out);
             }
         }
-    }
-}
-
-/// `a·b + c`, fused where the compiled target has FMA (a library call without it).
-#[inline(always)]
-fn fmadd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
-    if FMA {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
     }
 }
 

@@ -28,6 +28,8 @@
 // shape the vectoriser wants.
 #![allow(clippy::needless_range_loop)]
 
+use crate::kernels::fastmath::fmadd;
+
 /// 64-bit values (two normals each) computed side by side.
 pub const LANES: usize = 16;
 /// Normals per batch.
@@ -77,17 +79,6 @@ impl Stream {
 const LN2: f32 = std::f32::consts::LN_2;
 const SQRT2: f32 = std::f32::consts::SQRT_2;
 const FRAC_PI_2: f32 = std::f32::consts::FRAC_PI_2;
-
-/// `a·b + c`, fused where the target has FMA (`FMA` is chosen per compiled target by the caller;
-/// without the instruction `mul_add` would be a slow library call).
-#[inline(always)]
-fn fmadd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
-    if FMA {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
-}
 
 /// `ln x` for normal `x > 0`: `x = 2^e m` with `m` in [√½, √2), then
 /// `ln m = 2 atanh(s) = 2 (s + s³/3 + ... + s⁹/9)`, `s = (m - 1)/(m + 1)`, `|s| <= 0.1716`

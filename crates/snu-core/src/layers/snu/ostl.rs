@@ -85,8 +85,7 @@ impl SnuLayer {
             Projection::Conv(_) => 0,
         };
         if self.rec.is_some() {
-            let cols =
-                super::ostl_recurrent::trace_rows(in_size, self.units, self.decay.is_some());
+            let cols = super::ostl_recurrent::trace_rows(in_size, self.units, self.decay.is_some());
             return batch * self.units * cols;
         }
         (in_size + 3) * batch * self.units
