@@ -23,7 +23,7 @@ use crate::limits::MAX_LR;
 use crate::params::{Param, ParamStore};
 use crate::spec::ModelSpec;
 use crate::train::dropout::InputDropout;
-use crate::train::loss::{loss_and_grad, reduce_gradient, target_width};
+use crate::train::loss::{loss_and_reduced_grad, target_width};
 use crate::train::optim::{global_norm, scale_gradients, Optimizer};
 use crate::train::readout;
 
@@ -335,16 +335,15 @@ impl Network {
         let valid = self
             .mark_valid_rows(shape)
             .then_some(self.valid_rows.as_slice());
-        let loss = loss_and_grad(self.spec.loss, &self.out, target, n, valid, &mut self.d_out);
-        let rows = valid.map_or(readout::rows(self.spec.readout, shape), |v| {
-            v.iter().filter(|&&v| v).count()
-        });
-        reduce_gradient(
+        Ok(loss_and_reduced_grad(
+            self.spec.loss,
             self.spec.loss_reduction.unwrap_or_default(),
-            rows,
+            &self.out,
+            target,
+            n,
+            valid,
             &mut self.d_out,
-        );
-        Ok(loss)
+        ))
     }
 
     /// Forward, loss and BPTT: returns the loss; gradients are in `store.grads`.

@@ -19,7 +19,7 @@ use crate::layers::SeqShape;
 use crate::limits::MAX_VALUES;
 use crate::pcm::UpdateReport;
 use crate::spec::Readout;
-use crate::train::loss::{loss_and_grad, reduce_gradient, target_width};
+use crate::train::loss::{loss_and_reduced_grad, target_width};
 use crate::train::readout;
 
 /// How `Network::train_step` computes its gradients.
@@ -174,10 +174,13 @@ impl Network {
             let rows = valid.map_or(readout::rows(self.spec.readout, w), |v| {
                 v.iter().filter(|&&v| v).count()
             });
-            let loss = loss_and_grad(self.spec.loss, &self.out, y, n, valid, &mut self.d_out);
-            reduce_gradient(
+            let loss = loss_and_reduced_grad(
+                self.spec.loss,
                 self.spec.loss_reduction.unwrap_or_default(),
-                rows,
+                &self.out,
+                y,
+                n,
+                valid,
                 &mut self.d_out,
             );
             (loss_sum, counted) = (loss_sum + loss * rows as f64, counted + rows);

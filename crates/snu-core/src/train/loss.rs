@@ -29,6 +29,21 @@ pub fn loss_and_grad(
     valid: Option<&[bool]>,
     grad: &mut Vec<f32>,
 ) -> f64 {
+    loss_and_reduced_grad(spec, LossReduction::Mean, out, target, n, valid, grad)
+}
+
+/// `loss_and_grad` with the gradient of the reduction asked for: of the mean over the valid
+/// rows, or of their sum (`∇ Σ_r L_r`: each row's gradient unscaled). The loss returned is
+/// the mean either way.
+pub fn loss_and_reduced_grad(
+    spec: LossSpec,
+    reduction: LossReduction,
+    out: &[f32],
+    target: &[f32],
+    n: usize,
+    valid: Option<&[bool]>,
+    grad: &mut Vec<f32>,
+) -> f64 {
     let rows = out.len() / n;
     grad.clear();
     grad.resize(out.len(), 0.0);
@@ -37,6 +52,10 @@ pub fn loss_and_grad(
         return 0.0;
     }
     let inv_rows = 1.0 / counted as f64;
+    let scale = match reduction {
+        LossReduction::Mean => inv_rows,
+        LossReduction::Sum => 1.0,
+    };
     let tw = target_width(spec, n);
     // Rows are independent: each task writes its rows' gradient and loss; the losses are then
     // summed in row order, so the result does not depend on the number of threads.
@@ -59,30 +78,21 @@ pub fn loss_and_grad(
                 }
                 let (o, t) = (&out[r * n..(r + 1) * n], &target[r * tw..(r + 1) * tw]);
                 *l = match spec {
-                    LossSpec::SoftmaxCrossEntropy => softmax_ce_row(o, t, g, inv_rows),
+                    LossSpec::SoftmaxCrossEntropy => softmax_ce_row(o, t, g, scale),
                     LossSpec::SparseSoftmaxCrossEntropy => {
-                        sparse_softmax_ce_row(o, t[0] as usize, g, inv_rows)
+                        sparse_softmax_ce_row(o, t[0] as usize, g, scale)
                     }
                     LossSpec::BinaryCrossEntropy { from_logits: true } => {
-                        bce_logits_row(o, t, g, inv_rows)
+                        bce_logits_row(o, t, g, scale)
                     }
                     LossSpec::BinaryCrossEntropy { from_logits: false } => {
-                        bce_prob_row(o, t, g, inv_rows)
+                        bce_prob_row(o, t, g, scale)
                     }
-                    LossSpec::Mse => mse_row(o, t, g, inv_rows),
+                    LossSpec::Mse => mse_row(o, t, g, scale),
                 };
             }
         });
     row_loss.iter().sum::<f64>() * inv_rows
-}
-
-/// Scales `grad`, the gradient of the mean over `rows` rows (`loss_and_grad`), to that of the
-/// loss `reduction` asks for: `∇ Σ_r L_r = R ∇ (1/R) Σ_r L_r`.
-pub fn reduce_gradient(reduction: LossReduction, rows: usize, grad: &mut [f32]) {
-    if reduction == LossReduction::Sum {
-        let r = rows as f32;
-        grad.iter_mut().for_each(|g| *g *= r);
-    }
 }
 
 /// Below this many output elements the loss runs on the calling thread.
