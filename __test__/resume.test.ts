@@ -116,12 +116,26 @@ jsbTest('resuming refuses a finished run, a folder without a run, clashing flags
   t.regex(wrongTask.err, /the config is for 'jsb' but the command names 'mnist'/);
 
   const cfgPath = join(tmp, 'done', 'config.json');
-  const edited = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  const original = readFileSync(cfgPath, 'utf8');
+  const edited = JSON.parse(original);
   edited.model.layers[0].units = 13;
   writeFileSync(cfgPath, JSON.stringify(edited));
   const mismatch = await resume('done', '--epochs', '2');
   t.is(mismatch.code, 1);
-  t.regex(mismatch.err, /config\.json's model is not the network in checkpoint\.snu/);
+  t.regex(mismatch.err, /config\.json's model is not the network in checkpoint\.snu: model\.layers \(was config\.json edited\?\)/);
+
+  // Training options the checkpoint holds too: the run would go on with the checkpoint's, while
+  // the header printed the config's.
+  const retrained = JSON.parse(original);
+  t.is(retrained.model.clipNorm, null);
+  retrained.model.clipNorm = 7;
+  retrained.model.lossReduction = 'sum';
+  writeFileSync(cfgPath, JSON.stringify(retrained));
+  const optionsEdited = await resume('done', '--epochs', '2');
+  t.is(optionsEdited.code, 1);
+  t.regex(optionsEdited.err, /model\.clipNorm \(7 in config\.json, none in checkpoint\.snu\)/);
+  t.regex(optionsEdited.err, /model\.lossReduction \("sum" in config\.json, none in checkpoint\.snu\)/);
+  t.notRegex(optionsEdited.err, /model\.(layers|optimizer)/);
 
   writeFileSync(join(tmp, 'done', 'metrics.json'), '{"task":"jsb"}');
   const broken = await resume('done', '--epochs', '2');

@@ -5,7 +5,7 @@ import { describe } from '../checks.js';
 import { layerFromConfig } from '../layers.js';
 import { lossSpec } from '../losses.js';
 import type { LayerSpec, LossReduction, LossSpec, OptimizerSpec, Readout } from '../spec.js';
-import { LOSS_REDUCTIONS, OPTIMIZERS } from '../generated/spec.js';
+import { LOSS_REDUCTIONS, OPTIMIZERS, READOUTS } from '../generated/spec.js';
 import { MAX_RUN_SEED } from '../random.js';
 import { MAX_LR } from '../generated/limits.js';
 import { boolean, ConfigError, inConfig, integer, number, object, oneOf, optional, string } from './validate.js';
@@ -145,7 +145,7 @@ export function validateModel(raw: unknown, path = 'model'): ModelConfig {
   return {
     ...(inputShape ? { inputShape } : {}),
     layers,
-    readout: oneOf(`${path}.readout`, o.readout, ['sum', 'mean', 'last', 'sequence'] as const),
+    readout: oneOf(`${path}.readout`, o.readout, READOUTS),
     loss: loss(`${path}.loss`, o.loss),
     ...(o.lossReduction === undefined ? {} : { lossReduction: oneOf(`${path}.lossReduction`, o.lossReduction, LOSS_REDUCTIONS) }),
     optimizer: optional(o.optimizer, (v) => optimizer(`${path}.optimizer`, v), { kind: 'adam' }),

@@ -183,7 +183,8 @@ Options:
   --report               also write report.html in the run folder, updated after every epoch
                          (curves, the layers at work on a few test samples; see snu report)
   --data <path>          the task's data (see below)
-  --resume <dir>         continue the run in <dir> from its checkpoint.snu, with its config.json,
+  --resume <dir>         continue the run in <dir> from its checkpoint.snu, with its config.json
+                         (whose model must still be the checkpoint's; its train fields may change),
                          from the epoch after the last one metrics.json records (an epoch stopped
                          midway starts again); with --epochs, train a finished run further
                          (a cosine schedule then stretches over the new number of epochs)

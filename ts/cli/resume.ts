@@ -7,6 +7,7 @@
 // the weights it had reached when it stopped.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { ModelSpec } from '../spec.js';
 import type { TaskName, TrainConfig } from './config.js';
 import { CliError } from './errors.js';
 import { resolveExperiment, type Experiment } from './experiment.js';
@@ -46,4 +47,35 @@ export function readRunToResume(o: { dir: string; task: TaskName | undefined; ep
     throw new CliError(`${files.dir} has trained all its ${done} epochs; pass --epochs <n> with n above ${done} to train it further`);
   }
   return { config, source, files, metrics, startEpoch: done };
+}
+
+/**
+ * The fields in which the model config.json describes differs from the checkpoint's, as
+ * `model.<field>` with both values where they are short: empty when the run can go on. Both specs
+ * come from the engine with every default filled in. The seed only drew the first weights, and the
+ * learning rate is set each epoch from `train.lr` and its schedule, so neither is compared; every
+ * other field (the optimizer's options, `clipNorm`, `tbptt`, `lossReduction` too) would silently be
+ * the checkpoint's while the header printed the config's.
+ * @example
+ * ```ts
+ * const fresh = sequential([{ type: 'snu', units: 4 }], { inputSize: 3 }).compile({ loss: 'mse' });
+ * const clipped = sequential([{ type: 'snu', units: 4 }], { inputSize: 3 }).compile({ loss: 'mse', clipNorm: 5 });
+ * modelDifferences(clipped.spec, fresh.spec); // ['model.clipNorm (5 in config.json, none in checkpoint.snu)']
+ * ```
+ */
+export function modelDifferences(described: ModelSpec, stored: ModelSpec): string[] {
+  const comparable = (s: ModelSpec): Record<string, unknown> => {
+    const { seed: _seed, optimizer, ...rest } = s;
+    const { lr: _lr, ...options } = optimizer;
+    return { ...rest, optimizer: options };
+  };
+  const a = comparable(described);
+  const b = comparable(stored);
+  const show = (v: unknown): string => (v === undefined || v === null ? 'none' : JSON.stringify(v));
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+    .map((k) => {
+      const [x, y] = [show(a[k]), show(b[k])];
+      return x.length + y.length <= 60 ? `model.${k} (${x} in config.json, ${y} in checkpoint.snu)` : `model.${k}`;
+    });
 }

@@ -13,7 +13,7 @@ import { describeModel, epochLine, formatMetrics } from './format.js';
 import { trainHelp } from './help.js';
 import type { CliIo } from './process-io.js';
 import { Progress } from '../progress.js';
-import { readRunToResume, type ResumedRun } from './resume.js';
+import { modelDifferences, readRunToResume, type ResumedRun } from './resume.js';
 import { lockRun, lockRunIfExists } from './run-lock.js';
 import { defaultOutDir, machineInfo, prepareOutDir, removeStaleTemporaries, writeJson, type RunFiles } from './run-output.js';
 import type { EpochEntry, RunMetrics } from './run-metrics.js';
@@ -212,11 +212,10 @@ async function resumeLocked(args: ReturnType<typeof parseTrainArgs> & { help: fa
   } catch (e) {
     throw new CliError(`cannot resume ${files.dir}: checkpoint.snu: ${(e as Error).message}`);
   }
-  // config.json must still describe the checkpoint's network (it may have been edited).
-  const described = buildModel(config, task.inputSize).spec;
-  const key = (s: typeof described) => JSON.stringify([s.inputSize, s.layers, s.readout, s.loss]);
-  if (key(described) !== key(model.spec)) {
-    throw new CliError(`cannot resume ${files.dir}: config.json's model is not the network in checkpoint.snu (was config.json edited?)`);
+  // config.json must still describe the checkpoint's network and its training (it may have been edited).
+  const differences = modelDifferences(buildModel(config, task.inputSize).spec, model.spec);
+  if (differences.length > 0) {
+    throw new CliError(`cannot resume ${files.dir}: config.json's model is not the network in checkpoint.snu: ${differences.join(', ')} (was config.json edited?)`);
   }
   const after = run.metrics.interruptedAt;
   printHeader(io, loaded, model, config);
