@@ -5,11 +5,22 @@ import type { ModelConfig } from './config.js';
 import { formatRate } from '../progress.js';
 import type { Metrics } from './task.js';
 
+/**
+ * A metric's value as text: `97.91 %` (accuracy), `107.10` (perplexity), `8.6120` (others).
+ * @example
+ * ```ts
+ * valueText('accuracy', 0.9919); // '99.19 %'
+ * ```
+ */
+export function valueText(name: string, value: number): string {
+  if (name === 'accuracy') return `${(100 * value).toFixed(2)} %`;
+  if (name === 'perplexity') return value.toFixed(2);
+  return value.toFixed(4);
+}
+
 /** One metric as text: `accuracy 97.91 %`, `perplexity 107.10`, `nll 8.6120`. */
 export function metricText(name: string, value: number): string {
-  if (name === 'accuracy') return `accuracy ${(100 * value).toFixed(2)} %`;
-  if (name === 'perplexity') return `perplexity ${value.toFixed(2)}`;
-  return `${name} ${value.toFixed(4)}`;
+  return `${name} ${valueText(name, value)}`;
 }
 
 /**

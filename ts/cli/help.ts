@@ -1,4 +1,4 @@
-// The help texts of `snu`, `snu train` and `snu eval`.
+// The help texts of `snu` and its commands.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_DIR, builtinConfigs } from './paths.js';
@@ -16,7 +16,8 @@ Usage:
   snu export --nir <checkpoint> <out>  write a checkpoint's model as a NIR graph (docs/nir.md)
   snu import <file.nir> <out.snu>      a NIR graph (snnTorch, Norse, Sinabs, ...) as a checkpoint
   snu report <run folder>              write the run's report.html: curves, spikes, PCM drift
-  snu help [train | eval | export | import | report]
+  snu compare <run folder>...          runs' test figures side by side, their mean and deviation
+  snu help [train | eval | export | import | report | compare]
                                        this help, or a command's (also: snu <command> --help)
   snu --version
 
@@ -33,6 +34,27 @@ Examples:
   snu eval runs/jsb-ssnu/best.snu jsb
   snu report runs/jsb-ssnu --pcm
   snu export --nir runs/jsb-ssnu/best.snu jsb.nir
+  snu compare runs/conv-seed0 runs/conv-seed1 runs/conv-seed2
+`;
+}
+
+/** `snu compare --help`. */
+export function compareHelp(): string {
+  return `Usage: snu compare <run folder> <run folder>... [--json]
+
+Prints the test figure of each run of snu train (folders of one task), then their mean and sample
+standard deviation (n - 1): the figure papers report over seeds. A run's figure is its best.snu's
+(best on validation) where it has one, else its final model's; a run still training, or stopped,
+has none yet and is listed but left out of the mean. The config fields the runs differ in besides
+train.seed are named, so that a mean over runs that are not repeats of one config shows.
+
+Options:
+  --json                 print the comparison as one JSON object
+  -h, --help             this help
+
+Examples:
+  snu train mnist-conv --seed 0 --out runs/conv-seed0   (and seeds 1, 2)
+  snu compare runs/conv-seed0 runs/conv-seed1 runs/conv-seed2
 `;
 }
 

@@ -4,8 +4,9 @@
 import { loadBinding } from '../native.js';
 import { suggest } from './args.js';
 import { CliError, messageOf, UsageError } from './errors.js';
+import { compareCommand } from './compare.js';
 import { evalCommand } from './eval.js';
-import { evalHelp, exportHelp, importHelp, mainHelp, reportHelp, trainHelp } from './help.js';
+import { compareHelp, evalHelp, exportHelp, importHelp, mainHelp, reportHelp, trainHelp } from './help.js';
 import { exportCommand, importCommand } from './nir.js';
 import { processIo, type CliIo } from './process-io.js';
 import { reportCommand } from './report.js';
@@ -13,8 +14,8 @@ import { packageVersion } from './paths.js';
 import { trainCommand } from './train.js';
 import { ConfigError } from './validate.js';
 
-const COMMANDS = ['train', 'eval', 'export', 'import', 'report', 'help'] as const;
-const TOPICS = ['train', 'eval', 'export', 'import', 'report'] as const;
+const COMMANDS = ['train', 'eval', 'export', 'import', 'report', 'compare', 'help'] as const;
+const TOPICS = ['train', 'eval', 'export', 'import', 'report', 'compare'] as const;
 
 /**
  * Loads the native addon unless the command line asks for help: help and --version work without
@@ -31,6 +32,7 @@ function help(topic: string | undefined, io: CliIo): number {
   else if (topic === 'export') io.stdout(exportHelp());
   else if (topic === 'import') io.stdout(importHelp());
   else if (topic === 'report') io.stdout(reportHelp());
+  else if (topic === 'compare') io.stdout(compareHelp());
   else {
     const guess = suggest(topic, TOPICS);
     throw new UsageError(`no help on '${topic}'${guess ? ` (did you mean '${guess}'?)` : ''}; topics: ${TOPICS.join(', ')}`);
@@ -86,6 +88,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       case 'report':
         needEngine(rest);
         return await reportCommand(rest, io);
+      case 'compare':
+        return await compareCommand(rest, io);
       case 'help':
         if (rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}'`);
         return help(rest[0], io);

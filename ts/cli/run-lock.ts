@@ -101,6 +101,19 @@ export function lockRun(dir: string): () => void {
 }
 
 /**
+ * True if a process holds the lock of the run folder `dir`: one alive on this machine, or one on
+ * another machine (which cannot be checked from here). A lock its process left behind is not held.
+ * @example
+ * ```ts
+ * if (!isLocked('runs/jsb')) console.log('nothing trains runs/jsb now');
+ * ```
+ */
+export function isLocked(dir: string): boolean {
+  const held = readLock(join(dir, LOCK_FILE));
+  return held !== undefined && (held.host !== hostname() || alive(held.pid));
+}
+
+/**
  * `lockRun` for a folder that may not exist: a missing folder (or a file) is not locked, and
  * the no-op release returned lets the caller report that folder's own, clearer error.
  *
