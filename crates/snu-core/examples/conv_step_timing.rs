@@ -1,4 +1,5 @@
-//! Times the training step of benchmark workload (e), the MNIST conv network, in Rust alone, and
+//! Times the training step of benchmark workload (e), the MNIST conv network, in Rust alone (and of
+//! the same network with the sSNU unit of configs/mnist-conv.json), and
 //! the dense convolution kernels on its second convolution's shapes:
 //!     cargo run --release -p snu-core --example conv_step_timing
 use snu_core::kernels::conv::{conv_forward, conv_input_grad, conv_weight_grad, ConvGeometry};
@@ -11,15 +12,6 @@ mod timing;
 use timing::median_seconds;
 
 fn main() {
-    // The unit of workload (e) in benchmarks/workloads.json.
-    let unit = r#""decay":0.8,"initialBias":-0.2"#;
-    let spec = format!(
-        r#"{{"inputSize":784,"inputShape":[1,28,28],"layers":[
-        {{"type":"snuConv2d","filters":16,"kernelSize":[5,5],"padding":[2,2],{unit}}},{{"type":"pool2d","kind":"avg","poolSize":[2,2]}},
-        {{"type":"snuConv2d","filters":32,"kernelSize":[5,5],"padding":[2,2],{unit}}},{{"type":"pool2d","kind":"avg","poolSize":[2,2]}},
-        {{"type":"flatten"}},{{"type":"snu","units":128,{unit}}},{{"type":"snu","units":10,{unit}}}],
-        "loss":{{"kind":"softmaxCrossEntropy"}},"readout":"sum","optimizer":{{"kind":"adam","lr":0.001}},"seed":1}}"#
-    );
     let (steps, batch) = (30, 64);
     let mut rng = Rng::new(1);
     let x: Vec<f32> = (0..steps * batch * 784)
@@ -27,30 +19,49 @@ fn main() {
         .collect();
     let mut y = vec![0f32; batch * 10];
     (0..batch).for_each(|b| y[b * 10 + b % 10] = 1.0);
-    let mut net = Network::from_json(&spec).unwrap();
-    let train = median_seconds(15, || {
-        net.train_step(&Batch::new(&x, &y, steps, batch)).unwrap();
-    });
-    let fwd = median_seconds(15, || {
-        net.forward(&Batch::inputs(&x, steps, batch)).unwrap();
-    });
-    let density: Vec<String> = net
-        .layer_outputs()
-        .iter()
-        .map(|o| {
-            format!(
-                "{:.3}",
-                o.iter().filter(|&&v| v != 0.0).count() as f32 / o.len() as f32
-            )
-        })
-        .collect();
-    println!("non-zero outputs per layer {density:?}");
-    println!(
-        "workload e: train step {:.1} ms ({:.0} samples/s), forward {:.1} ms",
-        train * 1e3,
-        batch as f64 / train,
-        fwd * 1e3
-    );
+    // The unit of workload (e) in benchmarks/workloads.json (spiking), and that of
+    // configs/mnist-conv.json (sSNU: sigmoid outputs, g identity, dropout into the dense layer).
+    let networks = [
+        ("workload e", r#""decay":0.8,"initialBias":-0.2"#, ""),
+        (
+            "mnist-conv (sSNU)",
+            r#""decay":0.8,"output":"sigmoid","g":{"kind":"identity"}"#,
+            r#""dropout":0.2,"#,
+        ),
+    ];
+    for (name, unit, dropout) in networks {
+        let spec = format!(
+            r#"{{"inputSize":784,"inputShape":[1,28,28],"layers":[
+            {{"type":"snuConv2d","filters":16,"kernelSize":[5,5],"padding":[2,2],{unit}}},{{"type":"pool2d","kind":"avg","poolSize":[2,2]}},
+            {{"type":"snuConv2d","filters":32,"kernelSize":[5,5],"padding":[2,2],{unit}}},{{"type":"pool2d","kind":"avg","poolSize":[2,2]}},
+            {{"type":"flatten"}},{{"type":"snu","units":128,{dropout}{unit}}},{{"type":"snu","units":10,{unit}}}],
+            "loss":{{"kind":"softmaxCrossEntropy"}},"readout":"sum","optimizer":{{"kind":"adam","lr":0.001}},"seed":1}}"#
+        );
+        let mut net = Network::from_json(&spec).unwrap();
+        let train = median_seconds(15, || {
+            net.train_step(&Batch::new(&x, &y, steps, batch)).unwrap();
+        });
+        let fwd = median_seconds(15, || {
+            net.forward(&Batch::inputs(&x, steps, batch)).unwrap();
+        });
+        let density: Vec<String> = net
+            .layer_outputs()
+            .iter()
+            .map(|o| {
+                format!(
+                    "{:.3}",
+                    o.iter().filter(|&&v| v != 0.0).count() as f32 / o.len() as f32
+                )
+            })
+            .collect();
+        println!("{name}: non-zero outputs per layer {density:?}");
+        println!(
+            "{name}: train step {:.1} ms ({:.0} samples/s), forward {:.1} ms",
+            train * 1e3,
+            batch as f64 / train,
+            fwd * 1e3
+        );
+    }
 
     // The second convolution: 16 x 14x14 -> 32 x 14x14, 5x5, over T*B rows.
     let g = ConvGeometry {

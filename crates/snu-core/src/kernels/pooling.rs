@@ -98,8 +98,38 @@ pub fn pool_forward(
     }
 }
 
+/// Whether `g` is the usual pooling of 2 x 2 windows every 2 pixels, whose sums have loops of
+/// their own that vectorise (the general loops take one window at a time).
+fn two_by_two(g: &PoolGeometry) -> bool {
+    g.kernel == [2, 2] && g.stride == [2, 2]
+}
+
+/// `1 / (KH*KW)` for `avg`, else 1.
+fn scale_of(g: &PoolGeometry, kind: PoolKind) -> f32 {
+    if kind == PoolKind::Avg {
+        1.0 / (g.kernel[0] * g.kernel[1]) as f32
+    } else {
+        1.0
+    }
+}
+
 /// One image: every window of every channel.
 fn pool_row(
+    g: &PoolGeometry,
+    kind: PoolKind,
+    xr: &[f32],
+    yr: &mut [f32],
+    argmax: Option<&mut [u32]>,
+) {
+    if kind != PoolKind::Max && two_by_two(g) {
+        sum_row_2x2(g, scale_of(g, kind), xr, yr)
+    } else {
+        pool_row_windows(g, kind, xr, yr, argmax)
+    }
+}
+
+/// One image pooled window by window, any geometry and kind.
+fn pool_row_windows(
     g: &PoolGeometry,
     kind: PoolKind,
     xr: &[f32],
@@ -108,11 +138,7 @@ fn pool_row(
 ) {
     let [oh, ow] = g.out_hw();
     let [kh, kw] = g.kernel;
-    let scale = if kind == PoolKind::Avg {
-        1.0 / (kh * kw) as f32
-    } else {
-        1.0
-    };
+    let scale = scale_of(g, kind);
     for c in 0..g.channels {
         let base = c * g.in_h * g.in_w;
         for i in 0..oh {
@@ -142,6 +168,22 @@ fn pool_row(
     }
 }
 
+/// One image's 2 x 2 sums (times `scale`), each output row from its two input lines, added in
+/// `pool_row_windows`' order (from 0, row-major): the same bits, signed zeros included.
+fn sum_row_2x2(g: &PoolGeometry, scale: f32, xr: &[f32], yr: &mut [f32]) {
+    let ow = g.in_w / 2;
+    for (lines, out) in xr.chunks_exact(2 * g.in_w).zip(yr.chunks_exact_mut(ow)) {
+        let (top, bottom) = lines.split_at(g.in_w);
+        for ((o, t), b) in out
+            .iter_mut()
+            .zip(top.chunks_exact(2))
+            .zip(bottom.chunks_exact(2))
+        {
+            *o = ((((0.0 + t[0]) + t[1]) + b[0]) + b[1]) * scale;
+        }
+    }
+}
+
 /// `dx` (`[rows, C*H*W]`, overwritten) from `dy` (`[rows, C*OH*OW]`) and, for `max`, the
 /// indices `pool_forward` kept.
 pub fn pool_backward(
@@ -153,37 +195,97 @@ pub fn pool_backward(
     dx: &mut [f32],
 ) {
     let (n_in, n_out) = (g.in_len(), g.out_len());
-    let [oh, ow] = g.out_hw();
-    let [kh, kw] = g.kernel;
-    let scale = if kind == PoolKind::Avg {
-        1.0 / (kh * kw) as f32
-    } else {
-        1.0
-    };
     dx[..rows * n_in]
         .par_chunks_mut(n_in)
         .zip(dy[..rows * n_out].par_chunks(n_out))
         .enumerate()
-        .for_each(|(r, (dxr, dyr))| {
-            dxr.fill(0.0);
-            if kind == PoolKind::Max {
-                let am = &argmax[r * n_out..(r + 1) * n_out];
-                for (o, &d) in dyr.iter().enumerate() {
-                    dxr[am[o] as usize] += d;
-                }
-                return;
-            }
-            for c in 0..g.channels {
-                let plane = &mut dxr[c * g.in_h * g.in_w..(c + 1) * g.in_h * g.in_w];
-                for i in 0..oh {
-                    for j in 0..ow {
-                        let d = dyr[(c * oh + i) * ow + j] * scale;
-                        for u in 0..kh {
-                            let line = (i * g.stride[0] + u) * g.in_w + j * g.stride[1];
-                            plane[line..line + kw].iter_mut().for_each(|v| *v += d);
-                        }
-                    }
+        .for_each(|(r, (dxr, dyr))| match kind {
+            PoolKind::Max => {
+                dxr.fill(0.0);
+                for (&at, &d) in argmax[r * n_out..(r + 1) * n_out].iter().zip(dyr) {
+                    dxr[at as usize] += d;
                 }
             }
+            _ if two_by_two(g) => spread_row_2x2(g, scale_of(g, kind), dyr, dxr),
+            _ => spread_row_windows(g, scale_of(g, kind), dyr, dxr),
         });
+}
+
+/// One image's `dx` for `sum`/`avg`: each window's `dy * scale` added to its pixels.
+fn spread_row_windows(g: &PoolGeometry, scale: f32, dyr: &[f32], dxr: &mut [f32]) {
+    let [oh, ow] = g.out_hw();
+    let [kh, kw] = g.kernel;
+    dxr.fill(0.0);
+    for c in 0..g.channels {
+        let plane = &mut dxr[c * g.in_h * g.in_w..(c + 1) * g.in_h * g.in_w];
+        for i in 0..oh {
+            for j in 0..ow {
+                let d = dyr[(c * oh + i) * ow + j] * scale;
+                for u in 0..kh {
+                    let line = (i * g.stride[0] + u) * g.in_w + j * g.stride[1];
+                    plane[line..line + kw].iter_mut().for_each(|v| *v += d);
+                }
+            }
+        }
+    }
+}
+
+/// `spread_row_windows` for 2 x 2 windows every 2 pixels: they tile the image, so every pixel
+/// receives its window's share once, `0 + dy * scale` as there (the same bits).
+fn spread_row_2x2(g: &PoolGeometry, scale: f32, dyr: &[f32], dxr: &mut [f32]) {
+    let ow = g.in_w / 2;
+    for (lines, d) in dxr.chunks_exact_mut(2 * g.in_w).zip(dyr.chunks_exact(ow)) {
+        let (top, bottom) = lines.split_at_mut(g.in_w);
+        for ((t, b), &d) in top
+            .chunks_exact_mut(2)
+            .zip(bottom.chunks_exact_mut(2))
+            .zip(d)
+        {
+            let v = 0.0 + d * scale;
+            t.fill(v);
+            b.fill(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::rng::Rng;
+
+    #[test]
+    fn the_2x2_loops_give_the_window_loops_bits() {
+        // Channels of odd and even sizes, values with exact zeros of both signs (the order of the
+        // additions decides the sign of a zero sum) and of mixed magnitudes (it decides rounding).
+        let mut rng = Rng::new(5);
+        for (channels, h, w) in [(1, 28, 28), (3, 6, 10), (2, 2, 2), (5, 14, 4)] {
+            let g = PoolGeometry {
+                channels,
+                in_h: h,
+                in_w: w,
+                kernel: [2, 2],
+                stride: [2, 2],
+            };
+            let value = |rng: &mut Rng| match rng.below(4) {
+                0 => 0.0,
+                1 => -0.0,
+                2 => (rng.uniform() as f32 - 0.5) * 1e-3,
+                _ => (rng.uniform() as f32 - 0.5) * 1e4,
+            };
+            let x: Vec<f32> = (0..g.in_len()).map(|_| value(&mut rng)).collect();
+            let dy: Vec<f32> = (0..g.out_len()).map(|_| value(&mut rng)).collect();
+            for kind in [PoolKind::Sum, PoolKind::Avg] {
+                let scale = scale_of(&g, kind);
+                let (mut fast, mut general) = (vec![1.0; g.out_len()], vec![2.0; g.out_len()]);
+                sum_row_2x2(&g, scale, &x, &mut fast);
+                pool_row_windows(&g, kind, &x, &mut general, None);
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&fast), bits(&general), "{g:?} {kind:?} forward");
+                let (mut fast, mut general) = (vec![1.0; g.in_len()], vec![2.0; g.in_len()]);
+                spread_row_2x2(&g, scale, &dy, &mut fast);
+                spread_row_windows(&g, scale, &dy, &mut general);
+                assert_eq!(bits(&fast), bits(&general), "{g:?} {kind:?} backward");
+            }
+        }
+    }
 }
