@@ -3,7 +3,7 @@
 // said so, the config fields runs differ in, and clear refusals.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Comparison } from '../ts/cli/compare.js';
@@ -96,6 +96,10 @@ test('refuses runs of different tasks, folders that are not runs, and no folder 
   t.is(bad.code, 1);
   t.regex(bad.err, /cannot compare broken: .* is not the metrics\.json of a snu run/);
 
+  const twice = await snu(['compare', seeds[0]!, seeds[1]!, `./${seeds[0]!}`]);
+  t.is(twice.code, 2);
+  t.regex(twice.err, /\.\/s0 is given twice \(as s0 too\): each run counts once in the mean/);
+
   const nothing = await snu(['compare']);
   t.is(nothing.code, 2);
   t.regex(nothing.err, /missing the run folders/);
@@ -122,4 +126,24 @@ jsbTest('real runs of snu train: the figure of best.snu, as the run printed it',
   t.is(r.code, 0, r.err);
   t.regex(r.out, new RegExp(`\\nreal +1 +2/2 +finished +best\\.snu +${printed![1]!.replace('.', '\\.')}\\n`));
   t.regex(r.out, new RegExp(`mean over 2 runs: nll ${printed![1]!.replace('.', '\\.')}, standard deviation 0\\.0000`));
+});
+
+test('a diverged run (NaN, null in metrics.json) has no figure; a foreign lock file holds its run; best.snu and checkpoint.snu figures mixed are said to be', async (t) => {
+  const diverged = fakeRun('diverged', { seed: 6, test: 0.5 });
+  const path = join(tmp, diverged, 'metrics.json');
+  writeFileSync(path, readFileSync(path, 'utf8').replace('"accuracy":0.5', '"accuracy":null'));
+  const foreign = fakeRun('foreign-lock', { seed: 7 });
+  writeFileSync(join(tmp, foreign, 'training.lock'), 'not a snu lock');
+  const withBest = fakeRun('with-best', { seed: 8, test: 0.9923 });
+  const m = JSON.parse(readFileSync(join(tmp, withBest, 'metrics.json'), 'utf8'));
+  m.best = { epoch: 12, val: { accuracy: 0.99 }, test: { accuracy: 0.9927 } };
+  writeFileSync(join(tmp, withBest, 'metrics.json'), JSON.stringify(m));
+
+  const r = await snu(['compare', seeds[0]!, diverged, foreign, withBest]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /\ndiverged +6 +20\/20 +finished +- +-\n/);
+  t.regex(r.out, /\nforeign-lock +7 +3\/20 +running +- +-\n/);
+  t.regex(r.out, /\nwith-best +8 +20\/20 +finished +best\.snu +99\.27 %\n/);
+  t.regex(r.out, /mean over 2 runs: accuracy 99\.23 %/);
+  t.regex(r.out, /the figures are of different models: best\.snu \(best on validation\) for some runs, the final checkpoint\.snu for others/);
 });

@@ -104,6 +104,12 @@ function figureOf(m: RunMetrics): { model: ComparedRun['model']; test: Metrics |
  * ```
  */
 export function compareRuns(dirs: readonly string[], cwd: string): Comparison {
+  const seen = new Map<string, string>();
+  for (const dir of dirs) {
+    const again = seen.get(resolve(cwd, dir));
+    if (again !== undefined) throw new UsageError(`${dir} is given twice${again === dir ? '' : ` (as ${again} too)`}: each run counts once in the mean`, 'compare');
+    seen.set(resolve(cwd, dir), dir);
+  }
   const read = dirs.map((dir) => {
     const files = runFiles(resolve(cwd, dir));
     for (const f of [files.config, files.metrics]) {
@@ -127,7 +133,9 @@ export function compareRuns(dirs: readonly string[], cwd: string): Comparison {
   const runs = read.map(({ dir, metrics: m, config, stopped }): ComparedRun => {
     const train = (config as { train?: { seed?: unknown; epochs?: unknown } }).train;
     const { model, test } = figureOf(m);
-    const value = test?.[m.metric];
+    // A diverged run's NaN is null in metrics.json: no figure.
+    const metric = test?.[m.metric];
+    const value = typeof metric === 'number' && Number.isFinite(metric) ? metric : undefined;
     return {
       dir,
       seed: typeof train?.seed === 'number' ? train.seed : null,
@@ -163,6 +171,8 @@ export function formatComparison(c: Comparison): string {
   else if (c.std === null) out.push(`one run with a test figure: ${c.metric} ${valueText(c.metric, c.mean)}${left}`);
   else out.push(`mean over ${c.n} runs: ${c.metric} ${valueText(c.metric, c.mean)}, standard deviation ${valueText(c.metric, c.std)} (sample, n - 1)${left}`);
   if (c.differences.length > 0) out.push(`the configs differ in ${c.differences.join(', ')} (besides train.seed)`);
+  const models = new Set(c.runs.flatMap((r) => (r.model === null ? [] : [r.model])));
+  if (models.size > 1) out.push('the figures are of different models: best.snu (best on validation) for some runs, the final checkpoint.snu for others');
   return `${out.join('\n')}\n`;
 }
 

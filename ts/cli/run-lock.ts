@@ -2,7 +2,7 @@
 // `<run>/training.lock` (the holder's pid and host) while they write there, so that a second
 // command started on the same folder (a resume while the run still goes, two runs given the same
 // --out) is refused instead of interleaving its checkpoints and metrics with the first's.
-import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from './errors.js';
@@ -102,15 +102,19 @@ export function lockRun(dir: string): () => void {
 
 /**
  * True if a process holds the lock of the run folder `dir`: one alive on this machine, or one on
- * another machine (which cannot be checked from here). A lock its process left behind is not held.
+ * another machine (which cannot be checked from here); a lock file that is not snu's counts as
+ * held, as `lockRun` refuses it. A lock its process left behind is not held.
  * @example
  * ```ts
  * if (!isLocked('runs/jsb')) console.log('nothing trains runs/jsb now');
  * ```
  */
 export function isLocked(dir: string): boolean {
-  const held = readLock(join(dir, LOCK_FILE));
-  return held !== undefined && (held.host !== hostname() || alive(held.pid));
+  const path = join(dir, LOCK_FILE);
+  if (!existsSync(path)) return false;
+  const held = readLock(path);
+  // A lock file that is not snu's holds the folder, as lockRun treats it.
+  return held === undefined || held.host !== hostname() || alive(held.pid);
 }
 
 /**

@@ -99,9 +99,11 @@ pub fn pool_forward(
 }
 
 /// Whether `g` is the usual pooling of 2 x 2 windows every 2 pixels, whose sums have loops of
-/// their own that vectorise (the general loops take one window at a time).
+/// their own that vectorise (the general loops take one window at a time). Those loops pair
+/// lines and pixels across the whole image, so they need even sides, as `check` ensures; an
+/// unchecked geometry of odd sides takes the general loops.
 fn two_by_two(g: &PoolGeometry) -> bool {
-    g.kernel == [2, 2] && g.stride == [2, 2]
+    g.kernel == [2, 2] && g.stride == [2, 2] && g.in_h % 2 == 0 && g.in_w % 2 == 0
 }
 
 /// `1 / (KH*KW)` for `avg`, else 1.
