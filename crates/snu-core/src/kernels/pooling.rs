@@ -103,7 +103,7 @@ pub fn pool_forward(
 /// lines and pixels across the whole image, so they need even sides, as `check` ensures; an
 /// unchecked geometry of odd sides takes the general loops.
 fn two_by_two(g: &PoolGeometry) -> bool {
-    g.kernel == [2, 2] && g.stride == [2, 2] && g.in_h % 2 == 0 && g.in_w % 2 == 0
+    g.kernel == [2, 2] && g.stride == [2, 2] && g.in_h.is_multiple_of(2) && g.in_w.is_multiple_of(2)
 }
 
 /// `1 / (KH*KW)` for `avg`, else 1.
