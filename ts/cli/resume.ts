@@ -58,8 +58,8 @@ export function readRunToResume(o: { dir: string; task: TaskName | undefined; ep
  * the checkpoint's while the header printed the config's.
  * @example
  * ```ts
- * const fresh = sequential([{ type: 'snu', units: 4 }], { inputSize: 3 }).compile({ loss: 'mse' });
- * const clipped = sequential([{ type: 'snu', units: 4 }], { inputSize: 3 }).compile({ loss: 'mse', clipNorm: 5 });
+ * const fresh = sequential([snu({ units: 4 })], { inputSize: 3 }).compile({ loss: 'mse' });
+ * const clipped = sequential([snu({ units: 4 })], { inputSize: 3 }).compile({ loss: 'mse', clipNorm: 5 });
  * modelDifferences(clipped.spec, fresh.spec); // ['model.clipNorm (5 in config.json, none in checkpoint.snu)']
  * ```
  */
