@@ -74,7 +74,8 @@ pub enum Shape {
 }
 
 impl Shape {
-    /// Values per step: `n`, or `C*H*W`.
+    /// Values per step: `n`, or `C*H*W` (cannot wrap: an image's sizes are at most `MAX_WIDTH`
+    /// each, checked where a shape is made).
     pub fn len(&self) -> usize {
         match *self {
             Shape::Flat(n) => n,
@@ -765,7 +766,7 @@ fn kernel_count(input: Shape, filters: usize, kernel: [usize; 2]) -> u128 {
         Shape::Image { c, .. } => c,
         Shape::Flat(n) => n,
     };
-    filters as u128 * c as u128 * (kernel[0] * kernel[1]) as u128
+    filters as u128 * c as u128 * kernel[0] as u128 * kernel[1] as u128
 }
 
 impl Conv2dSpec {
@@ -982,10 +983,11 @@ impl ModelSpec {
         let Some([c, h, w]) = self.input_shape else {
             return Ok(Shape::Flat(self.input_size));
         };
-        if c == 0 || h == 0 || w == 0 || c * h * w != self.input_size {
+        // In u128: sizes from JSON may be any u64, and a wrapped product could equal inputSize.
+        let values = c as u128 * h as u128 * w as u128;
+        if c == 0 || h == 0 || w == 0 || values != self.input_size as u128 {
             bail!(
-                "model spec: inputShape: [{c}, {h}, {w}] holds {} values per step, but inputSize is {}; expected sizes of at least 1 whose product is inputSize",
-                c * h * w,
+                "model spec: inputShape: [{c}, {h}, {w}] holds {values} values per step, but inputSize is {}; expected sizes of at least 1 whose product is inputSize",
                 self.input_size
             );
         }

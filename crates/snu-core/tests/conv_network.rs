@@ -250,3 +250,53 @@ fn event_driven_and_dense_convolutions_of_spikes_give_the_same_network() {
         }
     }
 }
+
+#[test]
+fn sizes_whose_products_would_wrap_or_outgrow_an_array_are_refused_before_any_allocation() {
+    let dense = r#"{"type":"flatten"},{"type":"dense","units":2}"#;
+    // dilation x (kernel - 1) + 1 wraps to 0 in u64 and kernel x kernel to 0: this spec was
+    // accepted with an empty W, and the direct kernel then read far out of bounds.
+    assert_eq!(
+        err(
+            &format!(
+                r#"{{"type":"conv2d","filters":1,"kernelSize":[4294967296,4294967296],"dilation":[4294967297,4294967297]}},{dense}"#
+            ),
+            "[1,28,28]",
+            784
+        ),
+        "model spec: layers[0].kernelSize: expected sizes from 1 to 1048576, got 4294967296"
+    );
+    assert_eq!(
+        err(
+            &format!(
+                r#"{{"type":"conv2d","filters":1,"kernelSize":[3,3],"padding":[0,1048577]}},{dense}"#
+            ),
+            "[1,28,28]",
+            784
+        ),
+        "model spec: layers[0].padding: expected sizes from 0 to 1048576, got 1048577"
+    );
+    // (2^63 + 1) x 2 x 1 wraps to 2.
+    assert_eq!(
+        err(dense, "[9223372036854775809,2,1]", 2),
+        "model spec: inputShape: [9223372036854775809, 2, 1] holds 18446744073709551618 values per step, but inputSize is 2; expected sizes of at least 1 whose product is inputSize"
+    );
+    // Every size within the limits, but im2col's columns for one image are 65,536 taps x
+    // 1024 x 1024 outputs (256 GiB): an abort on allocation before.
+    assert_eq!(
+        err(
+            &format!(r#"{{"type":"conv2d","filters":1,"kernelSize":[256,256],"stride":[2,2],"padding":[639,639]}},{dense}"#),
+            "[1,1024,1024]",
+            1 << 20
+        ),
+        "model spec: layers[0]: the convolution needs a workspace of 68719476736 values per image (its 65536 taps x 1024 x 1024 outputs, or its zero-padded input), more than the 2147483647 one array may hold; use a smaller kernel, padding or dilation, or a stride"
+    );
+    // A 2 x 2 output, but the direct kernel's zero-padded copy of the input would be about
+    // 2^60 values.
+    assert!(err(
+        &format!(r#"{{"type":"conv2d","filters":1,"kernelSize":[3,3],"padding":[1048576,1048576],"dilation":[1048576,1048576]}},{dense}"#),
+        "[262144,2,2]",
+        1 << 20
+    )
+    .starts_with("model spec: layers[0]: the convolution needs a workspace of "));
+}

@@ -19,6 +19,7 @@ use super::conv_direct as direct;
 use super::conv_im2col as im2col;
 use crate::bail;
 use crate::error::Result;
+use crate::limits::{MAX_VALUES, MAX_WIDTH};
 
 pub use super::conv_direct::Simd;
 pub use super::conv_events::{conv_forward_spikes, conv_weight_grad_spikes, transpose_kernel};
@@ -42,8 +43,10 @@ pub struct ConvGeometry {
 }
 
 impl ConvGeometry {
-    /// Checks that the kernel's extent fits the padded input and every size is at least 1.
-    /// `p` names the layer in errors (`model spec: layers[0]`).
+    /// Checks that every size is at least 1 and at most `MAX_WIDTH` (padding from 0), that the
+    /// kernel's extent fits the padded input, and that one image's workspace fits one array
+    /// (`workspace_values`). `p` names the layer in errors (`model spec: layers[0]`). The sizes
+    /// are bounded first so that none of the products below can wrap.
     pub fn check(&self, p: &str) -> Result<()> {
         for (what, v) in [
             ("filters", self.out_c),
@@ -53,6 +56,19 @@ impl ConvGeometry {
         ] {
             if v == 0 {
                 bail!("{p}.{what}: expected at least 1, got 0");
+            }
+        }
+        let g = self;
+        for (what, values, lo) in [
+            ("input", &[g.in_c, g.in_h, g.in_w][..], 1),
+            ("filters", &[g.out_c], 1),
+            ("kernelSize", &g.kernel, 1),
+            ("stride", &g.stride, 1),
+            ("padding", &g.padding, 0),
+            ("dilation", &g.dilation, 1),
+        ] {
+            if let Some(v) = values.iter().find(|&&v| !(lo..=MAX_WIDTH).contains(&v)) {
+                bail!("{p}.{what}: expected sizes from {lo} to {MAX_WIDTH}, got {v}");
             }
         }
         for axis in 0..2 {
@@ -70,7 +86,35 @@ impl ConvGeometry {
                 );
             }
         }
+        let work = self.workspace_values();
+        if work > MAX_VALUES as u128 {
+            let [oh, ow] = self.out_hw();
+            bail!(
+                "{p}: the convolution needs a workspace of {work} values per image (its {} taps x {oh} x {ow} outputs, or its zero-padded input), more than the {MAX_VALUES} one array may hold; use a smaller kernel, padding or dilation, or a stride",
+                self.in_c as u128 * self.kernel[0] as u128 * self.kernel[1] as u128
+            );
+        }
         Ok(())
+    }
+
+    /// Values of the largest workspace one image needs, over every kernel that may run this
+    /// convolution whatever the CPU (so that a geometry valid on one machine is valid on all):
+    /// im2col's `K x P` columns, and the direct kernels' zero-padded copies of the input and, for
+    /// the input gradient, of the output gradient. In u128: the sizes are only bounded by
+    /// `MAX_WIDTH` each when this is called from `check`.
+    pub fn workspace_values(&self) -> u128 {
+        let columns = self.in_c as u128
+            * self.kernel[0] as u128
+            * self.kernel[1] as u128
+            * self.positions() as u128;
+        let padded = |g: &ConvGeometry| direct::PaddedLayout::new(g).values(g);
+        let forward = if direct::applies(self) {
+            padded(self)
+        } else {
+            0
+        };
+        let input_grad = direct::input_grad_geometry(self).map_or(0, |back| padded(&back));
+        columns.max(forward).max(input_grad)
     }
 
     /// Output height and width: `(size + 2 pad - dil (k - 1) - 1) / stride + 1`.

@@ -93,9 +93,15 @@ impl PaddedLayout {
         }
     }
 
-    /// Floats of the padded copy of one image.
+    /// Floats of the padded copy of one image (at most `MAX_VALUES` for a geometry that
+    /// passed `ConvGeometry::check`, which bounds `values`).
     pub fn len(&self, g: &ConvGeometry) -> usize {
-        g.in_c * self.rows * self.width
+        self.values(g) as usize
+    }
+
+    /// `len` in u128, which cannot wrap.
+    pub fn values(&self, g: &ConvGeometry) -> u128 {
+        g.in_c as u128 * self.rows as u128 * self.width as u128
     }
 }
 
