@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { flatten, loadNir, sequential, snu, snuConv2d, sumPool2d } from '../ts/index.js';
+import { native } from '../ts/native.js';
 import { seededRandom } from '../ts/random.js';
 import { runSnu } from './cli-helpers.js';
 import { simulateNir } from './nir-reference.js';
@@ -130,6 +131,70 @@ test('bad files, options and models get clear errors', async (t) => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+/** Writes a file with NIR's layout whose groups are hard links: `build` gets the root graph. */
+async function linkedFile(path: string, build: (file: InstanceType<typeof import('h5wasm/node').default.File>) => void): Promise<void> {
+  const h5 = (await import('h5wasm/node')).default;
+  await h5.ready;
+  const file = new h5.File(path, 'w');
+  try {
+    file.create_dataset({ name: 'version', data: '1.0.8' });
+    build(file);
+  } finally {
+    file.close();
+  }
+}
+
+test('a NIR file whose groups link back to themselves or fan out is refused, not unfolded', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snu-nir-'));
+  try {
+    // A nested graph whose nodes/ links back to the graph itself: a cycle.
+    const loop = join(dir, 'loop.nir');
+    await linkedFile(loop, (file) => {
+      const root = file.create_group('node');
+      root.create_dataset({ name: 'type', data: 'NIRGraph' });
+      const g = root.create_group('nodes').create_group('g');
+      g.create_dataset({ name: 'type', data: 'NIRGraph' });
+      g.create_group('nodes').create_hard_link('/node/nodes/g', 'again');
+    });
+    await t.throwsAsync(loadNir(loop), { message: /loop\.nir: graphs nested more than 16 deep \(at g\/again\/again/ });
+    // 16 links per level to the next level's graph: 16^3 = 4,096 nodes at the third level
+    // alone, from a file of 4 groups.
+    const fan = join(dir, 'fan.nir');
+    await linkedFile(fan, (file) => {
+      const level = (g: ReturnType<typeof file.create_group>, next: string | undefined) => {
+        g.create_dataset({ name: 'type', data: 'NIRGraph' });
+        const nodes = g.create_group('nodes');
+        if (next) for (let i = 0; i < 16; i++) nodes.create_hard_link(next, `n${i}`);
+      };
+      for (let l = 3; l >= 1; l--) level(file.create_group(`level${l}`), l < 3 ? `/level${l + 1}` : undefined);
+      level(file.create_group('node'), '/level1');
+    });
+    await t.throwsAsync(loadNir(fan), { message: /fan\.nir: more than 4096 nodes, the most a NIR graph may hold/ });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('importNir refuses flat graphs with repeated or unusable node names, and too many nodes', (t) => {
+  const node = (graph: string, name: string, kind = 'NIRGraph') => ({ graph, name, kind, params: [], metadata: [] });
+  const cases: [ReturnType<typeof node>[], RegExp][] = [
+    [[node('', 'a'), node('', 'a')], /graph node "a": the name is used twice in graph ""/],
+    [[node('', 'a/b')], /graph node "a\/b" in graph "": expected a non-empty name without '\/'/],
+    [[node('', '')], /expected a non-empty name/],
+    [Array.from({ length: 4097 }, (_, i) => node('', `n${i}`, 'Input')), /graph: 4097 nodes, more than the 4096 a NIR graph may hold/],
+  ];
+  for (const [nodes, message] of cases) t.throws(() => native.importNir({ nodes, edges: [], metadata: [] }), { message });
+  // A name repeated in different graphs passes this check (the graph may still be refused by
+  // the import for what it holds: here, no input node).
+  let message = '';
+  try {
+    native.importNir({ nodes: [node('', 'a'), node('a', 'a')], edges: [], metadata: [] });
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  t.notRegex(message, /used twice|non-empty name/);
 });
 
 test('snu import and snu export --nir: a NIR file to a checkpoint and back, with usage errors that say what to pass', async (t) => {

@@ -22,6 +22,12 @@ export const MAX_THREADS = 1024;
 /** Largest learning rate (spec, setLearningRate, schedules). */
 export const MAX_LR = 1000000;
 
+/** Deepest nesting of graphs within a NIR graph. */
+export const MAX_NIR_DEPTH = 16;
+
+/** Most nodes of a NIR graph, nested graphs' nodes included. */
+export const MAX_NIR_NODES = 4096;
+
 /** What joins a layer's name to its tensor's (`snu_0.W`), so never part of a layer name. */
 export const NAME_SEPARATOR = ".";
 

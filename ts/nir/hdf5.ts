@@ -15,6 +15,7 @@
 // as `nir.write` does. Nothing is stored as an HDF5 attribute (nir reads none).
 import { open } from 'node:fs/promises';
 import type { NirArray, NirEdge, NirGraphData, NirMeta, NirNodeData } from '../../native/index.d.cts';
+import { MAX_NIR_DEPTH, MAX_NIR_NODES } from '../generated/limits.js';
 
 /**
  * The NIR version written into files (that of the `nir` package the layout was checked with).
@@ -137,20 +138,27 @@ function readMeta(lib: H5, group: Group): NirMeta[] {
   return out;
 }
 
-/** Reads the graph in `group` into `out` under `path`. */
-function readGraph(lib: H5, group: Group, path: string, out: NirGraphData, file: string): void {
+/**
+ * Reads the graph in `group` into `out` under `path`, `depth` graphs deep. HDF5 groups can be
+ * linked from several places, and h5wasm cannot tell a second link from a copy: the engine's
+ * limits on nesting and node count (MAX_NIR_DEPTH, MAX_NIR_NODES) are checked while reading,
+ * so that a file whose links loop back or fan out is refused instead of unfolded without end.
+ */
+function readGraph(lib: H5, group: Group, path: string, depth: number, out: NirGraphData, file: string): void {
+  if (depth > MAX_NIR_DEPTH) throw new Error(`${file}: graphs nested more than ${MAX_NIR_DEPTH} deep (at ${path}): a NIR file whose groups link back to themselves?`);
   const nodes = group.get('nodes');
   if (!(nodes instanceof lib.Group)) throw new Error(`${file}: the graph ${path || '(top level)'} has no nodes group: not a NIR file`);
   for (const name of nodes.keys()) {
     const g = nodes.get(name);
     if (!(g instanceof lib.Group)) continue;
+    if (out.nodes.length >= MAX_NIR_NODES) throw new Error(`${file}: more than ${MAX_NIR_NODES} nodes, the most a NIR graph may hold`);
     const typeSet = g.get('type');
     const kind = typeSet instanceof lib.Dataset ? readText(typeSet) : undefined;
     if (kind === undefined) throw new Error(`${file}: node ${JSON.stringify(name)} has no type string: not a NIR file`);
     const node: NirNodeData = { graph: path, name, kind, params: [], metadata: readMeta(lib, g) };
     out.nodes.push(node);
     if (kind === 'NIRGraph') {
-      readGraph(lib, g, path === '' ? name : `${path}/${name}`, out, file);
+      readGraph(lib, g, path === '' ? name : `${path}/${name}`, depth + 1, out, file);
       continue;
     }
     for (const key of g.keys()) {
@@ -194,7 +202,7 @@ export async function readNirFile(path: string): Promise<NirGraphData> {
     const root = file.get('node');
     if (!(root instanceof lib.Group)) throw new Error(`${path}: no /node group: not a NIR file`);
     const out: NirGraphData = { nodes: [], edges: [], metadata: readMeta(lib, root) };
-    readGraph(lib, root, '', out, path);
+    readGraph(lib, root, '', 0, out, path);
     return out;
   } finally {
     file.close();

@@ -27,6 +27,15 @@ pub const MAX_THREADS: usize = 1024;
 /// trains, low enough that `lr x gradient` of an ordinary gradient stays within float32.
 pub const MAX_LR: f32 = 1e6;
 
+/// Deepest nesting of graphs in a NIR graph (subgraphs within subgraphs): far beyond the
+/// graphs the NIR libraries write, low enough to refuse a file whose links loop back.
+pub const MAX_NIR_DEPTH: usize = 16;
+
+/// Most nodes of a NIR graph, nested graphs' nodes included (2^12): NIR's nodes are layers and
+/// their parts, so this is far beyond any network's, and low enough that a file whose groups
+/// are linked many times over is refused quickly instead of unfolded.
+pub const MAX_NIR_NODES: usize = 1 << 12;
+
 /// What joins a layer's name to its tensor's in a parameter name (`snu_0.W`), and so what a
 /// layer name may not contain.
 pub const NAME_SEPARATOR: char = '.';

@@ -244,7 +244,7 @@ fn spec_ts() -> String {
 }
 
 fn limits_ts() -> String {
-    let consts: [(&str, &str, u64); 7] = [
+    let consts: [(&str, &str, u64); 9] = [
         (
             "MAX_VALUES",
             "Largest number of values one input, target or output array may hold.",
@@ -279,6 +279,16 @@ fn limits_ts() -> String {
             "MAX_LR",
             "Largest learning rate (spec, setLearningRate, schedules).",
             MAX_LR as u64,
+        ),
+        (
+            "MAX_NIR_DEPTH",
+            "Deepest nesting of graphs within a NIR graph.",
+            MAX_NIR_DEPTH as u64,
+        ),
+        (
+            "MAX_NIR_NODES",
+            "Most nodes of a NIR graph, nested graphs' nodes included.",
+            MAX_NIR_NODES as u64,
         ),
     ];
     let mut out = String::from(

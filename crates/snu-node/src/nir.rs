@@ -9,7 +9,9 @@ use crate::args;
 use crate::guard::{engine, guard};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use snu_core::limits::{MAX_NIR_DEPTH, MAX_NIR_NODES};
 use snu_core::nir::{self, DType, Graph, Meta, Node, Tensor};
+use std::collections::{HashMap, HashSet};
 
 /// One array of a node: a parameter, or a numeric metadata entry.
 #[napi(object)]
@@ -205,13 +207,56 @@ fn flatten(graph: &Graph, path: &str, out: &mut NirGraphData) {
     }
 }
 
-/// The nested graph at `path` rebuilt from the flat lists.
-fn unflatten(data: &NirGraphData, path: &str, depth: usize) -> Result<Graph> {
-    if depth > 16 {
-        return Err(args::invalid("graph: nested more than 16 graphs deep"));
+/// The flat lists' nodes and edges by the path of the graph they belong to.
+#[derive(Default)]
+struct ByGraph<'a> {
+    nodes: HashMap<&'a str, Vec<&'a NirNodeData>>,
+    edges: HashMap<&'a str, Vec<&'a NirEdge>>,
+}
+
+/// The nested graph rebuilt from the flat lists. Refused before anything is built: more than
+/// `MAX_NIR_NODES` nodes; a node name that is empty, holds the path separator `/` or is used
+/// twice in one graph (so that every nested graph has one path and is built once, whatever
+/// the lists hold).
+fn unflatten_all(data: &NirGraphData) -> Result<Graph> {
+    if data.nodes.len() > MAX_NIR_NODES {
+        return Err(args::invalid(format!(
+            "graph: {} nodes, more than the {MAX_NIR_NODES} a NIR graph may hold",
+            data.nodes.len()
+        )));
+    }
+    let mut by = ByGraph::default();
+    let mut seen = HashSet::new();
+    for n in &data.nodes {
+        if n.name.is_empty() || n.name.contains('/') {
+            return Err(args::invalid(format!(
+                "graph node {:?} in graph {:?}: expected a non-empty name without '/'",
+                n.name, n.graph
+            )));
+        }
+        if !seen.insert((n.graph.as_str(), n.name.as_str())) {
+            return Err(args::invalid(format!(
+                "graph node {:?}: the name is used twice in graph {:?}",
+                n.name, n.graph
+            )));
+        }
+        by.nodes.entry(n.graph.as_str()).or_default().push(n);
+    }
+    for e in &data.edges {
+        by.edges.entry(e.graph.as_str()).or_default().push(e);
+    }
+    unflatten(&by, "", 0)
+}
+
+/// The nested graph at `path`.
+fn unflatten(by: &ByGraph, path: &str, depth: usize) -> Result<Graph> {
+    if depth > MAX_NIR_DEPTH {
+        return Err(args::invalid(format!(
+            "graph: nested more than {MAX_NIR_DEPTH} graphs deep"
+        )));
     }
     let mut graph = Graph::default();
-    for n in data.nodes.iter().filter(|n| n.graph == path) {
+    for n in by.nodes.get(path).into_iter().flatten() {
         let at = format!("graph node {:?}", n.name);
         let mut node = Node {
             name: n.name.clone(),
@@ -230,14 +275,15 @@ fn unflatten(data: &NirGraphData, path: &str, depth: usize) -> Result<Graph> {
             } else {
                 format!("{path}/{}", n.name)
             };
-            node.graph = Some(unflatten(data, &inner_path, depth + 1)?);
+            node.graph = Some(unflatten(by, &inner_path, depth + 1)?);
         }
         graph.nodes.push(node);
     }
-    graph.edges = data
+    graph.edges = by
         .edges
-        .iter()
-        .filter(|e| e.graph == path)
+        .get(path)
+        .into_iter()
+        .flatten()
         .map(|e| (e.from.clone(), e.to.clone()))
         .collect();
     Ok(graph)
@@ -269,7 +315,7 @@ pub fn export(net: &snu_core::Network, options: Option<NirExportOptions>) -> Res
 #[napi]
 pub fn import_nir(graph: NirGraphData, options: Option<NirImportOptions>) -> Result<NirImport> {
     guard("importNir", || {
-        let mut g = unflatten(&graph, "", 0)?;
+        let mut g = unflatten_all(&graph)?;
         g.metadata = from_meta(&graph.metadata, "graph")?;
         let o = nir::ImportOptions {
             dt: options.and_then(|o| o.dt),
