@@ -14,8 +14,9 @@ use snu_core::limits::MAX_THREADS;
 /// The number of threads the engine computes on. Starts the pool if it is not running yet
 /// (with `RAYON_NUM_THREADS` threads, or one per core).
 #[napi]
-pub fn thread_count() -> u32 {
-    pool::thread_count() as u32
+pub fn thread_count() -> Result<u32> {
+    // Guarded: starting the pool panics if the system refuses to spawn its threads.
+    guard("threadCount", || Ok(pool::thread_count() as u32))
 }
 
 /// Starts the engine's pool with `threads` threads; throws if it is already running (a pool
