@@ -27,6 +27,14 @@ function detached(): Float32Array {
   return f;
 }
 
+/** Convolutions whose sizes wrapped 64-bit products or asked for workspaces beyond any memory. */
+const WRAPPING_CONV_SPECS = [
+  [784, [1, 28, 28], { kernelSize: [2 ** 32, 2 ** 32], dilation: [2 ** 32 + 1, 2 ** 32 + 1] }],
+  [2 ** 20, [1, 1024, 1024], { kernelSize: [256, 256], stride: [2, 2], padding: [639, 639] }],
+  [2 ** 20, [262144, 2, 2], { kernelSize: [3, 3], padding: [2 ** 20, 2 ** 20], dilation: [2 ** 20, 2 ** 20] }],
+].map(([inputSize, inputShape, conv]) =>
+  JSON.stringify({ inputSize, inputShape, layers: [{ type: 'conv2d', filters: 1, ...(conv as object) }, { type: 'flatten' }, { type: 'dense', units: 2 }], loss: { kind: 'mse' } }),
+);
 const nanArray = (n: number) => new Float32Array(n).fill(NaN);
 const common = [undefined, null, {}, [], 'text', true, Symbol('s'), () => 0, 10n];
 /** Values that are wrong for each kind of argument (none of them is acceptable there). */
@@ -47,7 +55,7 @@ const BAD: Record<string, () => unknown[]> = {
   range: () => [{}, 'big', 0, -1, NaN, Infinity],
   bins: () => [{}, 'x', 0, -3, 1.5, NaN, 2 ** 40],
   bytes: () => [...common, 3, new Uint8Array(0), new Uint8Array(64).fill(7), new Float32Array(4)],
-  spec: () => [...common, 3, '', '{', '{}', '{"inputSize":0,"layers":[]}', '{"inputSize":3,"layers":[{"type":"snu","units":-4}]}', '{"inputSize":3,"layers":[{"type":"warp","units":4}]}', '{"inputSize":1e12,"layers":[{"type":"snu","units":4}]}', JSON.stringify({ inputSize: 3, layers: [{ type: 'snu', units: 4, decay: 7 }] })],
+  spec: () => [...common, 3, '', '{', '{}', '{"inputSize":0,"layers":[]}', '{"inputSize":3,"layers":[{"type":"snu","units":-4}]}', '{"inputSize":3,"layers":[{"type":"warp","units":4}]}', '{"inputSize":1e12,"layers":[{"type":"snu","units":4}]}', JSON.stringify({ inputSize: 3, layers: [{ type: 'snu', units: 4, decay: 7 }] }), ...WRAPPING_CONV_SPECS],
   float: () => [...common, NaN, Infinity, -Infinity, '0.5'],
   code: () => [...common, 'exponential', 7],
 };
