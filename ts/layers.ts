@@ -295,9 +295,9 @@ export interface Conv2dConfig {
  * A 2-D convolution applied at every time step to channels-first images `[C, H, W]`:
  * `y_t = act(conv(x_t, W) + b)`, the output `[filters, OH, OW]` with
  * `OH = floor((H + 2 padding - dilation (KH - 1) - 1) / stride) + 1` (likewise `OW`). The model
- * gives the first layer's images with `inputShape`. A geometry whose workspace for one image
- * (the `C KH KW x OH OW` columns of im2col, or the zero-padded input) would exceed `MAX_VALUES`
- * values is refused when the model is compiled.
+ * gives the first layer's images with `inputShape`. A geometry whose im2col columns for one
+ * image (`C KH KW x OH OW` values) would exceed `MAX_VALUES` is refused when the model is
+ * compiled.
  *
  * @example
  * ```ts

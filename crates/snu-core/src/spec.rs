@@ -74,8 +74,8 @@ pub enum Shape {
 }
 
 impl Shape {
-    /// Values per step: `n`, or `C*H*W` (cannot wrap: an image's sizes are at most `MAX_WIDTH`
-    /// each, checked where a shape is made).
+    /// Values per step: `n`, or `C*H*W` (cannot wrap: where a shape is made, its channels are
+    /// checked to be at most `MAX_WIDTH` and its sides at most `3 MAX_WIDTH`).
     pub fn len(&self) -> usize {
         match *self {
             Shape::Flat(n) => n,
@@ -983,11 +983,15 @@ impl ModelSpec {
         let Some([c, h, w]) = self.input_shape else {
             return Ok(Shape::Flat(self.input_size));
         };
-        // In u128: sizes from JSON may be any u64, and a wrapped product could equal inputSize.
-        let values = c as u128 * h as u128 * w as u128;
-        if c == 0 || h == 0 || w == 0 || values != self.input_size as u128 {
+        // Sizes from JSON may be any u64: the product is checked, not wrapped (a wrapped one
+        // could equal inputSize).
+        let values = [c, h, w]
+            .iter()
+            .try_fold(1u128, |a, &d| a.checked_mul(d as u128));
+        if c == 0 || h == 0 || w == 0 || values != Some(self.input_size as u128) {
+            let held = values.map_or("more than 2^128".to_string(), |v| v.to_string());
             bail!(
-                "model spec: inputShape: [{c}, {h}, {w}] holds {values} values per step, but inputSize is {}; expected sizes of at least 1 whose product is inputSize",
+                "model spec: inputShape: [{c}, {h}, {w}] holds {held} values per step, but inputSize is {}; expected sizes of at least 1 whose product is inputSize",
                 self.input_size
             );
         }

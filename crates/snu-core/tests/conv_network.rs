@@ -6,6 +6,8 @@ mod common;
 
 use common::conv_as_dense::copy_conv_into_dense;
 use common::finite_differences::gradcheck;
+use snu_core::kernels::conv::{ConvGeometry, ConvKernel};
+use snu_core::kernels::conv_direct;
 use snu_core::{Batch, Network};
 
 fn net(layers: &str, input_shape: &str, input_size: usize, readout: &str, loss: &str) -> Network {
@@ -276,11 +278,18 @@ fn sizes_whose_products_would_wrap_or_outgrow_an_array_are_refused_before_any_al
         ),
         "model spec: layers[0].padding: expected sizes from 0 to 1048576, got 1048577"
     );
-    // (2^63 + 1) x 2 x 1 wraps to 2.
+    // (2^63 + 1) x 2 x 1 wraps to 2 in u64; 2^18 x (2^55 + 2^28 + 1) x (2^55 - 2^28 + 1) is
+    // 2^128 + 2^18, which wraps to 2^18 in u128.
     assert_eq!(
         err(dense, "[9223372036854775809,2,1]", 2),
         "model spec: inputShape: [9223372036854775809, 2, 1] holds 18446744073709551618 values per step, but inputSize is 2; expected sizes of at least 1 whose product is inputSize"
     );
+    assert!(err(
+        r#"{"type":"pool2d","kind":"avg","poolSize":[1,1]},{"type":"flatten"},{"type":"dense","units":2}"#,
+        "[262144,36028797287399425,36028796750528513]",
+        262144
+    )
+    .starts_with("model spec: inputShape: [262144, 36028797287399425, 36028796750528513] holds more than 2^128 values per step"));
     // Every size within the limits, but im2col's columns for one image are 65,536 taps x
     // 1024 x 1024 outputs (256 GiB): an abort on allocation before.
     assert_eq!(
@@ -289,14 +298,45 @@ fn sizes_whose_products_would_wrap_or_outgrow_an_array_are_refused_before_any_al
             "[1,1024,1024]",
             1 << 20
         ),
-        "model spec: layers[0]: the convolution needs a workspace of 68719476736 values per image (its 65536 taps x 1024 x 1024 outputs, or its zero-padded input), more than the 2147483647 one array may hold; use a smaller kernel, padding or dilation, or a stride"
+        "model spec: layers[0]: im2col's columns for one image would hold 68719476736 values (65536 taps x 1024 x 1024 outputs), more than the 2147483647 one array may hold; use a smaller kernel or a stride"
     );
-    // A 2 x 2 output, but the direct kernel's zero-padded copy of the input would be about
-    // 2^60 values.
-    assert!(err(
-        &format!(r#"{{"type":"conv2d","filters":1,"kernelSize":[3,3],"padding":[1048576,1048576],"dilation":[1048576,1048576]}},{dense}"#),
-        "[262144,2,2]",
-        1 << 20
-    )
-    .starts_with("model spec: layers[0]: the convolution needs a workspace of "));
+}
+
+#[test]
+fn a_padding_far_beyond_the_image_runs_by_im2col_with_exact_gradients() {
+    // Padding and dilation 2^20 on a 2 x 2 image: the direct kernels' padded copies would
+    // hold about 2^42 values (an abort on allocation before), im2col's columns 9 x 4. Only the
+    // centre tap ever reads the image, so this is a 1 x 1 convolution in effect.
+    let conv = r#"{"type":"conv2d","filters":2,"kernelSize":[3,3],"padding":[1048576,1048576],"dilation":[1048576,1048576],"activation":"tanh"}"#;
+    let g = ConvGeometry {
+        in_c: 1,
+        in_h: 2,
+        in_w: 2,
+        out_c: 2,
+        kernel: [3, 3],
+        stride: [1, 1],
+        padding: [1 << 20; 2],
+        dilation: [1 << 20; 2],
+    };
+    g.check("p").unwrap();
+    assert!(!conv_direct::applies(&g));
+    assert_eq!(conv_direct::input_grad_geometry(&g), None);
+    assert_eq!(ConvKernel::best(&g), ConvKernel::Im2col);
+    let n = net(
+        &format!(
+            r#"{conv},{{"type":"flatten"}},{{"type":"dense","units":2,"activation":"sigmoid"}}"#
+        ),
+        "[1,2,2]",
+        4,
+        "mean",
+        r#"{"kind":"mse"}"#,
+    );
+    let (steps, batch) = (2, 3);
+    gradcheck(
+        n,
+        &data(steps * batch * 4, 3),
+        &data(batch * 2, 4),
+        steps,
+        batch,
+    );
 }

@@ -44,9 +44,9 @@ pub struct ConvGeometry {
 
 impl ConvGeometry {
     /// Checks that every size is at least 1 and at most `MAX_WIDTH` (padding from 0), that the
-    /// kernel's extent fits the padded input, and that one image's workspace fits one array
-    /// (`workspace_values`). `p` names the layer in errors (`model spec: layers[0]`). The sizes
-    /// are bounded first so that none of the products below can wrap.
+    /// kernel's extent fits the padded input, and that im2col's columns for one image fit one
+    /// array (`columns_values`). `p` names the layer in errors (`model spec: layers[0]`). The
+    /// sizes are bounded first so that none of the products below can wrap.
     pub fn check(&self, p: &str) -> Result<()> {
         for (what, v) in [
             ("filters", self.out_c),
@@ -86,35 +86,23 @@ impl ConvGeometry {
                 );
             }
         }
-        let work = self.workspace_values();
-        if work > MAX_VALUES as u128 {
+        // im2col runs every geometry, on every CPU; the direct kernels take only those whose
+        // buffers fit (`conv_direct::applies`). So a geometry is valid on all machines when
+        // im2col's columns fit one array.
+        let columns = self.columns_values();
+        if columns > MAX_VALUES as u128 {
             let [oh, ow] = self.out_hw();
             bail!(
-                "{p}: the convolution needs a workspace of {work} values per image (its {} taps x {oh} x {ow} outputs, or its zero-padded input), more than the {MAX_VALUES} one array may hold; use a smaller kernel, padding or dilation, or a stride",
-                self.in_c as u128 * self.kernel[0] as u128 * self.kernel[1] as u128
+                "{p}: im2col's columns for one image would hold {columns} values ({} taps x {oh} x {ow} outputs), more than the {MAX_VALUES} one array may hold; use a smaller kernel or a stride",
+                self.patch_len()
             );
         }
         Ok(())
     }
 
-    /// Values of the largest workspace one image needs, over every kernel that may run this
-    /// convolution whatever the CPU (so that a geometry valid on one machine is valid on all):
-    /// im2col's `K x P` columns, and the direct kernels' zero-padded copies of the input and, for
-    /// the input gradient, of the output gradient. In u128: the sizes are only bounded by
-    /// `MAX_WIDTH` each when this is called from `check`.
-    pub fn workspace_values(&self) -> u128 {
-        let columns = self.in_c as u128
-            * self.kernel[0] as u128
-            * self.kernel[1] as u128
-            * self.positions() as u128;
-        let padded = |g: &ConvGeometry| direct::PaddedLayout::new(g).values(g);
-        let forward = if direct::applies(self) {
-            padded(self)
-        } else {
-            0
-        };
-        let input_grad = direct::input_grad_geometry(self).map_or(0, |back| padded(&back));
-        columns.max(forward).max(input_grad)
+    /// Values of im2col's `K x P` columns for one image, in u128 (`check` bounds them).
+    pub fn columns_values(&self) -> u128 {
+        self.patch_len() as u128 * self.positions() as u128
     }
 
     /// Output height and width: `(size + 2 pad - dil (k - 1) - 1) / stride + 1`.
@@ -159,7 +147,7 @@ pub(crate) fn chunk_size(rows: usize) -> usize {
 pub enum ConvKernel {
     /// im2col and the matrix product: any geometry, any CPU.
     Im2col,
-    /// `conv_direct` with these instructions: stride 1 only (`conv_direct::applies`).
+    /// `conv_direct` with these instructions: stride 1, buffers that fit (`conv_direct::applies`).
     Direct(Simd),
 }
 

@@ -21,6 +21,7 @@
 //! padded by `(K - 1) d - p`, with the kernel flipped and its channel axes swapped.
 
 use super::conv::{chunk_size, ConvGeometry};
+use crate::limits::MAX_VALUES;
 use rayon::prelude::*;
 
 #[cfg(target_arch = "x86_64")]
@@ -67,9 +68,19 @@ pub fn available() -> bool {
     best_simd().is_some()
 }
 
-/// Whether the direct kernels apply to `g`: stride 1 along both axes.
+/// Whether the direct kernels apply to `g`: stride 1 along both axes, and buffers that fit one
+/// array (`task_values`; a padding or dilation far beyond the image makes the padded copies
+/// huge while im2col's columns stay small). For a geometry that passed `ConvGeometry::check`.
 pub fn applies(g: &ConvGeometry) -> bool {
-    g.stride == [1, 1]
+    g.stride == [1, 1] && task_values(g) <= MAX_VALUES as u128
+}
+
+/// Values one thread of the direct kernels holds for `g` at most: the weight gradient's padded
+/// copies of `GRAD_IMAGES` images and of their output gradients, and its lanes (the forward
+/// pass holds one padded image). In u128, which cannot wrap for a checked geometry.
+pub fn task_values(g: &ConvGeometry) -> u128 {
+    let lay = PaddedLayout::new(g);
+    GRAD_IMAGES as u128 * (lay.values(g) + grad_values(g, &lay)) + lanes_values(g)
 }
 
 /// Where one image lies in its padded copy.
@@ -93,8 +104,8 @@ impl PaddedLayout {
         }
     }
 
-    /// Floats of the padded copy of one image (at most `MAX_VALUES` for a geometry that
-    /// passed `ConvGeometry::check`, which bounds `values`).
+    /// Floats of the padded copy of one image (at most `MAX_VALUES` where the direct kernels
+    /// apply, which bounds `values`).
     pub fn len(&self, g: &ConvGeometry) -> usize {
         self.values(g) as usize
     }
@@ -171,10 +182,7 @@ pub fn weight_grad(
 ) {
     let (n_in, n_out, lay) = (g.in_len(), g.out_len(), PaddedLayout::new(g));
     let (x_len, d_len, offsets) = (lay.len(g), grad_len(g, &lay), tap_offsets(g, &lay));
-    let (n_w, lanes_len) = (
-        g.out_c * g.patch_len(),
-        g.out_c.next_multiple_of(GRAD_FILTERS) * g.patch_len() * LANES,
-    );
+    let (n_w, lanes_len) = (g.out_c * g.patch_len(), lanes_values(g) as usize);
     let size = chunk_size(rows);
     let mut partials = vec![0.0f32; rows.div_ceil(size) * n_w];
     partials
@@ -221,16 +229,19 @@ pub fn weight_grad(
 pub fn input_grad_geometry(g: &ConvGeometry) -> Option<ConvGeometry> {
     let [oh, ow] = g.out_hw();
     let pad = |axis: usize| (g.kernel[axis] - 1) * g.dilation[axis];
-    (applies(g) && g.padding[0] <= pad(0) && g.padding[1] <= pad(1)).then(|| ConvGeometry {
-        in_c: g.out_c,
-        in_h: oh,
-        in_w: ow,
-        out_c: g.in_c,
-        kernel: g.kernel,
-        stride: [1, 1],
-        padding: [pad(0) - g.padding[0], pad(1) - g.padding[1]],
-        dilation: g.dilation,
-    })
+    let back =
+        (applies(g) && g.padding[0] <= pad(0) && g.padding[1] <= pad(1)).then(|| ConvGeometry {
+            in_c: g.out_c,
+            in_h: oh,
+            in_w: ow,
+            out_c: g.in_c,
+            kernel: g.kernel,
+            stride: [1, 1],
+            padding: [pad(0) - g.padding[0], pad(1) - g.padding[1]],
+            dilation: g.dilation,
+        });
+    // Its forward pass holds one padded copy of `dy`, which must fit one array.
+    back.filter(|b| PaddedLayout::new(b).values(b) <= MAX_VALUES as u128)
 }
 
 /// `W` (`[O, C, KH, KW]`) flipped and with its channel axes swapped, `[C, O, KH, KW]`: the
@@ -268,7 +279,7 @@ pub fn forward_image_with(
     y: &mut [f32],
 ) {
     let [oh, ow] = g.out_hw();
-    assert!(applies(g), "the direct kernel needs stride 1");
+    assert!(g.stride == [1, 1], "the direct kernel needs stride 1");
     assert!(xp.len() >= lay.len(g) && lay.rows == g.in_h + 2 * g.padding[0]);
     assert!(lay.width >= lay.runs * LANES + (g.kernel[1] - 1) * g.dilation[1]);
     assert!(
@@ -334,7 +345,19 @@ pub fn forward_portable(
 /// Floats of one image's padded output gradient (`pad_grad`): `[O4, OH, runs * LANES]` with
 /// `O4` the filters rounded up to `GRAD_FILTERS`.
 pub fn grad_len(g: &ConvGeometry, lay: &PaddedLayout) -> usize {
-    g.out_c.next_multiple_of(GRAD_FILTERS) * g.out_hw()[0] * lay.runs * LANES
+    grad_values(g, lay) as usize
+}
+
+/// `grad_len` in u128.
+fn grad_values(g: &ConvGeometry, lay: &PaddedLayout) -> u128 {
+    g.out_c.next_multiple_of(GRAD_FILTERS) as u128
+        * g.out_hw()[0] as u128
+        * (lay.runs * LANES) as u128
+}
+
+/// Floats of the weight gradient's lanes (`[O rounded up to GRAD_FILTERS, K, LANES]`), in u128.
+fn lanes_values(g: &ConvGeometry) -> u128 {
+    g.out_c.next_multiple_of(GRAD_FILTERS) as u128 * g.patch_len() as u128 * LANES as u128
 }
 
 /// Copies one image's output gradient `dy` (`[O, OH, OW]`) into `dyp` (`grad_len`), whose
@@ -363,7 +386,7 @@ pub fn weight_grad_images(
     images: usize,
     dwv: &mut [f32],
 ) {
-    assert!(applies(g), "the direct kernel needs stride 1");
+    assert!(g.stride == [1, 1], "the direct kernel needs stride 1");
     assert!(
         simd_levels().contains(&simd),
         "{simd:?} is not available on this CPU"
