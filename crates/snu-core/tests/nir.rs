@@ -481,3 +481,43 @@ fn graphs_snu_cannot_take_are_refused_naming_the_node() {
         "weight shape against the input"
     );
 }
+
+#[test]
+fn layer_names_a_nir_file_cannot_keep_are_refused_on_export() {
+    let input = r#""inputSize":4"#;
+    let snu = |name: &str| {
+        format!(r#"{{"type":"snu","name":"{name}","units":3,"g":{{"kind":"identity"}}}}"#)
+    };
+    let dense = |name: &str| format!(r#"{{"type":"dense","name":"{name}","units":2}}"#);
+    let e = |layers: String| {
+        nir::export(&net(input, &layers, 1), &ExportOptions::default())
+            .err()
+            .unwrap_or_else(|| panic!("{layers} exported"))
+            .to_string()
+    };
+    assert_eq!(
+        e(snu("a/b")),
+        "nir export: node \"a/b_weights\": NIR files (HDF5) read '/' in a node's name as a path; rename the layer"
+    );
+    for layers in [
+        snu("output"),
+        format!("{},{}", snu("x"), dense("x_weights")),
+        dense("input"),
+    ] {
+        assert!(
+            e(layers.clone()).starts_with("nir export: two nodes would be named"),
+            "{layers}"
+        );
+    }
+    assert!(nir::export(
+        &net(input, &format!("{},{}", snu("x"), dense("y")), 1),
+        &ExportOptions::default()
+    )
+    .is_ok());
+    // 2,048 spiking layers: an Affine and a LIF node each, with input and output 4,098 nodes.
+    let deep: Vec<String> = (0..2048).map(|i| snu(&format!("l{i}"))).collect();
+    assert_eq!(
+        e(deep.join(",")),
+        "nir export: the graph would hold 4098 nodes, more than the 4096 NIR readers take"
+    );
+}

@@ -20,6 +20,7 @@ use super::graph::{Graph, Meta, Node, Tensor};
 use crate::bail;
 use crate::error::Result;
 use crate::layers::activation::{DenseActivation, OutputActivation, StateActivation};
+use crate::limits::MAX_NIR_NODES;
 use crate::network::Network;
 use crate::spec::{LayerSpec, PoolKind, Shape};
 
@@ -117,6 +118,7 @@ pub fn export(net: &Network, o: &ExportOptions) -> Result<Exported> {
         vec![("shape", Tensor::ints(&dims(*shapes.last().unwrap())))],
     ));
     edges.push((last, "output".to_string()));
+    check_node_names(&nodes)?;
     let metadata = vec![
         (
             "dt".to_string(),
@@ -151,6 +153,33 @@ fn transposed(w: &[f32], rows: usize, cols: usize) -> Tensor {
         vec![cols, rows],
         (0..cols).flat_map(|j| (0..rows).map(move |i| w[i * cols + j])),
     )
+}
+
+/// A NIR file keeps each node as an HDF5 group named after it: a name holding `/` would be
+/// read as a path, and a name used twice would write one node over another. Layer names allow
+/// both, and a spiking layer `x` also writes `x_weights`. The nodes of nested graphs count
+/// towards `MAX_NIR_NODES`, which readers refuse beyond.
+fn check_node_names(nodes: &[Node]) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for node in nodes {
+        if node.name.contains('/') {
+            bail!("nir export: node {:?}: NIR files (HDF5) read '/' in a node's name as a path; rename the layer", node.name);
+        }
+        if !seen.insert(node.name.as_str()) {
+            bail!("nir export: two nodes would be named {:?} (a layer's name is its node's; a spiking layer x also writes x_weights, and \"input\" and \"output\" are the graph's own); rename the layer", node.name);
+        }
+    }
+    fn count(nodes: &[Node]) -> usize {
+        nodes
+            .iter()
+            .map(|n| 1 + n.graph.as_ref().map_or(0, |g| count(&g.nodes)))
+            .sum()
+    }
+    let total = count(nodes);
+    if total > MAX_NIR_NODES {
+        bail!("nir export: the graph would hold {total} nodes, more than the {MAX_NIR_NODES} NIR readers take");
+    }
+    Ok(())
 }
 
 fn value<'a>(net: &'a Network, name: &str, key: &str) -> Result<&'a [f32]> {
