@@ -1,6 +1,8 @@
 // Bad input through the public API, as an adversary tried it (issue 18): every call must throw
 // (or reject) a clear Error whose message names the argument; the count of calls and their
 // outcomes is printed. None may pass silently or crash the process.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { adam, dense, oneHot, quantizeWeights, sequenceDataset, sequential, snu } from '../ts/index.js';
 import type { Dataset, LayerSpec } from '../ts/index.js';
@@ -89,4 +91,18 @@ test('predictAsync and evaluate while fit runs wait their turn; fit does not fai
   t.is(history.epochs.length, 3);
   t.is(out.length, 4);
   t.true(Number.isFinite(ev.loss));
+});
+
+test('a call whose buffers the machine cannot allocate is an error that says so, and the network goes on computing', (t) => {
+  // Under a 2 GB limit of virtual memory, a hidden layer of 2^20 units over 2,047 steps needs
+  // 8 GiB: Rust aborted the process on that allocation, the binding now reports it.
+  const child = fileURLToPath(new URL('./children/out-of-memory.mjs', import.meta.url));
+  const r = spawnSync('bash', ['-c', 'ulimit -v 2000000 && exec "$0" "$1"', process.execPath, child], { encoding: 'utf8' });
+  t.is(r.status, 0, `the child ended with ${r.status ?? r.signal}: ${r.stderr}`);
+  t.is(r.stderr, '', 'nothing printed by the panic hook');
+  const { errors, after, fresh } = JSON.parse(r.stdout) as { errors: string[]; after: number[]; fresh: number[] };
+  const message = /^(predict|trainStep|predictAsync|trainStepAsync): not enough memory: a buffer of 8585740288 bytes \(8\.0 GiB\) for the call could not be allocated; use fewer steps or a smaller batch per call$/;
+  t.is(errors.length, 4);
+  for (const e of errors) t.regex(e, message);
+  t.deepEqual(after, fresh, 'the weights are untouched: the refused calls failed before any update');
 });

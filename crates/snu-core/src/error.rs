@@ -15,6 +15,26 @@ impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The panic payload of an allocation the machine refuses in the middle of a computation
+/// (`layers::ensure_len`, where a layer sizes its buffers for a call and no `Result` can be
+/// returned): Rust would abort the whole process, and the binding's guard turns this panic into
+/// an error that says what happened instead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutOfMemory {
+    pub bytes: u128,
+}
+
+impl fmt::Display for OutOfMemory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "not enough memory: a buffer of {} bytes ({:.1} GiB) for the call could not be allocated; use fewer steps or a smaller batch per call",
+            self.bytes,
+            self.bytes as f64 / (1u64 << 30) as f64
+        )
+    }
+}
+
 /// Builds an `Err(Error)` from a format string: `bail!("x: expected {n} values")`.
 #[macro_export]
 macro_rules! bail {
