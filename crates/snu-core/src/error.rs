@@ -16,12 +16,25 @@ impl std::error::Error for Error {}
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// The panic payload of an allocation the machine refuses in the middle of a computation
-/// (`layers::ensure_len`, where a layer sizes its buffers for a call and no `Result` can be
-/// returned): Rust would abort the whole process, and the binding's guard turns this panic into
-/// an error that says what happened instead.
+/// (`resize_or_oom`, where a layer sizes its buffers for a call and no `Result` can be
+/// returned): Rust would abort the whole process. `Network`'s entry points catch it and return
+/// an error that says what happened (the binding's guard does too, for any other path).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OutOfMemory {
     pub bytes: u128,
+}
+
+/// `buf.resize(len, fill)`, growing fallibly: where the machine refuses the memory, this
+/// panics with `OutOfMemory` (which `Network`'s entry points turn into an error) instead of
+/// aborting the process as `resize` would. For the buffers whose size grows with a call's
+/// steps and batch.
+pub(crate) fn resize_or_oom<T: Clone>(buf: &mut Vec<T>, len: usize, fill: T) {
+    if len > buf.capacity() && buf.try_reserve_exact(len - buf.len()).is_err() {
+        std::panic::panic_any(OutOfMemory {
+            bytes: len as u128 * std::mem::size_of::<T>() as u128,
+        });
+    }
+    buf.resize(len, fill);
 }
 
 impl fmt::Display for OutOfMemory {

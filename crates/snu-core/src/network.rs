@@ -14,7 +14,7 @@ pub use summary::LayerSummary;
 use crate::bail;
 use crate::batch::{check_target, check_token_ids, Batch};
 use crate::error::js_num;
-use crate::error::{check_finite, Result};
+use crate::error::{check_finite, resize_or_oom, Error, OutOfMemory, Result};
 use crate::kernels::rng::Rng;
 use crate::kernels::spikes::SpikeMatrix;
 use crate::layers::product::{ProductPath, SeqInput};
@@ -232,9 +232,42 @@ impl Network {
     /// Runs every layer over the batch's inputs and returns the readout (`rows x outputs`);
     /// the targets, if any, are not read.
     pub fn forward(&mut self, b: &Batch) -> Result<&[f32]> {
-        let shape = self.check_inputs(b)?;
-        self.run_forward(b.x, shape, false);
+        self.recovering(|n| {
+            let shape = n.check_inputs(b)?;
+            n.run_forward(b.x, shape, false);
+            Ok(())
+        })?;
         Ok(&self.out)
+    }
+
+    /// Runs `f`, turning a refused allocation inside it (the `OutOfMemory` panic of a layer
+    /// sizing its buffers for the call) into an error, after putting the network back in
+    /// order: a call that failed part-way may have moved some layers' carried state and not
+    /// others', and left the layers carrying state for OSTL. So the layers' carry switches go
+    /// back to the network's, carried state and OSTL traces are reset (the error says so when
+    /// state was being carried), and the next call starts clean. Any other panic unwinds on.
+    fn recovering<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self))) {
+            Ok(r) => r,
+            Err(payload) => match payload.downcast::<OutOfMemory>() {
+                Ok(oom) => {
+                    let carrying = self.carry_state;
+                    self.set_carry_state(carrying);
+                    for l in &mut self.layers {
+                        l.reset_state();
+                        l.reset_traces();
+                    }
+                    self.shape = None;
+                    let reset = if carrying {
+                        "; the state carried between calls was reset"
+                    } else {
+                        ""
+                    };
+                    Err(Error(format!("{oom}{reset}")))
+                }
+                Err(other) => std::panic::resume_unwind(other),
+            },
+        }
     }
 
     /// Runs the layers on `x`, packed by `check_shape` when it holds spikes. `training`
@@ -256,7 +289,7 @@ impl Network {
         let y = match self.layers.last().unwrap().output() {
             SeqInput::Dense(v) => v,
             SeqInput::Spikes(bits) => {
-                self.last_values.resize(bits.rows() * bits.cols(), 0.0);
+                resize_or_oom(&mut self.last_values, bits.rows() * bits.cols(), 0.0);
                 bits.unpack(&mut self.last_values);
                 &self.last_values
             }
@@ -314,15 +347,17 @@ impl Network {
 
     /// The loss on a batch, without gradients.
     pub fn loss(&mut self, b: &Batch) -> Result<f64> {
-        self.forward_and_loss(b, false)
+        self.recovering(|n| n.forward_and_loss(b, false))
     }
 
     /// Loss and accuracy counts on a batch in one forward pass, without gradients; the readout
     /// stays in the network (`last_output`) for a caller who wants it.
     pub fn evaluate(&mut self, b: &Batch) -> Result<Evaluation> {
-        let loss = self.forward_and_loss(b, false)?;
-        let correct = self.last_correct(b.target()?)?;
-        Ok(Evaluation { loss, correct })
+        self.recovering(|n| {
+            let loss = n.forward_and_loss(b, false)?;
+            let correct = n.last_correct(b.target()?)?;
+            Ok(Evaluation { loss, correct })
+        })
     }
 
     /// Checks the batch, runs the layers (with dropout when `training`) and the loss; `d_out`
@@ -348,6 +383,11 @@ impl Network {
 
     /// Forward, loss and BPTT: returns the loss; gradients are in `store.grads`.
     pub fn compute_gradients(&mut self, b: &Batch) -> Result<f64> {
+        self.recovering(|n| n.gradients(b))
+    }
+
+    /// `compute_gradients` without the recovery.
+    fn gradients(&mut self, b: &Batch) -> Result<f64> {
         let loss = self.forward_and_loss(b, true)?;
         let x = b.x;
         let shape = self.shape.unwrap();
@@ -395,8 +435,8 @@ impl Network {
                 ),
             };
             let dx = if i > 0 {
-                self.grad_b
-                    .resize(shape.rows() * before.last().unwrap().units(), 0.0);
+                let len = shape.rows() * before.last().unwrap().units();
+                resize_or_oom(&mut self.grad_b, len, 0.0);
                 Some(self.grad_b.as_mut_slice())
             } else {
                 None
@@ -421,10 +461,15 @@ impl Network {
     /// A non-finite loss or gradient leaves the weights untouched and is an error.
     /// With `TrainingMethod::Ostl` the gradients are OSTL's (`network/ostl.rs`).
     pub fn train_step(&mut self, b: &Batch) -> Result<StepReport> {
+        self.recovering(|n| n.step(b))
+    }
+
+    /// `train_step` without the recovery.
+    fn step(&mut self, b: &Batch) -> Result<StepReport> {
         if let TrainingMethod::Ostl { update_every } = self.method {
             return self.ostl_step(b, update_every);
         }
-        let loss = self.compute_gradients(b)?;
+        let loss = self.gradients(b)?;
         let correct = self.last_correct(b.target()?)?;
         let devices = self.apply_gradients(loss)?;
         Ok(StepReport {

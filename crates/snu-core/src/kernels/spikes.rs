@@ -23,7 +23,7 @@ impl SpikeMatrix {
         self.cols = cols;
         self.words_per_row = cols.div_ceil(64);
         self.bits.clear();
-        self.bits.resize(rows * self.words_per_row, 0);
+        crate::error::resize_or_oom(&mut self.bits, rows * self.words_per_row, 0);
     }
 
     /// Packs a `rows x cols` matrix of 0s and 1s; returns false (leaving `self` unspecified)

@@ -204,13 +204,6 @@ pub fn build(spec: &LayerSpec, cx: BuildContext) -> Result<Layer> {
 /// Resizes a workspace without reallocating when it is already large enough.
 pub(crate) fn ensure_len(buf: &mut Vec<f32>, len: usize) {
     if buf.len() != len {
-        // Reserved fallibly: a refused allocation panics with `OutOfMemory`, which the binding
-        // reports as an error, where `resize` alone would abort the process.
-        if len > buf.capacity() && buf.try_reserve_exact(len - buf.len()).is_err() {
-            std::panic::panic_any(crate::error::OutOfMemory {
-                bytes: len as u128 * 4,
-            });
-        }
-        buf.resize(len, 0.0);
+        crate::error::resize_or_oom(buf, len, 0.0);
     }
 }

@@ -53,7 +53,7 @@ impl SeqLayer for Pool2dLayer {
         let (rows, n) = (shape.rows(), self.units());
         ensure_len(&mut self.y, rows * n);
         if self.kind == PoolKind::Max {
-            self.argmax.resize(rows * n, 0);
+            crate::error::resize_or_oom(&mut self.argmax, rows * n, 0);
         }
         let xv = match x {
             SeqInput::Dense(v) => v,

@@ -52,7 +52,7 @@ impl InputDropout {
                 keep
             }
         }));
-        self.values.resize(rows * k, 0.0);
+        crate::error::resize_or_oom(&mut self.values, rows * k, 0.0);
         match x {
             SeqInput::Dense(v) => {
                 for ((o, &x), &m) in self.values.iter_mut().zip(v).zip(&self.mask) {

@@ -46,7 +46,7 @@ pub fn loss_and_reduced_grad(
 ) -> f64 {
     let rows = out.len() / n;
     grad.clear();
-    grad.resize(out.len(), 0.0);
+    crate::error::resize_or_oom(grad, out.len(), 0.0);
     let counted = valid.map_or(rows, |v| v.iter().filter(|&&v| v).count());
     if counted == 0 {
         return 0.0;

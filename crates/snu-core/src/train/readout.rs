@@ -82,7 +82,7 @@ pub fn backward(
     dy: &mut Vec<f32>,
 ) {
     dy.clear();
-    dy.resize(shape.rows() * n, 0.0);
+    crate::error::resize_or_oom(dy, shape.rows() * n, 0.0);
     match readout {
         Readout::Sequence => {
             dy.copy_from_slice(d_out);

@@ -136,7 +136,7 @@ impl SnuLayer {
                 v.resize(batch * n, 0.0);
             }
             tr.w.clear();
-            tr.w.resize(in_size * batch * n, 0.0);
+            crate::error::resize_or_oom(&mut tr.w, in_size * batch * n, 0.0);
             (tr.batch, tr.started) = (batch, true);
         }
         // Blocks of steps whose per-row factors stay in cache while every input row's trace

@@ -108,7 +108,7 @@ impl SnuLayer {
         let tr = &mut self.dense_traces;
         if !tr.started || tr.batch != batch {
             tr.traces.clear();
-            tr.traces.resize(batch * cols * n, 0.0);
+            crate::error::resize_or_oom(&mut tr.traces, batch * cols * n, 0.0);
             tr.seen.clear();
             tr.seen.resize(batch * in_size, false);
             tr.hz_last.clear();
