@@ -29,12 +29,18 @@ pub struct OutOfMemory {
 /// aborting the process as `resize` would. For the buffers whose size grows with a call's
 /// steps and batch.
 pub(crate) fn resize_or_oom<T: Clone>(buf: &mut Vec<T>, len: usize, fill: T) {
+    reserve_or_oom(buf, len);
+    buf.resize(len, fill);
+}
+
+/// Room for `len` values in `buf` (for a buffer then filled by `extend`), reserved as
+/// `resize_or_oom` does.
+pub(crate) fn reserve_or_oom<T>(buf: &mut Vec<T>, len: usize) {
     if len > buf.capacity() && buf.try_reserve_exact(len - buf.len()).is_err() {
         std::panic::panic_any(OutOfMemory {
             bytes: len as u128 * std::mem::size_of::<T>() as u128,
         });
     }
-    buf.resize(len, fill);
 }
 
 impl fmt::Display for OutOfMemory {

@@ -246,7 +246,7 @@ impl Network {
     /// others', and left the layers carrying state for OSTL. So the layers' carry switches go
     /// back to the network's, carried state and OSTL traces are reset (the error says so when
     /// state was being carried), and the next call starts clean. Any other panic unwinds on.
-    fn recovering<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+    pub(crate) fn recovering<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self))) {
             Ok(r) => r,
             Err(payload) => match payload.downcast::<OutOfMemory>() {
@@ -257,7 +257,12 @@ impl Network {
                         l.reset_state();
                         l.reset_traces();
                     }
+                    // No output, lengths or gradients of a call that did not finish.
                     self.shape = None;
+                    self.out.clear();
+                    self.masked = false;
+                    self.lengths.clear();
+                    self.store.zero_grads();
                     let reset = if carrying {
                         "; the state carried between calls was reset"
                     } else {

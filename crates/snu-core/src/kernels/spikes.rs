@@ -19,11 +19,14 @@ pub struct SpikeMatrix {
 impl SpikeMatrix {
     /// Reshapes to `rows x cols`, all zero, reusing the allocation.
     pub fn reset(&mut self, rows: usize, cols: usize) {
+        // Allocated before the sizes change: a refused allocation leaves the matrix as it was.
+        let words_per_row = cols.div_ceil(64);
+        crate::error::reserve_or_oom(&mut self.bits, rows * words_per_row);
+        self.bits.clear();
+        self.bits.resize(rows * words_per_row, 0);
         self.rows = rows;
         self.cols = cols;
-        self.words_per_row = cols.div_ceil(64);
-        self.bits.clear();
-        crate::error::resize_or_oom(&mut self.bits, rows * self.words_per_row, 0);
+        self.words_per_row = words_per_row;
     }
 
     /// Packs a `rows x cols` matrix of 0s and 1s; returns false (leaving `self` unspecified)

@@ -53,7 +53,7 @@ impl Network {
     /// (each window's gradient is that of the mean over its own rows, or of their sum with
     /// `lossReduction: "sum"`); returns the batch's loss.
     pub fn ostl_gradients(&mut self, b: &Batch, update_every: Option<usize>) -> Result<f64> {
-        Ok(self.ostl_pass(b, update_every, false)?.loss)
+        self.recovering(|n| Ok(n.ostl_pass(b, update_every, false)?.loss))
     }
 
     /// One OSTL training pass over a batch (`train_step` with `TrainingMethod::Ostl`).

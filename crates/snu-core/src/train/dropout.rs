@@ -37,6 +37,7 @@ impl InputDropout {
         let keep = 1.0 / (1.0 - self.p);
         let threshold = (self.p as f64 * (1u64 << 32) as f64) as u64;
         self.mask.clear();
+        crate::error::reserve_or_oom(&mut self.mask, rows * k);
         // Two 32-bit draws per 64-bit random number: one draw per element is the cost here.
         let mut bits = 0u64;
         self.mask.extend((0..rows * k).map(|i| {
