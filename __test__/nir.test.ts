@@ -2,11 +2,12 @@
 // their own NIR equations say (an independent reference reading the same file), a model written
 // by toNir comes back from loadNir computing the same, and bad files and options get clear errors.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { flatten, loadNir, sequential, snu, snuConv2d, sumPool2d } from '../ts/index.js';
+import { MAX_NIR_VALUES } from '../ts/generated/limits.js';
 import { native } from '../ts/native.js';
 import { seededRandom } from '../ts/random.js';
 import { runSnu } from './cli-helpers.js';
@@ -172,6 +173,29 @@ test('a NIR file whose groups link back to themselves or fan out is refused, not
       level(file.create_group('node'), '/level1');
     });
     await t.throwsAsync(loadNir(fan), { message: /fan\.nir: more than 4096 nodes, the most a NIR graph may hold/ });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a small NIR file whose datasets unfold past MAX_NIR_VALUES is refused before they are read', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snu-nir-'));
+  try {
+    // A chunked weight resized to one value past the limit: its chunks were never written, so
+    // the file is a few kB while reading the weight would take 2 GB as float64.
+    const path = join(dir, 'unwritten.nir');
+    await linkedFile(path, (file) => {
+      const root = file.create_group('node');
+      root.create_dataset({ name: 'type', data: 'NIRGraph' });
+      const a = root.create_group('nodes').create_group('a');
+      a.create_dataset({ name: 'type', data: 'Affine' });
+      const w = a.create_dataset({ name: 'weight', data: new Float32Array(1), maxshape: [null], chunks: [1 << 16] });
+      w.resize([MAX_NIR_VALUES + 1]);
+    });
+    t.true((await stat(path)).size < 1 << 20, 'the file itself is small');
+    await t.throwsAsync(loadNir(path), {
+      message: `loadNir: ${path}: node "a" "weight" would take the file past ${MAX_NIR_VALUES} values, the most a NIR file may hold`,
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -28,6 +28,9 @@ export const MAX_NIR_DEPTH = 16;
 /** Most nodes of a NIR graph, nested graphs' nodes included. */
 export const MAX_NIR_NODES = 4096;
 
+/** Most values (numbers and strings) the datasets of a NIR file may hold in all. */
+export const MAX_NIR_VALUES = 268435456;
+
 /** What joins a layer's name to its tensor's (`snu_0.W`), so never part of a layer name. */
 export const NAME_SEPARATOR = ".";
 

@@ -15,7 +15,7 @@
 // as `nir.write` does. Nothing is stored as an HDF5 attribute (nir reads none).
 import { open } from 'node:fs/promises';
 import type { NirArray, NirEdge, NirGraphData, NirMeta, NirNodeData } from '../../native/index.d.cts';
-import { MAX_NIR_DEPTH, MAX_NIR_NODES } from '../generated/limits.js';
+import { MAX_NIR_DEPTH, MAX_NIR_NODES, MAX_NIR_VALUES } from '../generated/limits.js';
 
 /**
  * The NIR version written into files (that of the `nir` package the layout was checked with).
@@ -106,73 +106,106 @@ export async function writeNirFile(path: string, graph: NirGraphData): Promise<v
   }
 }
 
-/** A dataset's values as numbers with NIR's dtype, or undefined for what is not numeric. */
-function readArray(key: string, d: Dataset): NirArray | undefined {
-  const meta = d.metadata;
-  // H5T classes: 0 integer, 1 float.
-  if (meta.type !== 0 && meta.type !== 1) return undefined;
-  const value = d.value;
-  const values = typeof value === 'number' || typeof value === 'bigint' ? [value] : (value as ArrayLike<number | bigint> | null);
-  if (values == null) return undefined;
-  const data = Float64Array.from(Array.from(values, Number));
-  const dtype = meta.type === 0 ? 'int64' : meta.size === 4 ? 'float32' : 'float64';
-  return { key, dtype, shape: d.shape ?? [], data };
-}
-
-function readText(d: Dataset): string | undefined {
-  const v = d.value;
-  return typeof v === 'string' ? v : undefined;
-}
-
-function readMeta(lib: H5, group: Group): NirMeta[] {
-  const g = group.get('metadata');
-  if (!(g instanceof lib.Group)) return [];
-  const out: NirMeta[] = [];
-  for (const key of g.keys()) {
-    const d = g.get(key);
-    if (!(d instanceof lib.Dataset)) continue;
-    const text = readText(d);
-    const array = text === undefined ? readArray(key, d) : undefined;
-    if (text !== undefined || array !== undefined) out.push({ key, text, array });
-  }
-  return out;
-}
-
 /**
- * Reads the graph in `group` into `out` under `path`, `depth` graphs deep. HDF5 groups can be
- * linked from several places, and h5wasm cannot tell a second link from a copy: the engine's
- * limits on nesting and node count (MAX_NIR_DEPTH, MAX_NIR_NODES) are checked while reading,
- * so that a file whose links loop back or fan out is refused instead of unfolded without end.
+ * One file being read: the h5wasm module, the file's path for errors, and the values still
+ * allowed (MAX_NIR_VALUES over all its datasets). A small file can hold datasets far larger
+ * than itself (chunks never written read as zeros, and one array can be linked from many
+ * nodes), so each dataset's size is taken from its shape before its values are read.
  */
-function readGraph(lib: H5, group: Group, path: string, depth: number, out: NirGraphData, file: string): void {
-  if (depth > MAX_NIR_DEPTH) throw new Error(`${file}: graphs nested more than ${MAX_NIR_DEPTH} deep (at ${path}): a NIR file whose groups link back to themselves?`);
-  const nodes = group.get('nodes');
-  if (!(nodes instanceof lib.Group)) throw new Error(`${file}: the graph ${path || '(top level)'} has no nodes group: not a NIR file`);
-  for (const name of nodes.keys()) {
-    const g = nodes.get(name);
-    if (!(g instanceof lib.Group)) continue;
-    if (out.nodes.length >= MAX_NIR_NODES) throw new Error(`${file}: more than ${MAX_NIR_NODES} nodes, the most a NIR graph may hold`);
-    const typeSet = g.get('type');
-    const kind = typeSet instanceof lib.Dataset ? readText(typeSet) : undefined;
-    if (kind === undefined) throw new Error(`${file}: node ${JSON.stringify(name)} has no type string: not a NIR file`);
-    const node: NirNodeData = { graph: path, name, kind, params: [], metadata: readMeta(lib, g) };
-    out.nodes.push(node);
-    if (kind === 'NIRGraph') {
-      readGraph(lib, g, path === '' ? name : `${path}/${name}`, depth + 1, out, file);
-      continue;
+class Reader {
+  private left = MAX_NIR_VALUES;
+  constructor(
+    readonly lib: H5,
+    readonly file: string,
+  ) {}
+
+  /** `d`'s value, once its values are counted against the file's budget. */
+  value(d: Dataset, at: string): Dataset['value'] {
+    const n = (d.shape ?? []).reduce((a, b) => a * Number(b), 1);
+    if (n > this.left) {
+      throw new Error(`${this.file}: ${at} would take the file past ${MAX_NIR_VALUES} values, the most a NIR file may hold`);
     }
+    this.left -= n;
+    return d.value;
+  }
+
+  /** A dataset's values as numbers with NIR's dtype, or undefined for what is not numeric. */
+  array(key: string, d: Dataset, at: string): NirArray | undefined {
+    const meta = d.metadata;
+    // H5T classes: 0 integer, 1 float.
+    if (meta.type !== 0 && meta.type !== 1) return undefined;
+    const value = this.value(d, at);
+    if (value == null) return undefined;
+    // Straight from the typed array, without a JS array of its numbers between.
+    const data =
+      typeof value === 'number' || typeof value === 'bigint'
+        ? Float64Array.of(Number(value))
+        : value instanceof BigInt64Array || value instanceof BigUint64Array
+          ? Float64Array.from(value, Number)
+          : new Float64Array(value as ArrayLike<number>);
+    const dtype = meta.type === 0 ? 'int64' : meta.size === 4 ? 'float32' : 'float64';
+    return { key, dtype, shape: d.shape ?? [], data };
+  }
+
+  text(d: Dataset, at: string): string | undefined {
+    if (d.metadata.type !== 3) return undefined; // H5T_STRING
+    const v = this.value(d, at);
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  meta(group: Group, at: string): NirMeta[] {
+    const g = group.get('metadata');
+    if (!(g instanceof this.lib.Group)) return [];
+    const out: NirMeta[] = [];
     for (const key of g.keys()) {
       const d = g.get(key);
-      if (key === 'type' || !(d instanceof lib.Dataset)) continue;
-      const array = readArray(key, d);
-      if (array) node.params.push(array);
+      if (!(d instanceof this.lib.Dataset)) continue;
+      const text = this.text(d, `${at} metadata ${JSON.stringify(key)}`);
+      const array = text === undefined ? this.array(key, d, `${at} metadata ${JSON.stringify(key)}`) : undefined;
+      if (text !== undefined || array !== undefined) out.push({ key, text, array });
     }
+    return out;
   }
-  const edgeSet = group.get('edges');
-  const flat = edgeSet instanceof lib.Dataset ? edgeSet.value : null;
-  const names = Array.isArray(flat) ? flat : typeof flat === 'string' ? [flat] : [];
-  for (let i = 0; i + 1 < names.length; i += 2) {
-    out.edges.push({ graph: path, from: String(names[i]), to: String(names[i + 1]) } satisfies NirEdge);
+
+  /**
+   * Reads the graph in `group` into `out` under `path`, `depth` graphs deep. HDF5 groups can
+   * be linked from several places, and h5wasm cannot tell a second link from a copy: the
+   * engine's limits on nesting and node count (MAX_NIR_DEPTH, MAX_NIR_NODES) are checked
+   * while reading, so that a file whose links loop back or fan out is refused instead of
+   * unfolded without end.
+   */
+  graph(group: Group, path: string, depth: number, out: NirGraphData): void {
+    const { lib, file } = this;
+    if (depth > MAX_NIR_DEPTH) throw new Error(`${file}: graphs nested more than ${MAX_NIR_DEPTH} deep (at ${path}): a NIR file whose groups link back to themselves?`);
+    const nodes = group.get('nodes');
+    if (!(nodes instanceof lib.Group)) throw new Error(`${file}: the graph ${path || '(top level)'} has no nodes group: not a NIR file`);
+    for (const name of nodes.keys()) {
+      const g = nodes.get(name);
+      if (!(g instanceof lib.Group)) continue;
+      if (out.nodes.length >= MAX_NIR_NODES) throw new Error(`${file}: more than ${MAX_NIR_NODES} nodes, the most a NIR graph may hold`);
+      const at = `node ${JSON.stringify(path === '' ? name : `${path}/${name}`)}`;
+      const typeSet = g.get('type');
+      const kind = typeSet instanceof lib.Dataset ? this.text(typeSet, `${at} type`) : undefined;
+      if (kind === undefined) throw new Error(`${file}: node ${JSON.stringify(name)} has no type string: not a NIR file`);
+      const node: NirNodeData = { graph: path, name, kind, params: [], metadata: this.meta(g, at) };
+      out.nodes.push(node);
+      if (kind === 'NIRGraph') {
+        this.graph(g, path === '' ? name : `${path}/${name}`, depth + 1, out);
+        continue;
+      }
+      for (const key of g.keys()) {
+        const d = g.get(key);
+        if (key === 'type' || !(d instanceof lib.Dataset)) continue;
+        const array = this.array(key, d, `${at} ${JSON.stringify(key)}`);
+        if (array) node.params.push(array);
+      }
+    }
+    const edgeSet = group.get('edges');
+    const flat = edgeSet instanceof lib.Dataset ? this.value(edgeSet, `the edges of graph ${JSON.stringify(path)}`) : null;
+    const names = Array.isArray(flat) ? flat : typeof flat === 'string' ? [flat] : [];
+    for (let i = 0; i + 1 < names.length; i += 2) {
+      out.edges.push({ graph: path, from: String(names[i]), to: String(names[i + 1]) } satisfies NirEdge);
+    }
   }
 }
 
@@ -201,8 +234,9 @@ export async function readNirFile(path: string): Promise<NirGraphData> {
   try {
     const root = file.get('node');
     if (!(root instanceof lib.Group)) throw new Error(`${path}: no /node group: not a NIR file`);
-    const out: NirGraphData = { nodes: [], edges: [], metadata: readMeta(lib, root) };
-    readGraph(lib, root, '', 0, out, path);
+    const reader = new Reader(lib, path);
+    const out: NirGraphData = { nodes: [], edges: [], metadata: reader.meta(root, 'the graph') };
+    reader.graph(root, '', 0, out);
     return out;
   } finally {
     file.close();

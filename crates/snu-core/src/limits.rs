@@ -36,6 +36,13 @@ pub const MAX_NIR_DEPTH: usize = 16;
 /// are linked many times over is refused quickly instead of unfolded.
 pub const MAX_NIR_NODES: usize = 1 << 12;
 
+/// Most values the datasets of one NIR file may hold in all (2^28), nested graphs included:
+/// each number of an array, each string (a node's type, a text entry, an edge's two ends). A
+/// network of 268 million parameters, far beyond the spiking networks NIR carries, and low
+/// enough that reading a small file whose datasets unfold into huge arrays (chunks never
+/// written read as zeros; HDF5 links repeat one array) stays within about 2 GB of memory.
+pub const MAX_NIR_VALUES: usize = 1 << 28;
+
 /// What joins a layer's name to its tensor's in a parameter name (`snu_0.W`), and so what a
 /// layer name may not contain.
 pub const NAME_SEPARATOR: char = '.';

@@ -244,7 +244,7 @@ fn spec_ts() -> String {
 }
 
 fn limits_ts() -> String {
-    let consts: [(&str, &str, u64); 9] = [
+    let consts: [(&str, &str, u64); 10] = [
         (
             "MAX_VALUES",
             "Largest number of values one input, target or output array may hold.",
@@ -289,6 +289,11 @@ fn limits_ts() -> String {
             "MAX_NIR_NODES",
             "Most nodes of a NIR graph, nested graphs' nodes included.",
             MAX_NIR_NODES as u64,
+        ),
+        (
+            "MAX_NIR_VALUES",
+            "Most values (numbers and strings) the datasets of a NIR file may hold in all.",
+            MAX_NIR_VALUES as u64,
         ),
     ];
     let mut out = String::from(

@@ -7,7 +7,7 @@ mod common;
 
 use common::nir_reference::Simulator;
 use common::Rng;
-use snu_core::nir::{self, DType, ExportOptions, Graph, ImportOptions, Node, Tensor};
+use snu_core::nir::{self, DType, ExportOptions, Graph, ImportOptions, Meta, Node, Tensor};
 use snu_core::spec::{ModelSpec, Shape};
 use snu_core::{Batch, Network};
 
@@ -520,4 +520,28 @@ fn layer_names_a_nir_file_cannot_keep_are_refused_on_export() {
         e(deep.join(",")),
         "nir export: the graph would hold 4098 nodes, more than the 4096 NIR readers take"
     );
+}
+
+#[test]
+fn a_graph_counts_its_values_as_nir_readers_do() {
+    // What a file of this graph holds: "a" its type, 6 + 2 numbers and 1 + 4 in metadata (14);
+    // "g" its type and its nested graph: a node's type, its shape [3] (1 number), one edge of
+    // two names (5); one edge at the top (2), and the graph's dt (1).
+    let mut a = affine("a", 2, 3, 0.0);
+    a.metadata = vec![
+        ("note".into(), Meta::Text("a long text is one string".into())),
+        ("scale".into(), Meta::Array(f32s(&[2, 2], 1.0))),
+    ];
+    let mut g = Node::new("g", "NIRGraph", vec![]);
+    g.graph = Some(Graph {
+        nodes: vec![Node::new("x", "Input", vec![("shape", Tensor::ints(&[3]))])],
+        edges: vec![("x".into(), "x".into())],
+        metadata: vec![],
+    });
+    let graph = Graph {
+        nodes: vec![a, g],
+        edges: vec![("a".into(), "g".into())],
+        metadata: vec![("dt".into(), Meta::Array(f32s(&[], 1e-4)))],
+    };
+    assert_eq!(graph.values(), 14 + 5 + 2 + 1);
 }

@@ -80,6 +80,33 @@ pub struct Graph {
     pub metadata: Vec<(String, Meta)>,
 }
 
+impl Graph {
+    /// The values a NIR file of this graph holds in its datasets, counted as readers count them
+    /// against `MAX_NIR_VALUES`: one per node (its type), each number of its arrays, one per
+    /// text entry, two per edge, nested graphs included.
+    pub fn values(&self) -> usize {
+        fn meta(entries: &[(String, Meta)]) -> usize {
+            entries
+                .iter()
+                .map(|(_, m)| match m {
+                    Meta::Text(_) => 1,
+                    Meta::Array(t) => t.len(),
+                })
+                .sum()
+        }
+        let nodes: usize = self
+            .nodes
+            .iter()
+            .map(|n| {
+                1 + n.params.iter().map(|(_, t)| t.len()).sum::<usize>()
+                    + meta(&n.metadata)
+                    + n.graph.as_ref().map_or(0, Graph::values)
+            })
+            .sum();
+        nodes + 2 * self.edges.len() + meta(&self.metadata)
+    }
+}
+
 impl Node {
     pub fn new(name: impl Into<String>, kind: &str, params: Vec<(&str, Tensor)>) -> Node {
         Node {

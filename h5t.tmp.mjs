@@ -1,0 +1,12 @@
+import h5wasm from 'h5wasm/node';
+await h5wasm.ready;
+const f = new h5wasm.File('/tmp/big.nir', 'w');
+f.create_dataset({ name: 'version', data: '1.0.8' });
+const root = f.create_group('node');
+root.create_dataset({ name: 'type', data: 'NIRGraph' });
+const a = root.create_group('nodes').create_group('a');
+a.create_dataset({ name: 'type', data: 'Affine' });
+const n = Number(process.argv[2]);
+const d = a.create_dataset({ name: 'weight', data: new Float32Array(1), maxshape: [null], chunks: [1 << 16] });
+d.resize([n]);
+f.close();
