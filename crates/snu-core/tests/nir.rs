@@ -529,7 +529,10 @@ fn a_graph_counts_its_values_as_nir_readers_do() {
     // two names (5); one edge at the top (2), and the graph's dt (1).
     let mut a = affine("a", 2, 3, 0.0);
     a.metadata = vec![
-        ("note".into(), Meta::Text("a long text is one string".into())),
+        (
+            "note".into(),
+            Meta::Text("a long text is one string".into()),
+        ),
         ("scale".into(), Meta::Array(f32s(&[2, 2], 1.0))),
     ];
     let mut g = Node::new("g", "NIRGraph", vec![]);
