@@ -18,7 +18,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// The panic payload of an allocation the machine refuses in the middle of a computation
 /// (`resize_or_oom`, where a layer sizes its buffers for a call and no `Result` can be
 /// returned): Rust would abort the whole process. `Network`'s entry points catch it and return
-/// an error that says what happened (the binding's guard does too, for any other path).
+/// an error that says what happened (the binding's guard does too, for any other path). It is
+/// raised by `resume_unwind`, which skips the panic hook: nothing is printed for an error the
+/// caller receives.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OutOfMemory {
     pub bytes: u128,
@@ -37,9 +39,9 @@ pub(crate) fn resize_or_oom<T: Clone>(buf: &mut Vec<T>, len: usize, fill: T) {
 /// `resize_or_oom` does.
 pub(crate) fn reserve_or_oom<T>(buf: &mut Vec<T>, len: usize) {
     if len > buf.capacity() && buf.try_reserve_exact(len - buf.len()).is_err() {
-        std::panic::panic_any(OutOfMemory {
+        std::panic::resume_unwind(Box::new(OutOfMemory {
             bytes: len as u128 * std::mem::size_of::<T>() as u128,
-        });
+        }));
     }
 }
 

@@ -4,13 +4,12 @@ use napi::{Error, Result, Status};
 use snu_core::error::OutOfMemory;
 use snu_core::Network;
 use std::ops::{Deref, DerefMut};
-use std::panic::{self, catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, MutexGuard, Once, TryLockError};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 /// Runs `f`, turning a panic into a JS error instead of aborting the process. A refused
 /// allocation (`OutOfMemory`) is the machine's limit, not a bug, and says so.
 pub fn guard<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    quiet_out_of_memory();
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(payload) => {
@@ -28,20 +27,6 @@ pub fn guard<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
             ))
         }
     }
-}
-
-/// Keeps Rust's panic hook from printing a refused allocation to stderr (the JS error says
-/// it); every other panic is still printed, with its location, for a bug report.
-fn quiet_out_of_memory() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let print = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<OutOfMemory>().is_none() {
-                print(info);
-            }
-        }));
-    });
 }
 
 /// An engine error as a JS error with the engine's message.
