@@ -1,7 +1,9 @@
 //! Times the training step of benchmark workload (e), the MNIST conv network, in Rust alone (and of
 //! the same network with the sSNU unit of configs/mnist-conv.json), and
 //! the dense convolution kernels on its second convolution's shapes:
-//!     cargo run --release -p snu-core --example conv_step_timing
+//!     cargo run --release -p snu-core --example conv_step_timing [name]
+//! A name (`sSNU`, `workload e`, `kernels`) times only the parts whose name holds it, for a
+//! profiler.
 use snu_core::kernels::conv::{conv_forward, conv_input_grad, conv_weight_grad, ConvGeometry};
 use snu_core::kernels::rng::Rng;
 use snu_core::Batch;
@@ -29,7 +31,8 @@ fn main() {
             r#""dropout":0.2,"#,
         ),
     ];
-    for (name, unit, dropout) in networks {
+    let only = std::env::args().nth(1).unwrap_or_default();
+    for (name, unit, dropout) in networks.into_iter().filter(|n| n.0.contains(&only)) {
         let spec = format!(
             r#"{{"inputSize":784,"inputShape":[1,28,28],"layers":[
             {{"type":"snuConv2d","filters":16,"kernelSize":[5,5],"padding":[2,2],{unit}}},{{"type":"pool2d","kind":"avg","poolSize":[2,2]}},
@@ -63,6 +66,9 @@ fn main() {
         );
     }
 
+    if !"kernels".contains(&only) {
+        return;
+    }
     // The second convolution: 16 x 14x14 -> 32 x 14x14, 5x5, over T*B rows.
     let g = ConvGeometry {
         in_c: 16,
