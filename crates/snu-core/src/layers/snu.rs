@@ -774,22 +774,39 @@ enum OutView<'a> {
     Values(&'a [f32]),
 }
 
-impl OutView<'_> {
+impl<'a> OutView<'a> {
     /// Row `r` of the output as values, written into `buf`.
     fn row_into(&self, r: usize, buf: &mut [f32]) {
         match self {
+            OutView::Bits(_) => {
+                self.row(r, buf);
+            }
+            OutView::Values(v) => buf.copy_from_slice(&v[r * buf.len()..(r + 1) * buf.len()]),
+        }
+    }
+
+    /// Row `r` of the output as values: the stored row itself, or for spikes `buf` (of the
+    /// row's length) filled with them, without a copy of stored values.
+    fn row<'b>(&self, r: usize, buf: &'b mut [f32]) -> &'b [f32]
+    where
+        'a: 'b,
+    {
+        let n = buf.len();
+        match *self {
             OutView::Bits(bits) => {
                 buf.fill(0.0);
                 for_each_spike(bits.row(r), |j| buf[j] = 1.0);
+                buf
             }
-            OutView::Values(v) => buf.copy_from_slice(&v[r * buf.len()..(r + 1) * buf.len()]),
+            OutView::Values(v) => &v[r * n..(r + 1) * n],
         }
     }
 }
 
 /// The time loop of one batch chunk (samples `b0..b1`). `scratch` holds `y_{t-1}` and `y_t`
-/// of the chunk as values, and with a synapse the current `i` (left there after the last step
-/// for `keep_last_state`).
+/// of the chunk as values for spiking outputs (packed into bits after each step; for value
+/// outputs the output rows themselves hold them, with `y_0` of a carried state in the scratch),
+/// and with a synapse the current `i` (left there after the last step for `keep_last_state`).
 fn forward_chunk(
     ctx: &StepContext,
     steps: usize,
@@ -801,9 +818,9 @@ fn forward_chunk(
     let (n, m) = (ctx.n, b1 - b0);
     let size = scratch.len() / n;
     let (ys, rest) = scratch.split_at_mut(2 * m * n);
-    let (mut y_prev, mut y_now) = ys.split_at_mut(m * n);
+    let (mut prev_buf, mut now_buf) = ys.split_at_mut(m * n);
     if let Some(init) = ctx.initial {
-        y_prev.copy_from_slice(&init.y[b0 * n..b1 * n]);
+        prev_buf.copy_from_slice(&init.y[b0 * n..b1 * n]);
     }
     // The synaptic current sits after the two blocks of the chunk's full size.
     let current: &mut [f32] = if ctx.synapse > 0.0 {
@@ -821,6 +838,13 @@ fn forward_chunk(
         let first = t * ctx.batch + b0;
         // SAFETY: this chunk alone owns rows t*B + b0 .. t*B + b1 of every buffer.
         let a = unsafe { s.rows_mut(first, m) };
+        let (y_prev, y_now): (&[f32], &mut [f32]) = match out {
+            OutRows::Values(v) if t > 0 => unsafe {
+                (v.rows_mut(first - ctx.batch, m), v.rows_mut(first, m))
+            },
+            OutRows::Values(v) => (prev_buf, unsafe { v.rows_mut(first, m) }),
+            OutRows::Bits(_) => (prev_buf, now_buf),
+        };
         let s_prev: Option<&[f32]> = match (t, ctx.initial) {
             (0, None) => None,
             (0, Some(init)) => Some(&init.s[b0 * n..b1 * n]),
@@ -860,19 +884,16 @@ fn forward_chunk(
         for (a_row, y_row) in a.chunks_exact_mut(n).zip(y_now.chunks_exact_mut(n)) {
             state_and_output(a_row, ctx.bias, y_row, ctx.unit.g, ctx.unit.h);
         }
-        match out {
-            OutRows::Bits(bits) => {
-                let words = unsafe { bits.rows_mut(first, m) };
-                for (w, y_row) in words
-                    .chunks_exact_mut(n.div_ceil(64))
-                    .zip(y_now.chunks_exact(n))
-                {
-                    pack_row(y_row, w);
-                }
+        if let OutRows::Bits(bits) = out {
+            let words = unsafe { bits.rows_mut(first, m) };
+            for (w, y_row) in words
+                .chunks_exact_mut(n.div_ceil(64))
+                .zip(y_now.chunks_exact(n))
+            {
+                pack_row(y_row, w);
             }
-            OutRows::Values(v) => unsafe { v.rows_mut(first, m) }.copy_from_slice(y_now),
+            std::mem::swap(&mut prev_buf, &mut now_buf);
         }
-        std::mem::swap(&mut y_prev, &mut y_now);
     }
 }
 
@@ -935,7 +956,7 @@ fn backward_chunk(
         }
         for i in 0..m {
             let r = first + i;
-            y.row_into(r, y_row);
+            let y_now = y.row(r, y_row);
             let rows = i * n..(i + 1) * n;
             // The membrane's recurrence reads dL/da_{t+1}: the rows themselves without a
             // synapse, the kept copy with one.
@@ -948,16 +969,16 @@ fn backward_chunk(
                 &mut dy_t[rows.clone()],
                 da_next_row,
                 &mut cur[rows.clone()],
-                y_row,
+                y_now,
                 ctx.decay,
                 ctx.bias,
                 db,
                 &ctx.unit,
             );
             if let (Some(dl), true) = (dl.as_deref_mut(), t > 0) {
-                y.row_into(r - ctx.batch, y_prev_row);
+                let y_prev = y.row(r - ctx.batch, y_prev_row);
                 let s_prev = unsafe { s.rows_mut(r - ctx.batch, 1) };
-                decay_gradient_row(dl, &cur[rows.clone()], s_prev, y_prev_row, ctx.unit.lateral);
+                decay_gradient_row(dl, &cur[rows.clone()], s_prev, y_prev, ctx.unit.lateral);
             } else if let (Some(dl), Some(init)) = (dl.as_deref_mut(), ctx.initial) {
                 // t = 0 continuing a carried state: dl += da_0 ⊙ s_0 ⊙ r_0.
                 let b = b0 + i;
