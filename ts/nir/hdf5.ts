@@ -183,14 +183,15 @@ class Reader {
       const g = nodes.get(name);
       if (!(g instanceof lib.Group)) continue;
       if (out.nodes.length >= MAX_NIR_NODES) throw new Error(`${file}: more than ${MAX_NIR_NODES} nodes, the most a NIR graph may hold`);
-      const at = `node ${JSON.stringify(path === '' ? name : `${path}/${name}`)}`;
+      const nodePath = path === '' ? name : `${path}/${name}`;
+      const at = `node ${JSON.stringify(nodePath)}`;
       const typeSet = g.get('type');
       const kind = typeSet instanceof lib.Dataset ? this.text(typeSet, `${at} type`) : undefined;
       if (kind === undefined) throw new Error(`${file}: node ${JSON.stringify(name)} has no type string: not a NIR file`);
       const node: NirNodeData = { graph: path, name, kind, params: [], metadata: this.meta(g, at) };
       out.nodes.push(node);
       if (kind === 'NIRGraph') {
-        this.graph(g, path === '' ? name : `${path}/${name}`, depth + 1, out);
+        this.graph(g, nodePath, depth + 1, out);
         continue;
       }
       for (const key of g.keys()) {

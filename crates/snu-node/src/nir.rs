@@ -9,7 +9,7 @@ use crate::args;
 use crate::guard::{engine, guard};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use snu_core::limits::{MAX_NIR_DEPTH, MAX_NIR_NODES, MAX_NIR_VALUES};
+use snu_core::limits::{MAX_NIR_DEPTH, MAX_NIR_NODES};
 use snu_core::nir::{self, DType, Graph, Meta, Node, Tensor};
 use std::collections::{HashMap, HashSet};
 
@@ -317,12 +317,6 @@ pub fn import_nir(graph: NirGraphData, options: Option<NirImportOptions>) -> Res
     guard("importNir", || {
         let mut g = unflatten_all(&graph)?;
         g.metadata = from_meta(&graph.metadata, "graph")?;
-        let values = g.values();
-        if values > MAX_NIR_VALUES {
-            return Err(args::invalid(format!(
-                "graph: {values} values, more than the {MAX_NIR_VALUES} a NIR graph may hold"
-            )));
-        }
         let o = nir::ImportOptions {
             dt: options.and_then(|o| o.dt),
         };

@@ -20,7 +20,7 @@ use super::graph::{Graph, Meta, Node, Tensor};
 use crate::bail;
 use crate::error::Result;
 use crate::layers::activation::{DenseActivation, OutputActivation, StateActivation};
-use crate::limits::{MAX_NIR_NODES, MAX_NIR_VALUES};
+use crate::limits::MAX_NIR_NODES;
 use crate::network::Network;
 use crate::spec::{LayerSpec, PoolKind, Shape};
 
@@ -135,10 +135,7 @@ pub fn export(net: &Network, o: &ExportOptions) -> Result<Exported> {
         edges,
         metadata,
     };
-    let values = graph.values();
-    if values > MAX_NIR_VALUES {
-        bail!("nir export: the file would hold {values} values, more than the {MAX_NIR_VALUES} NIR readers take");
-    }
+    graph.check_values("nir export")?;
     Ok(Exported { graph, warnings })
 }
 

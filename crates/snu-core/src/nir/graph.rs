@@ -5,6 +5,7 @@
 
 use crate::bail;
 use crate::error::Result;
+use crate::limits::MAX_NIR_VALUES;
 
 /// How a parameter is stored in the file (NIR keeps numpy's dtype).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,6 +105,16 @@ impl Graph {
             })
             .sum();
         nodes + 2 * self.edges.len() + meta(&self.metadata)
+    }
+
+    /// Refuses a graph whose file would hold more than `MAX_NIR_VALUES` values, the most NIR
+    /// readers take (`what` begins the message: `nir export`, `nir import`).
+    pub fn check_values(&self, what: &str) -> Result<()> {
+        let values = self.values();
+        if values > MAX_NIR_VALUES {
+            bail!("{what}: the graph holds {values} values, more than the {MAX_NIR_VALUES} a NIR file may hold");
+        }
+        Ok(())
     }
 }
 

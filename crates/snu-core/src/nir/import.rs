@@ -53,6 +53,7 @@ const NEURONS: [&str; 3] = ["LIF", "IF", "CubaLIF"];
 const WEIGHTS: [&str; 2] = ["Affine", "Linear"];
 
 pub fn import(graph: &Graph, o: &ImportOptions) -> Result<Imported> {
+    graph.check_values("nir import")?;
     let dt = o.dt.or_else(|| meta_number(&graph.metadata, "dt"));
     if let Some(dt) = dt {
         if !(dt.is_finite() && dt > 0.0 && dt <= 1e3) {
